@@ -1,0 +1,1 @@
+"""The ``payments`` command: parsing, output and exit codes; no business logic."""

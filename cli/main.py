@@ -1,0 +1,124 @@
+"""The ``payments`` group: global options, the clock, and errors → exit codes.
+
+Exit codes are the contract: 0 success; 1 a run failed or some records were rejected;
+2 bad usage or an unreadable / invalid input file. Any error the engine raises on purpose
+carries a stable ``code`` and is printed as one line on stderr: ``error CODE: message``.
+
+Subcommand groups live one per module (``cli/accounts.py``, ``cli/claims.py``, …) and are
+imported lazily, so ``payments --help`` stays fast and a broken group cannot break the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from payments.config import Settings, load_settings
+
+# name -> "module:attribute"; one line per command group
+COMMANDS = {
+    "accounts": "cli.accounts:accounts",
+    "audit": "cli.audit:audit",
+    "batch": "cli.batch:batch",
+    "claims": "cli.claims:claims",
+    "db": "cli.db:db",
+    "demo": "cli.demo:demo",
+    "files": "cli.files:files",
+    "returns": "cli.returns:returns",
+    "rules": "cli.rules:rules",
+}
+
+
+def _installed(target: str) -> bool:
+    return importlib.util.find_spec(target.split(":")[0]) is not None
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, target in COMMANDS.items() if _installed(target))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None or not _installed(target):
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@dataclass
+class App:
+    """What every command gets: settings (after CLI overrides) and the clock's reading."""
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(**self.overrides)
+        return self._settings
+
+    def engine(self):
+        from payments.db import make_engine
+
+        return make_engine(self.settings.database_url)
+
+    @staticmethod
+    def today() -> dt.date:
+        """The only place the CLI reads the calendar; everything below takes a date."""
+        return dt.date.today()
+
+    @staticmethod
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Database to use (default: PAYMENTS_DATABASE_URL, then sqlite:///payments.db).",
+)
+@click.version_option(package_name="benefit-payments")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """Benefit payment engine: NemKonto registry, NemRefusion claims, nightly ISO 20022 batches."""
+    ctx.obj = App(overrides={"database_url": database_url})
+
+
+def _error_line(exc: BaseException) -> str:
+    code = getattr(exc, "code", "ERROR")
+    message = getattr(exc, "message", str(exc))
+    field_name = getattr(exc, "field", None)
+    suffix = f" [{field_name}]" if field_name else ""
+    return f"error {code}: {message}{suffix}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the group and turn coded errors into one stderr line."""
+    try:
+        status = cli.main(args=argv, prog_name="payments", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        status = 1
+    except click.exceptions.Exit as exc:
+        status = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        status = 2
+    except Exception as exc:  # noqa: BLE001 - the one place that maps every error to an exit
+        if not hasattr(exc, "code") or not isinstance(getattr(exc, "code", None), str):
+            raise
+        click.echo(_error_line(exc), err=True)
+        status = getattr(exc, "exit_status", 2)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,27 @@
+"""Small output helpers shared by the command modules (JSON and exit codes)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import click
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON (Decimal as string, dates as ISO 8601)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_default))
+
+
+def exit_with(status: int) -> None:
+    """End the command with ``status`` (0 ok, 1 records rejected / run failed, 2 bad input)."""
+    raise click.exceptions.Exit(status)

@@ -1,0 +1,1 @@
+"""Core of the benefit payment engine: database, NemKonto registry, claims, orders, batch."""

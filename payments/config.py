@@ -1,0 +1,99 @@
+"""Settings from ``PAYMENTS_*`` environment variables and an optional ``payments.toml``.
+
+Precedence (highest first): explicit overrides (CLI options) > environment > ``payments.toml``
+in the working directory > defaults. Keys in ``payments.toml`` are the lower-case names
+without the prefix (``database_url = "..."``). An unknown key in the file, or a value of the
+wrong type, is an error (``CONFIG_INVALID``) rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from payments.errors import InputError
+
+CONFIG_FILE = "payments.toml"
+ENV_PREFIX = "PAYMENTS_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite:///payments.db"
+    parameters_dir: str | None = None
+    debtor_name: str = "DEMO Udbetalingsmyndighed (fiktiv)"
+    debtor_iban: str = "DK5000400440116243"
+    debtor_bic: str = "DABADKKK"
+    debtor_cvr: str = "13585628"
+    pain001_version: str = "001.001.03"
+    max_tx_per_file: int = 10_000
+    output_dir: str = "out"
+    outbox_dir: str = "outbox"
+    review_amount: Decimal = Decimal("1000000")
+    cooling_off_days: int = 0
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _convert(name: str, raw: Any, kind: type) -> Any:
+    try:
+        if kind is int:
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        if kind is Decimal:
+            return Decimal(str(raw))
+        if not isinstance(raw, str):
+            raise ValueError
+        return raw
+    except (ValueError, InvalidOperation):
+        raise InputError(
+            "CONFIG_INVALID", f"setting {name} has an invalid value {raw!r}", field=name
+        ) from None
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, cwd: Path | None = None, **overrides: Any
+) -> Settings:
+    """Read the settings; ``overrides`` (e.g. from CLI options) win over everything."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    kinds = {"max_tx_per_file": int, "cooling_off_days": int, "review_amount": Decimal}
+    values: dict[str, Any] = {}
+
+    path = cwd / CONFIG_FILE
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError("CONFIG_INVALID", f"{path}: {exc}", field=str(path)) from None
+        for key, raw in data.items():
+            if key not in fields:
+                raise InputError("CONFIG_INVALID", f"{path}: unknown setting {key!r}", field=key)
+            values[key] = _convert(key, raw, kinds.get(key, str))
+
+    for name in fields:
+        env = environ.get(ENV_PREFIX + name.upper())
+        if env is not None and env != "":
+            values[name] = _convert(ENV_PREFIX + name.upper(), env, kinds.get(name, str))
+
+    settings = Settings(**values).replace(**overrides)
+    if settings.pain001_version not in ("001.001.03", "001.001.09"):
+        raise InputError(
+            "CONFIG_INVALID",
+            f"PAYMENTS_PAIN001_VERSION must be 001.001.03 or 001.001.09, not "
+            f"{settings.pain001_version!r}",
+            field="pain001_version",
+        )
+    if settings.max_tx_per_file < 1:
+        raise InputError(
+            "CONFIG_INVALID", "PAYMENTS_MAX_TX_PER_FILE must be at least 1", "max_tx_per_file"
+        )
+    return settings

@@ -1,0 +1,133 @@
+"""Engine, sessions, the one ``MetaData`` and the column types the models share.
+
+- SQLite (the embedded default) gets foreign keys on, WAL, a busy timeout, and
+  ``BEGIN IMMEDIATE`` for every transaction: SQLite has one writer at a time, and taking the
+  write lock up front turns a would-be ``database is locked`` failure half-way through a
+  transaction into a short wait at its start.
+- PostgreSQL runs through psycopg 3 (``postgresql+psycopg://``).
+- Timestamps are timezone-aware UTC in Python on both databases (:class:`UtcDateTime`);
+  money is integer øre in ``BIGINT`` columns named ``*_ore``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from payments.errors import InputError
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+# Primary keys: BIGINT on PostgreSQL; SQLite needs INTEGER for its rowid alias.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Ore = BigInteger  # money, in øre
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp that round-trips on SQLite (which stores no zone).
+
+    Naive datetimes are refused on the way in: a timestamp without a zone is a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (pysqlite quirk)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine for ``url`` (``sqlite:///file.db`` or ``postgresql+psycopg://…``)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
+        raise InputError(
+            "CONFIG_DATABASE_URL",
+            "database URL must be sqlite:///… or postgresql+psycopg://…",
+            "database_url",
+        )
+    try:
+        engine = create_engine(url, future=True, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - a malformed URL is the operator's input
+        raise InputError("CONFIG_DATABASE_URL", f"cannot use database URL: {exc}",
+                         "database_url") from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    return engine
+
+
+@lru_cache(maxsize=8)
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: commit when the block ends normally, roll back on any exception."""
+    session = _factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def lock_for_writing(session: Session, key: str) -> None:
+    """Serialise writers on ``key`` within this transaction.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the transaction already holds
+    the database's single write lock (``BEGIN IMMEDIATE``), so nothing more is needed.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})

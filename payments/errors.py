@@ -1,0 +1,41 @@
+"""One exception hierarchy for the engine's core.
+
+Every error carries a stable ``code`` (tests and callers branch on it, never on the text),
+a ``message`` a clerk understands, and the offending ``field`` when there is one. The CLI
+turns :class:`InputError` into exit status 2 (bad usage or bad input) and every other
+:class:`PaymentsError` into exit status 1 (a run failed or records were rejected).
+"""
+
+from __future__ import annotations
+
+
+class PaymentsError(Exception):
+    """A failure with a stable code; the base of everything ``payments`` raises on purpose."""
+
+    exit_status = 1
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"code": self.code, "message": self.message}
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+class InputError(PaymentsError):
+    """The input itself is wrong (a file, an option, an identifier): exit status 2."""
+
+    exit_status = 2
+
+
+class NotFound(PaymentsError):
+    """The thing asked for does not exist (no NemKonto, no such batch): exit status 1."""
+
+
+class ConflictError(PaymentsError):
+    """The request contradicts the current state (four eyes, already released): exit 1."""

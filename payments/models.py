@@ -1,0 +1,344 @@
+"""The schema: every table of the engine, with the invariants the database can enforce.
+
+Invariants held by constraints (not only by code):
+
+- one current registration per owner: partial unique index on ``account_registrations``
+  over ``(owner_kind, owner_number)`` where ``ended_on IS NULL`` and the status is
+  ``active`` or ``rejected_by_bank`` (both are "the current account" until replaced);
+- a registration names either a Danish account (reg. no. + account no.) or an IBAN;
+- ``(employer_cvr, external_ref)`` unique per claim; one decision per claim version and
+  exactly one live (not superseded) decision per claim;
+- payment orders: positive amount, unique end-to-end id, in at most one live batch
+  (``batch_id`` on the order is the live batch; ``batch_items`` keeps every attempt, with a
+  unique end-to-end id per transmitted transaction);
+- one batch per business date; one import per status-report message id;
+- the audit chain cannot fork: ``prev_hash`` is unique.
+
+Business dates are ``DATE``; timestamps are :class:`~payments.db.UtcDateTime`; money is
+integer øre (``*_ore``). Validity periods are half-open: a registration is in force on day
+``d`` when ``active_from <= d`` and (``ended_on`` is null or ``d < ended_on``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from payments.db import Base, Id, Ore, UtcDateTime
+
+OWNER_KINDS = ("cpr", "cvr")
+CHANNELS = ("bank", "citizen", "authority")
+REGISTRATION_STATUSES = ("pending_activation", "active", "ended", "rejected_by_bank", "locked")
+END_REASONS = ("replaced", "deceased", "bankrupt", "business_closed", "owner_request")
+CLAIM_KINDS = ("sickness", "maternity")
+DECISION_STATUSES = ("approved", "partially_approved", "rejected", "error", "invalid")
+ORDER_STATUSES = ("pending", "held", "in_batch", "sent", "settled", "returned", "cancelled")
+HOLD_REASONS = (
+    "NO_ACCOUNT",
+    "PENDING_ACTIVATION",
+    "REJECTED_BY_BANK",
+    "ACCOUNT_RECENTLY_CHANGED",
+    "AMOUNT_REVIEW",
+    "RETURNED_FOR_REVIEW",
+)
+BATCH_STATUSES = ("generated", "approved", "released")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class AccountRegistration(Base):
+    """One NemKonto registration. Never updated in place except its status and end."""
+
+    __tablename__ = "account_registrations"
+    __table_args__ = (
+        CheckConstraint(_in("owner_kind", OWNER_KINDS), name="owner_kind"),
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="status"),
+        CheckConstraint(
+            "end_reason IS NULL OR " + _in("end_reason", END_REASONS), name="end_reason"
+        ),
+        CheckConstraint(
+            "(iban IS NULL AND reg_no IS NOT NULL AND account_no IS NOT NULL)"
+            " OR (iban IS NOT NULL AND reg_no IS NULL AND account_no IS NULL)",
+            name="one_account_form",
+        ),
+        CheckConstraint("bic IS NULL OR iban IS NOT NULL", name="bic_with_iban"),
+        CheckConstraint("ended_on IS NULL OR ended_on >= active_from", name="period"),
+        CheckConstraint("activation_attempts >= 0", name="attempts"),
+        Index(
+            "uq_account_registrations_current_owner",
+            "owner_kind",
+            "owner_number",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL AND status IN ('active', 'rejected_by_bank')"),
+            postgresql_where=text("ended_on IS NULL AND status IN ('active', 'rejected_by_bank')"),
+        ),
+        Index("ix_account_registrations_owner_from", "owner_kind", "owner_number", "active_from"),
+        Index("ix_account_registrations_account", "reg_no", "account_no"),
+        Index("ix_account_registrations_iban", "iban"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(3))
+    owner_number: Mapped[str] = mapped_column(String(10))
+    reg_no: Mapped[str | None] = mapped_column(String(4))
+    account_no: Mapped[str | None] = mapped_column(String(10))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    channel: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    active_from: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    activation_code_hash: Mapped[str | None] = mapped_column(String(64))
+    activation_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_reason: Mapped[str | None] = mapped_column(String(4))
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class ActivationLetter(Base):
+    """The letter outbox: one-time activation codes sent by physical letter."""
+
+    __tablename__ = "activation_letters"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("account_registrations.id"), unique=True
+    )
+    owner_kind: Mapped[str] = mapped_column(String(3))
+    owner_number: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class Claim(Base):
+    """A reimbursement claim as received; ``raw`` is the exact record the employer sent."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("employer_cvr", "external_ref"),
+        CheckConstraint(_in("kind", CLAIM_KINDS), name="kind"),
+        CheckConstraint("last_day >= first_day", name="period"),
+        Index("ix_claims_employee", "employee_cpr", "kind", "first_day"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    employer_cvr: Mapped[str] = mapped_column(String(8))
+    external_ref: Mapped[str] = mapped_column(String(35))
+    employee_cpr: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(10))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    child_birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    parent: Mapped[str | None] = mapped_column(String(10))
+    raw: Mapped[str] = mapped_column(Text)
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class Decision(Base):
+    """One decision on one version of a claim, with its full trace (JSON)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("claim_id", "version"),
+        CheckConstraint(_in("status", DECISION_STATUSES), name="status"),
+        CheckConstraint("amount_ore >= 0", name="amount"),
+        Index(
+            "uq_decisions_live_claim",
+            "claim_id",
+            unique=True,
+            sqlite_where=text("superseded = 0"),
+            postgresql_where=text("superseded = false"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    amount_ore: Mapped[int] = mapped_column(Ore)
+    payee_kind: Mapped[str | None] = mapped_column(String(3))
+    payee_number: Mapped[str | None] = mapped_column(String(10))
+    codes: Mapped[str] = mapped_column(Text, default="")
+    granted_days: Mapped[str] = mapped_column(Text, default="")
+    parameter_versions: Mapped[str] = mapped_column(Text, default="{}")
+    document: Mapped[str] = mapped_column(Text)
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PaymentOrder(Base):
+    """Money owed to a CPR or CVR number (never to an account) for a decision."""
+
+    __tablename__ = "payment_orders"
+    __table_args__ = (
+        CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
+        CheckConstraint(_in("payee_kind", OWNER_KINDS), name="payee_kind"),
+        CheckConstraint("amount_ore > 0", name="amount_positive"),
+        CheckConstraint(
+            "hold_reason IS NULL OR " + _in("hold_reason", HOLD_REASONS), name="hold_reason"
+        ),
+        CheckConstraint("(status = 'in_batch') = (batch_id IS NOT NULL)", name="live_batch"),
+        Index("ix_payment_orders_due", "status", "due_date"),
+        Index("ix_payment_orders_payee", "payee_kind", "payee_number"),
+        Index("ix_payment_orders_decision", "decision_id"),
+        Index("ix_payment_orders_batch", "batch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    payee_kind: Mapped[str] = mapped_column(String(3))
+    payee_number: Mapped[str] = mapped_column(String(10))
+    amount_ore: Mapped[int] = mapped_column(Ore)
+    remittance: Mapped[str] = mapped_column(String(140))
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))
+    hold_reason: Mapped[str | None] = mapped_column(String(30))
+    return_reason: Mapped[str | None] = mapped_column(String(4))
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("account_registrations.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class Recovery(Base):
+    """Money to claw back after a correction lowered an amount already sent."""
+
+    __tablename__ = "recoveries"
+    __table_args__ = (CheckConstraint("amount_ore > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    payee_kind: Mapped[str] = mapped_column(String(3))
+    payee_number: Mapped[str] = mapped_column(String(10))
+    amount_ore: Mapped[int] = mapped_column(Ore)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class Batch(Base):
+    """One nightly run: the orders it took, the files it wrote, who ran and approved it."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        UniqueConstraint("run_date"),
+        CheckConstraint(_in("status", BATCH_STATUSES), name="status"),
+        CheckConstraint("approved_by IS NULL OR approved_by <> created_by", name="four_eyes"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    run_date: Mapped[dt.date] = mapped_column(Date)
+    execution_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))
+    pain001_version: Mapped[str] = mapped_column(String(12))
+    order_count: Mapped[int] = mapped_column(Integer)
+    total_ore: Mapped[int] = mapped_column(Ore)
+    held_count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    released_by: Mapped[str | None] = mapped_column(String(100))
+    released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class BatchFile(Base):
+    """A pain.001 file of a batch, with the hash that release checks."""
+
+    __tablename__ = "batch_files"
+    __table_args__ = (UniqueConstraint("batch_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    msg_id: Mapped[str] = mapped_column(String(35), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    tx_count: Mapped[int] = mapped_column(Integer)
+    total_ore: Mapped[int] = mapped_column(Ore)
+
+
+class BatchItem(Base):
+    """One transaction sent: which order, in which file, to which registration."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (
+        CheckConstraint("amount_ore > 0", name="amount_positive"),
+        Index("ix_batch_items_order", "order_id"),
+        Index("ix_batch_items_file", "file_id"),
+    )
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("payment_orders.id"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("batch_files.id"))
+    registration_id: Mapped[int] = mapped_column(ForeignKey("account_registrations.id"))
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    amount_ore: Mapped[int] = mapped_column(Ore)
+
+
+class StatusReport(Base):
+    """An imported pain.002 or camt.054; the message id makes a re-import a no-op."""
+
+    __tablename__ = "status_reports"
+    __table_args__ = (CheckConstraint(_in("kind", ("pain.002", "camt.054")), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(35), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    original_msg_id: Mapped[str | None] = mapped_column(String(35))
+    group_status: Mapped[str | None] = mapped_column(String(4))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class StatusReportItem(Base):
+    """One transaction status from a report; ``order_id`` is null for an unknown id."""
+
+    __tablename__ = "status_report_items"
+    __table_args__ = (Index("ix_status_report_items_e2e", "end_to_end_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("status_reports.id"))
+    end_to_end_id: Mapped[str] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(4))
+    reason_code: Mapped[str | None] = mapped_column(String(4))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("payment_orders.id"))
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained log of every state change (see :mod:`payments.audit`)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,74 @@
+"""The audit chain: appends link up, and any tampering is found at the first broken row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, text, update
+
+from payments import audit
+from payments.db import session_scope
+from payments.models import AuditEvent
+
+
+def _fill(engine, now, n=5):
+    with session_scope(engine) as s:
+        for i in range(n):
+            audit.append(s, actor="clerk", action="test.event", subject=f"thing:{i}",
+                         payload={"i": i, "who": "010190-****"},
+                         now=now + dt.timedelta(seconds=i))
+
+
+def test_intact_chain(engine, now):
+    _fill(engine, now)
+    with session_scope(engine) as s:
+        report = audit.verify(s)
+        first = s.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().first()
+    assert report.intact and report.events == 5
+    assert first.prev_hash == audit.GENESIS
+    assert first.occurred_at.tzinfo is not None
+
+
+def test_changed_payload_is_caught_at_that_row(engine, now):
+    _fill(engine, now)
+    with session_scope(engine) as s:
+        s.execute(update(AuditEvent).where(AuditEvent.id == 3).values(payload='{"i": 99}'))
+    with session_scope(engine) as s:
+        report = audit.verify(s)
+    assert not report.intact and report.broken_id == 3
+
+
+def test_deleted_row_is_caught_at_the_next_row(engine, now):
+    _fill(engine, now)
+    with session_scope(engine) as s:
+        s.execute(text("DELETE FROM audit_events WHERE id = 2"))
+    with session_scope(engine) as s:
+        report = audit.verify(s)
+    assert report.broken_id == 3
+
+
+def test_rehashed_row_still_breaks_the_next_link(engine, now):
+    _fill(engine, now)
+    with session_scope(engine) as s:
+        row = s.get(AuditEvent, 2)
+        forged = audit.event_hash(row.prev_hash, row.occurred_at, "mallory", row.action,
+                                  row.subject, row.payload)
+        s.execute(update(AuditEvent).where(AuditEvent.id == 2)
+                  .values(actor="mallory", hash=forged))
+    with session_scope(engine) as s:
+        assert audit.verify(s).broken_id == 3
+
+
+def test_full_cpr_in_payload_is_refused(engine, now):
+    with session_scope(engine) as s, pytest.raises(ValueError):
+        audit.append(s, actor="a", action="x", subject="y", payload={"cpr": "0101901234"},
+                     now=now)
+
+
+def test_chain_cannot_fork(engine, now):
+    _fill(engine, now, 1)
+    with pytest.raises(Exception), session_scope(engine) as s:  # noqa: B017 - IntegrityError
+        s.add(AuditEvent(occurred_at=now, actor="a", action="x", subject="y", payload="{}",
+                         prev_hash=audit.GENESIS, hash="f" * 64))
+        s.flush()

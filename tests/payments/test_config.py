@@ -1,0 +1,48 @@
+"""Settings: defaults, payments.toml, environment, overrides, and bad values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from payments.config import load_settings
+from payments.errors import InputError
+
+
+def test_defaults(tmp_path):
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.database_url == "sqlite:///payments.db"
+    assert s.max_tx_per_file == 10_000 and s.review_amount == Decimal("1000000")
+
+
+def test_precedence_file_env_override(tmp_path):
+    (tmp_path / "payments.toml").write_text('database_url = "sqlite:///file.db"\n'
+                                            "max_tx_per_file = 50\n")
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.database_url == "sqlite:///file.db" and s.max_tx_per_file == 50
+    s = load_settings(environ={"PAYMENTS_DATABASE_URL": "sqlite:///env.db"}, cwd=tmp_path)
+    assert s.database_url == "sqlite:///env.db"
+    s = load_settings(environ={"PAYMENTS_DATABASE_URL": "sqlite:///env.db"}, cwd=tmp_path,
+                      database_url="sqlite:///cli.db")
+    assert s.database_url == "sqlite:///cli.db"
+
+
+@pytest.mark.parametrize("content,field", [
+    ('unknown_key = 1\n', "unknown_key"),
+    ('max_tx_per_file = "many"\n', "PAYMENTS_MAX_TX_PER_FILE"),
+    ('pain001_version = "001.001.99"\n', "pain001_version"),
+    ('max_tx_per_file = 0\n', "max_tx_per_file"),
+])
+def test_bad_settings_are_coded_errors(tmp_path, content, field):
+    (tmp_path / "payments.toml").write_text(content)
+    with pytest.raises(InputError) as info:
+        load_settings(environ={}, cwd=tmp_path)
+    assert info.value.code == "CONFIG_INVALID"
+    assert info.value.field in (field, field.removeprefix("PAYMENTS_").lower())
+
+
+def test_bad_env_value(tmp_path):
+    with pytest.raises(InputError) as info:
+        load_settings(environ={"PAYMENTS_COOLING_OFF_DAYS": "x"}, cwd=tmp_path)
+    assert info.value.field == "PAYMENTS_COOLING_OFF_DAYS"
