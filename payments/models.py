@@ -28,6 +28,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -221,6 +222,7 @@ class PaymentOrder(Base):
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("account_registrations.id"))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    review_approved_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
@@ -282,18 +284,22 @@ class BatchFile(Base):
 
 
 class BatchItem(Base):
-    """One transaction sent: which order, in which file, to which registration."""
+    """One transaction sent: which order, in which file, to which registration.
+
+    Every attempt to pay an order is an item; the end-to-end id of a retry (after an
+    account return) gets a suffix so each transmitted transaction stays unique.
+    """
 
     __tablename__ = "batch_items"
     __table_args__ = (
         CheckConstraint("amount_ore > 0", name="amount_positive"),
+        ForeignKeyConstraint(["batch_id", "file_seq"], ["batch_files.batch_id", "batch_files.seq"]),
         Index("ix_batch_items_order", "order_id"),
-        Index("ix_batch_items_file", "file_id"),
     )
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("payment_orders.id"), primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("batch_files.id"))
+    file_seq: Mapped[int] = mapped_column(Integer)
     registration_id: Mapped[int] = mapped_column(ForeignKey("account_registrations.id"))
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     amount_ore: Mapped[int] = mapped_column(Ore)

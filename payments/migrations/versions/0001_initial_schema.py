@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:30:20.253446
+Create Date: 2026-11-21 05:34:03.654331
 """
 
 from alembic import op
@@ -262,6 +262,7 @@ def upgrade() -> None:
         ),
         sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("review_approved_by", sa.String(length=100), nullable=True),
         sa.Column("created_at", payments.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(status = 'in_batch') = (batch_id IS NOT NULL)",
@@ -328,7 +329,7 @@ def upgrade() -> None:
         "batch_items",
         sa.Column("batch_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("file_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("file_seq", sa.Integer(), nullable=False),
         sa.Column(
             "registration_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
@@ -336,10 +337,12 @@ def upgrade() -> None:
         sa.Column("amount_ore", sa.BigInteger(), nullable=False),
         sa.CheckConstraint("amount_ore > 0", name=op.f("ck_batch_items_amount_positive")),
         sa.ForeignKeyConstraint(
-            ["batch_id"], ["batches.id"], name=op.f("fk_batch_items_batch_id_batches")
+            ["batch_id", "file_seq"],
+            ["batch_files.batch_id", "batch_files.seq"],
+            name=op.f("fk_batch_items_batch_id_batch_files"),
         ),
         sa.ForeignKeyConstraint(
-            ["file_id"], ["batch_files.id"], name=op.f("fk_batch_items_file_id_batch_files")
+            ["batch_id"], ["batches.id"], name=op.f("fk_batch_items_batch_id_batches")
         ),
         sa.ForeignKeyConstraint(
             ["order_id"], ["payment_orders.id"], name=op.f("fk_batch_items_order_id_payment_orders")
@@ -353,7 +356,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("end_to_end_id", name=op.f("uq_batch_items_end_to_end_id")),
     )
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
-        batch_op.create_index("ix_batch_items_file", ["file_id"], unique=False)
         batch_op.create_index("ix_batch_items_order", ["order_id"], unique=False)
 
     op.create_table(
@@ -392,7 +394,6 @@ def downgrade() -> None:
     op.drop_table("status_report_items")
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
         batch_op.drop_index("ix_batch_items_order")
-        batch_op.drop_index("ix_batch_items_file")
 
     op.drop_table("batch_items")
     op.drop_table("recoveries")

@@ -1,0 +1,148 @@
+"""``payments batch``: the nightly run, four-eyes approval, release to the outbox."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.options import DATE, actor_option, json_option, optional_actor
+from cli.output import echo_json, exit_with
+from payments import batch as batches
+from payments import schema
+
+
+def _run_dict(run: batches.BatchRun) -> dict:
+    return {
+        "batch_id": run.batch_id, "created": run.created, "run_date": run.run_date,
+        "execution_date": run.execution_date, "status": run.status,
+        "orders": run.order_count, "amount": run.total, "held": run.held_count,
+        "held_by_reason": dict(run.held_by_reason),
+        "files": [{"path": str(f.path), "msg_id": f.msg_id, "transactions": f.tx_count,
+                   "amount": f.total, "sha256": f.sha256} for f in run.files],
+    }
+
+
+def _print_run(run: batches.BatchRun) -> None:
+    verb = "created" if run.created else "exists"
+    click.echo(f"batch {run.batch_id} {verb}: run date {run.run_date}, execution "
+               f"{run.execution_date}, status {run.status}")
+    click.echo(f"  paid     {run.order_count:>9,} orders  {run.total:>18,} DKK")
+    click.echo(f"  held     {run.held_count:>9,} orders")
+    for reason, count in run.held_by_reason:
+        click.echo(f"    {reason:<26} {count:>9,}")
+    for f in run.files:
+        click.echo(f"  file {f.path}  {f.tx_count:,} tx  {f.total:,} DKK  sha256 {f.sha256[:16]}…")
+
+
+@click.group()
+def batch() -> None:
+    """Run, approve and release the nightly payment batch."""
+
+
+@batch.command("run")
+@click.option("--date", "run_date", type=DATE, help="Business date D (default today); the "
+              "files execute on the first banking day after D.")
+@optional_actor("batch")
+@json_option
+@click.pass_obj
+def run_cmd(app, run_date, actor, as_json) -> None:
+    """Resolve accounts, hold what cannot be paid, write pain.001 files, commit."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    progress = None
+    if sys.stderr.isatty() and not as_json:
+        written = [0]
+
+        def progress(n: int) -> None:
+            written[0] += n
+            click.echo(f"\r  writing pain.001: {written[0]:,} transactions", err=True,
+                       nl=False)
+
+    result = batches.run(engine, app.settings, run_date=run_date or app.today(), actor=actor,
+                         now=app.now(), progress=progress)
+    if progress is not None:
+        click.echo("", err=True)
+    if as_json:
+        echo_json(_run_dict(result))
+    else:
+        _print_run(result)
+
+
+@batch.command()
+@click.argument("batch_id", type=int)
+@actor_option
+@json_option
+@click.pass_obj
+def approve(app, batch_id, actor, as_json) -> None:
+    """Approve a generated batch (the approver must differ from who ran it)."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    result = batches.approve(engine, app.settings, batch_id, actor=actor, now=app.now())
+    echo_json(_run_dict(result)) if as_json else click.echo(
+        f"batch {batch_id} approved by {actor}")
+
+
+@batch.command()
+@click.argument("batch_id", type=int)
+@optional_actor("release")
+@json_option
+@click.pass_obj
+def release(app, batch_id, actor, as_json) -> None:
+    """Verify the files' SHA-256 and copy them to the outbox; orders become ``sent``."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    result = batches.release(engine, app.settings, batch_id, actor=actor, now=app.now())
+    if as_json:
+        echo_json(_run_dict(result))
+    else:
+        click.echo(f"batch {batch_id} released to {app.settings.outbox_dir}:")
+        for f in result.files:
+            click.echo(f"  {f.path.name}  {f.tx_count:,} tx  {f.total:,} DKK")
+
+
+@batch.command("list")
+@json_option
+@click.pass_obj
+def list_cmd(app, as_json) -> None:
+    """Every batch, oldest first."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    runs = batches.list_batches(engine, app.settings)
+    if as_json:
+        echo_json([_run_dict(r) for r in runs])
+        return
+    for r in runs:
+        click.echo(f"{r.batch_id:>5}  {r.run_date}  {r.status:<9}  {r.order_count:>9,} orders"
+                   f"  {r.total:>16,} DKK  {len(r.files)} file(s)")
+
+
+@batch.command()
+@click.argument("batch_id", type=int)
+@json_option
+@click.pass_obj
+def show(app, batch_id, as_json) -> None:
+    """A batch with counts and sums of its orders by current state."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    run, states = batches.show(engine, app.settings, batch_id)
+    if as_json:
+        echo_json(_run_dict(run) | {"orders_by_state": states})
+        return
+    _print_run(run)
+    click.echo("  orders by state now:")
+    for state, figures in sorted(states.items()):
+        click.echo(f"    {state:<10} {figures['count']:>9,}  {figures['amount']:>16,} DKK")
+
+
+@batch.command("approve-review")
+@click.argument("order_id", type=int)
+@actor_option
+@click.pass_obj
+def approve_review(app, order_id, actor) -> None:
+    """Clear an order held for AMOUNT_REVIEW so the next run pays it."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    batches.approve_review(engine, order_id, actor=actor, now=app.now())
+    click.echo(f"order {order_id} cleared for payment by {actor}")
+    exit_with(0)

@@ -1,0 +1,33 @@
+"""Options several command groups share (dates, actors, JSON output)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+
+class DateType(click.ParamType):
+    """A business date, ``YYYY-MM-DD``; anything else is bad usage (exit 2)."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+DATE = DateType()
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+actor_option = click.option("--actor", required=True, metavar="NAME",
+                            help="Who does this (recorded in the audit log).")
+
+
+def optional_actor(default: str = "cli") -> click.Option:
+    return click.option("--actor", default=default, show_default=True, metavar="NAME",
+                        help="Who does this (recorded in the audit log).")

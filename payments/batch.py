@@ -1,0 +1,544 @@
+"""The nightly payment batch: resolve, hold, write pain.001, commit — all or nothing.
+
+``run(engine, settings, run_date=D, actor=…, now=…)`` does, in one database transaction
+serialised by a lock (advisory lock on PostgreSQL, the write lock on SQLite):
+
+1. take every order due on or before D that is ``pending`` or ``held``, or ``returned``
+   for an account reason (AC01, AC04, …: the money is still owed, to a new account);
+2. resolve each payee's NemKonto as of the execution date (the first banking day after D)
+   in one set-based statement into a temporary table, with the reason when it cannot be
+   paid: ``NO_ACCOUNT``, ``PENDING_ACTIVATION``, ``REJECTED_BY_BANK``,
+   ``ACCOUNT_RECENTLY_CHANGED`` (cooling-off), ``AMOUNT_REVIEW``;
+3. mark those orders ``held`` with the reason (they are tried again on every later run);
+4. assign the rest, ordered by order id, to files of at most ``max_tx_per_file``
+   transactions, record each as a batch item (with the registration it resolved to) and
+   mark the orders ``in_batch``;
+5. stream each file from the database to a temporary name, fsync it, hash it;
+6. commit the batch, its files' hashes and the order states together; then rename the
+   files to their final names.
+
+A crash before the commit leaves no batch (the transaction rolls back; stray temporary
+files are removed by the next run). A crash after the commit leaves a complete batch whose
+files may lack their final names: running again for the same date finds the batch,
+regenerates any missing file from the database — byte-identical, because everything in it
+(message ids, creation time, order) comes from stored rows — checks it against the stored
+hash, and renames it. A run for a date that already has a batch creates nothing new.
+
+Orders leave a batch's ``in_batch`` state at release (``sent``). Approval needs a second
+actor (four eyes, also a database constraint). Release verifies every file's SHA-256 before
+copying it to the outbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, aliased
+
+from iso20022 import pain001
+from payments import audit
+from payments.calendar import next_banking_day
+from payments.config import Settings
+from payments.db import lock_for_writing, session_scope
+from payments.errors import ConflictError, NotFound, PaymentsError
+from payments.models import (
+    AccountRegistration,
+    Batch,
+    BatchFile,
+    BatchItem,
+    PaymentOrder,
+)
+
+# Return reasons that say the account is unusable (banking.md): the order is retried once
+# the payee has a new registration.
+ACCOUNT_REASONS = ("AC01", "AC04", "AC06", "AG01", "MD07")
+IN_FORCE_STATUSES = ("active", "ended", "rejected_by_bank")
+
+_tmp_meta = MetaData()
+candidates = Table(
+    "batch_candidates",
+    _tmp_meta,
+    Column("order_id", BigInteger, primary_key=True),
+    Column("registration_id", BigInteger),
+    Column("reason", String(30)),
+    prefixes=["TEMPORARY"],
+)
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    seq: int
+    path: Path
+    msg_id: str
+    tx_count: int
+    total: Decimal
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRun:
+    batch_id: int
+    created: bool
+    run_date: dt.date
+    execution_date: dt.date
+    status: str
+    order_count: int
+    total: Decimal
+    held_count: int
+    held_by_reason: tuple[tuple[str, int], ...]
+    files: tuple[FileInfo, ...]
+
+
+def _ore_to_kr(ore: int) -> Decimal:
+    return (Decimal(ore) / 100).quantize(Decimal("0.01"))
+
+
+def msg_id_for(run_date: dt.date, batch_id: int, seq: int) -> str:
+    return f"NKB{run_date:%Y%m%d}-{batch_id}-{seq}"
+
+
+def file_name_for(run_date: dt.date, batch_id: int, seq: int) -> str:
+    return f"pain001-{run_date:%Y%m%d}-b{batch_id}-{seq:03d}.xml"
+
+
+def in_force(reg, owner_kind, owner_number, on) -> object:
+    """SQL condition: registration ``reg`` is the owner's account on day ``on``."""
+    return and_(
+        reg.owner_kind == owner_kind,
+        reg.owner_number == owner_number,
+        reg.status.in_(IN_FORCE_STATUSES),
+        reg.active_from <= on,
+        or_(reg.ended_on.is_(None), reg.ended_on > on),
+    )
+
+
+def _due_orders(run_date: dt.date):
+    o = PaymentOrder
+    return and_(
+        o.due_date <= run_date,
+        or_(
+            o.status.in_(("pending", "held")),
+            and_(o.status == "returned", o.return_reason.in_(ACCOUNT_REASONS)),
+        ),
+    )
+
+
+def _fill_candidates(session: Session, settings: Settings, run_date: dt.date,
+                     execution_date: dt.date) -> None:
+    """One INSERT … SELECT: every due order with its registration or its hold reason."""
+    o = PaymentOrder
+    r = aliased(AccountRegistration, name="r")
+    pending = aliased(AccountRegistration, name="p")
+    older = aliased(AccountRegistration, name="q")
+    review_ore = int(settings.review_amount * 100)
+    cooling = settings.cooling_off_days
+    has_pending = exists().where(
+        pending.owner_kind == o.payee_kind, pending.owner_number == o.payee_number,
+        pending.status == "pending_activation", pending.ended_on.is_(None))
+    replaced_another = exists().where(
+        older.owner_kind == o.payee_kind, older.owner_number == o.payee_number,
+        older.id != r.id, older.status.in_(IN_FORCE_STATUSES),
+        older.active_from <= r.active_from)
+    whens = [
+        (and_(r.id.is_(None), has_pending), literal("PENDING_ACTIVATION")),
+        (r.id.is_(None), literal("NO_ACCOUNT")),
+        (r.status == "rejected_by_bank", literal("REJECTED_BY_BANK")),
+    ]
+    if cooling > 0:
+        limit = execution_date - dt.timedelta(days=cooling)
+        whens.append((and_(r.active_from > limit, replaced_another),
+                      literal("ACCOUNT_RECENTLY_CHANGED")))
+    whens.append((and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)),
+                  literal("AMOUNT_REVIEW")))
+    query = (
+        select(o.id, r.id, case(*whens, else_=None))
+        .select_from(o)
+        .outerjoin(r, in_force(r, o.payee_kind, o.payee_number, execution_date))
+        .where(_due_orders(run_date))
+    )
+    candidates.create(session.connection())
+    session.execute(insert(candidates).from_select(
+        ["order_id", "registration_id", "reason"], query))
+
+
+def _hold(session: Session) -> dict[str, int]:
+    c = candidates.c
+    session.execute(
+        update(PaymentOrder)
+        .where(PaymentOrder.id == c.order_id, c.reason.is_not(None))
+        .values(status="held", hold_reason=c.reason, registration_id=c.registration_id)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(c.reason, func.count()).where(c.reason.is_not(None)).group_by(c.reason)
+    ).all()
+    return {reason: n for reason, n in rows}
+
+
+def _assign(session: Session, batch: Batch, max_per_file: int, run_date: dt.date) -> None:
+    """Number the payable orders (by order id) into files; record items and order states."""
+    c = candidates.c
+    o = PaymentOrder
+    rn = func.row_number(type_=BigInteger).over(order_by=c.order_id)
+    numbered = (
+        select(c.order_id, c.registration_id, ((rn - 1) // max_per_file + 1).label("seq"))
+        .where(c.reason.is_(None))
+        .subquery()
+    )
+    per_file = session.execute(
+        select(numbered.c.seq, func.count(), func.sum(o.amount_ore))
+        .join(o, o.id == numbered.c.order_id)
+        .group_by(numbered.c.seq)
+        .order_by(numbered.c.seq)
+    ).all()
+    for seq, count, total in per_file:
+        session.add(BatchFile(
+            batch_id=batch.id, seq=seq, msg_id=msg_id_for(run_date, batch.id, seq),
+            filename=file_name_for(run_date, batch.id, seq), sha256="", tx_count=count,
+            total_ore=int(total)))
+    session.flush()
+    e2e = case((o.attempts == 0, o.end_to_end_id),
+               else_=o.end_to_end_id + "-" + func.cast(o.attempts + 1, String))
+    session.execute(insert(BatchItem).from_select(
+        ["batch_id", "order_id", "file_seq", "registration_id", "end_to_end_id", "amount_ore"],
+        select(literal(batch.id), numbered.c.order_id, numbered.c.seq,
+               numbered.c.registration_id, e2e, o.amount_ore)
+        .join(o, o.id == numbered.c.order_id),
+    ))
+    session.execute(
+        update(PaymentOrder)
+        .where(PaymentOrder.id == c.order_id, c.reason.is_(None))
+        .values(status="in_batch", batch_id=batch.id, registration_id=c.registration_id,
+                hold_reason=None, return_reason=None, attempts=PaymentOrder.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    batch.order_count = sum(n for _, n, _ in per_file)
+    batch.total_ore = int(sum(int(t) for _, _, t in per_file))
+
+
+def _transactions(session: Session, batch_id: int, seq: int) -> Iterator[pain001.Transaction]:
+    """Stream one file's transactions from the database (server-side cursor on PostgreSQL)."""
+    i, o, r = BatchItem, PaymentOrder, AccountRegistration
+    rows = session.execute(
+        select(i.end_to_end_id, i.amount_ore, o.remittance, r.reg_no, r.account_no, r.iban,
+               r.bic)
+        .join(o, o.id == i.order_id)
+        .join(r, r.id == i.registration_id)
+        .where(i.batch_id == batch_id, i.file_seq == seq)
+        .order_by(i.order_id)
+        .execution_options(yield_per=10_000)
+    )
+    for e2e, amount_ore, remittance, reg_no, account_no, iban, bic in rows:
+        if iban:
+            account = pain001.IbanAccount(iban)
+        else:
+            account = pain001.DomesticAccount(reg_no, account_no)
+        yield pain001.Transaction(
+            end_to_end_id=e2e, amount=_ore_to_kr(amount_ore), creditor_account=account,
+            creditor_bic=bic, remittance=remittance)
+
+
+class _HashingWriter:
+    """A binary sink that hashes what passes through and counts it for progress."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def _write_file(session: Session, settings: Settings, batch: Batch, bfile: BatchFile,
+                path: Path, progress: Progress | None) -> str:
+    """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
+    total = _ore_to_kr(bfile.total_ore)
+    header = pain001.GroupHeader(
+        msg_id=bfile.msg_id, created_at=batch.created_at, nb_of_txs=bfile.tx_count,
+        ctrl_sum=total, initiating_party_name=settings.debtor_name,
+        initiating_party_id=pain001.PartyId(settings.debtor_cvr))
+    txs = _transactions(session, batch.id, bfile.seq)
+    if progress is not None:
+        txs = _counting(txs, progress)
+    info = pain001.PaymentInfo(
+        pmt_inf_id=f"{bfile.msg_id}-1", requested_execution_date=batch.execution_date,
+        debtor=pain001.Debtor(name=settings.debtor_name, iban=settings.debtor_iban,
+                              bic=settings.debtor_bic,
+                              org_id=pain001.PartyId(settings.debtor_cvr)),
+        nb_of_txs=bfile.tx_count, ctrl_sum=total, transactions=txs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as raw:
+        sink = _HashingWriter(raw)
+        pain001.write(sink, header, [info], version=batch.pain001_version)
+        raw.flush()
+        os.fsync(raw.fileno())
+    return sink.digest.hexdigest()
+
+
+def _counting(items: Iterator, progress: Progress) -> Iterator:
+    """Report progress every 1,000 transactions (and the remainder at the end)."""
+    count = 0
+    for item in items:
+        yield item
+        count += 1
+        if count == 1000:
+            progress(count)
+            count = 0
+    if count:
+        progress(count)
+
+
+def _tmp_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.tmp")
+
+
+def _publish(path_tmp: Path, final: Path) -> None:
+    os.replace(path_tmp, final)
+    fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _complete_files(session: Session, settings: Settings, batch: Batch) -> None:
+    """Make every file of a committed batch exist under its final name with its hash.
+
+    A missing file is taken from its fsynced temporary copy or regenerated from the
+    database; either must match the recorded hash.
+    """
+    out = Path(settings.output_dir)
+    files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
+                            .order_by(BatchFile.seq)).all()
+    for bfile in files:
+        final = out / bfile.filename
+        if final.exists():
+            # rename is atomic, so a final file is never half-written: a wrong hash means
+            # someone changed it, and the engine refuses rather than overwrite the evidence.
+            if _sha256_file(final) != bfile.sha256:
+                raise PaymentsError("BATCH_FILE_TAMPERED",
+                                    f"{bfile.filename} does not match its recorded SHA-256",
+                                    "batch_id")
+            continue
+        tmp = _tmp_path(final)
+        if not (tmp.exists() and _sha256_file(tmp) == bfile.sha256):
+            digest = _write_file(session, settings, batch, bfile, tmp, None)
+            if digest != bfile.sha256:
+                tmp.unlink(missing_ok=True)
+                raise PaymentsError(
+                    "BATCH_REGENERATION_MISMATCH",
+                    f"regenerated {bfile.filename} does not match the hash recorded for "
+                    f"batch {batch.id}; the database changed under a committed batch",
+                    "batch_id")
+        _publish(tmp, final)
+
+
+def _remove_stray_temporaries(settings: Settings, run_date: dt.date) -> None:
+    out = Path(settings.output_dir)
+    if out.is_dir():
+        for stray in out.glob(f".pain001-{run_date:%Y%m%d}-*.xml.tmp"):
+            stray.unlink()
+
+
+def _summary(session: Session, batch: Batch, created: bool, settings: Settings,
+             held: dict[str, int] | None = None) -> BatchRun:
+    files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
+                            .order_by(BatchFile.seq)).all()
+    if held is None:
+        held = dict(session.execute(
+            select(PaymentOrder.hold_reason, func.count())
+            .where(PaymentOrder.status == "held")
+            .group_by(PaymentOrder.hold_reason)).all())
+    return BatchRun(
+        batch_id=batch.id, created=created, run_date=batch.run_date,
+        execution_date=batch.execution_date, status=batch.status,
+        order_count=batch.order_count, total=_ore_to_kr(batch.total_ore),
+        held_count=sum(held.values()), held_by_reason=tuple(sorted(held.items())),
+        files=tuple(FileInfo(f.seq, Path(settings.output_dir) / f.filename, f.msg_id,
+                             f.tx_count, _ore_to_kr(f.total_ore), f.sha256) for f in files))
+
+
+def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
+        now: dt.datetime, progress: Progress | None = None) -> BatchRun:
+    """Run (or finish) the nightly batch for ``run_date``. See the module docstring."""
+    execution_date = next_banking_day(run_date)
+    published: list[tuple[Path, Path]] = []
+    with session_scope(engine) as session:
+        lock_for_writing(session, "payments.batch")
+        existing = session.scalar(select(Batch).where(Batch.run_date == run_date))
+        if existing is not None:
+            _complete_files(session, settings, existing)
+            return _summary(session, existing, False, settings)
+        _remove_stray_temporaries(settings, run_date)
+        batch = Batch(run_date=run_date, execution_date=execution_date, status="generated",
+                      pain001_version=settings.pain001_version, order_count=0, total_ore=0,
+                      held_count=0, created_by=actor, created_at=now)
+        session.add(batch)
+        session.flush()
+        _fill_candidates(session, settings, run_date, execution_date)
+        held = _hold(session)
+        _assign(session, batch, settings.max_tx_per_file, run_date)
+        batch.held_count = sum(held.values())
+        out = Path(settings.output_dir)
+        for bfile in session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
+                                     .order_by(BatchFile.seq)):
+            final = out / bfile.filename
+            tmp = _tmp_path(final)
+            bfile.sha256 = _write_file(session, settings, batch, bfile, tmp, progress)
+            published.append((tmp, final))
+        candidates.drop(session.connection())
+        audit.append(session, actor=actor, action="batch.run", subject=f"batch:{batch.id}",
+                     payload={"run_date": run_date.isoformat(),
+                              "execution_date": execution_date.isoformat(),
+                              "orders": batch.order_count, "total_ore": batch.total_ore,
+                              "held": held, "files": len(published)},
+                     now=now)
+        result = _summary(session, batch, True, settings, held)
+    for tmp, final in published:  # after the commit: a crash here is finished by a re-run
+        _publish(tmp, final)
+    return result
+
+
+def _get(session: Session, batch_id: int) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound("BATCH_NOT_FOUND", f"there is no batch {batch_id}", "batch_id")
+    return batch
+
+
+def approve(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
+            now: dt.datetime) -> BatchRun:
+    """Second pair of eyes: a different actor than the one who ran the batch approves it."""
+    with session_scope(engine) as session:
+        batch = _get(session, batch_id)
+        if batch.status != "generated":
+            raise ConflictError("BATCH_NOT_GENERATED",
+                                f"batch {batch_id} is {batch.status}, not awaiting approval",
+                                "batch_id")
+        if actor == batch.created_by:
+            raise ConflictError("BATCH_FOUR_EYES",
+                                f"batch {batch_id} was run by {actor}; another actor must "
+                                "approve it", "actor")
+        batch.status, batch.approved_by, batch.approved_at = "approved", actor, now
+        audit.append(session, actor=actor, action="batch.approve", subject=f"batch:{batch_id}",
+                     payload={"orders": batch.order_count, "total_ore": batch.total_ore},
+                     now=now)
+        session.flush()
+        return _summary(session, batch, False, settings)
+
+
+def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
+            now: dt.datetime) -> BatchRun:
+    """Check every file's hash, copy the files to the outbox, mark the orders ``sent``."""
+    outbox = Path(settings.outbox_dir)
+    with session_scope(engine) as session:
+        lock_for_writing(session, "payments.batch")
+        batch = _get(session, batch_id)
+        if batch.status != "approved":
+            code = "BATCH_ALREADY_RELEASED" if batch.status == "released" else \
+                "BATCH_NOT_APPROVED"
+            raise ConflictError(code, f"batch {batch_id} is {batch.status}; only an approved "
+                                "batch can be released", "batch_id")
+        _complete_files(session, settings, batch)
+        files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch_id)
+                                .order_by(BatchFile.seq)).all()
+        outbox.mkdir(parents=True, exist_ok=True)
+        for bfile in files:
+            source = Path(settings.output_dir) / bfile.filename
+            if _sha256_file(source) != bfile.sha256:
+                raise PaymentsError("BATCH_FILE_TAMPERED",
+                                    f"{bfile.filename} does not match its recorded SHA-256",
+                                    "batch_id")
+            target = outbox / bfile.filename
+            tmp = _tmp_path(target)
+            shutil.copyfile(source, tmp)
+            if _sha256_file(tmp) != bfile.sha256:
+                tmp.unlink()
+                raise PaymentsError("BATCH_FILE_TAMPERED",
+                                    f"copy of {bfile.filename} in the outbox is corrupt",
+                                    "batch_id")
+            _publish(tmp, target)
+        session.execute(
+            update(PaymentOrder)
+            .where(PaymentOrder.batch_id == batch_id, PaymentOrder.status == "in_batch")
+            .values(status="sent", batch_id=None)
+            .execution_options(synchronize_session=False))
+        batch.status, batch.released_by, batch.released_at = "released", actor, now
+        audit.append(session, actor=actor, action="batch.release", subject=f"batch:{batch_id}",
+                     payload={"files": [f.filename for f in files],
+                              "sha256": [f.sha256 for f in files]}, now=now)
+        session.flush()
+        return _summary(session, batch, False, settings)
+
+
+def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, dict]:
+    """A batch and its orders' current states: count and sum (øre) per state."""
+    with session_scope(engine) as session:
+        batch = _get(session, batch_id)
+        states = session.execute(
+            select(PaymentOrder.status, func.count(), func.sum(BatchItem.amount_ore))
+            .join(BatchItem, BatchItem.order_id == PaymentOrder.id)
+            .where(BatchItem.batch_id == batch_id)
+            .group_by(PaymentOrder.status)).all()
+        by_state = {s: {"count": n, "amount": _ore_to_kr(int(t or 0))} for s, n, t in states}
+        return _summary(session, batch, False, settings), by_state
+
+
+def list_batches(engine: Engine, settings: Settings) -> list[BatchRun]:
+    with session_scope(engine) as session:
+        batches = session.scalars(select(Batch).order_by(Batch.id)).all()
+        return [_summary(session, b, False, settings, held={}) for b in batches]
+
+
+def approve_review(engine: Engine, order_id: int, *, actor: str, now: dt.datetime) -> None:
+    """Clear an order held for ``AMOUNT_REVIEW``: the next run pays it."""
+    with session_scope(engine) as session:
+        order = session.get(PaymentOrder, order_id)
+        if order is None:
+            raise NotFound("ORDER_NOT_FOUND", f"there is no payment order {order_id}",
+                           "order_id")
+        if order.hold_reason != "AMOUNT_REVIEW":
+            raise ConflictError("ORDER_NOT_IN_REVIEW",
+                                f"order {order_id} is not held for amount review", "order_id")
+        order.review_approved_by = actor
+        audit.append(session, actor=actor, action="order.review_approved",
+                     subject=f"order:{order_id}", payload={"amount_ore": order.amount_ore},
+                     now=now)

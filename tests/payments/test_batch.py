@@ -1,0 +1,313 @@
+"""The nightly batch: holds, files, idempotency, four eyes, crashes, money conservation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from sqlalchemy import func, select
+
+import iso20022
+from payments import audit
+from payments import batch as batches
+from payments.config import Settings
+from payments.db import make_engine, metadata, session_scope
+from payments.errors import PaymentsError
+from payments.models import (
+    AccountRegistration,
+    Batch,
+    BatchItem,
+    Claim,
+    Decision,
+    PaymentOrder,
+)
+
+RUN = dt.date(2024, 5, 6)  # a Monday; execution on Tuesday 2024-05-07
+NOW = dt.datetime(2024, 5, 6, 22, 0, tzinfo=dt.UTC)
+NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
+
+
+def cpr(i: int) -> str:
+    return f"0101{80 + i % 20:02d}{1000 + i:04d}"
+
+
+def make_settings(tmp_path: Path, **kw) -> Settings:
+    return Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"),
+                    **kw)
+
+
+def add_registration(session, number, *, kind="cpr", status="active", account="1",
+                     active_from=dt.date(2024, 1, 1), iban=None, ended_on=None):
+    reg = AccountRegistration(
+        owner_kind=kind, owner_number=number,
+        reg_no=None if iban else "1234", account_no=None if iban else account.zfill(10),
+        iban=iban, channel="bank", status=status, actor="bank",
+        registered_at=NOW, active_from=active_from, ended_on=ended_on, activation_attempts=0)
+    session.add(reg)
+    session.flush()
+    return reg
+
+
+def add_order(session, number, amount_ore, *, kind="cpr", due=RUN, ref=None):
+    n = session.scalar(select(func.count()).select_from(Claim)) + 1
+    ref = ref or f"REF-{n}"
+    claim = Claim(employer_cvr="13585628", external_ref=ref, employee_cpr=cpr(n),
+                  kind="sickness", first_day=dt.date(2024, 4, 1), last_day=dt.date(2024, 4, 5),
+                  raw="{}", raw_sha256="0" * 64, version=1, received_at=NOW, actor="t")
+    session.add(claim)
+    session.flush()
+    decision = Decision(claim_id=claim.id, version=1, status="approved",
+                        amount_ore=amount_ore, payee_kind=kind, payee_number=number, codes="",
+                        granted_days="", parameter_versions="{}", document="{}",
+                        decided_on=due, created_at=NOW)
+    session.add(decision)
+    session.flush()
+    order = PaymentOrder(decision_id=decision.id, claim_id=claim.id, payee_kind=kind,
+                         payee_number=number, amount_ore=amount_ore,
+                         remittance=f"Refusion sygedagpenge {ref}",
+                         end_to_end_id=f"E2E-{claim.id:08d}", due_date=due, status="pending",
+                         attempts=0, created_at=NOW)
+    session.add(order)
+    session.flush()
+    return order
+
+
+def wipe(engine) -> None:
+    with session_scope(engine) as s:
+        for table in reversed(metadata.sorted_tables):
+            s.execute(table.delete())
+
+
+def orders_by_id(engine) -> dict[int, PaymentOrder]:
+    with session_scope(engine) as s:
+        return {o.id: o for o in s.scalars(select(PaymentOrder))}
+
+
+def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
+    tree = etree.parse(str(path))
+    return [(tx.findtext(f"{NS}PmtId/{NS}EndToEndId"), Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
+            for tx in tree.iter(f"{NS}CdtTrfTxInf")]
+
+
+@pytest.fixture
+def night(engine):
+    """Three payees with an account, one without, one pending activation."""
+    with session_scope(engine) as s:
+        for i in range(3):
+            add_registration(s, cpr(i), account=str(1000 + i))
+        add_registration(s, cpr(9), status="pending_activation")
+        ids = [add_order(s, cpr(i), 100_000 + i).id for i in range(3)]
+        ids.append(add_order(s, cpr(7), 5_000).id)  # no account at all
+        ids.append(add_order(s, cpr(9), 7_000).id)  # pending activation only
+        add_order(s, cpr(0), 9_900, due=RUN + dt.timedelta(days=1))  # not due yet
+    return ids
+
+
+def test_run_pays_resolvable_orders_and_holds_the_rest(engine, tmp_path, night):
+    settings = make_settings(tmp_path)
+    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert result.created and result.execution_date == dt.date(2024, 5, 7)
+    assert result.order_count == 3 and result.total == Decimal("3000.03")
+    assert dict(result.held_by_reason) == {"NO_ACCOUNT": 1, "PENDING_ACTIVATION": 1}
+    [info] = result.files
+    assert info.path.exists() and not list(info.path.parent.glob(".*.tmp"))
+    assert hashlib.sha256(info.path.read_bytes()).hexdigest() == info.sha256
+    assert iso20022.validate(info.path).valid
+    txs = file_transactions(info.path)
+    assert [a for _, a in txs] == [Decimal("1000.00"), Decimal("1000.01"), Decimal("1000.02")]
+    tree = etree.parse(str(info.path))
+    assert tree.findtext(f".//{NS}GrpHdr/{NS}CtrlSum") == "3000.03"
+    assert tree.findtext(f".//{NS}PmtInf/{NS}ReqdExctnDt") == "2024-05-07"
+    orders = orders_by_id(engine)
+    assert [orders[i].status for i in night] == ["in_batch"] * 3 + ["held", "held"]
+    assert orders[night[3]].hold_reason == "NO_ACCOUNT"
+    assert all(orders[i].registration_id for i in night[:3])
+    with session_scope(engine) as s:
+        assert audit.verify(s).intact
+
+
+def test_second_run_for_the_same_date_creates_nothing(engine, tmp_path, night):
+    settings = make_settings(tmp_path)
+    first = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    again = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert not again.created and again.batch_id == first.batch_id
+    assert again.files == first.files
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Batch)) == 1
+        assert s.scalar(select(func.count()).select_from(BatchItem)) == 3
+
+
+def test_files_split_by_size_and_regenerate_identically(engine, tmp_path):
+    settings = make_settings(tmp_path, max_tx_per_file=2)
+    with session_scope(engine) as s:
+        for i in range(5):
+            add_registration(s, cpr(i), account=str(500 + i))
+            add_order(s, cpr(i), 1_000 * (i + 1))
+    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert [f.tx_count for f in result.files] == [2, 2, 1]
+    assert sum(f.total for f in result.files) == result.total == Decimal("150.00")
+    for f in result.files:
+        assert sum(a for _, a in file_transactions(f.path)) == f.total
+    original = result.files[1].path.read_bytes()
+    result.files[1].path.unlink()
+    batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert result.files[1].path.read_bytes() == original
+
+
+def test_four_eyes_release_and_tamper_check(engine, tmp_path, night):
+    settings = make_settings(tmp_path)
+    run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    with pytest.raises(PaymentsError) as info:
+        batches.approve(engine, settings, run.batch_id, actor="alice", now=NOW)
+    assert info.value.code == "BATCH_FOUR_EYES"
+    with pytest.raises(PaymentsError) as info:
+        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    assert info.value.code == "BATCH_NOT_APPROVED"
+    batches.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    path = run.files[0].path
+    good = path.read_bytes()
+    path.write_bytes(good.replace(b"1000.00", b"9000.00"))
+    with pytest.raises(PaymentsError) as info:
+        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    assert info.value.code == "BATCH_FILE_TAMPERED"
+    path.write_bytes(good)
+    released = batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    assert released.status == "released"
+    assert (tmp_path / "outbox" / path.name).read_bytes() == good
+    orders = orders_by_id(engine)
+    assert [orders[i].status for i in night[:3]] == ["sent"] * 3
+    assert all(orders[i].batch_id is None for i in night)
+    with pytest.raises(PaymentsError) as info:
+        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    assert info.value.code == "BATCH_ALREADY_RELEASED"
+
+
+def test_crash_between_file_write_and_commit_leaves_no_batch(engine, tmp_path, night,
+                                                             monkeypatch):
+    settings = make_settings(tmp_path)
+
+    def crash(*a, **kw):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(batches.audit, "append", crash)
+    with pytest.raises(KeyboardInterrupt):
+        batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert list((tmp_path / "out").glob(".*.tmp"))  # the half-done file is left behind
+    orders = orders_by_id(engine)
+    assert {o.status for o in orders.values()} == {"pending"}
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Batch)) == 0
+    monkeypatch.undo()
+    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert result.created and result.order_count == 3
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_crash_after_commit_before_rename_is_finished_by_a_rerun(engine, tmp_path, night,
+                                                                 monkeypatch):
+    settings = make_settings(tmp_path)
+
+    def crash(*a, **kw):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(batches, "_publish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    monkeypatch.undo()
+    with session_scope(engine) as s:
+        [batch] = s.scalars(select(Batch)).all()
+        assert batch.order_count == 3
+    final = next(iter((tmp_path / "out").glob(".*.tmp")))
+    final.unlink()  # even the temporary file is lost: regenerate from the database
+    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert not result.created
+    [info] = result.files
+    assert hashlib.sha256(info.path.read_bytes()).hexdigest() == info.sha256
+    assert len(file_transactions(info.path)) == 3
+
+
+def test_amount_review_and_cooling_off(engine, tmp_path):
+    settings = make_settings(tmp_path, review_amount=Decimal("500"), cooling_off_days=5)
+    with session_scope(engine) as s:
+        add_registration(s, cpr(1))
+        big = add_order(s, cpr(1), 60_000).id  # 600 kr ≥ 500 kr review threshold
+        add_registration(s, cpr(2), status="ended", ended_on=RUN - dt.timedelta(days=1))
+        add_registration(s, cpr(2), account="77", active_from=RUN - dt.timedelta(days=1))
+        changed = add_order(s, cpr(2), 1_000).id
+        add_registration(s, cpr(3), active_from=RUN - dt.timedelta(days=1))  # first account
+        first = add_order(s, cpr(3), 1_000).id
+    run = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    orders = orders_by_id(engine)
+    assert orders[big].hold_reason == "AMOUNT_REVIEW"
+    assert orders[changed].hold_reason == "ACCOUNT_RECENTLY_CHANGED"
+    assert orders[first].status == "in_batch" and run.order_count == 1
+    batches.approve_review(engine, big, actor="supervisor", now=NOW)
+    later = batches.run(engine, settings, run_date=RUN + dt.timedelta(days=7), actor="night",
+                        now=NOW)
+    assert later.order_count == 2  # the reviewed order, and the account past cooling-off
+
+
+@settings(max_examples=15)
+@given(st.lists(st.tuples(st.integers(1, 10_000_000), st.booleans()), min_size=1,
+                max_size=25), st.integers(1, 7))
+def test_money_is_conserved(db_url, tmp_path_factory, orders, per_file):
+    engine = make_engine(db_url)
+    out = tmp_path_factory.mktemp("conserve")
+    settings = make_settings(out, max_tx_per_file=per_file)
+    wipe(engine)
+    with session_scope(engine) as s:
+        for i, (amount, has_account) in enumerate(orders):
+            number = cpr(i)
+            if has_account:
+                add_registration(s, number, account=str(i + 1))
+            add_order(s, number, amount)
+    run_date = RUN + dt.timedelta(days=len(orders))
+    result = batches.run(engine, settings, run_date=run_date, actor="night", now=NOW)
+    paid = sum(a for a, ok in orders if ok)
+    assert result.total * 100 == paid
+    assert sum(f.total for f in result.files) == result.total
+    for f in result.files:
+        tree = etree.parse(str(f.path))
+        assert Decimal(tree.findtext(f".//{NS}GrpHdr/{NS}CtrlSum")) == f.total
+        assert sum(a for _, a in file_transactions(f.path)) == f.total
+        assert len(file_transactions(f.path)) == f.tx_count <= per_file
+    with session_scope(engine) as s:
+        by_state = dict(s.execute(select(PaymentOrder.status, func.sum(PaymentOrder.amount_ore))
+                                  .group_by(PaymentOrder.status)).all())
+    assert sum(by_state.values()) == sum(a for a, _ in orders)
+    assert by_state.get("in_batch", 0) == paid
+    engine.dispose()
+
+
+def test_two_simultaneous_runs_make_one_batch(db_url, tmp_path):
+    """Two processes start the same night at once: the lock lets exactly one build it."""
+    engine = make_engine(db_url)
+    with session_scope(engine) as s:
+        for i in range(200):
+            add_registration(s, cpr(i), account=str(i + 1))
+            add_order(s, cpr(i), 1_000 + i)
+    env = os.environ | {"PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
+                        "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox")}
+    cmd = [sys.executable, "-m", "cli.main", "--database-url", db_url, "batch", "run",
+           "--date", RUN.isoformat(), "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                              text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    results = [json.loads(out) for out, _ in outputs]
+    assert sorted(r["created"] for r in results) == [False, True]
+    assert results[0]["batch_id"] == results[1]["batch_id"]
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Batch)) == 1
+        assert s.scalar(select(func.count()).select_from(BatchItem)) == 200
+    engine.dispose()
