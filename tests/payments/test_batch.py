@@ -95,7 +95,8 @@ def orders_by_id(engine) -> dict[int, PaymentOrder]:
 
 def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
     tree = etree.parse(str(path))
-    return [(tx.findtext(f"{NS}PmtId/{NS}EndToEndId"), Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
+    return [(tx.findtext(f"{NS}PmtId/{NS}EndToEndId"),
+             Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
             for tx in tree.iter(f"{NS}CdtTrfTxInf")]
 
 
