@@ -1,0 +1,181 @@
+"""``payments claims``: submit claim files, and look at claims, decisions and recoveries."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+import rules
+from cli.options import DATE, json_option, optional_actor
+from cli.output import exit_with
+from payments import claims as intake
+from payments import schema
+from payments.db import session_scope
+from payments.identifiers import Cvr
+from payments.models import Claim, Decision, Recovery
+
+
+def _parameters(app) -> rules.Parameters:
+    extra = (app.settings.parameters_dir,) if app.settings.parameters_dir else ()
+    return rules.load_parameters(extra_dirs=extra)
+
+
+def _line(outcome: intake.Outcome) -> str:
+    d = outcome.decision
+    codes = ",".join(r["code"] for r in d.get("reasons", ()))
+    ref = d.get("external_ref") or "-"
+    return (f"{outcome.position:<10} {ref:<20} {outcome.outcome:<10} {d['status']:<19} "
+            f"{Decimal(d['amount']):>12,} DKK  {codes}")
+
+
+@click.group()
+def claims() -> None:
+    """NemRefusion claims: submit, list, show, explain, recoveries."""
+
+
+@claims.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--date", "today", type=DATE, help="Processing date (default today); the "
+              "orders fall due on it, and it is the submission date of claims without one.")
+@optional_actor("employer")
+@json_option
+@click.pass_obj
+def submit(app, file, today, actor, as_json) -> None:
+    """Decide every claim in FILE (JSON, JSON array, NDJSON or CSV) and store the results.
+
+    Exit 1 when any claim was invalid or could not be decided (after all others are stored).
+    """
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    parameters = _parameters(app)
+    today = today or app.today()
+    counts: Counter[str] = Counter()
+    total = Decimal("0")
+    failed = 0
+    if as_json:
+        click.echo("[")
+    first = True
+    for outcome in intake.submit(engine, rules.iter_claim_records(file), actor=actor,
+                                 today=today, now=app.now(), parameters=parameters):
+        counts[outcome.outcome if not outcome.failed else outcome.status] += 1
+        failed += outcome.failed
+        if outcome.outcome in ("created", "corrected"):
+            total += Decimal(outcome.decision["amount"])
+        if as_json:
+            doc = outcome.decision | {"outcome": outcome.outcome, "position": outcome.position}
+            click.echo(("" if first else ",\n") + json.dumps(doc, ensure_ascii=False), nl=False)
+            first = False
+        else:
+            click.echo(_line(outcome))
+    if as_json:
+        click.echo("\n]")
+    else:
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no claims"
+        click.echo(f"summary: {summary}; {total:,} DKK decided in new or corrected claims")
+    exit_with(1 if failed else 0)
+
+
+@claims.command("list")
+@click.option("--employer", help="Only this employer's claims (CVR).")
+@click.option("--status", type=click.Choice(["approved", "partially_approved", "rejected"]))
+@json_option
+@click.pass_obj
+def list_cmd(app, employer, status, as_json) -> None:
+    """Claims with their live decision, newest first (at most 1,000 lines)."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    query = (select(Claim.employer_cvr, Claim.external_ref, Claim.kind, Claim.first_day,
+                    Claim.last_day, Claim.version, Decision.status, Decision.amount_ore,
+                    Decision.codes)
+             .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+             .order_by(Claim.id.desc()).limit(1000))
+    if employer:
+        query = query.where(Claim.employer_cvr == Cvr.parse(employer, "employer").number)
+    if status:
+        query = query.where(Decision.status == status)
+    with session_scope(engine) as session:
+        rows = session.execute(query).all()
+    items = [{"employer_cvr": r.employer_cvr, "external_ref": r.external_ref, "kind": r.kind,
+              "period": f"{r.first_day}..{r.last_day}", "version": r.version,
+              "status": r.status, "amount": f"{Decimal(r.amount_ore) / 100:.2f}",
+              "codes": [c for c in r.codes.split(",") if c]} for r in rows]
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    for i in items:
+        click.echo(f"{i['employer_cvr']} {i['external_ref']:<20} {i['kind']:<9} {i['period']} "
+                   f"v{i['version']} {i['status']:<19} {Decimal(i['amount']):>12,} DKK "
+                   f"{','.join(i['codes'])}")
+
+
+def _load(app, employer: str, ref: str) -> dict:
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    with session_scope(engine) as session:
+        claim, decision = intake.find(session, Cvr.parse(employer, "employer").number, ref)
+        return json.loads(decision.document) | {"version": claim.version}
+
+
+@claims.command()
+@click.option("--employer", required=True, help="Employer CVR.")
+@click.option("--ref", required=True, help="The employer's reference (external_ref).")
+@json_option
+@click.pass_obj
+def show(app, employer, ref, as_json) -> None:
+    """The live decision on one claim."""
+    doc = _load(app, employer, ref)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    payee = doc.get("payee") or {}
+    who = payee.get("number", "")
+    who = f"{who[:6]}-****" if payee.get("kind") == "cpr" else who
+    click.echo(f"{doc['external_ref']} ({doc['kind']}, version {doc['version']}): "
+               f"{doc['status']}, {Decimal(doc['amount']):,} DKK to {payee.get('kind', '-')} "
+               f"{who}")
+    for week in doc.get("weeks", ()):
+        click.echo(f"  {week['week']}  {week['days']} days  {week['hours']} h  "
+                   f"{Decimal(week['amount']):>10,} DKK")
+    for reason in doc.get("reasons", ()):
+        click.echo(f"  {reason['code']}: {reason['message']} ({reason.get('reference', '')})")
+
+
+@claims.command()
+@click.option("--employer", required=True, help="Employer CVR.")
+@click.option("--ref", required=True, help="The employer's reference (external_ref).")
+@click.pass_obj
+def explain(app, employer, ref) -> None:
+    """The stored trace of the live decision, step by step, with the legal references."""
+    doc = _load(app, employer, ref)
+    click.echo(f"Decision on {doc['external_ref']} (version {doc['version']}): "
+               f"{doc['status']}, {Decimal(doc['amount']):,} DKK")
+    for n, step in enumerate(doc.get("trace", ()), 1):
+        click.echo(f"{n:>2}. {step['rule']} — {step['reference']}")
+        click.echo(f"    {step.get('output', '')}")
+
+
+@claims.command()
+@click.option("--employer", help="Only this employer's claims (CVR).")
+@click.pass_obj
+def recoveries(app, employer) -> None:
+    """Amounts to claw back after corrections lowered what was already paid."""
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    query = (select(Claim.employer_cvr, Claim.external_ref, Recovery.payee_kind,
+                    Recovery.payee_number, Recovery.amount_ore, Recovery.created_at)
+             .join(Claim, Claim.id == Recovery.claim_id).order_by(Recovery.id))
+    if employer:
+        query = query.where(Claim.employer_cvr == Cvr.parse(employer, "employer").number)
+    with session_scope(engine) as session:
+        rows = session.execute(query).all()
+        total = session.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))
+    for r in rows:
+        who = f"{r.payee_number[:6]}-****" if r.payee_kind == "cpr" else r.payee_number
+        click.echo(f"{r.employer_cvr} {r.external_ref:<20} {r.payee_kind} {who:<12} "
+                   f"{Decimal(r.amount_ore) / 100:>12,.2f} DKK  {r.created_at:%Y-%m-%d}")
+    click.echo(f"{len(rows)} recoveries, {Decimal(total) / 100:,.2f} DKK in all")

@@ -1,0 +1,52 @@
+"""``payments returns``: import the bank's pain.002 / camt.054 answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.options import json_option, optional_actor
+from cli.output import echo_json, exit_with
+from payments import returns as bank_returns
+from payments import schema
+
+
+@click.group()
+def returns() -> None:
+    """Bank status reports and returned payments."""
+
+
+@returns.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@optional_actor("returns")
+@json_option
+@click.pass_obj
+def import_cmd(app, file, actor, as_json) -> None:
+    """Import a pain.002 or camt.054 file (importing the same message again changes nothing).
+
+    Exit 1 when the file names end-to-end ids this engine never sent.
+    """
+    engine = app.engine()
+    schema.ensure_schema(engine)
+    result = bank_returns.import_file(engine, file, actor=actor, now=app.now())
+    if as_json:
+        echo_json({"msg_id": result.msg_id, "kind": result.kind, "created": result.created,
+                   "settled": result.settled, "returned": result.returned,
+                   "unchanged": result.unchanged, "unknown": list(result.unknown),
+                   "registrations_flagged": result.registrations_flagged,
+                   "by_reason": dict(result.by_reason)})
+    elif not result.created:
+        click.echo(f"{result.kind} {result.msg_id} was imported before; nothing changed")
+    else:
+        click.echo(f"{result.kind} {result.msg_id}: {result.settled} settled, "
+                   f"{result.returned} returned, {result.unchanged} unchanged, "
+                   f"{len(result.unknown)} unknown")
+        for reason, count in result.by_reason:
+            click.echo(f"  returned {reason}: {count}")
+        if result.registrations_flagged:
+            click.echo(f"  {result.registrations_flagged} registration(s) marked "
+                       "rejected_by_bank; their payees are held until a new account exists")
+        for e2e in result.unknown[:20]:
+            click.echo(f"  unknown end-to-end id: {e2e}", err=True)
+    exit_with(1 if result.unknown else 0)

@@ -1,0 +1,376 @@
+"""Claim intake (NemRefusion): validate, decide, store, and create payment orders.
+
+``submit(engine, records, …)`` takes the records of a claim file (streamed by
+:func:`rules.iter_claim_records`) and, for each claim:
+
+1. parses and validates it (:func:`rules.parse_claim`); an invalid claim is reported with
+   its position and codes and not stored;
+2. applies idempotency on ``(employer_cvr, external_ref)``: the identical claim again is
+   ``unchanged`` (nothing new is written); a different claim under the same reference is
+   ``invalid`` with ``CLAIM_DUPLICATE_REF`` unless it says ``"correction": true``; a
+   correction for a reference never seen is ``CLAIM_CORRECTION_UNKNOWN_REF`` (a typo in the
+   reference must not silently create a second claim). "Identical" compares the record as
+   received, without its ``correction`` flag;
+3. refuses an overlapping sickness claim for the same employee and employer
+   (``CLAIM_OVERLAP``: the employer corrects the earlier claim instead);
+4. builds the history the cross-claim rules need — every live sickness decision of the
+   employee at any employer (§ 24, 22 weeks in 9 months), every live maternity decision of
+   the parent for the same child — and calls :func:`rules.decide`;
+5. stores the raw claim, the decision (status, amount in øre, codes, granted days,
+   parameter versions and the full decision document with its trace), and the payment
+   order: to the employer's CVR when salary was paid, else to the employee's CPR, due on the
+   processing date, with a stable end-to-end id ``NR<decision id>-<n>``.
+
+A decision with status ``error`` (e.g. ``RULE_PARAM_MISSING``) is reported and not stored,
+so the same claim can be submitted again once the operator has added the missing rate.
+
+Corrections supersede the live decision. The old decision's unpaid orders (``pending``,
+``held``, ``returned``) are cancelled; what was already paid out or committed to a file
+(``in_batch``, ``sent``, ``settled``) stays, and per payee the difference becomes a new order
+(positive) or a recovery (negative). So for every claim, at any time:
+``sum(live orders) - sum(recoveries) = latest decision amount``.
+
+Throughput: claims are processed in chunks of :data:`CHUNK` in one transaction each, with
+the existing claims and histories of a chunk fetched in one query apiece. If the database
+refuses a chunk (a concurrent submitter won a race on a reference), the chunk is rolled back
+and redone one claim per transaction, so a bad claim never loses a good one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import rules
+from payments import audit
+from payments.db import session_scope
+from payments.errors import NotFound
+from payments.models import Claim, Decision, PaymentOrder, Recovery
+
+CHUNK = 500
+UNPAID = ("pending", "held", "returned")
+PAID_OR_COMMITTED = ("in_batch", "sent", "settled")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one record of the file."""
+
+    position: str
+    outcome: str  # created | unchanged | corrected | not_stored
+    decision: dict[str, Any]  # the documented decision JSON
+
+    @property
+    def status(self) -> str:
+        return self.decision["status"]
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("invalid", "error")
+
+
+def _canonical(raw: dict[str, Any]) -> tuple[str, str]:
+    body = {k: v for k, v in raw.items() if k != "correction"}
+    text = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+    return text, digest
+
+
+def _ore(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def _invalid(position: str, code: str, message: str, field: str, raw: dict | None) -> Outcome:
+    decision = rules.invalid_decision((rules.Problem(code, field, message),), raw)
+    return Outcome(position, "not_stored", decision.to_dict())
+
+
+def _remittance(result: rules.Decision, payee_kind: str) -> str:
+    """E.g. ``Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001`` (≤ 140 characters)."""
+    benefit = "sygedagpenge" if result.kind == "sickness" else "barselsdagpenge"
+    lead = f"Refusion {benefit}" if payee_kind == "cvr" else benefit.capitalize()
+    days = result.granted_days or (result.first_absence_day, result.last_absence_day)
+    text = f"{lead} {days[0]}..{days[-1]} {result.external_ref}"
+    return text[:140]
+
+
+def _granted(decision: Decision, claim: Claim) -> rules.GrantedDays:
+    days = tuple(dt.date.fromisoformat(d) for d in decision.granted_days.split(",") if d)
+    return rules.GrantedDays(kind=claim.kind, days=days, parent=claim.parent,
+                             child_birth_date=claim.child_birth_date,
+                             employer_cvr=claim.employer_cvr)
+
+
+class _Chunk:
+    """Everything one chunk needs from the database, fetched up front in a few queries."""
+
+    def __init__(self, session: Session, claims: list[rules.Claim]) -> None:
+        keys = {(c.employer_cvr, c.external_ref) for c in claims}
+        employees = {c.employee_cpr for c in claims}
+        self.by_key: dict[tuple[str, str], tuple[Claim, Decision]] = {}
+        # live decisions per employee (all employers), for history and overlap
+        self.live: dict[str, list[tuple[Claim, Decision]]] = defaultdict(list)
+        rows = session.execute(
+            select(Claim, Decision)
+            .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+            .where(Claim.employee_cpr.in_(employees))
+        ).all()
+        for claim, decision in rows:
+            self.live[claim.employee_cpr].append((claim, decision))
+            if (claim.employer_cvr, claim.external_ref) in keys:
+                self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
+
+    def history(self, claim: rules.Claim, exclude: int | None) -> tuple[rules.GrantedDays, ...]:
+        out = []
+        for stored, decision in self.live.get(claim.employee_cpr, ()):
+            if stored.id == exclude or stored.kind != claim.kind or not decision.granted_days:
+                continue
+            if claim.kind == "maternity" and (stored.child_birth_date != claim.child_birth_date
+                                              or stored.parent != claim.parent):
+                continue
+            out.append(_granted(decision, stored))
+        return tuple(out)
+
+    def overlap(self, claim: rules.Claim, exclude: int | None) -> Claim | None:
+        if claim.kind != "sickness":
+            return None
+        for stored, _ in self.live.get(claim.employee_cpr, ()):
+            if (stored.id != exclude and stored.kind == "sickness"
+                    and stored.employer_cvr == claim.employer_cvr
+                    and stored.first_day <= claim.last_absence_day
+                    and claim.first_absence_day <= stored.last_day):
+                return stored
+        return None
+
+    def remember(self, claim: Claim, decision: Decision) -> None:
+        entries = self.live[claim.employee_cpr]
+        entries[:] = [(c, d) for c, d in entries if c.id != claim.id]
+        entries.append((claim, decision))
+        self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
+
+
+class _Intake:
+    def __init__(self, session: Session, *, actor: str, today: dt.date, now: dt.datetime,
+                 parameters: rules.Parameters) -> None:
+        self.session, self.actor, self.today, self.now = session, actor, today, now
+        self.parameters = parameters
+
+    def process(self, items: list[tuple[str, dict, rules.Claim]]) -> list[Outcome]:
+        chunk = _Chunk(self.session, [c for _, _, c in items])
+        return [self.one(position, raw, claim, chunk) for position, raw, claim in items]
+
+    def one(self, position: str, raw: dict, claim: rules.Claim, chunk: _Chunk) -> Outcome:
+        text, digest = _canonical(raw)
+        existing = chunk.by_key.get((claim.employer_cvr, claim.external_ref))
+        correction = bool(raw.get("correction"))
+        if existing is not None:
+            stored, decision = existing
+            if stored.raw_sha256 == digest:
+                return Outcome(position, "unchanged", json.loads(decision.document))
+            if not correction:
+                return _invalid(position, "CLAIM_DUPLICATE_REF",
+                                f"reference {claim.external_ref} was already used for a "
+                                "different claim; send it with \"correction\": true to "
+                                "replace it", "external_ref", raw)
+        elif correction:
+            return _invalid(position, "CLAIM_CORRECTION_UNKNOWN_REF",
+                            f"there is no earlier claim {claim.external_ref} to correct",
+                            "external_ref", raw)
+        exclude = existing[0].id if existing else None
+        clash = chunk.overlap(claim, exclude)
+        if clash is not None:
+            return _invalid(position, "CLAIM_OVERLAP",
+                            f"the absence overlaps claim {clash.external_ref} "
+                            f"({clash.first_day}..{clash.last_day}) for the same employee "
+                            "and employer; correct that claim instead", "first_absence_day",
+                            raw)
+        result = rules.decide(claim, history=chunk.history(claim, exclude),
+                              parameters=self.parameters)
+        document = result.to_dict()
+        if not result.decided:
+            return Outcome(position, "not_stored", document)
+        if existing is None:
+            stored = self._new_claim(claim, text, digest)
+            previous = None
+        else:
+            stored, previous = existing
+            stored.version += 1
+            stored.raw, stored.raw_sha256 = text, digest
+            stored.first_day, stored.last_day = claim.first_absence_day, claim.last_absence_day
+            stored.received_at, stored.actor = self.now, self.actor
+            previous.superseded = True
+            self.session.flush()
+        decision = self._store_decision(stored, result, document)
+        if previous is None:
+            self._pay(stored, decision, result, {})
+        else:
+            self._correct(stored, previous, decision, result)
+        chunk.remember(stored, decision)
+        return Outcome(position, "created" if previous is None else "corrected", document)
+
+    def _new_claim(self, claim: rules.Claim, text: str, digest: str) -> Claim:
+        stored = Claim(
+            employer_cvr=claim.employer_cvr, external_ref=claim.external_ref,
+            employee_cpr=claim.employee_cpr, kind=claim.kind,
+            first_day=claim.first_absence_day, last_day=claim.last_absence_day,
+            child_birth_date=claim.child_birth_date,
+            parent=claim.parent, raw=text, raw_sha256=digest, version=1,
+            received_at=self.now, actor=self.actor)
+        self.session.add(stored)
+        self.session.flush()
+        return stored
+
+    def _store_decision(self, stored: Claim, result: rules.Decision,
+                        document: dict[str, Any]) -> Decision:
+        decision = Decision(
+            claim_id=stored.id, version=stored.version, status=result.status,
+            amount_ore=_ore(result.amount),
+            payee_kind=result.payee.kind if result.payee else None,
+            payee_number=result.payee.number if result.payee else None,
+            codes=",".join(result.codes),
+            granted_days=",".join(d.isoformat() for d in result.granted_days),
+            parameter_versions=json.dumps(
+                {p.name: [p.valid_from.isoformat(), str(p.value), p.origin]
+                 for p in result.parameters}, sort_keys=True),
+            document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            decided_on=self.today, created_at=self.now, superseded=False)
+        self.session.add(decision)
+        self.session.flush()
+        return decision
+
+    def _pay(self, stored: Claim, decision: Decision, result: rules.Decision,
+             already: dict[tuple[str, str], int]) -> None:
+        """Orders and recoveries so that, per payee, paid + new - recovered = decided."""
+        target: dict[tuple[str, str], int] = defaultdict(int)
+        if decision.amount_ore > 0 and result.payee is not None:
+            target[(result.payee.kind, result.payee.number)] = decision.amount_ore
+        n = 0
+        for payee in sorted(set(target) | set(already)):
+            diff = target.get(payee, 0) - already.get(payee, 0)
+            if diff > 0:
+                n += 1
+                self.session.add(PaymentOrder(
+                    decision_id=decision.id, claim_id=stored.id, payee_kind=payee[0],
+                    payee_number=payee[1], amount_ore=diff,
+                    remittance=_remittance(result, payee[0]),
+                    end_to_end_id=f"NR{decision.id:012d}-{n}", due_date=self.today,
+                    status="pending", attempts=0, created_at=self.now))
+            elif diff < 0:
+                self.session.add(Recovery(
+                    claim_id=stored.id, decision_id=decision.id, payee_kind=payee[0],
+                    payee_number=payee[1], amount_ore=-diff, created_at=self.now))
+
+    def _correct(self, stored: Claim, previous: Decision, decision: Decision,
+                 result: rules.Decision) -> None:
+        orders = self.session.scalars(
+            select(PaymentOrder).where(PaymentOrder.claim_id == stored.id,
+                                       PaymentOrder.status != "cancelled")).all()
+        recovered = self.session.scalars(
+            select(Recovery).where(Recovery.claim_id == stored.id)).all()
+        already: dict[tuple[str, str], int] = defaultdict(int)
+        cancelled = 0
+        for order in orders:
+            if order.status in UNPAID:
+                order.status, order.hold_reason = "cancelled", None
+                cancelled += 1
+            else:
+                already[(order.payee_kind, order.payee_number)] += order.amount_ore
+        for recovery in recovered:
+            already[(recovery.payee_kind, recovery.payee_number)] -= recovery.amount_ore
+        self._pay(stored, decision, result, already)
+
+
+def _parsed(records: Iterable[rules.ClaimRecord], today: dt.date
+            ) -> Iterator[tuple[str, dict | None, rules.Claim | None, Outcome | None]]:
+    for record in records:
+        if record.problem is not None:
+            yield record.position, None, None, Outcome(
+                record.position, "not_stored",
+                rules.invalid_decision((record.problem,), record.raw).to_dict())
+            continue
+        try:
+            claim = rules.parse_claim(record.raw, today=today)
+        except rules.InvalidClaim as exc:
+            yield record.position, record.raw, None, Outcome(
+                record.position, "not_stored",
+                rules.invalid_decision(exc.problems, record.raw).to_dict())
+            continue
+        yield record.position, record.raw, claim, None
+
+
+def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
+           today: dt.date, now: dt.datetime, parameters: rules.Parameters,
+           chunk_size: int = CHUNK) -> Iterator[Outcome]:
+    """Process every record; yield one :class:`Outcome` per record, in input order."""
+    pending: list[tuple[str, dict, rules.Claim] | Outcome] = []
+
+    def flush() -> Iterator[Outcome]:
+        items = [p for p in pending if not isinstance(p, Outcome)]
+        try:
+            done = iter(_commit(engine, items, actor, today, now, parameters))
+        except IntegrityError:
+            done = iter([o for item in items
+                         for o in _commit(engine, [item], actor, today, now, parameters,
+                                          single=True)])
+        for p in pending:
+            yield p if isinstance(p, Outcome) else next(done)
+        pending.clear()
+
+    for position, raw, claim, failed in _parsed(records, today):
+        pending.append(failed if failed is not None else (position, raw, claim))
+        if len(pending) >= chunk_size:
+            yield from flush()
+    if pending:
+        yield from flush()
+
+
+def _commit(engine: Engine, items: list, actor: str, today: dt.date, now: dt.datetime,
+            parameters: rules.Parameters, single: bool = False) -> list[Outcome]:
+    if not items:
+        return []
+    try:
+        with session_scope(engine) as session:
+            outcomes = _Intake(session, actor=actor, today=today, now=now,
+                               parameters=parameters).process(items)
+            stored = [o for o in outcomes if o.outcome in ("created", "corrected")]
+            if stored:
+                audit.append(session, actor=actor, action="claims.submit",
+                             subject=f"claims:{stored[0].decision['employer_cvr']}",
+                             payload={"created": sum(o.outcome == "created" for o in stored),
+                                      "corrected": sum(o.outcome == "corrected" for o in stored),
+                                      "refs": [o.decision["external_ref"] for o in stored][:50]},
+                             now=now)
+            return outcomes
+    except IntegrityError:
+        if not single:
+            raise
+        position, raw, _ = items[0]
+        return [_invalid(position, "CLAIM_CONFLICT", "the claim conflicts with one stored at "
+                         "the same moment; submit it again", "external_ref", raw)]
+
+
+def find(session: Session, employer_cvr: str, external_ref: str) -> tuple[Claim, Decision]:
+    """The claim and its live decision, or ``CLAIM_NOT_FOUND``."""
+    row = session.execute(
+        select(Claim, Decision)
+        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .where(Claim.employer_cvr == employer_cvr, Claim.external_ref == external_ref)
+    ).first()
+    if row is None:
+        raise NotFound("CLAIM_NOT_FOUND",
+                       f"employer {employer_cvr} has no claim {external_ref}", "external_ref")
+    return row[0], row[1]
+

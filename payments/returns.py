@@ -1,0 +1,194 @@
+"""Bank answers: pain.002 status reports and camt.054 return notifications.
+
+``import_file(engine, path, actor=…, now=…)`` reads the file with the hardened, streaming
+readers of :mod:`iso20022`, then in one transaction:
+
+- refuses nothing twice: a message id already imported changes nothing (``created`` is
+  False) — a bank that resends a report, or an operator who imports it again, is harmless;
+- accepted transactions (``ACSC``, ``ACCP``, ``ACTC``, ``ACWC``, ``ACSP``) move their order
+  from ``sent`` to ``settled``;
+- rejected (pain.002 ``RJCT``) or returned (camt.054) transactions move their order to
+  ``returned`` with the ISO reason code. An account reason (AC01, AC04, AC06, AG01, MD07)
+  also marks the registration the order was paid to as ``rejected_by_bank``, so the next
+  batch holds this order and every later one for the payee until a new account exists, and
+  then pays it (see :mod:`payments.batch`). Other reasons (BE04, MS03, AM04, …) leave the
+  order ``returned`` for a clerk: they are not account problems and must not be retried
+  blindly;
+- a pain.002 whose group status answers for the whole message (no transaction details)
+  applies that status to every transaction of the original file;
+- end-to-end ids the engine never sent are kept (``order_id`` null) and reported.
+
+Every transaction status read is stored (``status_report_items``) for reconciliation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from iso20022 import camt054, pain002
+from iso20022.validate import detect_message
+from payments import audit, registry
+from payments.batch import ACCOUNT_REASONS
+from payments.db import lock_for_writing, session_scope
+from payments.errors import InputError
+from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem
+
+ACCEPTED = frozenset({"ACSC", "ACCP", "ACTC", "ACWC", "ACSP"})
+REJECTED = "RJCT"
+CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TxOutcome:
+    end_to_end_id: str
+    status: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnsImport:
+    msg_id: str
+    kind: str
+    created: bool
+    settled: int = 0
+    returned: int = 0
+    unchanged: int = 0
+    unknown: tuple[str, ...] = ()
+    registrations_flagged: int = 0
+    by_reason: tuple[tuple[str, int], ...] = ()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
+    chunk: list[TxOutcome] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _whole_message(session: Session, original_msg_id: str | None, status: str,
+                   reason: str | None) -> Iterator[TxOutcome]:
+    """A group-level answer: every transaction of the original file gets that status."""
+    if not original_msg_id:
+        return
+    rows = session.execute(
+        select(BatchItem.end_to_end_id)
+        .join(BatchFile, (BatchFile.batch_id == BatchItem.batch_id)
+              & (BatchFile.seq == BatchItem.file_seq))
+        .where(BatchFile.msg_id == original_msg_id)
+        .order_by(BatchItem.order_id))
+    for (e2e,) in rows:
+        yield TxOutcome(e2e, status, reason)
+
+
+def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport, actor: str,
+           now: dt.datetime) -> ReturnsImport:
+    settled = returned = unchanged = flagged = 0
+    unknown: list[str] = []
+    reasons: Counter[str] = Counter()
+    for chunk in _chunks(outcomes):
+        ids = {o.end_to_end_id for o in chunk}
+        found = {
+            item.end_to_end_id: (item, order)
+            for item, order in session.execute(
+                select(BatchItem, PaymentOrder)
+                .join(PaymentOrder, PaymentOrder.id == BatchItem.order_id)
+                .where(BatchItem.end_to_end_id.in_(ids)))
+        }
+        for outcome in chunk:
+            match = found.get(outcome.end_to_end_id)
+            session.add(StatusReportItem(
+                report_id=report.id, end_to_end_id=outcome.end_to_end_id[:35],
+                status=outcome.status[:4], reason_code=outcome.reason,
+                order_id=match[1].id if match else None))
+            if match is None:
+                unknown.append(outcome.end_to_end_id)
+                continue
+            item, order = match
+            if outcome.status in ACCEPTED and order.status == "sent":
+                order.status = "settled"
+                settled += 1
+            elif outcome.status == REJECTED and order.status in ("sent", "settled"):
+                order.status, order.return_reason = "returned", outcome.reason
+                returned += 1
+                reasons[outcome.reason or "NONE"] += 1
+                if outcome.reason in ACCOUNT_REASONS:
+                    flagged += registry.mark_rejected_by_bank(
+                        session, item.registration_id, outcome.reason, actor, now)
+            else:
+                unchanged += 1
+        session.flush()
+    return ReturnsImport(
+        msg_id=report.msg_id, kind=report.kind, created=True, settled=settled,
+        returned=returned, unchanged=unchanged, unknown=tuple(unknown),
+        registrations_flagged=flagged, by_reason=tuple(sorted(reasons.items())))
+
+
+def _pain002_outcomes(session: Session, parsed) -> Iterator[TxOutcome]:
+    any_tx = False
+    for tx in parsed.transactions:
+        any_tx = True
+        yield TxOutcome(tx.original_end_to_end_id or "", tx.status or "", tx.reason_code)
+    if not any_tx and parsed.group_status in ACCEPTED | {REJECTED}:
+        yield from _whole_message(session, parsed.original_msg_id, parsed.group_status,
+                                  parsed.group_reason_code)
+
+
+def _camt054_outcomes(parsed) -> Iterator[TxOutcome]:
+    for credit in parsed.returns:
+        yield TxOutcome(credit.original_end_to_end_id or "", REJECTED, credit.reason_code)
+
+
+def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> ReturnsImport:
+    """Import one pain.002 or camt.054 file; see the module docstring."""
+    path = Path(path)
+    message = detect_message(path)
+    if message.startswith("pain.002"):
+        kind, parsed = "pain.002", pain002.read(path)
+    elif message.startswith("camt.054"):
+        kind, parsed = "camt.054", camt054.read(path)
+    else:
+        raise InputError("RETURNS_WRONG_MESSAGE",
+                         f"{path.name} is a {message}, not a pain.002 or camt.054", "file")
+    with session_scope(engine) as session:
+        lock_for_writing(session, "payments.returns")
+        if session.scalar(select(StatusReport.id).where(StatusReport.msg_id == parsed.msg_id)):
+            return ReturnsImport(msg_id=parsed.msg_id, kind=kind, created=False)
+        report = StatusReport(
+            msg_id=parsed.msg_id, kind=kind,
+            original_msg_id=getattr(parsed, "original_msg_id", None),
+            group_status=getattr(parsed, "group_status", None), file_sha256=_sha256(path),
+            imported_at=now, actor=actor)
+        session.add(report)
+        session.flush()
+        outcomes = (_pain002_outcomes(session, parsed) if kind == "pain.002"
+                    else _camt054_outcomes(parsed))
+        result = _apply(session, outcomes, report, actor, now)
+        audit.append(session, actor=actor, action="returns.import",
+                     subject=f"status_report:{report.id}",
+                     payload={"msg_id": result.msg_id, "kind": kind, "settled": result.settled,
+                              "returned": result.returned, "unknown": len(result.unknown),
+                              "flagged": result.registrations_flagged,
+                              "by_reason": dict(result.by_reason)},
+                     now=now)
+        return result

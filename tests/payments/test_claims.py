@@ -1,0 +1,228 @@
+"""Claim intake: decide, store, idempotency, corrections, cross-claim rules, bad records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, update
+
+import rules
+from payments import claims as intake
+from payments.db import make_engine, metadata, session_scope
+from payments.models import Claim, Decision, PaymentOrder, Recovery
+
+TODAY = dt.date(2024, 3, 20)
+NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
+PARAMS = rules.load_parameters()
+EMPLOYER, OTHER_EMPLOYER = "13585628", "10150817"
+
+# sickness.md, worked example: 16,901.75 kr to the employer's CVR.
+WORKED = {
+    "external_ref": "ACME-0001", "employer_cvr": EMPLOYER, "employee_cpr": "010190-1234",
+    "kind": "sickness", "first_absence_day": "2024-03-04", "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": "37", "hourly_wage": "250.00", "salary_paid": True,
+    "employment_start": "2019-01-01", "monthly_hours": [160] * 6, "submitted_on": "2024-03-20",
+}
+
+
+class Record:
+    def __init__(self, raw, position="item 1", problem=None):
+        self.raw, self.position, self.problem = raw, position, problem
+
+
+def submit(engine, *raws, today=TODAY):
+    records = [Record(r, f"item {i}") for i, r in enumerate(raws, 1)]
+    return list(intake.submit(engine, records, actor="employer", today=today, now=NOW,
+                              parameters=PARAMS))
+
+
+def live_orders(engine, ref="ACME-0001"):
+    with session_scope(engine) as s:
+        return s.scalars(select(PaymentOrder).join(Claim, Claim.id == PaymentOrder.claim_id)
+                         .where(Claim.external_ref == ref, PaymentOrder.status != "cancelled")
+                         .order_by(PaymentOrder.id)).all()
+
+
+def count(engine, model):
+    with session_scope(engine) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_worked_example_creates_one_order_to_the_employer(engine):
+    [out] = submit(engine, WORKED)
+    assert out.outcome == "created" and out.decision["amount"] == "16901.75"
+    [order] = live_orders(engine)
+    assert (order.payee_kind, order.payee_number) == ("cvr", EMPLOYER)
+    assert order.amount_ore == 1_690_175 and order.status == "pending"
+    assert order.due_date == TODAY and len(order.end_to_end_id) <= 35
+    assert order.remittance == "Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001"
+    with session_scope(engine) as s:
+        claim, decision = intake.find(s, EMPLOYER, "ACME-0001")
+        assert json.loads(claim.raw)["hourly_wage"] == "250.00"
+        assert decision.amount_ore == 1_690_175 and decision.status == "approved"
+        assert json.loads(decision.document)["trace"]
+        assert "weekly_max" in decision.parameter_versions
+
+
+def test_resubmitting_the_same_claim_changes_nothing(engine):
+    submit(engine, WORKED)
+    before = (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder))
+    [out] = submit(engine, WORKED | {"correction": True})
+    assert out.outcome == "unchanged" and out.decision["amount"] == "16901.75"
+    assert (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder)) == before
+
+
+def test_a_different_claim_under_the_same_reference_is_refused(engine):
+    submit(engine, WORKED)
+    [out] = submit(engine, WORKED | {"last_absence_day": "2024-05-03"})
+    assert out.status == "invalid" and out.outcome == "not_stored"
+    assert [r["code"] for r in out.decision["reasons"]] == ["CLAIM_DUPLICATE_REF"]
+    assert live_orders(engine)[0].amount_ore == 1_690_175
+
+
+def test_correction_of_an_unknown_reference_is_refused(engine):
+    [out] = submit(engine, WORKED | {"correction": True})
+    assert [r["code"] for r in out.decision["reasons"]] == ["CLAIM_CORRECTION_UNKNOWN_REF"]
+    assert count(engine, Claim) == 0
+
+
+def test_correction_before_payment_replaces_the_order(engine):
+    submit(engine, WORKED)
+    [out] = submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
+    assert out.outcome == "corrected"
+    # week 18 (Mon 29 Apr - Fri 3 May, 1 May is a working day) adds 4,694.93
+    assert out.decision["amount"] == "21596.68"
+    [order] = live_orders(engine)
+    assert order.amount_ore == 2_159_668
+    with session_scope(engine) as s:
+        statuses = sorted(s.scalars(select(PaymentOrder.status)).all())
+        assert statuses == ["cancelled", "pending"]
+        assert s.scalar(select(func.count()).select_from(Decision)
+                        .where(Decision.superseded.is_(False))) == 1
+
+
+def _mark_sent(engine):
+    with session_scope(engine) as s:
+        s.execute(update(PaymentOrder).where(PaymentOrder.status == "pending")
+                  .values(status="sent"))
+
+
+def test_correction_up_after_payment_adds_a_difference_order(engine):
+    submit(engine, WORKED)
+    _mark_sent(engine)
+    submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
+    orders = live_orders(engine)
+    assert [(o.status, o.amount_ore) for o in orders] == [("sent", 1_690_175),
+                                                          ("pending", 469_493)]
+    assert orders[1].end_to_end_id != orders[0].end_to_end_id
+
+
+def test_correction_down_after_payment_records_a_recovery(engine):
+    submit(engine, WORKED)
+    _mark_sent(engine)
+    [out] = submit(engine, WORKED | {"last_absence_day": "2024-04-19", "correction": True})
+    assert out.decision["amount"] == "12206.82"  # one week of 4,694.93 less
+    with session_scope(engine) as s:
+        [recovery] = s.scalars(select(Recovery)).all()
+        assert recovery.amount_ore == 469_493 and recovery.payee_number == EMPLOYER
+    assert [o.amount_ore for o in live_orders(engine)] == [1_690_175]
+
+
+def test_overlapping_sickness_claim_for_the_same_employee_is_invalid(engine):
+    submit(engine, WORKED)
+    [out] = submit(engine, WORKED | {"external_ref": "ACME-0002",
+                                     "first_absence_day": "2024-04-22",
+                                     "last_absence_day": "2024-05-10"})
+    assert [r["code"] for r in out.decision["reasons"]] == ["CLAIM_OVERLAP"]
+    # the same days at another employer (a second job) are not an overlap
+    [other] = submit(engine, WORKED | {"external_ref": "JOB2-1", "employer_cvr": OTHER_EMPLOYER})
+    assert other.outcome == "created"
+
+
+def test_22_weeks_in_9_months_counts_days_from_another_employer(engine):
+    first = WORKED | {"external_ref": "A-1", "first_absence_day": "2023-12-01",
+                      "last_absence_day": "2024-05-31", "submitted_on": "2023-12-20"}
+    second = WORKED | {"external_ref": "B-1", "employer_cvr": OTHER_EMPLOYER,
+                       "first_absence_day": "2024-06-03", "last_absence_day": "2024-08-30",
+                       "submitted_on": "2024-06-20"}
+    alone = rules.decide(rules.parse_claim(second, today=dt.date(2024, 6, 20)),
+                         parameters=PARAMS)
+    assert "RULE_SICK_22_WEEKS" not in alone.codes
+    [a, b] = submit(engine, first, second, today=dt.date(2024, 6, 20))
+    assert a.outcome == b.outcome == "created"
+    assert "RULE_SICK_22_WEEKS" in [r["code"] for r in b.decision["reasons"]]
+    assert Decimal(b.decision["amount"]) < alone.amount
+
+
+def test_maternity_weeks_already_granted_limit_the_next_claim(engine):
+    base = {"employer_cvr": EMPLOYER, "employee_cpr": "010190-1234", "kind": "maternity",
+            "normal_weekly_hours": "37", "hourly_wage": "250.00", "salary_paid": True,
+            "employment_start": "2019-01-01", "monthly_hours": [160] * 4, "parent": "mother",
+            "child_birth_date": "2024-02-05"}
+    first = base | {"external_ref": "MAT-1", "first_absence_day": "2024-02-05",
+                    "last_absence_day": "2024-06-28", "submitted_on": "2024-06-28"}
+    second = base | {"external_ref": "MAT-2", "first_absence_day": "2024-07-01",
+                     "last_absence_day": "2024-08-30", "submitted_on": "2024-08-30"}
+    [a, b] = submit(engine, first, second, today=dt.date(2024, 8, 30))
+    assert a.decision["days"] == 105  # 21 weeks of Monday-Friday from the birth
+    assert b.decision["days"] == 15  # 24 weeks = 120 days; 105 used
+    assert "RULE_MAT_ENTITLEMENT_USED" in [r["code"] for r in b.decision["reasons"]]
+
+
+def test_bad_records_are_reported_and_good_ones_stored(engine):
+    problem = rules.Problem("CLAIM_FILE_MALFORMED", None, "line 2 is not JSON")
+    records = [
+        Record(WORKED, "line 1"),
+        Record(None, "line 2", problem),
+        Record(WORKED | {"external_ref": "X-2", "surprise": 1}, "line 3"),
+        Record(WORKED | {"external_ref": "X-3", "employee_cpr": "3102901234"}, "line 4"),
+        Record(WORKED | {"external_ref": "X-4", "employer_cvr": "13585627"}, "line 5"),
+        Record(WORKED | {"external_ref": "X-5", "first_absence_day": "2025-03-03",
+                         "last_absence_day": "2025-04-25", "submitted_on": "2025-03-20"},
+               "line 6"),
+        Record(WORKED | {"external_ref": "X-6", "employee_cpr": "020290-1234"}, "line 7"),
+    ]
+    outs = list(intake.submit(engine, records, actor="e", today=dt.date(2025, 3, 20),
+                              now=NOW, parameters=PARAMS))
+    assert [o.position for o in outs] == [f"line {i}" for i in range(1, 8)]
+    assert [o.status for o in outs] == ["approved", "invalid", "invalid", "invalid", "invalid",
+                                        "error", "approved"]
+    codes = [[r["code"] for r in o.decision["reasons"]] for o in outs]
+    assert codes[1] == ["CLAIM_FILE_MALFORMED"]
+    assert "CLAIM_FIELD_UNKNOWN" in codes[2]
+    assert "ID_CPR_INVALID" in codes[3] and "ID_CVR_INVALID" in codes[4]
+    assert "RULE_PARAM_MISSING" in codes[5]
+    assert count(engine, Claim) == 2 and count(engine, PaymentOrder) == 2
+
+
+def _wipe(engine):
+    with session_scope(engine) as s:
+        for table in reversed(metadata.sorted_tables):
+            s.execute(table.delete())
+
+
+@settings(max_examples=12)
+@given(st.lists(st.tuples(st.sampled_from(["2024-04-05", "2024-04-12", "2024-04-19",
+                                           "2024-04-26", "2024-05-10"]),
+                          st.booleans(), st.booleans()), min_size=1, max_size=5))
+def test_live_orders_minus_recoveries_equal_the_latest_decision(db_url, steps):
+    engine = make_engine(db_url)
+    _wipe(engine)
+    for i, (last_day, salary_paid, send) in enumerate(steps):
+        claim = WORKED | {"last_absence_day": last_day, "salary_paid": salary_paid,
+                          "correction": i > 0}
+        [out] = submit(engine, claim)
+        assert out.outcome in ("created", "corrected", "unchanged")
+        if send:
+            _mark_sent(engine)
+        with session_scope(engine) as s:
+            _, decision = intake.find(s, EMPLOYER, "ACME-0001")
+            paid = s.scalar(select(func.coalesce(func.sum(PaymentOrder.amount_ore), 0))
+                            .where(PaymentOrder.status != "cancelled"))
+            recovered = s.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))
+        assert paid - recovered == decision.amount_ore
+    engine.dispose()
