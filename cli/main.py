@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +48,18 @@ class LazyGroup(click.Group):
             return None
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; an error with a stable code becomes one stderr line + exit code."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place errors meet exit codes
+            if not isinstance(getattr(exc, "code", None), str):
+                raise
+            click.echo(_error_line(exc), err=True)
+            ctx.exit(getattr(exc, "exit_status", 2))
 
 
 @dataclass
@@ -101,23 +112,8 @@ def _error_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the group and turn coded errors into one stderr line."""
-    try:
-        status = cli.main(args=argv, prog_name="payments", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        status = 1
-    except click.exceptions.Exit as exc:
-        status = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        status = 2
-    except Exception as exc:  # noqa: BLE001 - the one place that maps every error to an exit
-        if not hasattr(exc, "code") or not isinstance(getattr(exc, "code", None), str):
-            raise
-        click.echo(_error_line(exc), err=True)
-        status = getattr(exc, "exit_status", 2)
-    sys.exit(status if isinstance(status, int) else 0)
+    """Console entry point (click's standalone mode: usage errors exit 2, Ctrl-C exits 1)."""
+    cli.main(args=argv, prog_name="payments")
 
 
 if __name__ == "__main__":  # pragma: no cover

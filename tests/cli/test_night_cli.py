@@ -1,0 +1,149 @@
+"""A full night from the command line, on SQLite and PostgreSQL (issue 7, "done when").
+
+register → submit → run → approve (another actor) → release → bank rejects one payment →
+holds → new account → the next run pays it → audit chain intact. Plus the camt.054 path,
+idempotent re-import, unknown end-to-end ids, and the exit codes of the bad paths.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from lxml import etree
+
+from cli.main import cli
+from iso20022 import pain002_writer
+
+EMPLOYER, EMPLOYEE = "13585628", "0101901234"
+CLAIM = {
+    "external_ref": "ACME-0001", "employer_cvr": EMPLOYER, "employee_cpr": "010190-1234",
+    "kind": "sickness", "first_absence_day": "2024-03-04", "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": "37", "hourly_wage": "250.00", "salary_paid": False,
+    "employment_start": "2019-01-01", "monthly_hours": [160] * 6, "submitted_on": "2024-03-20",
+}
+NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
+
+
+class Cli:
+    def __init__(self, db_url: str, tmp: Path) -> None:
+        self.db_url, self.tmp = db_url, tmp
+        self.env = {"PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
+                    "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox")}
+
+    def __call__(self, *args: str, code: int = 0):
+        result = CliRunner().invoke(cli, ["--database-url", self.db_url, *args], env=self.env,
+                                    catch_exceptions=True)
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result
+
+    def json(self, *args: str, code: int = 0):
+        return json.loads(self(*args, "--json", code=code).output)
+
+
+def e2e_ids(path: str) -> list[str]:
+    return [e.text for e in etree.parse(path).iter(f"{NS}EndToEndId")]
+
+
+def test_full_night(db_url, tmp_path):
+    run = Cli(db_url, tmp_path)
+    run("accounts", "register", "--cpr", EMPLOYEE, "--reg", "1234", "--account", "5678901",
+        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps([CLAIM]))
+    [decision] = run.json("claims", "submit", str(claims), "--date", "2024-03-20")
+    assert decision["outcome"] == "created" and decision["amount"] == "16901.75"
+
+    night1 = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    assert night1["orders"] == 1 and night1["amount"] == "16901.75"
+    batch_id = str(night1["batch_id"])
+    run("batch", "approve", batch_id, "--actor", "alice", code=1)  # four eyes
+    run("batch", "approve", batch_id, "--actor", "bob")
+    run("batch", "release", batch_id)
+    [file1] = night1["files"]
+    assert run("files", "validate", file1["path"]).exit_code == 0
+    assert (tmp_path / "outbox" / Path(file1["path"]).name).exists()
+    [e2e] = e2e_ids(file1["path"])
+
+    report = tmp_path / "pain002.xml"
+    pain002_writer.write(report, msg_id="BANK-0001", original_msg_id=file1["msg_id"],
+                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+                         group_status="RJCT",
+                         transactions=[pain002_writer.TxAnswer(e2e, "RJCT", "AC04")])
+    imported = run.json("returns", "import", str(report))
+    assert (imported["returned"], imported["registrations_flagged"]) == (1, 1)
+    assert run.json("returns", "import", str(report))["created"] is False
+
+    night2 = run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")
+    assert night2["orders"] == 0 and night2["held_by_reason"] == {"REJECTED_BY_BANK": 1}
+    shown = run.json("batch", "show", batch_id)  # the returned order now waits, held
+    assert shown["orders_by_state"] == {"held": {"count": 1, "amount": "16901.75"}}
+
+    run("accounts", "register", "--cpr", EMPLOYEE, "--reg", "4321", "--account", "99887766",
+        "--channel", "bank", "--actor", "bank", "--date", "2024-03-22")
+    night3 = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
+    assert night3["orders"] == 1 and night3["amount"] == "16901.75" and night3["held"] == 0
+    [file3] = night3["files"]
+    assert e2e_ids(file3["path"]) == [f"{e2e}-2"]  # a retry is a new transmission
+    assert "43210099887766" in Path(file3["path"]).read_text()  # paid to the new account
+    assert "chain intact" in run("audit", "verify").output
+
+
+def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
+    run = Cli(db_url, tmp_path)
+    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
+        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
+    claims = tmp_path / "claims.ndjson"
+    claims.write_text(json.dumps(CLAIM) + "\n")
+    run("claims", "submit", str(claims), "--date", "2024-03-20")
+    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    run("batch", "approve", str(night["batch_id"]), "--actor", "bob")
+    run("batch", "release", str(night["batch_id"]))
+    [e2e] = e2e_ids(night["files"][0]["path"])
+    accepted = tmp_path / "accepted.xml"
+    pain002_writer.write(accepted, msg_id="BANK-A", original_msg_id=night["files"][0]["msg_id"],
+                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+                         group_status="ACSC", transactions=[])
+    assert run.json("returns", "import", str(accepted))["settled"] == 1
+    camt = tmp_path / "camt054.xml"
+    camt.write_text(CAMT054.format(e2e=e2e))
+    result = run.json("returns", "import", str(camt), code=1)  # one id was never sent
+    assert result["returned"] == 1 and result["unknown"] == ["NEVER-SENT"]
+    assert result["by_reason"] == {"MD07": 1}
+    shown = run.json("batch", "show", str(night["batch_id"]))
+    assert shown["orders_by_state"] == {"returned": {"count": 1, "amount": "16901.75"}}
+
+
+def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
+    run = Cli(db_url, tmp_path)
+    run("batch", "approve", "99", "--actor", "bob", code=1)
+    run("batch", "run", "--date", "2024-02-30", code=2)
+    hostile = tmp_path / "hostile.xml"
+    hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    run("returns", "import", str(hostile), code=2)
+    claims = tmp_path / "bad.csv"
+    claims.write_text("external_ref,employer_cvr\nX,13585628\n")
+    run("claims", "submit", str(claims), code=2)
+
+
+CAMT054 = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+<BkToCstmrDbtCdtNtfctn>
+<GrpHdr><MsgId>CAMT-0001</MsgId><CreDtTm>2024-03-25T06:00:00</CreDtTm></GrpHdr>
+<Ntfctn><Id>N1</Id><CreDtTm>2024-03-25T06:00:00</CreDtTm>
+<Acct><Id><IBAN>DK5000400440116243</IBAN></Id></Acct>
+<Ntry><Amt Ccy="DKK">16901.75</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2024-03-25</Dt></BookgDt><BkTxCd/>
+<NtryDtls>
+<TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>
+<AmtDtls><TxAmt><Amt Ccy="DKK">16901.75</Amt></TxAmt></AmtDtls>
+<RtrInf><Rsn><Cd>MD07</Cd></Rsn></RtrInf></TxDtls>
+<TxDtls><Refs><EndToEndId>NEVER-SENT</EndToEndId></Refs>
+<AmtDtls><TxAmt><Amt Ccy="DKK">1.00</Amt></TxAmt></AmtDtls>
+<RtrInf><Rsn><Cd>AC01</Cd></Rsn></RtrInf></TxDtls>
+</NtryDtls></Ntry></Ntfctn>
+</BkToCstmrDbtCdtNtfctn>
+</Document>
+"""
