@@ -19,7 +19,7 @@
 5. stores the raw claim, the decision (status, amount in øre, codes, granted days,
    parameter versions and the full decision document with its trace), and the payment
    order: to the employer's CVR when salary was paid, else to the employee's CPR, due on the
-   processing date, with a stable end-to-end id ``NR<decision id>-<n>``.
+   processing date, with a stable end-to-end id (:func:`end_to_end_id`).
 
 A decision with status ``error`` (e.g. ``RULE_PARAM_MISSING``) is reported and not stored,
 so the same claim can be submitted again once the operator has added the missing rate.
@@ -107,6 +107,18 @@ def _remittance(result: rules.Decision, payee_kind: str) -> str:
     return text[:140]
 
 
+def end_to_end_id(claim: Claim, n: int) -> str:
+    """``NR`` + 20 hex digits of SHA-256 over (employer, reference, version) + ``-n``.
+
+    Derived from the claim rather than a database id, so a whole chunk is inserted in one
+    batch; unique by construction per claim version and order, and by the database's unique
+    constraint in any case. 24 characters leave room for a retry suffix within 35.
+    """
+    digest = hashlib.sha256(
+        f"{claim.employer_cvr}|{claim.external_ref}|{claim.version}".encode()).hexdigest()
+    return f"NR{digest[:20].upper()}-{n}"
+
+
 def _granted(decision: Decision, claim: Claim) -> rules.GrantedDays:
     days = tuple(dt.date.fromisoformat(d) for d in decision.granted_days.split(",") if d)
     return rules.GrantedDays(kind=claim.kind, days=days, parent=claim.parent,
@@ -133,10 +145,11 @@ class _Chunk:
             if (claim.employer_cvr, claim.external_ref) in keys:
                 self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
 
-    def history(self, claim: rules.Claim, exclude: int | None) -> tuple[rules.GrantedDays, ...]:
+    def history(self, claim: rules.Claim, exclude: Claim | None
+                ) -> tuple[rules.GrantedDays, ...]:
         out = []
         for stored, decision in self.live.get(claim.employee_cpr, ()):
-            if stored.id == exclude or stored.kind != claim.kind or not decision.granted_days:
+            if stored is exclude or stored.kind != claim.kind or not decision.granted_days:
                 continue
             if claim.kind == "maternity" and (stored.child_birth_date != claim.child_birth_date
                                               or stored.parent != claim.parent):
@@ -144,11 +157,11 @@ class _Chunk:
             out.append(_granted(decision, stored))
         return tuple(out)
 
-    def overlap(self, claim: rules.Claim, exclude: int | None) -> Claim | None:
+    def overlap(self, claim: rules.Claim, exclude: Claim | None) -> Claim | None:
         if claim.kind != "sickness":
             return None
         for stored, _ in self.live.get(claim.employee_cpr, ()):
-            if (stored.id != exclude and stored.kind == "sickness"
+            if (stored is not exclude and stored.kind == "sickness"
                     and stored.employer_cvr == claim.employer_cvr
                     and stored.first_day <= claim.last_absence_day
                     and claim.first_absence_day <= stored.last_day):
@@ -157,7 +170,7 @@ class _Chunk:
 
     def remember(self, claim: Claim, decision: Decision) -> None:
         entries = self.live[claim.employee_cpr]
-        entries[:] = [(c, d) for c, d in entries if c.id != claim.id]
+        entries[:] = [(c, d) for c, d in entries if c is not claim]
         entries.append((claim, decision))
         self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
 
@@ -189,7 +202,7 @@ class _Intake:
             return _invalid(position, "CLAIM_CORRECTION_UNKNOWN_REF",
                             f"there is no earlier claim {claim.external_ref} to correct",
                             "external_ref", raw)
-        exclude = existing[0].id if existing else None
+        exclude = existing[0] if existing else None
         clash = chunk.overlap(claim, exclude)
         if clash is not None:
             return _invalid(position, "CLAIM_OVERLAP",
@@ -212,7 +225,7 @@ class _Intake:
             stored.first_day, stored.last_day = claim.first_absence_day, claim.last_absence_day
             stored.received_at, stored.actor = self.now, self.actor
             previous.superseded = True
-            self.session.flush()
+            self.session.flush()  # supersede before the new live decision; assigns ids
         decision = self._store_decision(stored, result, document)
         if previous is None:
             self._pay(stored, decision, result, {})
@@ -230,13 +243,12 @@ class _Intake:
             parent=claim.parent, raw=text, raw_sha256=digest, version=1,
             received_at=self.now, actor=self.actor)
         self.session.add(stored)
-        self.session.flush()
         return stored
 
     def _store_decision(self, stored: Claim, result: rules.Decision,
                         document: dict[str, Any]) -> Decision:
         decision = Decision(
-            claim_id=stored.id, version=stored.version, status=result.status,
+            claim=stored, version=stored.version, status=result.status,
             amount_ore=_ore(result.amount),
             payee_kind=result.payee.kind if result.payee else None,
             payee_number=result.payee.number if result.payee else None,
@@ -248,7 +260,6 @@ class _Intake:
             document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
             decided_on=self.today, created_at=self.now, superseded=False)
         self.session.add(decision)
-        self.session.flush()
         return decision
 
     def _pay(self, stored: Claim, decision: Decision, result: rules.Decision,
@@ -263,14 +274,14 @@ class _Intake:
             if diff > 0:
                 n += 1
                 self.session.add(PaymentOrder(
-                    decision_id=decision.id, claim_id=stored.id, payee_kind=payee[0],
+                    decision=decision, claim=stored, payee_kind=payee[0],
                     payee_number=payee[1], amount_ore=diff,
                     remittance=_remittance(result, payee[0]),
-                    end_to_end_id=f"NR{decision.id:012d}-{n}", due_date=self.today,
+                    end_to_end_id=end_to_end_id(stored, n), due_date=self.today,
                     status="pending", attempts=0, created_at=self.now))
             elif diff < 0:
                 self.session.add(Recovery(
-                    claim_id=stored.id, decision_id=decision.id, payee_kind=payee[0],
+                    claim=stored, decision=decision, payee_kind=payee[0],
                     payee_number=payee[1], amount_ore=-diff, created_at=self.now))
 
     def _correct(self, stored: Claim, previous: Decision, decision: Decision,

@@ -58,7 +58,7 @@ class DemoSummary:
     audit_intact: bool
 
 
-def _cvr(rng: random.Random) -> str:
+def synthetic_cvr(rng: random.Random) -> str:
     while True:
         digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(6)]
         check = -sum(d * w for d, w in zip(digits, WEIGHTS_CVR, strict=False)) % 11
@@ -66,7 +66,7 @@ def _cvr(rng: random.Random) -> str:
             return "".join(map(str, digits + [check]))
 
 
-def _cpr(rng: random.Random, used: set[str]) -> str:
+def synthetic_cpr(rng: random.Random, used: set[str]) -> str:
     while True:
         born = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randint(0, 40 * 365))
         century = rng.choice("0123") if born.year < 2000 else "4"
@@ -81,7 +81,7 @@ def _account(rng: random.Random) -> registry.Account:
                                   account_no=str(rng.randint(10**6, 10**10 - 1)))
 
 
-def _claims(rng: random.Random, size: int, day: dt.date, employers: list[str],
+def synthetic_claims(rng: random.Random, size: int, day: dt.date, employers: list[str],
             employees: list[str]) -> list[dict]:
     """A mix that exercises the rules: sickness, maternity, late, invalid, not paid."""
     out = []
@@ -139,9 +139,9 @@ def run(engine: Engine, settings: Settings, *, day: dt.date, size: int, seed: in
     say(f"database ready at schema {schema.current_revision(engine)}")
 
     # 1-2: people, companies and their NemKonto
-    employers = [_cvr(rng) for _ in range(max(3, size // 40))]
+    employers = [synthetic_cvr(rng) for _ in range(max(3, size // 40))]
     used: set[str] = set()
-    employees = [_cpr(rng, used) for _ in range(size + 1)]
+    employees = [synthetic_cpr(rng, used) for _ in range(size + 1)]
     self_service = employees[3:6:1]
     no_account = set(employees[13::37])
     registered_on = day - dt.timedelta(days=60)
@@ -176,7 +176,7 @@ def run(engine: Engine, settings: Settings, *, day: dt.date, size: int, seed: in
     # 3: claims
     parameters = rules.load_parameters(
         extra_dirs=(settings.parameters_dir,) if settings.parameters_dir else ())
-    claim_list = _claims(rng, size, day, employers, employees)
+    claim_list = synthetic_claims(rng, size, day, employers, employees)
     claim_file = _write_ndjson(workdir / "claims.ndjson", claim_list)
     outcomes = list(intake.submit(engine, rules.iter_claim_records(claim_file),
                                   actor="employer-portal", today=day, now=_stamp(day, 12),

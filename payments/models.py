@@ -36,7 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from payments.db import Base, Id, Ore, UtcDateTime
 
@@ -188,6 +188,9 @@ class Decision(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # lets the unit of work insert a whole chunk of claims, decisions and orders in batches
+    claim: Mapped[Claim] = relationship()
+
 
 class PaymentOrder(Base):
     """Money owed to a CPR or CVR number (never to an account) for a decision."""
@@ -225,6 +228,9 @@ class PaymentOrder(Base):
     review_approved_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
+    decision: Mapped[Decision] = relationship()
+    claim: Mapped[Claim] = relationship()
+
 
 class Recovery(Base):
     """Money to claw back after a correction lowered an amount already sent."""
@@ -239,6 +245,9 @@ class Recovery(Base):
     payee_number: Mapped[str] = mapped_column(String(10))
     amount_ore: Mapped[int] = mapped_column(Ore)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+    decision: Mapped[Decision] = relationship()
+    claim: Mapped[Claim] = relationship()
 
 
 class Batch(Base):

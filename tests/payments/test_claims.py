@@ -90,6 +90,13 @@ def test_correction_of_an_unknown_reference_is_refused(engine):
     assert count(engine, Claim) == 0
 
 
+def test_claim_and_its_correction_in_the_same_file(engine):
+    outs = submit(engine, WORKED, WORKED | {"last_absence_day": "2024-05-03",
+                                            "correction": True})
+    assert [o.outcome for o in outs] == ["created", "corrected"]
+    assert [o.amount_ore for o in live_orders(engine)] == [2_159_668]
+
+
 def test_correction_before_payment_replaces_the_order(engine):
     submit(engine, WORKED)
     [out] = submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
