@@ -1,0 +1,381 @@
+"""The input: a frozen ``Claim`` and ``parse_claim``, which validates the claim format.
+
+``parse_claim(raw, today)`` reads one claim as it comes out of JSON (numbers already parsed
+as ``Decimal``) or a CSV row (every value a string) and returns a ``Claim`` or raises
+``InvalidClaim`` listing *every* problem found, each with a stable code and the field:
+
+- ``CLAIM_NOT_AN_OBJECT``, ``CLAIM_FIELD_UNKNOWN``, ``CLAIM_FIELD_MISSING``,
+  ``CLAIM_FIELD_TYPE``, ``CLAIM_FIELD_RANGE``, ``CLAIM_FIELD_CHOICE``;
+- ``ID_CPR_INVALID`` (10 digits, or 6 + ``-`` + 4; the birth date with its century digit
+  must be a real date not after ``today``; modulus 11 is *not* required, numbers without it
+  are issued since 2007), ``ID_CVR_INVALID`` (8 digits with modulus 11);
+- cross-field: ``CLAIM_DATES_REVERSED``, ``CLAIM_MONTHLY_HOURS_LENGTH`` (6 months for
+  sickness, 4 for maternity), ``CLAIM_FIELD_NOT_APPLICABLE`` (a maternity field on a sickness
+  claim or the reverse), ``CLAIM_EMPLOYMENT_AFTER_ABSENCE``, ``CLAIM_PERIOD_TOO_LONG``,
+  ``CLAIM_SALARY_AMOUNT_WITHOUT_SALARY``.
+
+Accepted spellings: decimals as JSON numbers (``Decimal``/``int``) or decimal strings
+(``"250.00"``); a Python ``float`` is refused (``CLAIM_FIELD_TYPE``) because it has already
+lost øre — parse JSON with ``parse_float=Decimal``. Booleans as JSON booleans or the strings
+``true``/``false``; lists as JSON arrays or ``;``-separated strings; dates as ``YYYY-MM-DD``
+strings (or ``date`` objects from Python callers). ``null`` and the empty string mean
+"absent" (an empty CSV cell). ``submitted_on`` defaults to ``today``.
+
+Choices made where the format is silent (what a user would expect):
+
+- ``submitted_on`` after ``today`` and a ``child_birth_date`` after ``today`` are out of
+  range: neither can have happened yet.
+- ``employment_start`` after ``first_absence_day`` is invalid: nobody is absent from a job
+  before it starts.
+- A claim covers at most 731 days (``CLAIM_PERIOD_TOO_LONG``): catches typing errors such as
+  2204 for 2024 before they become 180 years of day loops.
+- ``normal_weekly_hours`` must be > 0 and ≤ 48, ``hourly_wage`` > 0 and ≤ 10,000 kr, each
+  ``monthly_hours`` value 0–744 (24 h × 31 days), ``salary_paid_amount`` ≥ 0,
+  ``absence_hours_per_week`` ≥ 0 (the 4-hour floor is a *rule*, not validation: it rejects,
+  with a legal reference, rather than calling the claim malformed).
+- A field of the other kind of claim is an error only when it would say something: a
+  ``true`` flag, a non-zero number, a date or a choice. ``"section_56_agreement": false`` on
+  a maternity claim, or an empty CSV cell, is fine.
+- ``salary_paid_amount`` with ``salary_paid`` false is contradictory: invalid.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.dk import cvr as stdnum_cvr
+from stdnum.exceptions import ValidationError
+
+from rules import codes
+from rules.errors import InvalidClaim, Problem
+
+__all__ = ["Claim", "FIELDS", "MONTHS_BY_KIND", "REQUIRED", "parse_claim"]
+
+KINDS = ("sickness", "maternity")
+PARENTS = ("mother", "father", "co_mother")
+MET_BY = ("unemployment_insurance", "vocational_training", "paid_trainee", "fleksjob")
+MONTHS_BY_KIND = {"sickness": 6, "maternity": 4}
+MAX_PERIOD_DAYS = 731
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One validated claim. CPR is stored as 10 digits, without the hyphen."""
+
+    external_ref: str
+    employer_cvr: str
+    employee_cpr: str
+    kind: str
+    first_absence_day: date
+    last_absence_day: date
+    normal_weekly_hours: Decimal
+    hourly_wage: Decimal
+    salary_paid: bool
+    employment_start: date
+    monthly_hours: tuple[Decimal, ...]
+    submitted_on: date
+    absence_hours_per_week: Decimal | None = None
+    salary_paid_amount: Decimal | None = None
+    section_56_agreement: bool = False
+    small_employer_insurance: bool = False
+    employment_requirement_met_by: str | None = None
+    parent: str | None = None
+    child_birth_date: date | None = None
+    expected_birth_date: date | None = None
+    weeks_transferred_in: int = 0
+    weeks_transferred_out: int = 0
+    correction: bool = False
+
+
+class _Bad(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_DECIMAL = re.compile(r"[+-]?\d{1,15}(\.\d{1,10})?\Z")
+_INT = re.compile(r"[+-]?\d{1,6}\Z")
+_CPR = re.compile(r"(\d{6})-?(\d{4})\Z")
+_CVR = re.compile(r"\d{8}\Z")
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Bad(codes.CLAIM_FIELD_TYPE, f"must be a string, not {_type_name(value)}")
+    return value.strip()
+
+
+def _type_name(value: Any) -> str:
+    return {
+        bool: "a boolean", int: "a number", Decimal: "a number", float: "a number",
+        list: "a list", dict: "an object", str: "a string",
+    }.get(type(value), type(value).__name__)
+
+
+def _ref(value: Any) -> str:
+    text = _text(value)
+    if not 1 <= len(text) <= 35:
+        raise _Bad(codes.CLAIM_FIELD_RANGE, "must be 1 to 35 characters")
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _cvr_valid(text: str) -> bool:
+    """Cached: a file holds many claims of few employers."""
+    return _CVR.match(text) is not None and stdnum_cvr.is_valid(text)
+
+
+def _cvr(value: Any) -> str:
+    text = _text(value)
+    if not _cvr_valid(text):
+        raise _Bad(codes.ID_CVR_INVALID, "is not a valid CVR number (8 digits, modulus 11)")
+    return text
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if not isinstance(value, str):
+        raise _Bad(codes.CLAIM_FIELD_TYPE, f"must be a date YYYY-MM-DD, not {_type_name(value)}")
+    text = value.strip()
+    if not _DATE.match(text):
+        raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Bad(codes.CLAIM_FIELD_TYPE, f"{text} is not a real date") from None
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a number, not a boolean")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a finite number")
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        raise _Bad(
+            codes.CLAIM_FIELD_TYPE,
+            "is a binary float; send a decimal string or parse JSON with parse_float=Decimal",
+        )
+    if isinstance(value, str):
+        text = value.strip()
+        if _DECIMAL.match(text):
+            return Decimal(text)
+        raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a decimal number such as 250.00")
+    raise _Bad(codes.CLAIM_FIELD_TYPE, f"must be a number, not {_type_name(value)}")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "false"):
+            return text == "true"
+    raise _Bad(codes.CLAIM_FIELD_TYPE, "must be true or false")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a whole number, not a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and _INT.match(value.strip()):
+        return int(value.strip())
+    raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a whole number")
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        text = _text(value)
+        if text not in options:
+            raise _Bad(codes.CLAIM_FIELD_CHOICE, f"must be one of {', '.join(options)}")
+        return text
+
+    return convert
+
+
+def _between(convert: Callable[[Any], Any], low: Any, high: Any, low_open: bool = False):
+    def checked(value: Any) -> Any:
+        number = convert(value)
+        too_low = number <= low if low_open else number < low
+        if too_low or (high is not None and number > high):
+            bound = f"greater than {low}" if low_open else f"at least {low}"
+            upper = f" and at most {high}" if high is not None else ""
+            raise _Bad(codes.CLAIM_FIELD_RANGE, f"must be {bound}{upper}")
+        return number
+
+    return checked
+
+
+def _hours_list(value: Any) -> tuple[Decimal, ...]:
+    if isinstance(value, str):
+        items: list[Any] = [part.strip() for part in value.split(";")]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a list of numbers (CSV: 160;158;…)")
+    if len(items) > 12:
+        raise _Bad(codes.CLAIM_MONTHLY_HOURS_LENGTH, "must hold 6 (sickness) or 4 (maternity)")
+    out = []
+    for item in items:
+        number = _decimal(item)
+        if not 0 <= number <= 744:
+            raise _Bad(codes.CLAIM_FIELD_RANGE, "each month must be between 0 and 744 hours")
+        out.append(number)
+    return tuple(out)
+
+
+# field -> (converter, required: True for every claim, "maternity" for maternity claims)
+FIELDS: dict[str, tuple[Callable[[Any], Any], bool | str]] = {
+    "external_ref": (_ref, True),
+    "employer_cvr": (_cvr, True),
+    "employee_cpr": (_text, True),  # checked against ``today`` in parse_claim
+    "kind": (_choice(KINDS), True),
+    "first_absence_day": (_date, True),
+    "last_absence_day": (_date, True),
+    "normal_weekly_hours": (_between(_decimal, 0, 48, low_open=True), True),
+    "hourly_wage": (_between(_decimal, 0, 10_000, low_open=True), True),
+    "absence_hours_per_week": (_between(_decimal, 0, None), False),
+    "salary_paid": (_bool, True),
+    "salary_paid_amount": (_between(_decimal, 0, 10_000_000), False),
+    "employment_start": (_date, True),
+    "monthly_hours": (_hours_list, True),
+    "submitted_on": (_date, False),
+    "section_56_agreement": (_bool, False),
+    "small_employer_insurance": (_bool, False),
+    "employment_requirement_met_by": (_choice(MET_BY), False),
+    "parent": (_choice(PARENTS), "maternity"),
+    "child_birth_date": (_date, "maternity"),
+    "expected_birth_date": (_date, False),
+    "weeks_transferred_in": (_between(_int, 0, 13), False),
+    "weeks_transferred_out": (_between(_int, 0, 13), False),
+    "correction": (_bool, False),
+}
+REQUIRED = tuple(name for name, (_, required) in FIELDS.items() if required is True)
+_ONLY = {
+    "sickness": ("section_56_agreement", "small_employer_insurance"),
+    "maternity": (
+        "parent", "child_birth_date", "expected_birth_date", "weeks_transferred_in",
+        "weeks_transferred_out", "salary_paid_amount",
+    ),
+}
+
+
+@lru_cache(maxsize=65536)
+def _birth_date(digits: str) -> date | None:
+    """The birth date with its century digit (python-stdnum), ``None`` if not a real date."""
+    try:
+        return stdnum_cpr.get_birth_date(digits)
+    except ValidationError:
+        return None
+
+
+def _cpr(value: str, today: date) -> str:
+    match = _CPR.match(value)
+    if match is None:
+        raise _Bad(codes.ID_CPR_INVALID, "must be 10 digits, optionally written DDMMYY-SSSS")
+    digits = match.group(1) + match.group(2)
+    born = _birth_date(digits)
+    if born is None:
+        raise _Bad(codes.ID_CPR_INVALID, "does not hold a real birth date")
+    if born > today:
+        raise _Bad(codes.ID_CPR_INVALID, "holds a birth date in the future")
+    return digits
+
+
+def parse_claim(raw: Mapping[str, Any], today: date) -> Claim:
+    """Validate one claim; raise ``InvalidClaim`` with every problem found."""
+    if not isinstance(raw, Mapping):
+        raise InvalidClaim(
+            (Problem(codes.CLAIM_NOT_AN_OBJECT, None, "a claim must be a JSON object"),)
+        )
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = FIELDS.get(key) if isinstance(key, str) else None
+        if spec is None:
+            problems.append(
+                Problem(codes.CLAIM_FIELD_UNKNOWN, str(key), f"unknown field {key!r}")
+            )
+            continue
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue  # absent (null, empty CSV cell)
+        try:
+            values[key] = spec[0](value)
+        except _Bad as bad:
+            problems.append(Problem(bad.code, key, f"{key} {bad.message}"))
+    kind = values.get("kind")
+    reported = {p.field for p in problems}
+    for name, (_, required) in FIELDS.items():
+        if name in values or name in reported:
+            continue
+        if required is True or (required == kind):
+            problems.append(
+                Problem(codes.CLAIM_FIELD_MISSING, name, f"required field {name} is missing")
+            )
+    if "employee_cpr" in values:
+        try:
+            values["employee_cpr"] = _cpr(values["employee_cpr"], today)
+        except _Bad as bad:
+            del values["employee_cpr"]
+            problems.append(Problem(bad.code, "employee_cpr", f"employee_cpr {bad.message}"))
+    values.setdefault("submitted_on", today)
+    problems.extend(_cross_checks(values, kind, today))
+    if problems:
+        raise InvalidClaim(tuple(problems))
+    return Claim(**values)
+
+
+def _cross_checks(values: dict[str, Any], kind: str | None, today: date) -> list[Problem]:
+    out: list[Problem] = []
+
+    def add(code: str, field: str, message: str) -> None:
+        out.append(Problem(code, field, message))
+
+    first, last = values.get("first_absence_day"), values.get("last_absence_day")
+    if first and last:
+        if last < first:
+            add(codes.CLAIM_DATES_REVERSED, "last_absence_day",
+                "last_absence_day is before first_absence_day")
+        elif (last - first).days >= MAX_PERIOD_DAYS:
+            add(codes.CLAIM_PERIOD_TOO_LONG, "last_absence_day",
+                f"a claim may cover at most {MAX_PERIOD_DAYS} days")
+    start = values.get("employment_start")
+    if first and start and start > first:
+        add(codes.CLAIM_EMPLOYMENT_AFTER_ABSENCE, "employment_start",
+            "employment_start is after first_absence_day")
+    if values["submitted_on"] > today:
+        add(codes.CLAIM_FIELD_RANGE, "submitted_on", "submitted_on is in the future")
+    birth = values.get("child_birth_date")
+    if birth and birth > today:
+        add(codes.CLAIM_FIELD_RANGE, "child_birth_date", "child_birth_date is in the future")
+    months = values.get("monthly_hours")
+    if kind in MONTHS_BY_KIND and months is not None and len(months) != MONTHS_BY_KIND[kind]:
+        add(codes.CLAIM_MONTHLY_HOURS_LENGTH, "monthly_hours",
+            f"monthly_hours must hold {MONTHS_BY_KIND[kind]} months for a {kind} claim "
+            f"(oldest first), not {len(months)}")
+    if kind in _ONLY:
+        other = "maternity" if kind == "sickness" else "sickness"
+        for name in _ONLY[other]:
+            value = values.get(name)
+            if value is not None and value is not False and value != 0:
+                add(codes.CLAIM_FIELD_NOT_APPLICABLE, name,
+                    f"{name} belongs to {other} claims, not to a {kind} claim")
+    if values.get("salary_paid_amount") is not None and values.get("salary_paid") is False:
+        add(codes.CLAIM_SALARY_AMOUNT_WITHOUT_SALARY, "salary_paid_amount",
+            "salary_paid_amount is given but salary_paid is false")
+    return out

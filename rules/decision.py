@@ -1,0 +1,371 @@
+"""The output of a rule module: a frozen ``Decision`` with its weeks, reasons and trace.
+
+``Decision.to_dict()`` is the decision JSON of ``claim-format.md``: the documented keys first
+and in the documented order (``external_ref``, ``status``, ``amount`` as a string with two
+decimals, ``currency``, ``payee``, ``days``, ``weeks``, ``reasons``, ``trace``), then keys the
+format allows to grow: ``kind``, ``employer_cvr``, ``first_absence_day``,
+``last_absence_day``, ``parent``, ``child_birth_date``, ``granted_days`` (every day paid, ISO
+dates; what ``GrantedDays.from_dict`` reads back) and ``parameters`` (every parameter value
+the decision used, with its validity and source). The payee number is kept in full, as the
+format shows; human output masks a CPR with :func:`mask_cpr`.
+
+The trace is one ``TraceStep`` per rule step: the provision applied (``reference``), the
+inputs it read (parameters as ``ParameterValue`` with value, validity and source) and its
+``result``; ``output`` is the same result as a sentence. The sentence is rendered only when
+asked for (``to_dict()``, ``rules explain``): deciding stays cheap.
+
+>>> mask_cpr("0101901234")
+'010190-****'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rules.errors import InvalidClaim, Problem
+from rules.parameters import ParameterValue
+
+__all__ = [
+    "Decision",
+    "Payee",
+    "Reason",
+    "STATUSES",
+    "TraceStep",
+    "Week",
+    "ZERO",
+    "invalid_decision",
+    "jsonable",
+    "mask_cpr",
+    "money_text",
+]
+
+STATUSES = ("approved", "partially_approved", "rejected", "error", "invalid")
+#: statuses that are a decision on the merits (the CLI exits 0 when all claims got one)
+DECIDED = frozenset(("approved", "partially_approved", "rejected"))
+ZERO = Decimal("0.00")
+_CENT = Decimal("0.01")
+
+
+def mask_cpr(cpr: str) -> str:
+    """``0101901234`` → ``010190-****``: the only form a CPR takes in human output."""
+    digits = cpr.replace("-", "")
+    return f"{digits[:6]}-****"
+
+
+def money_text(amount: Decimal) -> str:
+    """Two decimals, no thousands separator: the JSON form of an amount."""
+    return str(amount.quantize(_CENT))
+
+
+def plain(number: Decimal) -> str:
+    """A Decimal without exponent notation (``Decimal('4E+1')`` → ``40``)."""
+    text = str(number)
+    return format(number, "f") if "E" in text else text
+
+
+@dataclass(frozen=True, slots=True)
+class Payee:
+    """Who receives the money: the employer's CVR (refusion) or the employee's CPR."""
+
+    kind: str  # "cvr" | "cpr"
+    number: str
+
+    def display(self) -> str:
+        """For human output: a CPR is masked."""
+        if self.kind == "cpr":
+            return f"CPR {mask_cpr(self.number)}"
+        return f"CVR {self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """One ISO week of a decision: the days paid, their hours and the (capped) amount.
+
+    ``uncapped`` (the exact sum of rate × hours of its days) and ``weekly_max`` (the maximum in
+    force on its first payable day) say how the amount came about; the decision JSON lists
+    the documented four keys, the trace all six.
+    """
+
+    week: str  # "2024-W14"
+    days: int
+    hours: Decimal
+    amount: Decimal
+    uncapped: Decimal | None = None
+    weekly_max: ParameterValue | None = None
+
+    def __str__(self) -> str:
+        if self.uncapped is None or self.weekly_max is None:
+            return f"{self.week}: {self.days} days, {plain(self.hours)} h → {self.amount}"
+        capped = self.uncapped > self.weekly_max.value
+        cap = f", capped at {self.weekly_max.value_text()}" if capped else ""
+        return (
+            f"{self.week}: {self.days} days, {plain(self.hours)} h, "
+            f"{plain(self.uncapped)}{cap} → {self.amount}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a decision is not a plain approval (or why it is invalid), with a stable code."""
+
+    code: str
+    message: str
+    reference: str | None = None
+    field: str | None = None
+
+
+class _Texts:
+    """A mapping for ``str.format_map`` that turns only the values a template uses into text."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> str:
+        return text(self._values[key])
+
+
+def text(value: Any) -> str:
+    """A value as it reads in a trace sentence."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, ParameterValue):
+        return value.value_text()
+    if isinstance(value, tuple | list | frozenset):
+        return ", ".join(text(v) for v in value) or "none"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One rule step: what provision, which inputs, what result.
+
+    ``template`` is the step's sentence with ``{name}`` slots filled from inputs and result;
+    ``details`` names a result entry holding one item per week / rate segment, listed after
+    the sentence (``output``) or one per line (``rules explain``).
+    """
+
+    rule: str
+    reference: str
+    inputs: tuple[tuple[str, Any], ...]
+    result: tuple[tuple[str, Any], ...]
+    template: str
+    details: str | None = None
+
+    @property
+    def sentence(self) -> str:
+        values = dict(self.inputs)
+        values.update(self.result)
+        return self.template.format_map(_Texts(values))
+
+    def detail_lines(self) -> tuple[str, ...]:
+        if self.details is None:
+            return ()
+        return tuple(str(item) for item in dict(self.result).get(self.details, ()))
+
+    @property
+    def output(self) -> str:
+        lines = self.detail_lines()
+        return self.sentence + (": " + "; ".join(lines) if lines else "")
+
+    def parameters(self) -> tuple[ParameterValue, ...]:
+        """The parameter values among the inputs (for ``rules explain``)."""
+        out: dict[ParameterValue, None] = {}
+        for _, value in self.inputs:
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                if isinstance(item, ParameterValue):
+                    out[item] = None
+        return tuple(out)
+
+    def to_dict(self, _memo: dict[int, Any] | None = None) -> dict[str, Any]:
+        memo = {} if _memo is None else _memo
+        return {
+            "rule": self.rule,
+            "reference": self.reference,
+            "inputs": {k: jsonable(v, memo) for k, v in self.inputs},
+            "output": self.output,
+            "result": {k: jsonable(v, memo) for k, v in self.result},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The decision on one claim. ``granted_days`` are the days actually paid."""
+
+    kind: str | None
+    external_ref: str | None
+    employer_cvr: str | None
+    employee_cpr: str | None
+    status: str
+    amount: Decimal
+    payee: Payee | None
+    weeks: tuple[Week, ...]
+    reasons: tuple[Reason, ...]
+    trace: tuple[TraceStep, ...]
+    parameters: tuple[ParameterValue, ...]
+    granted_days: tuple[date, ...]
+    first_absence_day: date | None
+    last_absence_day: date | None
+    parent: str | None = None
+    child_birth_date: date | None = None
+    currency: str = "DKK"
+
+    @property
+    def days(self) -> int:
+        """The number of days paid."""
+        return len(self.granted_days)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    @property
+    def decided(self) -> bool:
+        """approved, partially_approved or rejected (not error / invalid)."""
+        return self.status in DECIDED
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented decision JSON (see the module docstring)."""
+        memo: dict[int, Any] = {}
+        out: dict[str, Any] = {
+            "external_ref": self.external_ref,
+            "status": self.status,
+            "amount": money_text(self.amount),
+            "currency": self.currency,
+            "payee": (
+                {"kind": self.payee.kind, "number": self.payee.number} if self.payee else None
+            ),
+            "days": self.days,
+            "weeks": [
+                {
+                    "week": w.week,
+                    "days": w.days,
+                    "hours": plain(w.hours),
+                    "amount": money_text(w.amount),
+                }
+                for w in self.weeks
+            ],
+            "reasons": [_reason_dict(r) for r in self.reasons],
+            "trace": [step.to_dict(memo) for step in self.trace],
+            "kind": self.kind,
+            "employer_cvr": self.employer_cvr,
+            "first_absence_day": _iso(self.first_absence_day),
+            "last_absence_day": _iso(self.last_absence_day),
+        }
+        if self.kind == "maternity":
+            out["parent"] = self.parent
+            out["child_birth_date"] = _iso(self.child_birth_date)
+        out["granted_days"] = [d.isoformat() for d in self.granted_days]
+        out["parameters"] = [jsonable(p, memo) for p in self.parameters]
+        return out
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _reason_dict(reason: Reason) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "code": reason.code,
+        "message": reason.message,
+        "reference": reason.reference,
+    }
+    if reason.field is not None:
+        out["field"] = reason.field
+    return out
+
+
+def jsonable(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A trace value as JSON: Decimal as string, dates ISO, parameters with provenance.
+
+    ``memo`` (one per ``to_dict`` call) converts each parameter value once; it appears many
+    times in one decision (inputs, rate segments, weeks). Every occurrence is its own copy.
+    """
+    convert = _SIMPLE.get(type(value))
+    if convert is not None:
+        return convert(value)
+    if isinstance(value, tuple | list):
+        return [jsonable(v, memo) for v in value]
+    if isinstance(value, ParameterValue):
+        if memo is None:
+            return value.as_dict()
+        done = memo.get(id(value))
+        if done is None:
+            done = memo[id(value)] = value.as_dict()
+        return dict(done)
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: jsonable(getattr(value, name), memo) for name in names}
+    if isinstance(value, frozenset | set):
+        return sorted(jsonable(v, memo) for v in value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, memo) for k, v in value.items()}
+    raise TypeError(f"cannot put {type(value).__name__} in a decision")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_SIMPLE: dict[type, Any] = {
+    str: _same, int: _same, bool: _same, type(None): _same,
+    Decimal: plain, date: date.isoformat,
+}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+_KINDS = ("sickness", "maternity")
+
+
+def invalid_decision(
+    problems: InvalidClaim | Iterable[Problem], raw: Mapping[str, Any] | None = None
+) -> Decision:
+    """The ``invalid`` decision for a claim that failed validation (or could not be read).
+
+    ``problems`` is an ``InvalidClaim`` or its problems (a file record's one problem).
+    ``raw`` (the claim as read, if any) only lends ``external_ref``, ``employer_cvr`` and
+    ``kind`` so the employer can find the claim; nothing else of it is trusted.
+    """
+    problems = problems.problems if isinstance(problems, InvalidClaim) else tuple(problems)
+    raw = raw if isinstance(raw, Mapping) else {}
+    ref = raw.get("external_ref")
+    cvr = raw.get("employer_cvr")
+    kind = raw.get("kind")
+    reasons = tuple(Reason(p.code, p.message, None, p.field) for p in problems)
+    step = TraceStep(
+        rule="claim_validation",
+        reference="Claim file format (claim-format.md)",
+        inputs=(),
+        result=(("problems", tuple(p.code for p in problems)),),
+        template="the claim is invalid and was not decided: {problems}",
+    )
+    return Decision(
+        kind=kind if kind in _KINDS else None,
+        external_ref=ref if isinstance(ref, str) and ref else None,
+        employer_cvr=cvr if isinstance(cvr, str) and cvr else None,
+        employee_cpr=None,
+        status="invalid",
+        amount=ZERO,
+        payee=None,
+        weeks=(),
+        reasons=reasons,
+        trace=(step,),
+        parameters=(),
+        granted_days=(),
+        first_absence_day=None,
+        last_absence_day=None,
+    )

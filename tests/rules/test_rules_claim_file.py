@@ -1,0 +1,265 @@
+"""Claim files: the four formats, streaming, and where each kind of error goes."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+import pytest
+
+from rules.claim_file import CHUNK, iter_claim_records
+from rules.errors import ClaimFileError
+
+CLAIM = {
+    "external_ref": "A-1",
+    "employer_cvr": "13585628",
+    "employee_cpr": "0101901234",
+    "kind": "sickness",
+    "first_absence_day": "2024-03-04",
+    "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": 37,
+    "hourly_wage": 250.25,
+    "salary_paid": True,
+    "employment_start": "2019-01-01",
+    "monthly_hours": [160, 160, 160, 160, 160, 160],
+}
+HEADER = ",".join(k for k in CLAIM)
+ROW = ",".join(
+    ";".join(str(x) for x in v) if isinstance(v, list) else str(v).lower()
+    if isinstance(v, bool) else str(v)
+    for v in CLAIM.values()
+)
+
+
+def records(data: bytes, name: str = "claims"):
+    return list(iter_claim_records(io.BytesIO(data), name=name))
+
+
+def refs(recs):
+    return [r.raw["external_ref"] if r.raw else r.problem.code for r in recs]
+
+
+def claim(ref: str) -> dict:
+    return {**CLAIM, "external_ref": ref}
+
+
+def test_one_object():
+    (rec,) = records(json.dumps(CLAIM, indent=2).encode())
+    assert rec.position == "item 1"
+    assert rec.problem is None
+    assert rec.raw["hourly_wage"] == Decimal("250.25")
+    assert isinstance(rec.raw["hourly_wage"], Decimal)
+
+
+def test_one_object_on_one_line():
+    (rec,) = records(json.dumps(CLAIM).encode())
+    assert rec.raw["external_ref"] == "A-1"
+
+
+def test_array():
+    data = json.dumps([claim("A-1"), claim("A-2"), claim("A-3")], indent=1).encode()
+    recs = records(data)
+    assert refs(recs) == ["A-1", "A-2", "A-3"]
+    assert [r.position for r in recs] == ["item 1", "item 2", "item 3"]
+
+
+def test_empty_array_and_utf8_bom():
+    assert records(b"\xef\xbb\xbf  [ ]  ") == []
+
+
+def test_ndjson_malformed_line_is_a_record_problem_and_reading_goes_on():
+    lines = [json.dumps(claim("A-1")), '{"external_ref": "A-2", oops}', "",
+             json.dumps(claim("A-3")), "[1, 2]", json.dumps(claim("A-5"))]
+    recs = records("\n".join(lines).encode())
+    assert refs(recs) == ["A-1", "CLAIM_FILE_MALFORMED", "A-3", "CLAIM_NOT_AN_OBJECT", "A-5"]
+    assert recs[1].position == "line 2"
+    assert "line 2" in recs[1].problem.message
+    assert recs[2].position == "line 4"
+
+
+def test_ndjson_line_that_is_not_utf8():
+    data = (json.dumps(claim("A-1")) + "\n").encode() + b'{"external_ref": "\xff"}\n'
+    data += (json.dumps(claim("A-3")) + "\r\n").encode()
+    recs = records(data)
+    assert refs(recs) == ["A-1", "CLAIM_FILE_ENCODING", "A-3"]
+
+
+def test_ndjson_nan_is_not_json():
+    recs = records(b'{"hourly_wage": NaN}\n{"hourly_wage": 1}\n')
+    assert recs[0].problem.code == "CLAIM_FILE_MALFORMED"
+    assert recs[1].raw == {"hourly_wage": 1}
+
+
+def test_concatenated_pretty_objects():
+    data = (json.dumps(claim("A-1"), indent=2) + "\n" + json.dumps(claim("A-2"), indent=2))
+    assert refs(records(data.encode())) == ["A-1", "A-2"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'[{"external_ref": "A-1"}, {"external_ref": ',
+        b'[{"external_ref": "A-1"}, {"external_ref": "A-2"},]',
+        b'[{"external_ref": "A-1"} {"external_ref": "A-2"}]',
+        b'[{"external_ref": "A-1"}] trailing',
+        b'[{"external_ref": "A-1"}',
+    ],
+)
+def test_broken_array_stops_with_a_problem_after_the_good_items(data):
+    recs = records(data)
+    assert recs[0].raw == {"external_ref": "A-1"}
+    assert recs[-1].problem.code == "CLAIM_FILE_MALFORMED"
+
+
+def test_array_items_across_buffer_boundaries_including_numbers():
+    # numbers that straddle the 64 KiB boundaries must not be cut in two
+    items = [{"external_ref": f"A-{i}", "hourly_wage": 123456789 + i, "pad": "x" * (i % 97)}
+             for i in range(4000)]
+    data = json.dumps(items).encode()
+    assert len(data) > 3 * CHUNK
+    recs = records(data)
+    assert len(recs) == 4000
+    assert [r.raw["hourly_wage"] for r in recs] == [123456789 + i for i in range(4000)]
+
+
+def test_big_ndjson_is_streamed_not_read_whole():
+    """The first record arrives after reading little more than one chunk of a huge stream."""
+
+    line = (json.dumps(claim("A")) + "\n").encode()
+
+    class Endless(io.RawIOBase):
+        def __init__(self):
+            self.served = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            n = len(buffer)
+            start = self.served % len(line)
+            data = (line * (n // len(line) + 2))[start : start + n]
+            buffer[:n] = data
+            self.served += n
+            return n
+
+    source = Endless()
+    stream = iter_claim_records(io.BufferedReader(source), name="endless")
+    for _ in range(1000):
+        assert next(stream).raw["external_ref"] == "A"
+    assert source.served < 16 * CHUNK
+
+
+def test_csv():
+    data = f"{HEADER}\n{ROW}\n\n{ROW.replace('A-1', 'A-2')}\n".encode()
+    recs = records(data, "claims.csv")
+    assert refs(recs) == ["A-1", "A-2"]
+    assert [r.position for r in recs] == ["row 2", "row 4"]
+    assert recs[0].raw["monthly_hours"] == "160;160;160;160;160;160"
+    assert recs[0].raw["salary_paid"] == "true"
+
+
+def test_csv_detected_by_header_without_extension_and_empty_cells_are_absent():
+    data = f"{HEADER},submitted_on\n{ROW},\n".encode()
+    (rec,) = records(data, "")
+    assert "submitted_on" not in rec.raw
+
+
+def test_csv_row_with_too_many_cells():
+    recs = records(f"{HEADER}\n{ROW},extra\n{ROW}\n".encode(), "x.csv")
+    assert refs(recs) == ["CLAIM_FILE_MALFORMED", "A-1"]
+    assert recs[0].position == "row 2"
+
+
+def test_csv_missing_column_is_a_file_error():
+    header = HEADER.replace("hourly_wage,", "")
+    with pytest.raises(ClaimFileError) as caught:
+        records(f"{header}\n".encode(), "x.csv")
+    assert caught.value.code == "CLAIM_FILE_MISSING_COLUMN"
+    assert caught.value.field == "hourly_wage"
+    assert caught.value.exit_status == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        (HEADER + ",bonus", "CLAIM_FILE_UNKNOWN_COLUMN"),
+        (HEADER + ",kind", "CLAIM_FILE_DUPLICATE_COLUMN"),
+        (HEADER.replace(",", ";"), "CLAIM_FILE_UNKNOWN_COLUMN"),
+    ],
+)
+def test_csv_header_errors(header, code):
+    with pytest.raises(ClaimFileError) as caught:
+        records(f"{header}\n".encode(), "x.csv")
+    assert caught.value.code == code
+
+
+def test_csv_not_utf8_is_a_file_error():
+    with pytest.raises(ClaimFileError) as caught:
+        records(f"{HEADER}\n".encode() + ROW.encode().replace(b"A-1", b"\xe6\xf8") + b"\n",
+                "x.csv")
+    assert caught.value.code == "CLAIM_FILE_ENCODING"
+
+
+def test_json_document_not_utf8_is_a_file_error():
+    with pytest.raises(ClaimFileError) as caught:
+        records(b'[{"external_ref": "\xe6"}]')
+    assert caught.value.code == "CLAIM_FILE_ENCODING"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "CLAIM_FILE_EMPTY"),
+        (b"  \n\n ", "CLAIM_FILE_EMPTY"),
+        (b"\xff\xfe[\x00]\x00", "CLAIM_FILE_ENCODING"),
+        (b"hello world\n", "CLAIM_FILE_FORMAT"),
+    ],
+)
+def test_unusable_files(data, code):
+    with pytest.raises(ClaimFileError) as caught:
+        records(data)
+    assert caught.value.code == code
+
+
+def test_paths_and_missing_files(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text(f"{HEADER}\n{ROW}\n", encoding="utf-8")
+    assert refs(iter_claim_records(path)) == ["A-1"]
+    assert refs(iter_claim_records(str(path))) == ["A-1"]
+    with pytest.raises(ClaimFileError) as caught:
+        list(iter_claim_records(tmp_path / "nope.json"))
+    assert caught.value.code == "CLAIM_FILE_UNREADABLE"
+
+
+def test_records_are_frozen():
+    (rec,) = records(json.dumps(CLAIM).encode())
+    with pytest.raises(AttributeError):
+        rec.position = "x"  # type: ignore[misc]
+
+
+def test_big_json_array_is_decoded_item_by_item():
+    item = (json.dumps(claim("A")) + ",\n").encode()
+
+    class EndlessArray(io.RawIOBase):
+        def __init__(self):
+            self.served = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            n = len(buffer)
+            body = b"[" if self.served == 0 else b""
+            chunk = body + item * (n // len(item) + 2)
+            offset = 0 if self.served == 0 else (self.served - 1) % len(item)
+            data = chunk[offset : offset + n]
+            buffer[:n] = data
+            self.served += n
+            return n
+
+    source = EndlessArray()
+    stream = iter_claim_records(io.BufferedReader(source), name="endless")
+    for _ in range(1000):
+        assert next(stream).raw["external_ref"] == "A"
+    assert source.served < 16 * CHUNK
