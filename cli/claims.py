@@ -61,7 +61,8 @@ def submit(app, file, today, actor, as_json) -> None:
         click.echo("[")
     first = True
     for outcome in intake.submit(engine, rules.iter_claim_records(file), actor=actor,
-                                 today=today, now=app.now(), parameters=parameters):
+                                 today=today, now=app.now(), parameters=parameters,
+                                 documents=as_json):
         counts[outcome.outcome if not outcome.failed else outcome.status] += 1
         failed += outcome.failed
         if outcome.outcome in ("created", "corrected"):

@@ -50,11 +50,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 import rules
 from payments import audit
-from payments.db import session_scope
+from payments.db import IdReserver, session_scope
 from payments.errors import NotFound
 from payments.models import Claim, Decision, PaymentOrder, Recovery
 
@@ -129,17 +129,18 @@ def _granted(decision: Decision, claim: Claim) -> rules.GrantedDays:
 class _Chunk:
     """Everything one chunk needs from the database, fetched up front in a few queries."""
 
-    def __init__(self, session: Session, claims: list[rules.Claim]) -> None:
+    def __init__(self, session: Session, claims: list[rules.Claim], documents: bool) -> None:
         keys = {(c.employer_cvr, c.external_ref) for c in claims}
         employees = {c.employee_cpr for c in claims}
         self.by_key: dict[tuple[str, str], tuple[Claim, Decision]] = {}
         # live decisions per employee (all employers), for history and overlap
         self.live: dict[str, list[tuple[Claim, Decision]]] = defaultdict(list)
-        rows = session.execute(
-            select(Claim, Decision)
-            .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
-            .where(Claim.employee_cpr.in_(employees))
-        ).all()
+        query = (select(Claim, Decision)
+                 .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+                 .where(Claim.employee_cpr.in_(employees)))
+        if not documents:  # the stored traces are large; only JSON output needs them
+            query = query.options(defer(Decision.document), defer(Claim.raw))
+        rows = session.execute(query).all()
         for claim, decision in rows:
             self.live[claim.employee_cpr].append((claim, decision))
             if (claim.employer_cvr, claim.external_ref) in keys:
@@ -175,14 +176,25 @@ class _Chunk:
         self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
 
 
+def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
+    """The stable part of a stored decision (status, amount, payee, codes), from its columns."""
+    payee = ({"kind": decision.payee_kind, "number": decision.payee_number}
+             if decision.payee_kind else None)
+    return {"external_ref": claim.external_ref, "status": decision.status,
+            "amount": f"{Decimal(decision.amount_ore) / 100:.2f}", "currency": "DKK",
+            "payee": payee, "reasons": [{"code": c} for c in decision.codes.split(",") if c],
+            "kind": claim.kind, "employer_cvr": claim.employer_cvr}
+
+
 class _Intake:
     def __init__(self, session: Session, *, actor: str, today: dt.date, now: dt.datetime,
-                 parameters: rules.Parameters) -> None:
+                 parameters: rules.Parameters, documents: bool) -> None:
         self.session, self.actor, self.today, self.now = session, actor, today, now
-        self.parameters = parameters
+        self.parameters, self.documents = parameters, documents
+        self.ids = IdReserver(session)
 
     def process(self, items: list[tuple[str, dict, rules.Claim]]) -> list[Outcome]:
-        chunk = _Chunk(self.session, [c for _, _, c in items])
+        chunk = _Chunk(self.session, [c for _, _, c in items], self.documents)
         return [self.one(position, raw, claim, chunk) for position, raw, claim in items]
 
     def one(self, position: str, raw: dict, claim: rules.Claim, chunk: _Chunk) -> Outcome:
@@ -192,7 +204,9 @@ class _Intake:
         if existing is not None:
             stored, decision = existing
             if stored.raw_sha256 == digest:
-                return Outcome(position, "unchanged", json.loads(decision.document))
+                document = (json.loads(decision.document) if self.documents
+                            else _summary(stored, decision))
+                return Outcome(position, "unchanged", document)
             if not correction:
                 return _invalid(position, "CLAIM_DUPLICATE_REF",
                                 f"reference {claim.external_ref} was already used for a "
@@ -236,6 +250,7 @@ class _Intake:
 
     def _new_claim(self, claim: rules.Claim, text: str, digest: str) -> Claim:
         stored = Claim(
+            id=self.ids.next("claims"),
             employer_cvr=claim.employer_cvr, external_ref=claim.external_ref,
             employee_cpr=claim.employee_cpr, kind=claim.kind,
             first_day=claim.first_absence_day, last_day=claim.last_absence_day,
@@ -248,6 +263,7 @@ class _Intake:
     def _store_decision(self, stored: Claim, result: rules.Decision,
                         document: dict[str, Any]) -> Decision:
         decision = Decision(
+            id=self.ids.next("decisions"),
             claim=stored, version=stored.version, status=result.status,
             amount_ore=_ore(result.amount),
             payee_kind=result.payee.kind if result.payee else None,
@@ -274,6 +290,7 @@ class _Intake:
             if diff > 0:
                 n += 1
                 self.session.add(PaymentOrder(
+                    id=self.ids.next("payment_orders"),
                     decision=decision, claim=stored, payee_kind=payee[0],
                     payee_number=payee[1], amount_ore=diff,
                     remittance=_remittance(result, payee[0]),
@@ -281,6 +298,7 @@ class _Intake:
                     status="pending", attempts=0, created_at=self.now))
             elif diff < 0:
                 self.session.add(Recovery(
+                    id=self.ids.next("recoveries"),
                     claim=stored, decision=decision, payee_kind=payee[0],
                     payee_number=payee[1], amount_ore=-diff, created_at=self.now))
 
@@ -324,18 +342,23 @@ def _parsed(records: Iterable[rules.ClaimRecord], today: dt.date
 
 def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
            today: dt.date, now: dt.datetime, parameters: rules.Parameters,
-           chunk_size: int = CHUNK) -> Iterator[Outcome]:
-    """Process every record; yield one :class:`Outcome` per record, in input order."""
+           chunk_size: int = CHUNK, documents: bool = True) -> Iterator[Outcome]:
+    """Process every record; yield one :class:`Outcome` per record, in input order.
+
+    With ``documents=False`` an ``unchanged`` outcome carries only the stable part of the
+    stored decision (status, amount, payee, codes) instead of the whole document with its
+    trace, which spares reading every stored trace back when a file is resubmitted.
+    """
     pending: list[tuple[str, dict, rules.Claim] | Outcome] = []
 
     def flush() -> Iterator[Outcome]:
         items = [p for p in pending if not isinstance(p, Outcome)]
         try:
-            done = iter(_commit(engine, items, actor, today, now, parameters))
+            done = iter(_commit(engine, items, actor, today, now, parameters, documents))
         except IntegrityError:
             done = iter([o for item in items
                          for o in _commit(engine, [item], actor, today, now, parameters,
-                                          single=True)])
+                                          documents, single=True)])
         for p in pending:
             yield p if isinstance(p, Outcome) else next(done)
         pending.clear()
@@ -349,13 +372,14 @@ def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
 
 
 def _commit(engine: Engine, items: list, actor: str, today: dt.date, now: dt.datetime,
-            parameters: rules.Parameters, single: bool = False) -> list[Outcome]:
+            parameters: rules.Parameters, documents: bool,
+            single: bool = False) -> list[Outcome]:
     if not items:
         return []
     try:
         with session_scope(engine) as session:
             outcomes = _Intake(session, actor=actor, today=today, now=now,
-                               parameters=parameters).process(items)
+                               parameters=parameters, documents=documents).process(items)
             stored = [o for o in outcomes if o.outcome in ("created", "corrected")]
             if stored:
                 audit.append(session, actor=actor, action="claims.submit",

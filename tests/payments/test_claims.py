@@ -74,6 +74,11 @@ def test_resubmitting_the_same_claim_changes_nothing(engine):
     [out] = submit(engine, WORKED | {"correction": True})
     assert out.outcome == "unchanged" and out.decision["amount"] == "16901.75"
     assert (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder)) == before
+    [brief] = intake.submit(engine, [Record(WORKED)], actor="e", today=TODAY, now=NOW,
+                            parameters=PARAMS, documents=False)
+    assert (brief.outcome, brief.status, brief.decision["amount"]) == (
+        "unchanged", "approved", "16901.75")
+    assert brief.decision["payee"] == {"kind": "cvr", "number": EMPLOYER}
 
 
 def test_a_different_claim_under_the_same_reference_is_refused(engine):
