@@ -1,0 +1,280 @@
+"""Hardened XML reading, shared by every reader and by validation.
+
+A file from a bank, or one dropped into a folder by mistake, is untrusted input. Every read
+in this package goes through here, with these defences:
+
+* **size**: a file over ``max_bytes`` (default :data:`DEFAULT_MAX_BYTES`, 512 MiB) is refused
+  before parsing (``XML_TOO_LARGE``), and the limit is enforced again while reading, for
+  files that grow or lie about their size;
+* **no DTD at all**: ISO 20022 messages never have one, so any ``<!DOCTYPE`` or ``<!ENTITY``
+  is refused (``XML_FORBIDDEN``) rather than parsed with care. The first block of the file
+  is scanned before lxml sees it, so a billion-laughs or ``file:///etc/passwd`` entity file
+  is refused in microseconds; the parser's own record of a DOCTYPE is checked again at the
+  first element, for a DOCTYPE hidden behind a long comment or an unusual encoding;
+* the lxml parser itself never resolves entities, never loads a DTD, never touches the
+  network and keeps libxml2's limits on text size and nesting depth (``huge_tree=False``);
+* malformed XML (truncated, not XML) is ``XML_MALFORMED`` with the line number;
+* streaming: readers use :func:`iterparse` and :func:`release` the elements they are done
+  with, so memory does not grow with the number of transactions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
+
+from lxml import etree
+
+from iso20022.errors import XmlInputError
+
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+ISO_NAMESPACE = re.compile(
+    r"urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.[0-9]{3}\.[0-9]{3}\.[0-9]{2})"
+)
+_PRESCAN = 64 * 1024
+_FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
+_PARSER_OPTIONS = dict(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
+def _forbidden(what: str) -> XmlInputError:
+    return XmlInputError(
+        "XML_FORBIDDEN",
+        f"the file contains a {what}; DTDs and entity declarations are refused "
+        "(ISO 20022 messages have none)",
+    )
+
+
+class _LimitedReader:
+    """A binary file that refuses to deliver more than ``limit`` bytes, and scans its head."""
+
+    def __init__(self, raw: BinaryIO, limit: int) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._limit + 1 - self._read
+        data = self._raw.read(size)
+        first = self._read == 0
+        self._read += len(data)
+        if self._read > self._limit:
+            raise _too_large(self._limit)
+        if first:
+            head = data[:_PRESCAN]
+            for token in _FORBIDDEN:
+                if token in head:
+                    raise _forbidden(token.decode()[2:] + " declaration")
+        return data
+
+
+class SchemaViolation(Exception):
+    """The document is well-formed but breaks the schema; ``entries`` is libxml2's log."""
+
+    def __init__(self, entries: list[etree._LogEntry]) -> None:
+        super().__init__(f"{len(entries)} schema errors")
+        self.entries = [e for e in entries if e.domain_name == "SCHEMASV"]
+
+
+def _too_large(limit: int) -> XmlInputError:
+    return XmlInputError(
+        "XML_TOO_LARGE", f"the file is larger than the limit of {limit:,} bytes"
+    )
+
+
+def _open(path: str | os.PathLike[str], max_bytes: int) -> BinaryIO:
+    try:
+        size = os.stat(path).st_size
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise XmlInputError(
+            "XML_UNREADABLE", f"cannot read {os.fspath(path)}: {exc.strerror or exc}"
+        ) from None
+
+
+def _malformed(exc: etree.XMLSyntaxError, log: etree._ListErrorLog) -> XmlInputError:
+    """The parser's first error (its log is more precise than the exception's own text)."""
+    entries = [e for e in log if e.level >= etree.ErrorLevels.ERROR]
+    if entries:
+        message, line = entries[0].message, entries[0].line
+    else:
+        message, line = str(exc.msg or exc), exc.lineno
+    message = re.sub(r",? line \d+, column \d+$", "", message.strip())
+    return XmlInputError("XML_MALFORMED", f"not well-formed XML: {message}", line=line or None)
+
+
+def iterparse(
+    path: str | os.PathLike[str],
+    *,
+    events: Sequence[str] = ("end",),
+    tag: str | Sequence[str] | None = None,
+    schema: etree.XMLSchema | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Iterator[tuple[str, etree._Element]]:
+    """Hardened ``lxml.etree.iterparse`` over a file; errors become :class:`XmlInputError`.
+
+    ``schema`` validates while parsing; a well-formed but invalid document then raises
+    :class:`SchemaViolation` at its end, every other problem a coded error.
+    """
+    with _open(path, max_bytes) as raw:
+        source = _LimitedReader(raw, max_bytes)
+        parser = etree.iterparse(
+            source, events=tuple(events), tag=tag, schema=schema, **_PARSER_OPTIONS
+        )
+        checked = False
+        try:
+            for event, element in parser:
+                if not checked:
+                    docinfo = element.getroottree().docinfo
+                    if docinfo.doctype or docinfo.internalDTD is not None:
+                        raise _forbidden("DOCTYPE declaration")
+                    checked = True
+                yield event, element
+        except etree.XMLSyntaxError as exc:
+            if schema is not None and _only_validity_errors(parser.error_log):
+                raise SchemaViolation(list(parser.error_log)) from None
+            raise _malformed(exc, parser.error_log) from None
+
+
+def _only_validity_errors(log: etree._ListErrorLog) -> bool:
+    """True when the document is well-formed and merely breaks the schema."""
+    errors = [e for e in log if e.level >= etree.ErrorLevels.ERROR]
+    return bool(errors) and all(e.domain_name == "SCHEMASV" for e in errors)
+
+
+def parse(
+    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> etree._ElementTree:
+    """The whole document as a tree, parsed with the same defences (for line numbers)."""
+    for _event, element in iterparse(path, events=("end",), max_bytes=max_bytes):
+        if element.getparent() is None:
+            return element.getroottree()
+    raise XmlInputError("XML_MALFORMED", "the file has no root element")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """What the root element says about a message: namespace, local name, message type."""
+
+    namespace: str | None
+    name: str
+    message_type: str | None  # e.g. "pain.002.001.03"; None when not an ISO 20022 namespace
+
+
+def sniff(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Root:
+    """Read only as far as the root element, with every defence, and describe it."""
+    for _event, element in iterparse(path, events=("start",), max_bytes=max_bytes):
+        qname = etree.QName(element)
+        match = ISO_NAMESPACE.fullmatch(qname.namespace or "")
+        return Root(qname.namespace, qname.localname, match.group(1) if match else None)
+    raise XmlInputError("XML_MALFORMED", "the file has no root element")  # pragma: no cover
+
+
+def message_type(root: Root) -> str:
+    """The message type ``root`` names; ``XML_UNKNOWN_MESSAGE`` if not an ISO 20022 Document."""
+    if root.message_type is None or root.name != "Document":
+        raise XmlInputError(
+            "XML_UNKNOWN_MESSAGE",
+            f"not an ISO 20022 message: root element {root.name!r} in namespace "
+            f"{root.namespace!r}",
+        )
+    return root.message_type
+
+
+def expect(root: Root, family: str) -> str:
+    """The message type of ``root`` if it is a ``family`` message (e.g. ``pain.002``).
+
+    Raises ``XML_UNKNOWN_MESSAGE`` for anything that is not an ISO 20022 ``Document`` and
+    ``XML_WRONG_MESSAGE`` for another ISO 20022 message.
+    """
+    found = message_type(root)
+    if not found.startswith(family + "."):
+        raise XmlInputError("XML_WRONG_MESSAGE", f"expected a {family} message, got {found}")
+    return found
+
+
+def release(element: etree._Element) -> None:
+    """Free a processed element and its processed siblings of the same tag.
+
+    Siblings of other tags (the header fields before a run of transactions) are kept, so a
+    reader may still look at them; they are few.
+    """
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is None:
+        return
+    tag = element.tag
+    while (previous := element.getprevious()) is not None and previous.tag == tag:
+        parent.remove(previous)
+
+
+def localname(element: etree._Element) -> str:
+    tag = element.tag
+    return tag[tag.index("}") + 1 :] if tag[0] == "{" else tag
+
+
+def find(element: etree._Element | None, path: str) -> etree._Element | None:
+    """``element.find`` with ``/``-separated local names in any namespace (``"Rsn/Cd"``)."""
+    if element is None:
+        return None
+    return element.find("/".join("{*}" + step for step in path.split("/")))
+
+
+def text(element: etree._Element | None, path: str) -> str | None:
+    """The stripped text at ``path`` below ``element``, or ``None``."""
+    found = find(element, path)
+    if found is None or found.text is None:
+        return None
+    return found.text.strip() or None
+
+
+def to_decimal(value: str | None, element: etree._Element, what: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        result = None
+    if result is None or not result.is_finite():
+        raise XmlInputError(
+            "XML_INVALID_VALUE", f"{what} {value!r} is not a number", line=element.sourceline
+        )
+    return result
+
+
+def to_datetime(value: str | None, element: etree._Element, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise XmlInputError(
+            "XML_INVALID_VALUE", f"{what} {value!r} is not an ISO date-time",
+            line=element.sourceline,
+        ) from None
+
+
+def to_date(value: str | None, element: etree._Element, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise XmlInputError(
+            "XML_INVALID_VALUE", f"{what} {value!r} is not an ISO date", line=element.sourceline
+        ) from None
