@@ -16,10 +16,10 @@ import random
 import tempfile
 from pathlib import Path
 
+from _measure import run_payments
+from benchmarks_path import ROOT  # noqa: F401 - puts the repository on sys.path
 from sqlalchemy import func, select, text
 
-from benchmarks_path import ROOT  # noqa: F401 - puts the repository on sys.path
-from _measure import run_payments
 from payments import schema
 from payments.db import make_engine, session_scope
 from payments.demo import synthetic_claims, synthetic_cpr, synthetic_cvr
