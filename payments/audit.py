@@ -26,7 +26,22 @@ from payments.db import lock_for_writing
 from payments.models import AuditEvent
 
 GENESIS = "0" * 64
-_FULL_NUMBER = re.compile(r"(?<![\d*])\d{6}-?\d{4}(?![\d*])")
+# A full CPR or 10-digit account number as its own token: not part of a longer run of
+# letters and digits (a SHA-256 in hex often holds ten digits in a row; that is no CPR).
+_FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z*])\d{6}-?\d{4}(?![0-9A-Za-z*])")
+
+
+def _strings(value: Any):
+    """Every string in a JSON-like payload, keys included (numbers are amounts, not ids)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def _canonical(occurred_at: dt.datetime, actor: str, action: str, subject: str,
@@ -53,7 +68,8 @@ def append(session: Session, *, actor: str, action: str, subject: str,
            payload: dict[str, Any] | None, now: dt.datetime) -> AuditEvent:
     """Append one event in the caller's transaction (it commits or rolls back with it)."""
     text = json.dumps(payload or {}, sort_keys=True, ensure_ascii=False, default=str)
-    if _FULL_NUMBER.search(text) or _FULL_NUMBER.search(subject):
+    if any(_FULL_NUMBER.search(s) for s in _strings(payload or {})) or \
+            _FULL_NUMBER.search(subject):
         raise ValueError(f"audit {action}: payload or subject holds a full CPR/account number")
     # Microsecond precision is what both databases store; hash what will be read back.
     now = now.astimezone(dt.UTC)

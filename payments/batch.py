@@ -9,11 +9,12 @@ serialised by a lock (advisory lock on PostgreSQL, the write lock on SQLite):
    in one set-based statement into a temporary table, with the reason when it cannot be
    paid: ``NO_ACCOUNT``, ``PENDING_ACTIVATION``, ``REJECTED_BY_BANK``,
    ``ACCOUNT_RECENTLY_CHANGED`` (cooling-off), ``AMOUNT_REVIEW``;
-3. mark those orders ``held`` with the reason (they are tried again on every later run);
-4. assign the rest, ordered by order id, to files of at most ``max_tx_per_file``
-   transactions, record each as a batch item (with the registration it resolved to) and
-   mark the orders ``in_batch``;
-5. stream each file from the database to a temporary name, fsync it, hash it;
+3. assign the rest, ordered by order id, to files of at most ``max_tx_per_file``
+   transactions and record each as a batch item (with the registration it resolved to);
+4. in one pass over the due orders, mark those that cannot be paid ``held`` with the
+   reason (they are tried again on every later run) and the rest ``in_batch``;
+5. stream the files from the database (one query for all of them), each to a temporary
+   name, fsync it, hash it;
 6. commit the batch, its files' hashes and the order states together; then rename the
    files to their final names.
 
@@ -38,11 +39,13 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, islice
 from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Integer,
     MetaData,
     String,
     Table,
@@ -52,15 +55,17 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
 from iso20022 import pain001
-from payments import audit
+from payments import audit, registry
 from payments.calendar import next_banking_day
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
@@ -76,7 +81,6 @@ from payments.models import (
 # Return reasons that say the account is unusable (banking.md): the order is retried once
 # the payee has a new registration.
 ACCOUNT_REASONS = ("AC01", "AC04", "AC06", "AG01", "MD07")
-IN_FORCE_STATUSES = ("active", "ended", "rejected_by_bank")
 
 _tmp_meta = MetaData()
 candidates = Table(
@@ -85,8 +89,12 @@ candidates = Table(
     Column("order_id", BigInteger, primary_key=True),
     Column("registration_id", BigInteger),
     Column("reason", String(30)),
+    Column("amount_ore", BigInteger),
+    Column("end_to_end_id", String(35)),
+    Column("seq", Integer),  # the file it goes into; null when held
     prefixes=["TEMPORARY"],
 )
+_FETCH = 10_000  # rows per round trip when streaming a file's transactions
 
 Progress = Callable[[int], None]
 
@@ -129,13 +137,8 @@ def file_name_for(run_date: dt.date, batch_id: int, seq: int) -> str:
 
 def in_force(reg, owner_kind, owner_number, on) -> object:
     """SQL condition: registration ``reg`` is the owner's account on day ``on``."""
-    return and_(
-        reg.owner_kind == owner_kind,
-        reg.owner_number == owner_number,
-        reg.status.in_(IN_FORCE_STATUSES),
-        reg.active_from <= on,
-        or_(reg.ended_on.is_(None), reg.ended_on > on),
-    )
+    return and_(reg.owner_kind == owner_kind, reg.owner_number == owner_number,
+                *registry.in_force_on(on, reg))
 
 
 def _due_orders(run_date: dt.date):
@@ -151,7 +154,12 @@ def _due_orders(run_date: dt.date):
 
 def _fill_candidates(session: Session, settings: Settings, run_date: dt.date,
                      execution_date: dt.date) -> None:
-    """One INSERT … SELECT: every due order with its registration or its hold reason."""
+    """One INSERT … SELECT: every due order with its registration or its hold reason.
+
+    Each payable order also gets what the later steps need, so that none of them has to
+    join the orders again: its amount, the end-to-end id of this attempt, and the number of
+    its file (the payable orders, by order id, in runs of ``max_tx_per_file``).
+    """
     o = PaymentOrder
     r = aliased(AccountRegistration, name="r")
     pending = aliased(AccountRegistration, name="p")
@@ -163,7 +171,7 @@ def _fill_candidates(session: Session, settings: Settings, run_date: dt.date,
         pending.status == "pending_activation", pending.ended_on.is_(None))
     replaced_another = exists().where(
         older.owner_kind == o.payee_kind, older.owner_number == o.payee_number,
-        older.id != r.id, older.status.in_(IN_FORCE_STATUSES),
+        older.id != r.id, older.status.in_(registry.IN_FORCE_STATUSES),
         older.active_from <= r.active_from)
     whens = [
         (and_(r.id.is_(None), has_pending), literal("PENDING_ACTIVATION")),
@@ -176,46 +184,50 @@ def _fill_candidates(session: Session, settings: Settings, run_date: dt.date,
                       literal("ACCOUNT_RECENTLY_CHANGED")))
     whens.append((and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)),
                   literal("AMOUNT_REVIEW")))
-    query = (
-        select(o.id, r.id, case(*whens, else_=None))
+    # a retry after an account return is a new transaction: its end-to-end id gets a suffix
+    e2e = case((o.attempts == 0, o.end_to_end_id),
+               else_=o.end_to_end_id + "-" + func.cast(o.attempts + 1, String))
+    resolved = (
+        select(o.id.label("order_id"), r.id.label("registration_id"),
+               case(*whens, else_=None).label("reason"), o.amount_ore,
+               e2e.label("end_to_end_id"))
         .select_from(o)
         .outerjoin(r, in_force(r, o.payee_kind, o.payee_number, execution_date))
         .where(_due_orders(run_date))
+        .subquery()
     )
-    candidates.create(session.connection())
+    payable = resolved.c.reason.is_(None)
+    rank = func.row_number(type_=BigInteger).over(partition_by=payable,
+                                                  order_by=resolved.c.order_id)
+    seq = case((payable, (rank - 1) // settings.max_tx_per_file + 1), else_=None)
+    conn = session.connection()
+    candidates.create(conn)
     session.execute(insert(candidates).from_select(
-        ["order_id", "registration_id", "reason"], query))
+        ["order_id", "registration_id", "reason", "amount_ore", "end_to_end_id", "seq"],
+        select(resolved.c.order_id, resolved.c.registration_id, resolved.c.reason,
+               resolved.c.amount_ore, resolved.c.end_to_end_id, seq)))
+    if conn.dialect.name == "postgresql":
+        # a temporary table has no statistics until analysed: without them the planner
+        # guesses a few thousand rows and joins a million by nested index lookups
+        session.execute(text(f"ANALYZE {candidates.name}"))
 
 
-def _hold(session: Session) -> dict[str, int]:
+def _held_by_reason(session: Session) -> dict[str, int]:
     c = candidates.c
-    session.execute(
-        update(PaymentOrder)
-        .where(PaymentOrder.id == c.order_id, c.reason.is_not(None))
-        .values(status="held", hold_reason=c.reason, registration_id=c.registration_id)
-        .execution_options(synchronize_session=False)
-    )
     rows = session.execute(
         select(c.reason, func.count()).where(c.reason.is_not(None)).group_by(c.reason)
     ).all()
     return {reason: n for reason, n in rows}
 
 
-def _assign(session: Session, batch: Batch, max_per_file: int, run_date: dt.date) -> None:
-    """Number the payable orders (by order id) into files; record items and order states."""
+def _assign(session: Session, batch: Batch, run_date: dt.date) -> None:
+    """Record the payable orders' files and their items (one per order)."""
     c = candidates.c
-    o = PaymentOrder
-    rn = func.row_number(type_=BigInteger).over(order_by=c.order_id)
-    numbered = (
-        select(c.order_id, c.registration_id, ((rn - 1) // max_per_file + 1).label("seq"))
-        .where(c.reason.is_(None))
-        .subquery()
-    )
     per_file = session.execute(
-        select(numbered.c.seq, func.count(), func.sum(o.amount_ore))
-        .join(o, o.id == numbered.c.order_id)
-        .group_by(numbered.c.seq)
-        .order_by(numbered.c.seq)
+        select(c.seq, func.count(), func.sum(c.amount_ore))
+        .where(c.seq.is_not(None))
+        .group_by(c.seq)
+        .order_by(c.seq)
     ).all()
     for seq, count, total in per_file:
         session.add(BatchFile(
@@ -223,44 +235,74 @@ def _assign(session: Session, batch: Batch, max_per_file: int, run_date: dt.date
             filename=file_name_for(run_date, batch.id, seq), sha256="", tx_count=count,
             total_ore=int(total)))
     session.flush()
-    e2e = case((o.attempts == 0, o.end_to_end_id),
-               else_=o.end_to_end_id + "-" + func.cast(o.attempts + 1, String))
     session.execute(insert(BatchItem).from_select(
         ["batch_id", "order_id", "file_seq", "registration_id", "end_to_end_id", "amount_ore"],
-        select(literal(batch.id), numbered.c.order_id, numbered.c.seq,
-               numbered.c.registration_id, e2e, o.amount_ore)
-        .join(o, o.id == numbered.c.order_id),
+        select(literal(batch.id, BigInteger), c.order_id, c.seq, c.registration_id,
+               c.end_to_end_id, c.amount_ore)
+        .where(c.seq.is_not(None)),
     ))
-    session.execute(
-        update(PaymentOrder)
-        .where(PaymentOrder.id == c.order_id, c.reason.is_(None))
-        .values(status="in_batch", batch_id=batch.id, registration_id=c.registration_id,
-                hold_reason=None, return_reason=None, attempts=PaymentOrder.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
     batch.order_count = sum(n for _, n, _ in per_file)
     batch.total_ore = int(sum(int(t) for _, _, t in per_file))
 
 
-def _transactions(session: Session, batch_id: int, seq: int) -> Iterator[pain001.Transaction]:
-    """Stream one file's transactions from the database (server-side cursor on PostgreSQL)."""
+def _update_orders(session: Session, batch: Batch) -> None:
+    """One pass over the due orders: ``held`` with the reason, or ``in_batch``.
+
+    Both record the registration the order resolved to (if any); a held order keeps its
+    return reason, an order in the batch counts one more attempt.
+    """
+    c, o = candidates.c, PaymentOrder
+    paid = c.seq.is_not(None)
+    session.execute(
+        update(o)
+        .where(o.id == c.order_id)
+        .values(status=case((paid, literal("in_batch")), else_=literal("held")),
+                hold_reason=c.reason, registration_id=c.registration_id,
+                batch_id=case((paid, literal(batch.id, BigInteger)), else_=null()),
+                return_reason=case((paid, null()), else_=o.return_reason),
+                attempts=o.attempts + case((paid, 1), else_=0))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _file_rows(session: Session, batch_id: int, seq: int | None = None) -> Iterator[tuple]:
+    """Stream the transactions of a batch (or of one of its files), ordered by order id.
+
+    One query for all the files of a batch: the files number the orders by order id, so
+    the rows come file after file. Streamed (a server-side cursor on PostgreSQL) as plain
+    rows, not ORM objects.
+    """
     i, o, r = BatchItem, PaymentOrder, AccountRegistration
-    rows = session.execute(
-        select(i.end_to_end_id, i.amount_ore, o.remittance, r.reg_no, r.account_no, r.iban,
-               r.bic)
+    query = (
+        select(i.file_seq, i.end_to_end_id, i.amount_ore, o.remittance, r.reg_no,
+               r.account_no, r.iban, r.bic)
         .join(o, o.id == i.order_id)
         .join(r, r.id == i.registration_id)
-        .where(i.batch_id == batch_id, i.file_seq == seq)
+        .where(i.batch_id == batch_id)
         .order_by(i.order_id)
-        .execution_options(yield_per=10_000)
+        .execution_options(stream_results=True, yield_per=_FETCH)
     )
-    for e2e, amount_ore, remittance, reg_no, account_no, iban, bic in rows:
-        if iban:
-            account = pain001.IbanAccount(iban)
-        else:
-            account = pain001.DomesticAccount(reg_no, account_no)
-        yield pain001.Transaction(
-            end_to_end_id=e2e, amount=_ore_to_kr(amount_ore), creditor_account=account,
+    if seq is not None:
+        query = query.where(i.file_seq == seq)
+    result = session.connection().execute(query)
+    return chain.from_iterable(result.partitions())  # a list per fetch: no per-row fetchone
+
+
+def _transactions(rows: Iterator[tuple], seq: int, count: int
+                  ) -> Iterator[pain001.Transaction]:
+    """The next ``count`` rows of ``rows`` as transactions of file ``seq``."""
+    transaction, domestic, iban_account = (pain001.Transaction, pain001.DomesticAccount,
+                                           pain001.IbanAccount)
+    for file_seq, e2e, amount_ore, remittance, reg_no, account_no, iban, bic in islice(
+            rows, count):
+        if file_seq != seq:
+            raise PaymentsError("BATCH_FILE_ORDER",
+                                f"transaction {e2e} of file {file_seq} came while writing "
+                                f"file {seq}", "batch_id")
+        yield transaction(
+            end_to_end_id=e2e,
+            amount=Decimal(amount_ore).scaleb(-2),  # øre → kr with exactly two decimals
+            creditor_account=iban_account(iban) if iban else domestic(reg_no, account_no),
             creditor_bic=bic, remittance=remittance)
 
 
@@ -279,7 +321,7 @@ class _HashingWriter:
         self.raw.flush()
 
 
-def _write_file(session: Session, settings: Settings, batch: Batch, bfile: BatchFile,
+def _write_file(settings: Settings, batch: Batch, bfile: BatchFile, rows: Iterator[tuple],
                 path: Path, progress: Progress | None) -> str:
     """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
     total = _ore_to_kr(bfile.total_ore)
@@ -287,7 +329,7 @@ def _write_file(session: Session, settings: Settings, batch: Batch, bfile: Batch
         msg_id=bfile.msg_id, created_at=batch.created_at, nb_of_txs=bfile.tx_count,
         ctrl_sum=total, initiating_party_name=settings.debtor_name,
         initiating_party_id=pain001.PartyId(settings.debtor_cvr))
-    txs = _transactions(session, batch.id, bfile.seq)
+    txs = _transactions(rows, bfile.seq, bfile.tx_count)
     if progress is not None:
         txs = _counting(txs, progress)
     info = pain001.PaymentInfo(
@@ -360,7 +402,8 @@ def _complete_files(session: Session, settings: Settings, batch: Batch) -> None:
             continue
         tmp = _tmp_path(final)
         if not (tmp.exists() and _sha256_file(tmp) == bfile.sha256):
-            digest = _write_file(session, settings, batch, bfile, tmp, None)
+            digest = _write_file(settings, batch, bfile,
+                                 _file_rows(session, batch.id, bfile.seq), tmp, None)
             if digest != bfile.sha256:
                 tmp.unlink(missing_ok=True)
                 raise PaymentsError(
@@ -413,22 +456,34 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
                       held_count=0, created_by=actor, created_at=now)
         session.add(batch)
         session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            # sorts and hashes of a million rows in memory rather than in temporary files;
+            # no JIT: compiling these plain statements costs more than it saves
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
+            session.execute(text("SET LOCAL jit = off"))
         _fill_candidates(session, settings, run_date, execution_date)
-        held = _hold(session)
-        _assign(session, batch, settings.max_tx_per_file, run_date)
+        held = _held_by_reason(session)
+        _assign(session, batch, run_date)
+        _update_orders(session, batch)
         batch.held_count = sum(held.values())
         out = Path(settings.output_dir)
-        for bfile in session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
-                                     .order_by(BatchFile.seq)):
+        files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
+                                .order_by(BatchFile.seq)).all()
+        rows = _file_rows(session, batch.id)
+        for bfile in files:
             final = out / bfile.filename
             tmp = _tmp_path(final)
-            bfile.sha256 = _write_file(session, settings, batch, bfile, tmp, progress)
+            bfile.sha256 = _write_file(settings, batch, bfile, rows, tmp, progress)
             published.append((tmp, final))
+        if next(rows, None) is not None:
+            raise PaymentsError("BATCH_FILE_ORDER", "the batch has more transactions than "
+                                "its files", "batch_id")
         candidates.drop(session.connection())
         audit.append(session, actor=actor, action="batch.run", subject=f"batch:{batch.id}",
                      payload={"run_date": run_date.isoformat(),
                               "execution_date": execution_date.isoformat(),
-                              "orders": batch.order_count, "total_ore": batch.total_ore,
+                              "orders": batch.order_count,
+                              "total_ore": batch.total_ore,
                               "held": held, "files": len(published)},
                      now=now)
         result = _summary(session, batch, True, settings, held)

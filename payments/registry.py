@@ -186,9 +186,11 @@ def _owner_filter(kind: str, number: str):
     return (AR.owner_kind == kind, AR.owner_number == number)
 
 
-def _in_force_on(on: dt.date):
-    return (AR.status.in_(IN_FORCE_STATUSES), AR.active_from <= on,
-            or_(AR.ended_on.is_(None), AR.ended_on > on))
+def in_force_on(on, reg=AR) -> tuple:
+    """SQL conditions: registration ``reg`` (the table or an alias of it) is in force on
+    ``on`` (a date or a SQL expression). Shared with the batch's set-based resolution."""
+    return (reg.status.in_(IN_FORCE_STATUSES), reg.active_from <= on,
+            or_(reg.ended_on.is_(None), reg.ended_on > on))
 
 
 def code_hash(kind: str, number: str, code: str) -> str:
@@ -404,7 +406,7 @@ def mark_rejected_by_bank(session: Session, registration_id: int, reason_code: s
 def as_of(session: Session, kind: str, number: str, on: dt.date) -> AR | None:
     """The registration in force for the owner on ``on`` (``rejected_by_bank`` included)."""
     return session.execute(
-        select(AR).where(*_owner_filter(kind, number), *_in_force_on(on))
+        select(AR).where(*_owner_filter(kind, number), *in_force_on(on))
         .order_by(AR.active_from.desc(), AR.id.desc()).limit(1)
     ).scalar_one_or_none()
 

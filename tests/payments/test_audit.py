@@ -72,3 +72,15 @@ def test_chain_cannot_fork(engine, now):
         s.add(AuditEvent(occurred_at=now, actor="a", action="x", subject="y", payload="{}",
                          prev_hash=audit.GENESIS, hash="f" * 64))
         s.flush()
+
+
+def test_amounts_and_hashes_are_not_mistaken_for_cpr_numbers(engine, now):
+    hashes = ["0123456789abcdef" * 4, "ab" + "9" * 62]
+    with session_scope(engine) as s:
+        event = audit.append(s, actor="a", action="batch.release", subject="batch:1",
+                             payload={"total_ore": 1_451_725_492, "sha256": hashes}, now=now)
+    assert event.id
+    for bad in ({"owner": "010190-1234"}, {"account": "1234 0000056789"},
+                {"list": ["x", "0101901234"]}, {"0101901234": 1}):
+        with session_scope(engine) as s, pytest.raises(ValueError):
+            audit.append(s, actor="a", action="x", subject="y", payload=bad, now=now)
