@@ -373,7 +373,8 @@ def _publish(path_tmp: Path, final: Path) -> None:
         os.close(fd)
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (files are checked before release)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -395,13 +396,13 @@ def _complete_files(session: Session, settings: Settings, batch: Batch) -> None:
         if final.exists():
             # rename is atomic, so a final file is never half-written: a wrong hash means
             # someone changed it, and the engine refuses rather than overwrite the evidence.
-            if _sha256_file(final) != bfile.sha256:
+            if sha256_file(final) != bfile.sha256:
                 raise PaymentsError("BATCH_FILE_TAMPERED",
                                     f"{bfile.filename} does not match its recorded SHA-256",
                                     "batch_id")
             continue
         tmp = _tmp_path(final)
-        if not (tmp.exists() and _sha256_file(tmp) == bfile.sha256):
+        if not (tmp.exists() and sha256_file(tmp) == bfile.sha256):
             digest = _write_file(settings, batch, bfile,
                                  _file_rows(session, batch.id, bfile.seq), tmp, None)
             if digest != bfile.sha256:
@@ -538,14 +539,14 @@ def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
         outbox.mkdir(parents=True, exist_ok=True)
         for bfile in files:
             source = Path(settings.output_dir) / bfile.filename
-            if _sha256_file(source) != bfile.sha256:
+            if sha256_file(source) != bfile.sha256:
                 raise PaymentsError("BATCH_FILE_TAMPERED",
                                     f"{bfile.filename} does not match its recorded SHA-256",
                                     "batch_id")
             target = outbox / bfile.filename
             tmp = _tmp_path(target)
             shutil.copyfile(source, tmp)
-            if _sha256_file(tmp) != bfile.sha256:
+            if sha256_file(tmp) != bfile.sha256:
                 tmp.unlink()
                 raise PaymentsError("BATCH_FILE_TAMPERED",
                                     f"copy of {bfile.filename} in the outbox is corrupt",

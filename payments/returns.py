@@ -24,7 +24,6 @@ Every transaction status read is stored (``status_report_items``) for reconcilia
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session
 from iso20022 import camt054, pain002
 from iso20022.validate import detect_message
 from payments import audit, registry
-from payments.batch import ACCOUNT_REASONS
+from payments.batch import ACCOUNT_REASONS, sha256_file
 from payments.db import lock_for_writing, session_scope
 from payments.errors import InputError
 from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem
@@ -65,14 +64,6 @@ class ReturnsImport:
     unknown: tuple[str, ...] = ()
     registrations_flagged: int = 0
     by_reason: tuple[tuple[str, int], ...] = ()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
@@ -177,7 +168,7 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
         report = StatusReport(
             msg_id=parsed.msg_id, kind=kind,
             original_msg_id=getattr(parsed, "original_msg_id", None),
-            group_status=getattr(parsed, "group_status", None), file_sha256=_sha256(path),
+            group_status=getattr(parsed, "group_status", None), file_sha256=sha256_file(path),
             imported_at=now, actor=actor)
         session.add(report)
         session.flush()
