@@ -205,7 +205,7 @@ class PaymentOrder(Base):
         ),
         CheckConstraint("(status = 'in_batch') = (batch_id IS NOT NULL)", name="live_batch"),
         Index("ix_payment_orders_due", "status", "due_date"),
-        Index("ix_payment_orders_payee", "payee_kind", "payee_number"),
+        Index("ix_payment_orders_claim", "claim_id"),
         Index("ix_payment_orders_decision", "decision_id"),
         Index("ix_payment_orders_batch", "batch_id"),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:34:03.654331
+Create Date: 2026-11-21 06:36:35.140210
 """
 
 from alembic import op
@@ -299,11 +299,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("payment_orders", schema=None) as batch_op:
         batch_op.create_index("ix_payment_orders_batch", ["batch_id"], unique=False)
+        batch_op.create_index("ix_payment_orders_claim", ["claim_id"], unique=False)
         batch_op.create_index("ix_payment_orders_decision", ["decision_id"], unique=False)
         batch_op.create_index("ix_payment_orders_due", ["status", "due_date"], unique=False)
-        batch_op.create_index(
-            "ix_payment_orders_payee", ["payee_kind", "payee_number"], unique=False
-        )
 
     op.create_table(
         "recoveries",
@@ -398,9 +396,9 @@ def downgrade() -> None:
     op.drop_table("batch_items")
     op.drop_table("recoveries")
     with op.batch_alter_table("payment_orders", schema=None) as batch_op:
-        batch_op.drop_index("ix_payment_orders_payee")
         batch_op.drop_index("ix_payment_orders_due")
         batch_op.drop_index("ix_payment_orders_decision")
+        batch_op.drop_index("ix_payment_orders_claim")
         batch_op.drop_index("ix_payment_orders_batch")
 
     op.drop_table("payment_orders")
