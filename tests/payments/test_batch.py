@@ -312,3 +312,51 @@ def test_two_simultaneous_runs_make_one_batch(db_url, tmp_path):
         assert s.scalar(select(func.count()).select_from(Batch)) == 1
         assert s.scalar(select(func.count()).select_from(BatchItem)) == 200
     engine.dispose()
+
+
+KILL_CHILD = """
+import datetime as dt, os, signal, sys
+from payments import batch
+from payments.config import Settings
+from payments.db import make_engine
+
+url, out, point = sys.argv[1], sys.argv[2], sys.argv[3]
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+if point == "before_commit":
+    batch.audit.append = die          # files written and fsynced, transaction still open
+else:
+    batch._publish = die              # committed, files not yet renamed
+settings = Settings(output_dir=out, outbox_dir=out + "-outbox")
+batch.run(make_engine(url), settings, run_date=dt.date(2024, 5, 6), actor="night",
+          now=dt.datetime(2024, 5, 6, 22, 0, tzinfo=dt.UTC))
+"""
+
+
+@pytest.mark.parametrize("point", ["before_commit", "after_commit"])
+def test_a_killed_batch_process_never_loses_or_doubles_a_payment(db_url, tmp_path, point):
+    engine = make_engine(db_url)
+    with session_scope(engine) as s:
+        for i in range(30):
+            add_registration(s, cpr(i), account=str(i + 1))
+            add_order(s, cpr(i), 10_000 + i)
+    out = tmp_path / "out"
+    child = subprocess.run([sys.executable, "-c", KILL_CHILD, db_url, str(out), point],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == -9, child.stderr
+    with session_scope(engine) as s:
+        batches_after_kill = s.scalar(select(func.count()).select_from(Batch))
+    assert batches_after_kill == (0 if point == "before_commit" else 1)
+    settings = make_settings(tmp_path)
+    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert result.created == (point == "before_commit")
+    [info] = result.files
+    txs = file_transactions(info.path)
+    assert len(txs) == 30 and len({e2e for e2e, _ in txs}) == 30
+    assert sum(a for _, a in txs) == result.total == Decimal("3004.35")
+    assert hashlib.sha256(info.path.read_bytes()).hexdigest() == info.sha256
+    assert not list(out.glob(".*.tmp"))
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(BatchItem)) == 30
+        assert s.scalar(select(func.count()).select_from(Batch)) == 1
+    engine.dispose()
