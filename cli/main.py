@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
+import sqlalchemy.exc
 
+from iso20022.errors import Iso20022Error
 from payments.config import Settings, load_settings
+from payments.errors import PaymentsError
+from rules.errors import RuleError
+
+# the engine's three error hierarchies; each error has a stable code and an exit status
+CODED_ERRORS = (PaymentsError, RuleError, Iso20022Error)
 
 # name -> "module:attribute"; one line per command group
 COMMANDS = {
@@ -53,13 +60,14 @@ class LazyGroup(click.Group):
         """Run the command; an error with a stable code becomes one stderr line + exit code."""
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
-            raise
-        except Exception as exc:  # noqa: BLE001 - the one place errors meet exit codes
-            if not isinstance(getattr(exc, "code", None), str):
-                raise
+        except CODED_ERRORS as exc:
             click.echo(_error_line(exc), err=True)
-            ctx.exit(getattr(exc, "exit_status", 2))
+            ctx.exit(exc.exit_status)
+        except sqlalchemy.exc.OperationalError as exc:
+            # the database cannot be opened or reached: say so in one line, not a traceback
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            click.echo(f"error DB_UNAVAILABLE: cannot use the database: {reason}", err=True)
+            ctx.exit(1)
 
 
 @dataclass

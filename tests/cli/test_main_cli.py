@@ -53,3 +53,10 @@ def test_db_check_reports_drift(tmp_path):
         conn.exec_driver_sql("DROP INDEX ix_payment_orders_due")
     result = run("--database-url", url, "db", "check")
     assert result.returncode == 1 and "drift" in result.stderr
+
+
+def test_unreachable_database_is_one_coded_line(tmp_path):
+    result = run("--database-url", f"sqlite:///{tmp_path}/missing/dir/x.db", "db", "upgrade")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error DB_UNAVAILABLE:")
+    assert len(result.stderr.strip().splitlines()) == 1
