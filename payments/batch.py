@@ -69,7 +69,8 @@ from payments import audit, registry
 from payments.calendar import next_banking_day
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
-from payments.errors import ConflictError, NotFound, PaymentsError
+from payments.errors import ConflictError, InputError, NotFound, PaymentsError
+from payments.identifiers import Bic, Cvr, Iban, IdentifierError
 from payments.models import (
     AccountRegistration,
     Batch,
@@ -440,9 +441,24 @@ def _summary(session: Session, batch: Batch, created: bool, settings: Settings,
                              f.tx_count, _ore_to_kr(f.total_ore), f.sha256) for f in files))
 
 
+def _check_debtor(settings: Settings) -> None:
+    """The paying agency's account must be valid before anything is written."""
+    for parse, value, name in ((Iban.parse, settings.debtor_iban, "PAYMENTS_DEBTOR_IBAN"),
+                               (Bic.parse, settings.debtor_bic, "PAYMENTS_DEBTOR_BIC"),
+                               (Cvr.parse, settings.debtor_cvr, "PAYMENTS_DEBTOR_CVR")):
+        try:
+            parse(value, name)
+        except IdentifierError as exc:
+            raise InputError("CONFIG_INVALID", f"{name}: {exc.message}", name) from None
+    if not settings.debtor_name.strip():
+        raise InputError("CONFIG_INVALID", "PAYMENTS_DEBTOR_NAME is empty",
+                         "PAYMENTS_DEBTOR_NAME")
+
+
 def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
         now: dt.datetime, progress: Progress | None = None) -> BatchRun:
     """Run (or finish) the nightly batch for ``run_date``. See the module docstring."""
+    _check_debtor(settings)
     execution_date = next_banking_day(run_date)
     published: list[tuple[Path, Path]] = []
     with session_scope(engine) as session:

@@ -221,7 +221,9 @@ def run(engine: Engine, settings: Settings, *, day: dt.date, size: int, seed: in
             .join(BatchFile, (BatchFile.batch_id == BatchItem.batch_id)
                   & (BatchFile.seq == BatchItem.file_seq))
             .where(BatchItem.batch_id == night1.batch_id).order_by(BatchItem.order_id)).all()
-    rejected = [e2e for e2e, kind, _ in items if kind == "cpr"][:3]
+    # prefer citizens' accounts; with a small --size there may be only employers to refuse
+    rejected = ([e2e for e2e, kind, _ in items if kind == "cpr"]
+                + [e2e for e2e, kind, _ in items if kind != "cpr"])[:3]
     reasons = dict(zip(rejected, ("AC04", "AC01", "AC06"), strict=False))
     bank_files = []
     for msg_id in sorted({m for _, _, m in items}):

@@ -31,3 +31,9 @@ def test_demo_on_sqlite_is_valid_and_deterministic(tmp_path):
 def test_demo_on_the_test_database(db_url, tmp_path):
     output, _, files = _demo(tmp_path, "c", "--database-url", db_url)
     assert "chain intact" in output and all(iso20022.validate(f).valid for f in files)
+
+
+def test_demo_at_the_smallest_size(tmp_path):
+    result = CliRunner().invoke(cli, ["demo", "--size", "10", "--dir", str(tmp_path / "s")])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "returned by the bank: 3" in result.output

@@ -126,6 +126,17 @@ def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     claims = tmp_path / "bad.csv"
     claims.write_text("external_ref,employer_cvr\nX,13585628\n")
     run("claims", "submit", str(claims), code=2)
+    report = tmp_path / "pain002.xml"
+    pain002_writer.write(report, msg_id="BANK-T", original_msg_id="NKB-1",
+                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+                         group_status="PART",
+                         transactions=[pain002_writer.TxAnswer("E2E-1", "RJCT", "AC04")])
+    truncated = tmp_path / "truncated.xml"
+    truncated.write_bytes(report.read_bytes()[:-60])
+    assert "XML_MALFORMED" in run("returns", "import", str(truncated), code=2).output
+    run.env["PAYMENTS_DEBTOR_IBAN"] = "DK0000"
+    assert "CONFIG_INVALID" in run("batch", "run", "--date", "2024-03-20", code=2).output
+    assert "batch_id" not in run("batch", "list", "--json").output  # nothing was created
 
 
 CAMT054 = """<?xml version="1.0" encoding="UTF-8"?>
