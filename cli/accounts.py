@@ -15,7 +15,7 @@ import click
 
 from cli.options import DATE
 from cli.output import echo_json, exit_with
-from payments import audit, registry, schema
+from payments import audit, registry
 from payments import registry_import as bank_file
 from payments.db import session_scope
 from payments.errors import NotFound, PaymentsError
@@ -59,7 +59,6 @@ def _owner(cpr: str | None, cvr: str | None) -> tuple[str, str]:
 
 def _open(app):
     engine = app.engine()
-    schema.ensure_schema(engine)
     return session_scope(engine)
 
 

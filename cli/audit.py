@@ -6,7 +6,6 @@ import click
 
 from cli.output import echo_json, exit_with
 from payments import audit as audit_log
-from payments import schema
 from payments.db import session_scope
 
 
@@ -21,7 +20,6 @@ def audit() -> None:
 def verify(app, as_json: bool) -> None:
     """Walk the chain; exit 1 at the first broken row."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     with session_scope(engine) as session:
         report = audit_log.verify(session)
     if as_json:

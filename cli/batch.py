@@ -9,7 +9,6 @@ import click
 from cli.options import DATE, actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
 from payments import batch as batches
-from payments import schema
 
 
 def _run_dict(run: batches.BatchRun) -> dict:
@@ -49,7 +48,6 @@ def batch() -> None:
 def run_cmd(app, run_date, actor, as_json) -> None:
     """Resolve accounts, hold what cannot be paid, write pain.001 files, commit."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     progress = None
     if sys.stderr.isatty() and not as_json:
         written = [0]
@@ -77,7 +75,6 @@ def run_cmd(app, run_date, actor, as_json) -> None:
 def approve(app, batch_id, actor, as_json) -> None:
     """Approve a generated batch (the approver must differ from who ran it)."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     result = batches.approve(engine, app.settings, batch_id, actor=actor, now=app.now())
     echo_json(_run_dict(result)) if as_json else click.echo(
         f"batch {batch_id} approved by {actor}")
@@ -91,7 +88,6 @@ def approve(app, batch_id, actor, as_json) -> None:
 def release(app, batch_id, actor, as_json) -> None:
     """Verify the files' SHA-256 and copy them to the outbox; orders become ``sent``."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     result = batches.release(engine, app.settings, batch_id, actor=actor, now=app.now())
     if as_json:
         echo_json(_run_dict(result))
@@ -107,7 +103,6 @@ def release(app, batch_id, actor, as_json) -> None:
 def list_cmd(app, as_json) -> None:
     """Every batch, oldest first."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     runs = batches.list_batches(engine, app.settings)
     if as_json:
         echo_json([_run_dict(r) for r in runs])
@@ -124,7 +119,6 @@ def list_cmd(app, as_json) -> None:
 def show(app, batch_id, as_json) -> None:
     """A batch with counts and sums of its orders by current state."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     run, states = batches.show(engine, app.settings, batch_id)
     if as_json:
         echo_json(_run_dict(run) | {"orders_by_state": states})
@@ -142,7 +136,6 @@ def show(app, batch_id, as_json) -> None:
 def approve_review(app, order_id, actor) -> None:
     """Clear an order held for AMOUNT_REVIEW so the next run pays it."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     batches.approve_review(engine, order_id, actor=actor, now=app.now())
     click.echo(f"order {order_id} cleared for payment by {actor}")
     exit_with(0)

@@ -14,7 +14,6 @@ import rules
 from cli.options import DATE, json_option, optional_actor
 from cli.output import exit_with
 from payments import claims as intake
-from payments import schema
 from payments.db import session_scope
 from payments.identifiers import Cvr
 from payments.models import Claim, Decision, Recovery
@@ -51,7 +50,6 @@ def submit(app, file, today, actor, as_json) -> None:
     Exit 1 when any claim was invalid or could not be decided (after all others are stored).
     """
     engine = app.engine()
-    schema.ensure_schema(engine)
     parameters = _parameters(app)
     today = today or app.today()
     counts: Counter[str] = Counter()
@@ -89,7 +87,6 @@ def submit(app, file, today, actor, as_json) -> None:
 def list_cmd(app, employer, status, as_json) -> None:
     """Claims with their live decision, newest first (at most 1,000 lines)."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     query = (select(Claim.employer_cvr, Claim.external_ref, Claim.kind, Claim.first_day,
                     Claim.last_day, Claim.version, Decision.status, Decision.amount_ore,
                     Decision.codes)
@@ -116,7 +113,6 @@ def list_cmd(app, employer, status, as_json) -> None:
 
 def _load(app, employer: str, ref: str) -> dict:
     engine = app.engine()
-    schema.ensure_schema(engine)
     with session_scope(engine) as session:
         claim, decision = intake.find(session, Cvr.parse(employer, "employer").number, ref)
         return json.loads(decision.document) | {"version": claim.version}
@@ -166,7 +162,6 @@ def explain(app, employer, ref) -> None:
 def recoveries(app, employer) -> None:
     """Amounts to claw back after corrections lowered what was already paid."""
     engine = app.engine()
-    schema.ensure_schema(engine)
     query = (select(Claim.employer_cvr, Claim.external_ref, Recovery.payee_kind,
                     Recovery.payee_number, Recovery.amount_ore, Recovery.created_at)
              .join(Claim, Claim.id == Recovery.claim_id).order_by(Recovery.id))

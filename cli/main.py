@@ -83,10 +83,16 @@ class App:
             self._settings = load_settings(**self.overrides)
         return self._settings
 
-    def engine(self):
+    def engine(self, migrate: bool = True):
+        """The database, migrated to the newest schema first (so a fresh SQLite file just
+        works). ``db check`` asks with ``migrate=False``: it must see the schema as it is."""
+        from payments import schema
         from payments.db import make_engine
 
-        return make_engine(self.settings.database_url)
+        engine = make_engine(self.settings.database_url)
+        if migrate:
+            schema.ensure_schema(engine)
+        return engine
 
     @staticmethod
     def today() -> dt.date:

@@ -9,7 +9,6 @@ import click
 from cli.options import json_option, optional_actor
 from cli.output import echo_json, exit_with
 from payments import returns as bank_returns
-from payments import schema
 
 
 @click.group()
@@ -28,7 +27,6 @@ def import_cmd(app, file, actor, as_json) -> None:
     Exit 1 when the file names end-to-end ids this engine never sent.
     """
     engine = app.engine()
-    schema.ensure_schema(engine)
     result = bank_returns.import_file(engine, file, actor=actor, now=app.now())
     if as_json:
         echo_json({"msg_id": result.msg_id, "kind": result.kind, "created": result.created,
