@@ -19,11 +19,6 @@ from payments.identifiers import Cvr
 from payments.models import Claim, Decision, Recovery
 
 
-def _parameters(app) -> rules.Parameters:
-    extra = (app.settings.parameters_dir,) if app.settings.parameters_dir else ()
-    return rules.load_parameters(extra_dirs=extra)
-
-
 def _line(outcome: intake.Outcome) -> str:
     d = outcome.decision
     codes = ",".join(r["code"] for r in d.get("reasons", ()))
@@ -50,7 +45,7 @@ def submit(app, file, today, actor, as_json) -> None:
     Exit 1 when any claim was invalid or could not be decided (after all others are stored).
     """
     engine = app.engine()
-    parameters = _parameters(app)
+    parameters = rules.load_parameters(extra_dirs=app.settings.parameter_dirs)
     today = today or app.today()
     counts: Counter[str] = Counter()
     total = Decimal("0")

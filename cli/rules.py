@@ -31,8 +31,7 @@ def rules() -> None:
 def _parameters(ctx: click.Context):
     from rules.parameters import load_parameters
 
-    directory = ctx.obj.settings.parameters_dir
-    return load_parameters((directory,) if directory else ())
+    return load_parameters(ctx.obj.settings.parameter_dirs)
 
 
 def _kr(amount) -> str:

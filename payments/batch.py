@@ -307,21 +307,6 @@ def _transactions(rows: Iterator[tuple], seq: int, count: int
             creditor_bic=bic, remittance=remittance)
 
 
-class _HashingWriter:
-    """A binary sink that hashes what passes through and counts it for progress."""
-
-    def __init__(self, raw) -> None:
-        self.raw = raw
-        self.digest = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return self.raw.write(data)
-
-    def flush(self) -> None:
-        self.raw.flush()
-
-
 def _write_file(settings: Settings, batch: Batch, bfile: BatchFile, rows: Iterator[tuple],
                 path: Path, progress: Progress | None) -> str:
     """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
@@ -341,11 +326,10 @@ def _write_file(settings: Settings, batch: Batch, bfile: BatchFile, rows: Iterat
         nb_of_txs=bfile.tx_count, ctrl_sum=total, transactions=txs)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as raw:
-        sink = _HashingWriter(raw)
-        pain001.write(sink, header, [info], version=batch.pain001_version)
+        written = pain001.write(raw, header, [info], version=batch.pain001_version)
         raw.flush()
         os.fsync(raw.fileno())
-    return sink.digest.hexdigest()
+    return written.sha256
 
 
 def _counting(items: Iterator, progress: Progress) -> Iterator:

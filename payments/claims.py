@@ -81,12 +81,13 @@ class Outcome:
 
 
 def _canonical(raw: dict[str, Any]) -> tuple[str, str]:
-    body = {k: v for k, v in raw.items() if k != "correction"}
+    """The record as stored, and its digest without the ``correction`` flag (identity)."""
     text = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
-    digest = hashlib.sha256(
-        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
-    ).hexdigest()
-    return text, digest
+    body = text
+    if "correction" in raw:
+        body = json.dumps({k: v for k, v in raw.items() if k != "correction"},
+                          sort_keys=True, ensure_ascii=False, default=str)
+    return text, hashlib.sha256(body.encode()).hexdigest()
 
 
 def _ore(amount: Decimal) -> int:

@@ -37,6 +37,11 @@ class Settings:
     review_amount: Decimal = Decimal("1000000")
     cooling_off_days: int = 0
 
+    @property
+    def parameter_dirs(self) -> tuple[str, ...]:
+        """Operator folders of legal-parameter files, for ``rules.load_parameters``."""
+        return (self.parameters_dir,) if self.parameters_dir else ()
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -174,8 +174,7 @@ def run(engine: Engine, settings: Settings, *, day: dt.date, size: int, seed: in
         f"sent; 2 activated with their code, 1 left pending")
 
     # 3: claims
-    parameters = rules.load_parameters(
-        extra_dirs=(settings.parameters_dir,) if settings.parameters_dir else ())
+    parameters = rules.load_parameters(extra_dirs=settings.parameter_dirs)
     claim_list = synthetic_claims(rng, size, day, employers, employees)
     claim_file = _write_ndjson(workdir / "claims.ndjson", claim_list)
     outcomes = list(intake.submit(engine, rules.iter_claim_records(claim_file),
