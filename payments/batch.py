@@ -10,9 +10,11 @@ serialised by a lock (advisory lock on PostgreSQL, the write lock on SQLite):
    paid: ``NO_ACCOUNT``, ``PENDING_ACTIVATION``, ``REJECTED_BY_BANK``,
    ``ACCOUNT_RECENTLY_CHANGED`` (cooling-off), ``AMOUNT_REVIEW``;
 3. assign the rest, ordered by order id, to files of at most ``max_tx_per_file``
-   transactions and record each as a batch item (with the registration it resolved to);
-4. in one pass over the due orders, mark those that cannot be paid ``held`` with the
-   reason (they are tried again on every later run) and the rest ``in_batch``;
+   transactions and record each as a batch item (with the registration it resolved to and
+   the attempt it is);
+4. mark the orders that cannot be paid ``held`` with the reason (they are tried again on
+   every later run); an order paid now that was ``held`` or ``returned`` becomes ``pending``
+   again. Orders already ``pending`` are not touched;
 5. stream the files from the database (one query for all of them), each to a temporary
    name, fsync it, hash it;
 6. commit the batch, its files' hashes and the order states together; then rename the
@@ -25,9 +27,18 @@ regenerates any missing file from the database — byte-identical, because every
 (message ids, creation time, order) comes from stored rows — checks it against the stored
 hash, and renames it. A run for a date that already has a batch creates nothing new.
 
-Orders leave a batch's ``in_batch`` state at release (``sent``). Approval needs a second
-actor (four eyes, also a database constraint). Release verifies every file's SHA-256 before
-copying it to the outbox.
+Order states. The run writes one row per paid order, its batch item, and does not rewrite
+the order: an order in a batch that is not yet released is ``pending`` in its own row with
+an item for attempt ``attempts + 1`` (:func:`in_unreleased_batch`), and is reported as
+``in_batch``. Release marks the batch's orders ``sent`` and counts the attempt, so an item
+whose attempt is above the order's count is exactly an item of an unreleased batch. The
+database holds the invariant: ``unique(order_id, attempt)`` on the items means no order can
+be in two unreleased batches, and a due order is one with no such item. This is a decision
+for speed with the invariant kept: rewriting every paid order at run time (and again at
+release) cost more than half of a 1,000,000-order night on PostgreSQL.
+
+Approval needs a second actor (four eyes, also a database constraint). Release verifies
+every file's SHA-256 before copying it to the outbox.
 """
 
 from __future__ import annotations
@@ -92,6 +103,8 @@ candidates = Table(
     Column("reason", String(30)),
     Column("amount_ore", BigInteger),
     Column("end_to_end_id", String(35)),
+    Column("attempt", Integer),
+    Column("order_status", String(10)),  # the order's status before this run
     Column("seq", Integer),  # the file it goes into; null when held
     prefixes=["TEMPORARY"],
 )
@@ -142,6 +155,17 @@ def in_force(reg, owner_kind, owner_number, on) -> object:
                 *registry.in_force_on(on, reg))
 
 
+def in_unreleased_batch(order=PaymentOrder):
+    """SQL condition: the order is in a batch that has not been released yet."""
+    return exists().where(BatchItem.order_id == order.id,
+                          BatchItem.attempt == order.attempts + 1)
+
+
+def reported_status(order=PaymentOrder):
+    """SQL: the order's status as reported: ``in_batch`` while in an unreleased batch."""
+    return case((in_unreleased_batch(order), literal("in_batch")), else_=order.status)
+
+
 def _due_orders(run_date: dt.date):
     o = PaymentOrder
     return and_(
@@ -150,6 +174,7 @@ def _due_orders(run_date: dt.date):
             o.status.in_(("pending", "held")),
             and_(o.status == "returned", o.return_reason.in_(ACCOUNT_REASONS)),
         ),
+        ~in_unreleased_batch(o),
     )
 
 
@@ -191,7 +216,8 @@ def _fill_candidates(session: Session, settings: Settings, run_date: dt.date,
     resolved = (
         select(o.id.label("order_id"), r.id.label("registration_id"),
                case(*whens, else_=None).label("reason"), o.amount_ore,
-               e2e.label("end_to_end_id"))
+               e2e.label("end_to_end_id"), (o.attempts + 1).label("attempt"),
+               o.status.label("order_status"))
         .select_from(o)
         .outerjoin(r, in_force(r, o.payee_kind, o.payee_number, execution_date))
         .where(_due_orders(run_date))
@@ -204,9 +230,11 @@ def _fill_candidates(session: Session, settings: Settings, run_date: dt.date,
     conn = session.connection()
     candidates.create(conn)
     session.execute(insert(candidates).from_select(
-        ["order_id", "registration_id", "reason", "amount_ore", "end_to_end_id", "seq"],
+        ["order_id", "registration_id", "reason", "amount_ore", "end_to_end_id", "attempt",
+         "order_status", "seq"],
         select(resolved.c.order_id, resolved.c.registration_id, resolved.c.reason,
-               resolved.c.amount_ore, resolved.c.end_to_end_id, seq)))
+               resolved.c.amount_ore, resolved.c.end_to_end_id, resolved.c.attempt,
+               resolved.c.order_status, seq)))
     if conn.dialect.name == "postgresql":
         # a temporary table has no statistics until analysed: without them the planner
         # guesses a few thousand rows and joins a million by nested index lookups
@@ -237,8 +265,9 @@ def _assign(session: Session, batch: Batch, run_date: dt.date) -> None:
             total_ore=int(total)))
     session.flush()
     session.execute(insert(BatchItem).from_select(
-        ["batch_id", "order_id", "file_seq", "registration_id", "end_to_end_id", "amount_ore"],
-        select(literal(batch.id, BigInteger), c.order_id, c.seq, c.registration_id,
+        ["batch_id", "order_id", "attempt", "file_seq", "registration_id", "end_to_end_id",
+         "amount_ore"],
+        select(literal(batch.id, BigInteger), c.order_id, c.attempt, c.seq, c.registration_id,
                c.end_to_end_id, c.amount_ore)
         .where(c.seq.is_not(None)),
     ))
@@ -246,22 +275,22 @@ def _assign(session: Session, batch: Batch, run_date: dt.date) -> None:
     batch.total_ore = int(sum(int(t) for _, _, t in per_file))
 
 
-def _update_orders(session: Session, batch: Batch) -> None:
-    """One pass over the due orders: ``held`` with the reason, or ``in_batch``.
+def _update_orders(session: Session) -> None:
+    """Held orders get ``held`` and the reason; paid ones that were not ``pending`` get it.
 
-    Both record the registration the order resolved to (if any); a held order keeps its
-    return reason, an order in the batch counts one more attempt.
+    An order already ``held`` for the same reason and a paid order already ``pending``
+    (nearly all of them) are left alone: its batch item is its record of this run.
     """
     c, o = candidates.c, PaymentOrder
     paid = c.seq.is_not(None)
     session.execute(
         update(o)
-        .where(o.id == c.order_id)
-        .values(status=case((paid, literal("in_batch")), else_=literal("held")),
-                hold_reason=c.reason, registration_id=c.registration_id,
-                batch_id=case((paid, literal(batch.id, BigInteger)), else_=null()),
-                return_reason=case((paid, null()), else_=o.return_reason),
-                attempts=o.attempts + case((paid, 1), else_=0))
+        .where(o.id == c.order_id,
+               or_(and_(paid, o.status != "pending"),
+                   and_(~paid, or_(o.status != "held", o.hold_reason != c.reason))))
+        .values(status=case((paid, literal("pending")), else_=literal("held")),
+                hold_reason=c.reason,
+                return_reason=case((paid, null()), else_=o.return_reason))
         .execution_options(synchronize_session=False)
     )
 
@@ -465,7 +494,7 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
         _fill_candidates(session, settings, run_date, execution_date)
         held = _held_by_reason(session)
         _assign(session, batch, run_date)
-        _update_orders(session, batch)
+        _update_orders(session)
         batch.held_count = sum(held.values())
         out = Path(settings.output_dir)
         files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
@@ -533,6 +562,20 @@ def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
                 "BATCH_NOT_APPROVED"
             raise ConflictError(code, f"batch {batch_id} is {batch.status}; only an approved "
                                 "batch can be released", "batch_id")
+        # the orders first: if any left the batch, nothing reaches the outbox
+        o, i = PaymentOrder, BatchItem
+        sent = session.execute(
+            update(o)
+            .where(o.status == "pending",
+                   exists().where(i.batch_id == batch_id, i.order_id == o.id,
+                                  i.attempt == o.attempts + 1))
+            .values(status="sent", attempts=o.attempts + 1)
+            .execution_options(synchronize_session=False)).rowcount
+        if sent != batch.order_count:
+            raise PaymentsError("BATCH_ORDERS_CHANGED",
+                                f"batch {batch_id} holds {batch.order_count} orders but "
+                                f"{sent} are still waiting in it; nothing was released",
+                                "batch_id")
         _complete_files(session, settings, batch)
         files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch_id)
                                 .order_by(BatchFile.seq)).all()
@@ -552,11 +595,6 @@ def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
                                     f"copy of {bfile.filename} in the outbox is corrupt",
                                     "batch_id")
             _publish(tmp, target)
-        session.execute(
-            update(PaymentOrder)
-            .where(PaymentOrder.batch_id == batch_id, PaymentOrder.status == "in_batch")
-            .values(status="sent", batch_id=None)
-            .execution_options(synchronize_session=False))
         batch.status, batch.released_by, batch.released_at = "released", actor, now
         audit.append(session, actor=actor, action="batch.release", subject=f"batch:{batch_id}",
                      payload={"files": [f.filename for f in files],
@@ -566,14 +604,26 @@ def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
 
 
 def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, dict]:
-    """A batch and its orders' current states: count and sum (øre) per state."""
+    """A batch and its transactions' states: count and sum (kr) per state.
+
+    ``in_batch`` until release; then ``sent``, ``settled`` or ``returned`` as the bank
+    answered. A transaction whose order was later held, cancelled or paid again counts as
+    ``returned``: only a return lets an order move on from a released batch.
+    """
     with session_scope(engine) as session:
         batch = _get(session, batch_id)
+        o, i = PaymentOrder, BatchItem
+        # the item's own state: in the batch until release, then its order's state, unless
+        # the order has moved on (returned, then held, cancelled or paid again)
+        state = case((i.attempt > o.attempts, literal("in_batch")),
+                     (and_(i.attempt == o.attempts, o.status.in_(("sent", "settled"))),
+                      o.status),
+                     else_=literal("returned"))
         states = session.execute(
-            select(PaymentOrder.status, func.count(), func.sum(BatchItem.amount_ore))
-            .join(BatchItem, BatchItem.order_id == PaymentOrder.id)
-            .where(BatchItem.batch_id == batch_id)
-            .group_by(PaymentOrder.status)).all()
+            select(state, func.count(), func.sum(i.amount_ore))
+            .join(o, i.order_id == o.id)
+            .where(i.batch_id == batch_id)
+            .group_by(state)).all()
         by_state = {s: {"count": n, "amount": _ore_to_kr(int(t or 0))} for s, n, t in states}
         return _summary(session, batch, False, settings), by_state
 

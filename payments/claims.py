@@ -25,10 +25,11 @@ A decision with status ``error`` (e.g. ``RULE_PARAM_MISSING``) is reported and n
 so the same claim can be submitted again once the operator has added the missing rate.
 
 Corrections supersede the live decision. The old decision's unpaid orders (``pending``,
-``held``, ``returned``) are cancelled; what was already paid out or committed to a file
-(``in_batch``, ``sent``, ``settled``) stays, and per payee the difference becomes a new order
-(positive) or a recovery (negative). So for every claim, at any time:
-``sum(live orders) - sum(recoveries) = latest decision amount``.
+``held``, ``returned``) are cancelled; what was already paid out or committed to a file (in
+a batch not yet released, ``sent``, ``settled``) stays, and per payee the difference becomes
+a new order (positive) or a recovery (negative). So for every claim, at any time:
+``sum(live orders) - sum(recoveries) = latest decision amount``. A chunk that corrects takes
+the batch lock first, so a nightly run never pays an order that a correction is cancelling.
 
 Throughput: claims are processed in chunks of :data:`CHUNK` in one transaction each, with
 the existing claims and histories of a chunk fetched in one query apiece. If the database
@@ -54,13 +55,13 @@ from sqlalchemy.orm import Session, defer
 
 import rules
 from payments import audit
-from payments.db import IdReserver, session_scope
+from payments.batch import in_unreleased_batch
+from payments.db import IdReserver, lock_for_writing, session_scope
 from payments.errors import NotFound
 from payments.models import Claim, Decision, PaymentOrder, Recovery
 
 CHUNK = 500
 UNPAID = ("pending", "held", "returned")
-PAID_OR_COMMITTED = ("in_batch", "sent", "settled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,15 +306,17 @@ class _Intake:
 
     def _correct(self, stored: Claim, previous: Decision, decision: Decision,
                  result: rules.Decision) -> None:
-        orders = self.session.scalars(
-            select(PaymentOrder).where(PaymentOrder.claim_id == stored.id,
-                                       PaymentOrder.status != "cancelled")).all()
+        lock_for_writing(self.session, "payments.batch")  # no run between read and cancel
+        orders = self.session.execute(
+            select(PaymentOrder, in_unreleased_batch())
+            .where(PaymentOrder.claim_id == stored.id,
+                   PaymentOrder.status != "cancelled")).all()
         recovered = self.session.scalars(
             select(Recovery).where(Recovery.claim_id == stored.id)).all()
         already: dict[tuple[str, str], int] = defaultdict(int)
         cancelled = 0
-        for order in orders:
-            if order.status in UNPAID:
+        for order, committed in orders:
+            if order.status in UNPAID and not committed:
                 order.status, order.hold_reason = "cancelled", None
                 cancelled += 1
             else:

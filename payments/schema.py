@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 import payments.models  # noqa: F401 - registers the tables
 from payments.db import metadata
+from payments.errors import PaymentsError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -43,10 +44,38 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision`` (idempotent)."""
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database back to ``revision``."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step, revision: str) -> None:
+    """Run ``step`` in one transaction.
+
+    SQLite alters a table by copying it and dropping the original, which a foreign key
+    pointing at it forbids while ``foreign_keys`` is on; and that pragma can only change
+    outside a transaction. So on SQLite it is off while migrating, every foreign key is
+    checked (``PRAGMA foreign_key_check``) before the commit, and it is on again after.
+    """
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                step(cfg, revision)
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise PaymentsError("DB_MIGRATION_FAILED", f"migrating to {revision} "
+                                        "would break a foreign key; nothing was changed",
+                                        "revision")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def ensure_schema(engine: Engine) -> None:

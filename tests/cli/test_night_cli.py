@@ -78,8 +78,8 @@ def test_full_night(db_url, tmp_path):
 
     night2 = run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")
     assert night2["orders"] == 0 and night2["held_by_reason"] == {"REJECTED_BY_BANK": 1}
-    shown = run.json("batch", "show", batch_id)  # the returned order now waits, held
-    assert shown["orders_by_state"] == {"held": {"count": 1, "amount": "16901.75"}}
+    shown = run.json("batch", "show", batch_id)  # night 1's transaction came back
+    assert shown["orders_by_state"] == {"returned": {"count": 1, "amount": "16901.75"}}
 
     run("accounts", "register", "--cpr", EMPLOYEE, "--reg", "4321", "--account", "99887766",
         "--channel", "bank", "--actor", "bank", "--date", "2024-03-22")

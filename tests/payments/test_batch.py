@@ -89,8 +89,22 @@ def wipe(engine) -> None:
 
 
 def orders_by_id(engine) -> dict[int, PaymentOrder]:
+    """Every order, with ``status`` as reported (``in_batch`` while in an unreleased batch)."""
     with session_scope(engine) as s:
-        return {o.id: o for o in s.scalars(select(PaymentOrder))}
+        rows = s.execute(select(PaymentOrder, batches.reported_status())).all()
+        s.expunge_all()
+    for order, status in rows:
+        order.status = status
+    return {o.id: o for o, _ in rows}
+
+
+def items_by_order(engine) -> dict[int, list[BatchItem]]:
+    with session_scope(engine) as s:
+        items = s.scalars(select(BatchItem).order_by(BatchItem.attempt)).all()
+    out: dict[int, list[BatchItem]] = {}
+    for item in items:
+        out.setdefault(item.order_id, []).append(item)
+    return out
 
 
 def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
@@ -132,7 +146,10 @@ def test_run_pays_resolvable_orders_and_holds_the_rest(engine, tmp_path, night):
     orders = orders_by_id(engine)
     assert [orders[i].status for i in night] == ["in_batch"] * 3 + ["held", "held"]
     assert orders[night[3]].hold_reason == "NO_ACCOUNT"
-    assert all(orders[i].registration_id for i in night[:3])
+    items = items_by_order(engine)
+    assert [(len(items[i]), items[i][0].attempt) for i in night[:3]] == [(1, 1)] * 3
+    assert all(items[i][0].registration_id for i in night[:3])
+    assert not any(i in items for i in night[3:])
     with session_scope(engine) as s:
         assert audit.verify(s).intact
 
@@ -187,7 +204,7 @@ def test_four_eyes_release_and_tamper_check(engine, tmp_path, night):
     assert (tmp_path / "outbox" / path.name).read_bytes() == good
     orders = orders_by_id(engine)
     assert [orders[i].status for i in night[:3]] == ["sent"] * 3
-    assert all(orders[i].batch_id is None for i in night)
+    assert [orders[i].attempts for i in night] == [1, 1, 1, 0, 0]
     with pytest.raises(PaymentsError) as info:
         batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_ALREADY_RELEASED"
@@ -283,8 +300,9 @@ def test_money_is_conserved(db_url, tmp_path_factory, orders, per_file):
         assert sum(a for _, a in file_transactions(f.path)) == f.total
         assert len(file_transactions(f.path)) == f.tx_count <= per_file
     with session_scope(engine) as s:
-        by_state = dict(s.execute(select(PaymentOrder.status, func.sum(PaymentOrder.amount_ore))
-                                  .group_by(PaymentOrder.status)).all())
+        status = batches.reported_status()
+        by_state = dict(s.execute(select(status, func.sum(PaymentOrder.amount_ore))
+                                  .group_by(status)).all())
     assert sum(by_state.values()) == sum(a for a, _ in orders)
     assert by_state.get("in_batch", 0) == paid
     engine.dispose()

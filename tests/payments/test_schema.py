@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from payments import schema
+from payments.batch import reported_status
 from payments.db import make_engine, session_scope
-from payments.models import AccountRegistration
+from payments.models import AccountRegistration, PaymentOrder
 
 
 def test_one_head():
@@ -78,3 +79,64 @@ def test_database_refuses_an_account_in_two_forms(engine, now):
             iban="DK5000400440116243", channel="bank", status="active", actor="t",
             registered_at=now, active_from=dt.date(2024, 1, 1), activation_attempts=0))
         s.flush()
+
+
+def test_0002_keeps_orders_in_unreleased_batches_and_numbers_attempts(tmp_path):
+    """Revision 0002: ``in_batch`` orders become ``pending`` with a live item; attempts counted.
+
+    Order 1 was returned from batch 1 and is in batch 2 (not released); order 2 was sent
+    in batch 1. Down again to 0001, both are as they were.
+    """
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    schema.upgrade(engine, "0001")
+    at = "'2024-05-06 22:00:00.000000'"
+    with engine.begin() as conn:
+        for sql in (
+            "INSERT INTO account_registrations (id, owner_kind, owner_number, reg_no, "
+            "account_no, channel, status, actor, registered_at, active_from, "
+            f"activation_attempts) VALUES (1, 'cpr', '0101901234', '1234', '567890', 'bank', "
+            f"'active', 't', {at}, '2024-01-01', 0)",
+            "INSERT INTO claims (id, employer_cvr, external_ref, employee_cpr, kind, first_day, "
+            "last_day, raw, raw_sha256, version, received_at, actor) VALUES (1, '13585628', "
+            f"'R1', '0101901234', 'sickness', '2024-04-01', '2024-04-05', '{{}}', 'x', 1, {at}, "
+            "'t')",
+            "INSERT INTO decisions (id, claim_id, version, status, amount_ore, codes, "
+            "granted_days, parameter_versions, document, decided_on, created_at, superseded) "
+            f"VALUES (1, 1, 1, 'approved', 300, '', '', '{{}}', '{{}}', '2024-05-06', {at}, 0)",
+            "INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
+            "order_count, total_ore, held_count, created_by, created_at) VALUES "
+            f"(1, '2024-05-06', '2024-05-07', 'released', '001.001.03', 2, 300, 0, 'a', {at}), "
+            f"(2, '2024-05-08', '2024-05-09', 'generated', '001.001.03', 1, 100, 0, 'a', {at})",
+            "INSERT INTO batch_files (id, batch_id, seq, msg_id, filename, sha256, tx_count, "
+            "total_ore) VALUES (1, 1, 1, 'M1', 'f1', 'h1', 2, 300), (2, 2, 1, 'M2', 'f2', 'h2', "
+            "1, 100)",
+            "INSERT INTO payment_orders (id, decision_id, claim_id, payee_kind, payee_number, "
+            "amount_ore, remittance, end_to_end_id, due_date, status, registration_id, batch_id, "
+            "attempts, created_at) VALUES "
+            f"(1, 1, 1, 'cpr', '0101901234', 100, 'r', 'E1', '2024-05-06', 'in_batch', 1, 2, 2, "
+            f"{at}), (2, 1, 1, 'cpr', '0101901234', 200, 'r', 'E2', '2024-05-06', 'sent', 1, "
+            f"NULL, 1, {at})",
+            "INSERT INTO batch_items (batch_id, order_id, file_seq, registration_id, "
+            "end_to_end_id, amount_ore) VALUES (1, 1, 1, 1, 'E1', 100), (2, 1, 1, 1, 'E1-2', "
+            "100), (1, 2, 1, 1, 'E2', 200)",
+        ):
+            conn.execute(text(sql))
+    schema.upgrade(engine)
+    assert schema.check(engine).clean
+    with engine.connect() as conn:
+        orders = conn.execute(text("SELECT id, status, attempts FROM payment_orders "
+                                   "ORDER BY id")).all()
+        items = conn.execute(text("SELECT batch_id, order_id, attempt FROM batch_items "
+                                  "ORDER BY batch_id, order_id")).all()
+    assert [tuple(r) for r in orders] == [(1, "pending", 1), (2, "sent", 1)]
+    assert [tuple(r) for r in items] == [(1, 1, 1), (1, 2, 1), (2, 1, 2)]
+    with session_scope(engine) as s:
+        assert s.execute(select(PaymentOrder.id, reported_status())
+                         .order_by(PaymentOrder.id)).all() == [(1, "in_batch"), (2, "sent")]
+    schema.downgrade(engine, "0001")
+    with engine.connect() as conn:
+        orders = conn.execute(text("SELECT id, status, attempts, batch_id, registration_id "
+                                   "FROM payment_orders ORDER BY id")).all()
+    assert [tuple(r) for r in orders] == [(1, "in_batch", 2, 2, 1), (2, "sent", 1, None, 1)]
+    engine.dispose()
+
