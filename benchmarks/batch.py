@@ -16,9 +16,10 @@ most 200 MB; 100,000 orders in at most 10 s on SQLite.
    given database (dropped at the end unless ``--keep``), migrated with the app's migrations.
 2. **Run** ``payments.batch.run`` in a child process, so that its peak RSS is the batch's
    own; the child times the call and reports ``ru_maxrss``.
-3. **Check** that the money is conserved: the files' ``CtrlSum`` add up to the ``in_batch``
-   orders (count and sum), every transaction in the files adds up to its header, the file
-   hashes match, and every order is either in the batch or held with its reason.
+3. **Check** that the money is conserved: the files' ``CtrlSum`` add up to the orders in the
+   batch (``pending`` with an item of this batch for their next attempt: count and sum),
+   every transaction in the files adds up to its header, the file hashes match, and every
+   order is either in the batch or held with its reason.
 """
 
 from __future__ import annotations
@@ -263,7 +264,8 @@ def _process_cpu(pid: int | None) -> float | None:
 
 def _time_phases(batch, phases: dict[str, float]) -> None:
     """Wrap the batch's steps to add up the time spent in each (``--phases``)."""
-    for name in ("_fill_candidates", "_assign", "_update_orders", "_write_file"):
+    for name in ("_fill_candidates", "_add_files", "_insert_items", "_update_orders",
+                 "_write_file"):
         inner = getattr(batch, name, None)
         if inner is None:
             continue
@@ -299,8 +301,9 @@ def check(engine: Engine, run: dict, size: int) -> list[tuple[str, bool, str]]:
         tx_sum += sum((Decimal(a.decode()) for a in amounts), Decimal(0))
     with engine.connect() as conn:
         paid_count, paid_ore = conn.execute(text(
-            "SELECT count(*), coalesce(sum(amount_ore), 0) FROM payment_orders "
-            "WHERE status = 'in_batch' AND batch_id = :b"), {"b": run["batch_id"]}).one()
+            "SELECT count(*), coalesce(sum(o.amount_ore), 0) FROM payment_orders o "
+            "JOIN batch_items i ON i.order_id = o.id AND i.attempt = o.attempts + 1 "
+            "WHERE o.status = 'pending' AND i.batch_id = :b"), {"b": run["batch_id"]}).one()
         held = dict(conn.execute(text(
             "SELECT hold_reason, count(*) FROM payment_orders WHERE status = 'held' "
             "GROUP BY hold_reason")).all())
@@ -345,8 +348,10 @@ def main(argv: list[str] | None = None) -> int:
                         "directory; for postgresql+psycopg://… a fresh schema is created")
     parser.add_argument("--max-tx-per-file", type=int, default=10_000)
     parser.add_argument("--phases", action="store_true",
-                        help="also time the batch's steps (_fill_candidates, _assign, …)")
+                        help="also time the batch's steps (_fill_candidates, _insert_items, …)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the run into FILE")
+    parser.add_argument("--release", action="store_true",
+                        help="afterwards, also time approving and releasing the batch")
     parser.add_argument("--keep", action="store_true",
                         help="keep the PostgreSQL schema and the files for a look afterwards")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -390,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         run = json.loads(done.stdout)
         checks = check(engine, run, args.size)
         report(engine.dialect.name, args, run, wall, children_kb, checks)
+        if args.release and all(ok for _, ok, _ in checks):
+            release_seconds(url, workdir, args, run)
         return 0 if all(ok for _, ok, _ in checks) else 1
     finally:
         engine.dispose()
@@ -403,6 +410,25 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def release_seconds(url: str, workdir: Path, args, run: dict) -> None:
+    """Approve and release the batch (not part of the target): marks every order ``sent``."""
+    from payments import batch
+    from payments.config import Settings
+    from payments.db import make_engine
+
+    engine = make_engine(url)
+    settings = Settings(database_url=url, output_dir=str(workdir / "out"),
+                        outbox_dir=str(workdir / "outbox"),
+                        max_tx_per_file=args.max_tx_per_file)
+    batch.approve(engine, settings, run["batch_id"], actor="approver", now=NOW)
+    started = time.perf_counter()
+    released = batch.release(engine, settings, run["batch_id"], actor="approver", now=NOW)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    print(f"release (hash check, copy to outbox, {released.order_count:,} orders sent): "
+          f"{seconds:.2f} s")
 
 
 def report(dialect: str, args, run: dict, wall: float, children_kb: int,

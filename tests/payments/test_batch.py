@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 import iso20022
 from payments import audit
@@ -163,6 +164,43 @@ def test_second_run_for_the_same_date_creates_nothing(engine, tmp_path, night):
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Batch)) == 1
         assert s.scalar(select(func.count()).select_from(BatchItem)) == 3
+
+
+def test_an_order_in_an_unreleased_batch_is_not_paid_again(engine, tmp_path, night):
+    """Night 1 is not released yet; night 2 must not take its orders a second time."""
+    settings = make_settings(tmp_path)
+    first = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    second = batches.run(engine, settings, run_date=RUN + dt.timedelta(days=1), actor="night",
+                         now=NOW)
+    assert (first.order_count, second.order_count) == (3, 1)  # 1: the order due on day 2
+    assert dict(second.held_by_reason) == {"NO_ACCOUNT": 1, "PENDING_ACTIVATION": 1}
+    items = items_by_order(engine)
+    assert [[i.batch_id for i in items[o]] for o in night[:3]] == [[first.batch_id]] * 3
+    assert [o for o, got in items.items() if got[0].batch_id == second.batch_id] == \
+        [max(items)]
+
+
+def test_database_refuses_an_order_in_two_unreleased_batches(engine, tmp_path, night):
+    """``unique(order_id, attempt)``: a second item for the same attempt cannot exist."""
+    batches.run(engine, make_settings(tmp_path), run_date=RUN, actor="night", now=NOW)
+    with pytest.raises(IntegrityError):
+        with session_scope(engine) as s:
+            s.add(BatchItem(batch_id=999, order_id=night[0], attempt=1, file_seq=1,
+                            registration_id=1, end_to_end_id="SECOND-COPY", amount_ore=1))
+
+
+def test_release_refuses_when_an_order_left_the_batch(engine, tmp_path, night):
+    settings = make_settings(tmp_path)
+    run = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    batches.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    with session_scope(engine) as s:  # what no command does: an order changed under the batch
+        s.execute(update(PaymentOrder).where(PaymentOrder.id == night[0])
+                  .values(status="cancelled"))
+    with pytest.raises(PaymentsError) as info:
+        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    assert info.value.code == "BATCH_ORDERS_CHANGED"
+    assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
+    assert [orders_by_id(engine)[i].status for i in night[1:3]] == ["in_batch"] * 2
 
 
 def test_files_split_by_size_and_regenerate_identically(engine, tmp_path):

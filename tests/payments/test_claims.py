@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 import rules
+from payments import batch as batches
 from payments import claims as intake
+from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
-from payments.models import Claim, Decision, PaymentOrder, Recovery
+from payments.models import AccountRegistration, Claim, Decision, PaymentOrder, Recovery
 
 TODAY = dt.date(2024, 3, 20)
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
@@ -131,6 +133,24 @@ def test_correction_up_after_payment_adds_a_difference_order(engine):
     assert [(o.status, o.amount_ore) for o in orders] == [("sent", 1_690_175),
                                                           ("pending", 469_493)]
     assert orders[1].end_to_end_id != orders[0].end_to_end_id
+
+
+def test_correction_keeps_an_order_already_in_an_unreleased_batch(engine, tmp_path):
+    """The file with the first amount is made: the correction pays only the difference."""
+    with session_scope(engine) as s:
+        s.add(AccountRegistration(
+            owner_kind="cvr", owner_number=EMPLOYER, reg_no="1234", account_no="0000567890",
+            channel="bank", status="active", actor="bank", registered_at=NOW,
+            active_from=dt.date(2024, 1, 1), activation_attempts=0))
+    submit(engine, WORKED)
+    settings = Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"))
+    night = batches.run(engine, settings, run_date=TODAY, actor="night", now=NOW)
+    assert night.order_count == 1
+    submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
+    with session_scope(engine) as s:
+        rows = s.execute(select(batches.reported_status(), PaymentOrder.amount_ore)
+                         .order_by(PaymentOrder.id)).all()
+    assert [tuple(r) for r in rows] == [("in_batch", 1_690_175), ("pending", 469_493)]
 
 
 def test_correction_down_after_payment_records_a_recovery(engine):

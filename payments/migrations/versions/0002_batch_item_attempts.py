@@ -4,6 +4,8 @@ The run writes one batch item per paid order and leaves the order row ``pending`
 marks the orders ``sent`` and counts the attempt. ``unique(order_id, attempt)`` on the items
 replaces ``payment_orders.batch_id`` (and its CHECK) as the guarantee that an order is in at
 most one unreleased batch. The registration paid into is recorded on the item only.
+The item keeps one foreign key, to its order; the keys to its batch, its file and its
+registration are dropped (a check per inserted row each: see ``BatchItem``).
 Existing ``in_batch`` orders become ``pending`` with the attempt their run had counted taken
 back (release counts it now).
 
@@ -38,8 +40,9 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_batch_items_order"))
         batch_op.create_unique_constraint(batch_op.f("uq_batch_items_order_id_attempt"),
                                           ["order_id", "attempt"])
-        batch_op.drop_constraint(batch_op.f("fk_batch_items_batch_id_batches"),
-                                 type_="foreignkey")
+        for name in ("fk_batch_items_batch_id_batches", "fk_batch_items_batch_id_batch_files",
+                     "fk_batch_items_registration_id_account_registrations"):
+            batch_op.drop_constraint(batch_op.f(name), type_="foreignkey")
 
     with op.batch_alter_table("payment_orders", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payment_orders_live_batch"), type_="check")
@@ -92,6 +95,12 @@ def downgrade() -> None:
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
         batch_op.create_foreign_key(batch_op.f("fk_batch_items_batch_id_batches"), "batches",
                                     ["batch_id"], ["id"])
+        batch_op.create_foreign_key(batch_op.f("fk_batch_items_batch_id_batch_files"),
+                                    "batch_files", ["batch_id", "file_seq"],
+                                    ["batch_id", "seq"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_batch_items_registration_id_account_registrations"),
+            "account_registrations", ["registration_id"], ["id"])
         batch_op.drop_constraint(batch_op.f("uq_batch_items_order_id_attempt"), type_="unique")
         batch_op.drop_constraint(op.f("ck_batch_items_attempt"), type_="check")
         batch_op.create_index(batch_op.f("ix_batch_items_order"), ["order_id"], unique=False)
