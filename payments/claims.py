@@ -46,9 +46,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -152,7 +153,8 @@ class _Chunk:
                 ) -> tuple[rules.GrantedDays, ...]:
         out = []
         for stored, decision in self.live.get(claim.employee_cpr, ()):
-            if stored is exclude or stored.kind != claim.kind or not decision.granted_days:
+            if _same_claim(stored, exclude) or stored.kind != claim.kind \
+                    or not decision.granted_days:
                 continue
             if claim.kind == "maternity" and (stored.child_birth_date != claim.child_birth_date
                                               or stored.parent != claim.parent):
@@ -164,7 +166,7 @@ class _Chunk:
         if claim.kind != "sickness":
             return None
         for stored, _ in self.live.get(claim.employee_cpr, ()):
-            if (stored is not exclude and stored.kind == "sickness"
+            if (not _same_claim(stored, exclude) and stored.kind == "sickness"
                     and stored.employer_cvr == claim.employer_cvr
                     and stored.first_day <= claim.last_absence_day
                     and claim.first_absence_day <= stored.last_day):
@@ -173,9 +175,14 @@ class _Chunk:
 
     def remember(self, claim: Claim, decision: Decision) -> None:
         entries = self.live[claim.employee_cpr]
-        entries[:] = [(c, d) for c, d in entries if c is not claim]
+        entries[:] = [(c, d) for c, d in entries if c.id != claim.id]
         entries.append((claim, decision))
         self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
+
+
+def _same_claim(a, b) -> bool:
+    """The same stored claim (as an ORM object, or as the row of one made in this chunk)."""
+    return b is not None and a.id == b.id
 
 
 def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
@@ -189,15 +196,36 @@ def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
 
 
 class _Intake:
+    """One chunk's transaction.
+
+    A new claim, its decision and its order are kept as plain rows and inserted with one
+    ``executemany`` per table when the chunk ends (:meth:`write`): ORM objects and the
+    unit of work cost more per claim than deciding it. Corrections (rarer, and they change
+    stored rows) go through the ORM; a correction of a claim created earlier in the same
+    chunk first writes the rows and loads that claim.
+    """
+
     def __init__(self, session: Session, *, actor: str, today: dt.date, now: dt.datetime,
                  parameters: rules.Parameters, documents: bool) -> None:
         self.session, self.actor, self.today, self.now = session, actor, today, now
         self.parameters, self.documents = parameters, documents
         self.ids = IdReserver(session)
+        self.rows: dict[type, list[dict[str, Any]]] = {Claim: [], Decision: [],
+                                                       PaymentOrder: []}
 
     def process(self, items: list[tuple[str, dict, rules.Claim]]) -> list[Outcome]:
         chunk = _Chunk(self.session, [c for _, _, c in items], self.documents)
-        return [self.one(position, raw, claim, chunk) for position, raw, claim in items]
+        outcomes = [self.one(position, raw, claim, chunk) for position, raw, claim in items]
+        self.write()
+        return outcomes
+
+    def write(self) -> None:
+        """Insert the rows of the claims created so far (claims, decisions, then orders)."""
+        conn = self.session.connection()
+        for model, rows in self.rows.items():
+            if rows:  # Core: one executemany per table, not the ORM's grouping of rows
+                conn.execute(insert(model.__table__), rows)
+                rows.clear()
 
     def one(self, position: str, raw: dict, claim: rules.Claim, chunk: _Chunk) -> Outcome:
         text, digest = _canonical(raw)
@@ -232,26 +260,30 @@ class _Intake:
         if not result.decided:
             return Outcome(position, "not_stored", document)
         if existing is None:
-            stored = self._new_claim(claim, text, digest)
-            previous = None
-        else:
-            stored, previous = existing
-            stored.version += 1
-            stored.raw, stored.raw_sha256 = text, digest
-            stored.first_day, stored.last_day = claim.first_absence_day, claim.last_absence_day
-            stored.received_at, stored.actor = self.now, self.actor
-            previous.superseded = True
-            self.session.flush()  # supersede before the new live decision; assigns ids
-        decision = self._store_decision(stored, result, document)
-        if previous is None:
-            self._pay(stored, decision, result, {})
-        else:
-            self._correct(stored, previous, decision, result)
+            stored, decision = self._create(claim, text, digest, result, document)
+            chunk.remember(stored, decision)
+            return Outcome(position, "created", document)
+        stored, previous = existing
+        if isinstance(stored, SimpleNamespace):  # created in this chunk: still rows
+            self.write()
+            stored = self.session.get(Claim, stored.id)
+            previous = self.session.get(Decision, previous.id)
+        stored.version += 1
+        stored.raw, stored.raw_sha256 = text, digest
+        stored.first_day, stored.last_day = claim.first_absence_day, claim.last_absence_day
+        stored.received_at, stored.actor = self.now, self.actor
+        previous.superseded = True
+        self.session.flush()  # supersede before the new live decision
+        decision = Decision(**self._decision_values(stored, result, document))
+        self.session.add(decision)
+        self._correct(stored, decision, result)
         chunk.remember(stored, decision)
-        return Outcome(position, "created" if previous is None else "corrected", document)
+        return Outcome(position, "corrected", document)
 
-    def _new_claim(self, claim: rules.Claim, text: str, digest: str) -> Claim:
-        stored = Claim(
+    def _create(self, claim: rules.Claim, text: str, digest: str, result: rules.Decision,
+                document: dict[str, Any]) -> tuple[SimpleNamespace, SimpleNamespace]:
+        """Rows for a new claim, its decision and its order; views of them for the chunk."""
+        stored = dict(
             id=self.ids.next("claims"),
             employer_cvr=claim.employer_cvr, external_ref=claim.external_ref,
             employee_cpr=claim.employee_cpr, kind=claim.kind,
@@ -259,14 +291,20 @@ class _Intake:
             child_birth_date=claim.child_birth_date,
             parent=claim.parent, raw=text, raw_sha256=digest, version=1,
             received_at=self.now, actor=self.actor)
-        self.session.add(stored)
-        return stored
+        view = SimpleNamespace(**stored)
+        decision = self._decision_values(view, result, document)
+        self.rows[Claim].append(stored)
+        self.rows[Decision].append(decision)
+        self.rows[PaymentOrder].extend(
+            values for kind, values in self._payments(view, decision, result, {})
+            if kind is PaymentOrder)
+        return view, SimpleNamespace(**decision)
 
-    def _store_decision(self, stored: Claim, result: rules.Decision,
-                        document: dict[str, Any]) -> Decision:
-        decision = Decision(
+    def _decision_values(self, stored, result: rules.Decision,
+                         document: dict[str, Any]) -> dict[str, Any]:
+        return dict(
             id=self.ids.next("decisions"),
-            claim=stored, version=stored.version, status=result.status,
+            claim_id=stored.id, version=stored.version, status=result.status,
             amount_ore=_ore(result.amount),
             payee_kind=result.payee.kind if result.payee else None,
             payee_number=result.payee.number if result.payee else None,
@@ -277,35 +315,33 @@ class _Intake:
                  for p in result.parameters}, sort_keys=True),
             document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
             decided_on=self.today, created_at=self.now, superseded=False)
-        self.session.add(decision)
-        return decision
 
-    def _pay(self, stored: Claim, decision: Decision, result: rules.Decision,
-             already: dict[tuple[str, str], int]) -> None:
+    def _payments(self, stored, decision: dict[str, Any], result: rules.Decision,
+                  already: dict[tuple[str, str], int]) -> Iterator[tuple[type, dict]]:
         """Orders and recoveries so that, per payee, paid + new - recovered = decided."""
         target: dict[tuple[str, str], int] = defaultdict(int)
-        if decision.amount_ore > 0 and result.payee is not None:
-            target[(result.payee.kind, result.payee.number)] = decision.amount_ore
+        if decision["amount_ore"] > 0 and result.payee is not None:
+            target[(result.payee.kind, result.payee.number)] = decision["amount_ore"]
         n = 0
         for payee in sorted(set(target) | set(already)):
             diff = target.get(payee, 0) - already.get(payee, 0)
             if diff > 0:
                 n += 1
-                self.session.add(PaymentOrder(
+                yield PaymentOrder, dict(
                     id=self.ids.next("payment_orders"),
-                    decision=decision, claim=stored, payee_kind=payee[0],
+                    decision_id=decision["id"], claim_id=stored.id, payee_kind=payee[0],
                     payee_number=payee[1], amount_ore=diff,
                     remittance=_remittance(result, payee[0]),
                     end_to_end_id=end_to_end_id(stored, n), due_date=self.today,
-                    status="pending", attempts=0, created_at=self.now))
+                    status="pending", hold_reason=None, return_reason=None, attempts=0,
+                    review_approved_by=None, created_at=self.now)
             elif diff < 0:
-                self.session.add(Recovery(
+                yield Recovery, dict(
                     id=self.ids.next("recoveries"),
-                    claim=stored, decision=decision, payee_kind=payee[0],
-                    payee_number=payee[1], amount_ore=-diff, created_at=self.now))
+                    claim_id=stored.id, decision_id=decision["id"], payee_kind=payee[0],
+                    payee_number=payee[1], amount_ore=-diff, created_at=self.now)
 
-    def _correct(self, stored: Claim, previous: Decision, decision: Decision,
-                 result: rules.Decision) -> None:
+    def _correct(self, stored: Claim, decision: Decision, result: rules.Decision) -> None:
         lock_for_writing(self.session, "payments.batch")  # no run between read and cancel
         orders = self.session.execute(
             select(PaymentOrder, in_unreleased_batch())
@@ -314,16 +350,16 @@ class _Intake:
         recovered = self.session.scalars(
             select(Recovery).where(Recovery.claim_id == stored.id)).all()
         already: dict[tuple[str, str], int] = defaultdict(int)
-        cancelled = 0
         for order, committed in orders:
             if order.status in UNPAID and not committed:
                 order.status, order.hold_reason = "cancelled", None
-                cancelled += 1
             else:
                 already[(order.payee_kind, order.payee_number)] += order.amount_ore
         for recovery in recovered:
             already[(recovery.payee_kind, recovery.payee_number)] -= recovery.amount_ore
-        self._pay(stored, decision, result, already)
+        values = {"id": decision.id, "amount_ore": decision.amount_ore}
+        for model, row in self._payments(stored, values, result, already):
+            self.session.add(model(**row))
 
 
 def _parsed(records: Iterable[rules.ClaimRecord], today: dt.date
