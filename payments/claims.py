@@ -213,11 +213,44 @@ class _Intake:
         self.rows: dict[type, list[dict[str, Any]]] = {Claim: [], Decision: [],
                                                        PaymentOrder: []}
 
-    def process(self, items: list[tuple[str, dict, rules.Claim]]) -> list[Outcome]:
-        chunk = _Chunk(self.session, [c for _, _, c in items], self.documents)
-        outcomes = [self.one(position, raw, claim, chunk) for position, raw, claim in items]
-        self.write()
+    def process(self, items: list[tuple[str, dict]]) -> list[Outcome]:
+        """Outcomes in input order: known records first, then parse, decide and store."""
+        canonical = [_canonical(raw) for _, raw in items]
+        known = self._stored_by_digest([digest for _, digest in canonical])
+        outcomes: list[Outcome | None] = []
+        todo: list[tuple[int, str, dict, rules.Claim, str, str]] = []
+        for (position, raw), (text, digest) in zip(items, canonical, strict=True):
+            if digest in known:  # the very record already stored: nothing to parse or decide
+                outcomes.append(Outcome(position, "unchanged", self._document(*known[digest])))
+                continue
+            try:
+                claim = rules.parse_claim(raw, today=self.today)
+            except rules.InvalidClaim as exc:
+                outcomes.append(Outcome(position, "not_stored",
+                                        rules.invalid_decision(exc.problems, raw).to_dict()))
+                continue
+            todo.append((len(outcomes), position, raw, claim, text, digest))
+            outcomes.append(None)
+        if todo:
+            chunk = _Chunk(self.session, [t[3] for t in todo], self.documents)
+            for index, position, raw, claim, text, digest in todo:
+                outcomes[index] = self.one(position, raw, claim, text, digest, chunk)
+            self.write()
         return outcomes
+
+    def _stored_by_digest(self, digests: list[str]) -> dict[str, tuple[Claim, Decision]]:
+        """Live claims whose record as received has one of these digests (one query)."""
+        query = (select(Claim, Decision)
+                 .join(Decision, (Decision.claim_id == Claim.id)
+                       & Decision.superseded.is_(False))
+                 .where(Claim.raw_sha256.in_(set(digests))))
+        if not self.documents:
+            query = query.options(defer(Decision.document), defer(Claim.raw))
+        return {claim.raw_sha256: (claim, decision)
+                for claim, decision in self.session.execute(query)}
+
+    def _document(self, stored, decision) -> dict[str, Any]:
+        return json.loads(decision.document) if self.documents else _summary(stored, decision)
 
     def write(self) -> None:
         """Insert the rows of the claims created so far (claims, decisions, then orders)."""
@@ -227,16 +260,14 @@ class _Intake:
                 conn.execute(insert(model.__table__), rows)
                 rows.clear()
 
-    def one(self, position: str, raw: dict, claim: rules.Claim, chunk: _Chunk) -> Outcome:
-        text, digest = _canonical(raw)
+    def one(self, position: str, raw: dict, claim: rules.Claim, text: str, digest: str,
+            chunk: _Chunk) -> Outcome:
         existing = chunk.by_key.get((claim.employer_cvr, claim.external_ref))
         correction = bool(raw.get("correction"))
         if existing is not None:
             stored, decision = existing
             if stored.raw_sha256 == digest:
-                document = (json.loads(decision.document) if self.documents
-                            else _summary(stored, decision))
-                return Outcome(position, "unchanged", document)
+                return Outcome(position, "unchanged", self._document(stored, decision))
             if not correction:
                 return _invalid(position, "CLAIM_DUPLICATE_REF",
                                 f"reference {claim.external_ref} was already used for a "
@@ -362,22 +393,9 @@ class _Intake:
             self.session.add(model(**row))
 
 
-def _parsed(records: Iterable[rules.ClaimRecord], today: dt.date
-            ) -> Iterator[tuple[str, dict | None, rules.Claim | None, Outcome | None]]:
-    for record in records:
-        if record.problem is not None:
-            yield record.position, None, None, Outcome(
-                record.position, "not_stored",
-                rules.invalid_decision((record.problem,), record.raw).to_dict())
-            continue
-        try:
-            claim = rules.parse_claim(record.raw, today=today)
-        except rules.InvalidClaim as exc:
-            yield record.position, record.raw, None, Outcome(
-                record.position, "not_stored",
-                rules.invalid_decision(exc.problems, record.raw).to_dict())
-            continue
-        yield record.position, record.raw, claim, None
+def _unreadable(record: rules.ClaimRecord) -> Outcome:
+    return Outcome(record.position, "not_stored",
+                   rules.invalid_decision((record.problem,), record.raw).to_dict())
 
 
 def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
@@ -389,7 +407,7 @@ def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
     stored decision (status, amount, payee, codes) instead of the whole document with its
     trace, which spares reading every stored trace back when a file is resubmitted.
     """
-    pending: list[tuple[str, dict, rules.Claim] | Outcome] = []
+    pending: list[tuple[str, dict] | Outcome] = []
 
     def flush() -> Iterator[Outcome]:
         items = [p for p in pending if not isinstance(p, Outcome)]
@@ -403,8 +421,9 @@ def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
             yield p if isinstance(p, Outcome) else next(done)
         pending.clear()
 
-    for position, raw, claim, failed in _parsed(records, today):
-        pending.append(failed if failed is not None else (position, raw, claim))
+    for record in records:
+        pending.append(_unreadable(record) if record.problem is not None
+                       else (record.position, record.raw))
         if len(pending) >= chunk_size:
             yield from flush()
     if pending:
@@ -432,7 +451,7 @@ def _commit(engine: Engine, items: list, actor: str, today: dt.date, now: dt.dat
     except IntegrityError:
         if not single:
             raise
-        position, raw, _ = items[0]
+        position, raw = items[0]
         return [_invalid(position, "CLAIM_CONFLICT", "the claim conflicts with one stored at "
                          "the same moment; submit it again", "external_ref", raw)]
 

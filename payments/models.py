@@ -140,6 +140,7 @@ class Claim(Base):
         CheckConstraint(_in("kind", CLAIM_KINDS), name="kind"),
         CheckConstraint("last_day >= first_day", name="period"),
         Index("ix_claims_employee", "employee_cpr", "kind", "first_day"),
+        Index("ix_claims_raw_sha256", "raw_sha256"),  # a record sent again is found by it
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -1,5 +1,8 @@
 """batch items carry the attempt; a nightly run no longer rewrites the orders it pays
 
+Also: an index on ``claims.raw_sha256``, so a file sent again is recognised record by record
+without parsing or deciding anything.
+
 The run writes one batch item per paid order and leaves the order row ``pending``; release
 marks the orders ``sent`` and counts the attempt. ``unique(order_id, attempt)`` on the items
 replaces ``payment_orders.batch_id`` (and its CHECK) as the guarantee that an order is in at
@@ -28,6 +31,8 @@ NEW_STATUSES = "'pending', 'held', 'sent', 'settled', 'returned', 'cancelled'"
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("claims", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claims_raw_sha256"), ["raw_sha256"], unique=False)
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attempt", sa.Integer(), nullable=True))
     # attempt n of an order is its n-th batch
@@ -63,6 +68,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("claims", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claims_raw_sha256"))
     id_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     with op.batch_alter_table("payment_orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("registration_id", id_type, nullable=True))
