@@ -3,8 +3,9 @@
 ``submit(engine, records, …)`` takes the records of a claim file (streamed by
 :func:`rules.iter_claim_records`) and, for each claim:
 
-1. parses and validates it (:func:`rules.parse_claim`); an invalid claim is reported with
-   its position and codes and not stored;
+1. unless the very record is already stored (then it is ``unchanged``), parses and
+   validates it (:func:`rules.parse_claim`); an invalid claim is reported with its position
+   and codes and not stored;
 2. applies idempotency on ``(employer_cvr, external_ref)``: the identical claim again is
    ``unchanged`` (nothing new is written); a different claim under the same reference is
    ``invalid`` with ``CLAIM_DUPLICATE_REF`` unless it says ``"correction": true``; a
@@ -31,10 +32,14 @@ a new order (positive) or a recovery (negative). So for every claim, at any time
 ``sum(live orders) - sum(recoveries) = latest decision amount``. A chunk that corrects takes
 the batch lock first, so a nightly run never pays an order that a correction is cancelling.
 
-Throughput: claims are processed in chunks of :data:`CHUNK` in one transaction each, with
-the existing claims and histories of a chunk fetched in one query apiece. If the database
-refuses a chunk (a concurrent submitter won a race on a reference), the chunk is rolled back
-and redone one claim per transaction, so a bad claim never loses a good one.
+Throughput: claims are processed in chunks of :data:`CHUNK` in one transaction each. A
+chunk first looks its records up by digest among the live claims (one query): a record
+already stored is ``unchanged`` without being parsed or decided, so sending a file again
+costs little more than reading it. The rest are parsed, their existing claims and histories
+fetched in one query, decided, and their rows inserted with one ``executemany`` per table.
+If the database refuses a chunk (a concurrent submitter won a race on a reference), the
+chunk is rolled back and redone one claim per transaction, so a bad claim never loses a
+good one.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -393,6 +399,30 @@ class _Intake:
             self.session.add(model(**row))
 
 
+class _Statistics:
+    """Keeps PostgreSQL's planner statistics current while an intake grows the tables.
+
+    Each chunk looks claims up by digest and by employee (``IN`` lists of up to
+    :data:`CHUNK` values). Without statistics PostgreSQL prices such a list as most of the
+    table and scans all of it: resubmitting 100,000 claims into freshly filled tables took
+    41 s instead of a few. Autovacuum may be off or not yet round, so the intake analyses
+    the three tables it fills when its own growth reaches 1,000, 2,000, 4,000, … claims: at
+    most log2(n) short ``ANALYZE`` statements (each samples at most 30,000 rows).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine if engine.dialect.name == "postgresql" else None
+        self.created, self.next_at = 0, 1000
+
+    def grew(self, created: int) -> None:
+        self.created += created
+        if self.engine is None or self.created < self.next_at:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(sql("ANALYZE claims, decisions, payment_orders"))
+        self.next_at = 2 * self.created
+
+
 def _unreadable(record: rules.ClaimRecord) -> Outcome:
     return Outcome(record.position, "not_stored",
                    rules.invalid_decision((record.problem,), record.raw).to_dict())
@@ -408,15 +438,18 @@ def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
     trace, which spares reading every stored trace back when a file is resubmitted.
     """
     pending: list[tuple[str, dict] | Outcome] = []
+    statistics = _Statistics(engine)
 
     def flush() -> Iterator[Outcome]:
         items = [p for p in pending if not isinstance(p, Outcome)]
         try:
-            done = iter(_commit(engine, items, actor, today, now, parameters, documents))
+            outcomes = _commit(engine, items, actor, today, now, parameters, documents)
         except IntegrityError:
-            done = iter([o for item in items
-                         for o in _commit(engine, [item], actor, today, now, parameters,
-                                          documents, single=True)])
+            outcomes = [o for item in items
+                        for o in _commit(engine, [item], actor, today, now, parameters,
+                                         documents, single=True)]
+        statistics.grew(sum(o.outcome == "created" for o in outcomes))
+        done = iter(outcomes)
         for p in pending:
             yield p if isinstance(p, Outcome) else next(done)
         pending.clear()
