@@ -264,9 +264,12 @@ def _process_cpu(pid: int | None) -> float | None:
 
 def _time_phases(batch, phases: dict[str, float]) -> None:
     """Wrap the batch's steps to add up the time spent in each (``--phases``)."""
-    for name in ("_fill_candidates", "_add_files", "_insert_items", "_update_orders",
-                 "_write_file"):
-        inner = getattr(batch, name, None)
+    from payments import batch_files
+
+    for module, name in ((batch, "_fill_candidates"), (batch, "_add_files"),
+                         (batch, "_insert_items"), (batch, "_update_orders"),
+                         (batch_files, "write_file")):
+        inner = getattr(module, name, None)
         if inner is None:
             continue
 
@@ -277,7 +280,7 @@ def _time_phases(batch, phases: dict[str, float]) -> None:
             finally:
                 phases[_name] = phases.get(_name, 0.0) + time.perf_counter() - started
 
-        setattr(batch, name, timed)
+        setattr(module, name, timed)
 
 
 # -- checks -------------------------------------------------------------------------------

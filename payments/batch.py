@@ -40,24 +40,20 @@ for speed with the invariant kept: rewriting every paid order at run time (and a
 release) cost 29 of the 74 s a 1,000,000-order night took on PostgreSQL.
 
 Approval needs a second actor (four eyes, also a database constraint). Release verifies
-every file's SHA-256 before copying it to the outbox.
+every file's SHA-256 before copying it to the outbox. Writing, publishing, checking and
+regenerating the files is :mod:`payments.batch_files`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import chain, islice
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import (
     BigInteger,
@@ -81,8 +77,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased
 
-from iso20022 import pain001
-from payments import audit, registry
+from payments import audit, batch_files, registry
 from payments.calendar import next_banking_day
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
@@ -120,9 +115,6 @@ candidates = Table(
     Column("bic", String(11)),
     prefixes=["TEMPORARY"],
 )
-_FETCH = 10_000  # rows per round trip when streaming a file's transactions
-
-Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +143,6 @@ class BatchRun:
 
 def _ore_to_kr(ore: int) -> Decimal:
     return (Decimal(ore) / 100).quantize(Decimal("0.01"))
-
-
-def msg_id_for(run_date: dt.date, batch_id: int, seq: int) -> str:
-    return f"NKB{run_date:%Y%m%d}-{batch_id}-{seq}"
-
-
-def file_name_for(run_date: dt.date, batch_id: int, seq: int) -> str:
-    return f"pain001-{run_date:%Y%m%d}-b{batch_id}-{seq:03d}.xml"
 
 
 def in_force(reg, owner_kind, owner_number, on) -> object:
@@ -272,8 +256,9 @@ def _add_files(session: Session, batch: Batch, run_date: dt.date) -> list[BatchF
         .group_by(c.seq)
         .order_by(c.seq)
     ).all()
-    files = [BatchFile(batch_id=batch.id, seq=seq, msg_id=msg_id_for(run_date, batch.id, seq),
-                       filename=file_name_for(run_date, batch.id, seq), sha256="",
+    files = [BatchFile(batch_id=batch.id, seq=seq,
+                       msg_id=batch_files.msg_id_for(run_date, batch.id, seq),
+                       filename=batch_files.file_name_for(run_date, batch.id, seq), sha256="",
                        tx_count=count, total_ore=int(total))
              for seq, count, total in per_file]
     session.add_all(files)
@@ -307,7 +292,8 @@ def _update_orders(conn: Connection) -> None:
         update(o)
         .where(o.id == c.order_id,
                or_(and_(paid, o.status != "pending"),
-                   and_(~paid, or_(o.status != "held", o.hold_reason != c.reason))))
+                   and_(~paid, or_(o.status != "held",
+                                   o.hold_reason.is_distinct_from(c.reason)))))
         .values(status=case((paid, literal("pending")), else_=literal("held")),
                 hold_reason=c.reason,
                 return_reason=case((paid, null()), else_=o.return_reason))
@@ -315,60 +301,15 @@ def _update_orders(conn: Connection) -> None:
     )
 
 
-def _file_rows(session: Session, batch_id: int, seq: int | None = None) -> Iterator[tuple]:
-    """Stream the transactions of a committed batch (or of one of its files), by order id.
+def _candidate_query():
+    """The payable candidates of this run, by order id: the files' rows, file after file.
 
-    Used to regenerate a file: the items joined to their orders and registrations give
-    exactly the rows the run wrote the file from (:func:`_candidate_rows`).
-    """
-    i, o, r = BatchItem, PaymentOrder, AccountRegistration
-    query = (
-        select(i.file_seq, i.end_to_end_id, i.amount_ore, o.remittance, r.reg_no,
-               r.account_no, r.iban, r.bic)
-        .join(o, o.id == i.order_id)
-        .join(r, r.id == i.registration_id)
-        .where(i.batch_id == batch_id)
-        .order_by(i.order_id)
-    )
-    if seq is not None:
-        query = query.where(i.file_seq == seq)
-    return _stream(session, query)
-
-
-def _candidate_rows(session: Session) -> Iterator[tuple]:
-    """Stream the payable candidates of this run, by order id: the files of the batch.
-
-    One ordered scan of the temporary table (its key is the order id), file after file,
-    so the first file is being written while the database reads on.
+    One ordered scan of the temporary table (its key is the order id).
     """
     c = candidates.c
-    return _stream(session, select(c.seq, c.end_to_end_id, c.amount_ore, c.remittance,
-                                   c.reg_no, c.account_no, c.iban, c.bic)
-                   .where(c.seq.is_not(None)).order_by(c.order_id))
-
-
-def _spooled_candidate_rows(session: Session, spool: IO[str]) -> Iterator[tuple]:
-    """PostgreSQL: copy the rows of :func:`_candidate_rows` to ``spool`` now; read them later.
-
-    ``COPY … TO STDOUT`` moves them in a second or two, and frees the connection for the
-    items and order updates while the files are written from the local copy. CSV keeps text
-    exact; an empty unquoted field is NULL, which only the account columns can be.
-    """
-    c = candidates.c
-    query = (select(c.seq, c.end_to_end_id, c.amount_ore, c.remittance, c.reg_no,
-                    c.account_no, c.iban, c.bic)
-             .where(c.seq.is_not(None)).order_by(c.order_id))
-    sql = str(query.compile(dialect=session.get_bind().dialect,
-                            compile_kwargs={"literal_binds": True}))
-    driver = session.connection().connection.driver_connection
-    with driver.cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-        for block in copy:
-            spool.write(bytes(block).decode("utf-8"))
-    spool.seek(0)
-    return ((int(seq), e2e, int(amount), remittance, reg_no or None, account_no or None,
-             iban or None, bic or None)
-            for seq, e2e, amount, remittance, reg_no, account_no, iban, bic
-            in csv.reader(spool))
+    return (select(c.seq, c.end_to_end_id, c.amount_ore, c.remittance, c.reg_no,
+                   c.account_no, c.iban, c.bic)
+            .where(c.seq.is_not(None)).order_by(c.order_id))
 
 
 def _in_background(work: Callable[[], None]) -> Callable[[], None]:
@@ -390,131 +331,6 @@ def _in_background(work: Callable[[], None]) -> Callable[[], None]:
             raise failure[0]
 
     return wait
-
-
-def _stream(session: Session, query) -> Iterator[tuple]:
-    """Rows in lists of :data:`_FETCH` (a server-side cursor on PostgreSQL), chained."""
-    result = session.connection().execute(
-        query.execution_options(stream_results=True, yield_per=_FETCH))
-    return chain.from_iterable(result.partitions())  # a list per fetch: no per-row fetchone
-
-
-def _transactions(rows: Iterator[tuple], seq: int, count: int
-                  ) -> Iterator[pain001.Transaction]:
-    """The next ``count`` rows of ``rows`` as transactions of file ``seq``."""
-    transaction, domestic, iban_account = (pain001.Transaction, pain001.DomesticAccount,
-                                           pain001.IbanAccount)
-    for file_seq, e2e, amount_ore, remittance, reg_no, account_no, iban, bic in islice(
-            rows, count):
-        if file_seq != seq:
-            raise PaymentsError("BATCH_FILE_ORDER",
-                                f"transaction {e2e} of file {file_seq} came while writing "
-                                f"file {seq}", "batch_id")
-        yield transaction(
-            end_to_end_id=e2e,
-            amount=Decimal(amount_ore).scaleb(-2),  # øre → kr with exactly two decimals
-            creditor_account=iban_account(iban) if iban else domestic(reg_no, account_no),
-            creditor_bic=bic, remittance=remittance)
-
-
-def _write_file(settings: Settings, batch: Batch, bfile: BatchFile, rows: Iterator[tuple],
-                path: Path, progress: Progress | None) -> str:
-    """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
-    total = _ore_to_kr(bfile.total_ore)
-    header = pain001.GroupHeader(
-        msg_id=bfile.msg_id, created_at=batch.created_at, nb_of_txs=bfile.tx_count,
-        ctrl_sum=total, initiating_party_name=settings.debtor_name,
-        initiating_party_id=pain001.PartyId(settings.debtor_cvr))
-    txs = _transactions(rows, bfile.seq, bfile.tx_count)
-    if progress is not None:
-        txs = _counting(txs, progress)
-    info = pain001.PaymentInfo(
-        pmt_inf_id=f"{bfile.msg_id}-1", requested_execution_date=batch.execution_date,
-        debtor=pain001.Debtor(name=settings.debtor_name, iban=settings.debtor_iban,
-                              bic=settings.debtor_bic,
-                              org_id=pain001.PartyId(settings.debtor_cvr)),
-        nb_of_txs=bfile.tx_count, ctrl_sum=total, transactions=txs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as raw:
-        written = pain001.write(raw, header, [info], version=batch.pain001_version)
-        raw.flush()
-        os.fsync(raw.fileno())
-    return written.sha256
-
-
-def _counting(items: Iterator, progress: Progress) -> Iterator:
-    """Report progress every 1,000 transactions (and the remainder at the end)."""
-    count = 0
-    for item in items:
-        yield item
-        count += 1
-        if count == 1000:
-            progress(count)
-            count = 0
-    if count:
-        progress(count)
-
-
-def _tmp_path(final: Path) -> Path:
-    return final.with_name(f".{final.name}.tmp")
-
-
-def _publish(path_tmp: Path, final: Path) -> None:
-    os.replace(path_tmp, final)
-    fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks (files are checked before release)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _complete_files(session: Session, settings: Settings, batch: Batch) -> None:
-    """Make every file of a committed batch exist under its final name with its hash.
-
-    A missing file is taken from its fsynced temporary copy or regenerated from the
-    database; either must match the recorded hash.
-    """
-    out = Path(settings.output_dir)
-    files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
-                            .order_by(BatchFile.seq)).all()
-    for bfile in files:
-        final = out / bfile.filename
-        if final.exists():
-            # rename is atomic, so a final file is never half-written: a wrong hash means
-            # someone changed it, and the engine refuses rather than overwrite the evidence.
-            if sha256_file(final) != bfile.sha256:
-                raise PaymentsError("BATCH_FILE_TAMPERED",
-                                    f"{bfile.filename} does not match its recorded SHA-256",
-                                    "batch_id")
-            continue
-        tmp = _tmp_path(final)
-        if not (tmp.exists() and sha256_file(tmp) == bfile.sha256):
-            digest = _write_file(settings, batch, bfile,
-                                 _file_rows(session, batch.id, bfile.seq), tmp, None)
-            if digest != bfile.sha256:
-                tmp.unlink(missing_ok=True)
-                raise PaymentsError(
-                    "BATCH_REGENERATION_MISMATCH",
-                    f"regenerated {bfile.filename} does not match the hash recorded for "
-                    f"batch {batch.id}; the database changed under a committed batch",
-                    "batch_id")
-        _publish(tmp, final)
-
-
-def _remove_stray_temporaries(settings: Settings, run_date: dt.date) -> None:
-    out = Path(settings.output_dir)
-    if out.is_dir():
-        for stray in out.glob(f".pain001-{run_date:%Y%m%d}-*.xml.tmp"):
-            stray.unlink()
 
 
 def _summary(session: Session, batch: Batch, created: bool, settings: Settings,
@@ -550,7 +366,7 @@ def _check_debtor(settings: Settings) -> None:
 
 
 def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
-        now: dt.datetime, progress: Progress | None = None) -> BatchRun:
+        now: dt.datetime, progress: batch_files.Progress | None = None) -> BatchRun:
     """Run (or finish) the nightly batch for ``run_date``. See the module docstring."""
     _check_debtor(settings)
     execution_date = next_banking_day(run_date)
@@ -559,9 +375,9 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
         lock_for_writing(session, "payments.batch")
         existing = session.scalar(select(Batch).where(Batch.run_date == run_date))
         if existing is not None:
-            _complete_files(session, settings, existing)
+            batch_files.complete_files(session, settings, existing)
             return _summary(session, existing, False, settings)
-        _remove_stray_temporaries(settings, run_date)
+        batch_files.remove_stray_temporaries(settings, run_date)
         batch = Batch(run_date=run_date, execution_date=execution_date, status="generated",
                       pain001_version=settings.pain001_version, order_count=0, total_ore=0,
                       held_count=0, created_by=actor, created_at=now)
@@ -579,21 +395,23 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
         out = Path(settings.output_dir)
         out.mkdir(parents=True, exist_ok=True)
         conn = session.connection()
+        # the spool is used on PostgreSQL only (an empty, already unlinked file elsewhere)
         with tempfile.TemporaryFile("w+", dir=out, encoding="utf-8", newline="") as spool:
             if conn.dialect.name == "postgresql":
                 # the database inserts the items while this thread writes the files
-                rows = _spooled_candidate_rows(session, spool)
+                rows = batch_files.spooled_rows(session, _candidate_query(), spool)
                 wait = _in_background(lambda: (_insert_items(conn, batch.id),
                                                _update_orders(conn)))
             else:
                 _insert_items(conn, batch.id)
                 _update_orders(conn)
-                rows, wait = _candidate_rows(session), lambda: None
+                rows, wait = batch_files.stream(session, _candidate_query()), lambda: None
             try:
                 for bfile in files:
                     final = out / bfile.filename
-                    tmp = _tmp_path(final)
-                    bfile.sha256 = _write_file(settings, batch, bfile, rows, tmp, progress)
+                    tmp = batch_files.tmp_path(final)
+                    bfile.sha256 = batch_files.write_file(settings, batch, bfile, rows, tmp,
+                                                          progress)
                     published.append((tmp, final))
                 if next(rows, None) is not None:
                     raise PaymentsError("BATCH_FILE_ORDER", "the batch has more transactions "
@@ -610,7 +428,7 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
                      now=now)
         result = _summary(session, batch, True, settings, held)
     for tmp, final in published:  # after the commit: a crash here is finished by a re-run
-        _publish(tmp, final)
+        batch_files.publish(tmp, final)
     return result
 
 
@@ -668,25 +486,25 @@ def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
                                 f"batch {batch_id} holds {batch.order_count} orders but "
                                 f"{sent} are still waiting in it; nothing was released",
                                 "batch_id")
-        _complete_files(session, settings, batch)
+        batch_files.complete_files(session, settings, batch)
         files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch_id)
                                 .order_by(BatchFile.seq)).all()
         outbox.mkdir(parents=True, exist_ok=True)
         for bfile in files:
             source = Path(settings.output_dir) / bfile.filename
-            if sha256_file(source) != bfile.sha256:
+            if batch_files.sha256_file(source) != bfile.sha256:
                 raise PaymentsError("BATCH_FILE_TAMPERED",
                                     f"{bfile.filename} does not match its recorded SHA-256",
                                     "batch_id")
             target = outbox / bfile.filename
-            tmp = _tmp_path(target)
+            tmp = batch_files.tmp_path(target)
             shutil.copyfile(source, tmp)
-            if sha256_file(tmp) != bfile.sha256:
+            if batch_files.sha256_file(tmp) != bfile.sha256:
                 tmp.unlink()
                 raise PaymentsError("BATCH_FILE_TAMPERED",
                                     f"copy of {bfile.filename} in the outbox is corrupt",
                                     "batch_id")
-            _publish(tmp, target)
+            batch_files.publish(tmp, target)
         batch.status, batch.released_by, batch.released_at = "released", actor, now
         audit.append(session, actor=actor, action="batch.release", subject=f"batch:{batch_id}",
                      payload={"files": [f.filename for f in files],

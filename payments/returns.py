@@ -38,7 +38,8 @@ from iso20022 import camt054, pain002
 from iso20022.errors import Iso20022Error
 from iso20022.validate import detect_message
 from payments import audit, registry
-from payments.batch import ACCOUNT_REASONS, sha256_file
+from payments.batch import ACCOUNT_REASONS
+from payments.batch_files import sha256_file
 from payments.db import lock_for_writing, session_scope
 from payments.errors import InputError
 from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import iso20022
-from payments import audit
+from payments import audit, batch_files
 from payments import batch as batches
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
@@ -276,7 +276,7 @@ def test_crash_after_commit_before_rename_is_finished_by_a_rerun(engine, tmp_pat
     def crash(*a, **kw):
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(batches, "_publish", crash)
+    monkeypatch.setattr(batch_files, "publish", crash)
     with pytest.raises(KeyboardInterrupt):
         batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     monkeypatch.undo()
@@ -372,7 +372,7 @@ def test_two_simultaneous_runs_make_one_batch(db_url, tmp_path):
 
 KILL_CHILD = """
 import datetime as dt, os, signal, sys
-from payments import batch
+from payments import batch, batch_files
 from payments.config import Settings
 from payments.db import make_engine
 
@@ -382,7 +382,7 @@ def die(*args, **kwargs):
 if point == "before_commit":
     batch.audit.append = die          # files written and fsynced, transaction still open
 else:
-    batch._publish = die              # committed, files not yet renamed
+    batch_files.publish = die         # committed, files not yet renamed
 settings = Settings(output_dir=out, outbox_dir=out + "-outbox")
 batch.run(make_engine(url), settings, run_date=dt.date(2024, 5, 6), actor="night",
           now=dt.datetime(2024, 5, 6, 22, 0, tzinfo=dt.UTC))

@@ -1,0 +1,209 @@
+"""The pain.001 files of a batch: write, stream, spool, publish, check and regenerate.
+
+The batch (:mod:`payments.batch`) decides what is in each file; this module turns rows into
+files and back. Every file is written to a temporary name, fsynced and hashed; published by
+an atomic rename and a directory fsync; checked against its recorded SHA-256 before it is
+trusted; and, when a committed batch's file is missing, regenerated from the database
+byte-identically (everything in it comes from stored rows).
+
+A file row is ``(file_seq, end_to_end_id, amount_ore, remittance, reg_no, account_no, iban,
+bic)``, in order id order.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from iso20022 import pain001
+from payments.config import Settings
+from payments.errors import PaymentsError
+from payments.models import AccountRegistration, Batch, BatchFile, BatchItem, PaymentOrder
+
+_FETCH = 10_000  # rows per round trip when streaming a file's transactions
+
+
+Progress = Callable[[int], None]
+
+
+def msg_id_for(run_date: dt.date, batch_id: int, seq: int) -> str:
+    return f"NKB{run_date:%Y%m%d}-{batch_id}-{seq}"
+
+
+def file_name_for(run_date: dt.date, batch_id: int, seq: int) -> str:
+    return f"pain001-{run_date:%Y%m%d}-b{batch_id}-{seq:03d}.xml"
+
+
+def file_rows(session: Session, batch_id: int, seq: int | None = None) -> Iterator[tuple]:
+    """Stream the transactions of a committed batch (or of one of its files), by order id.
+
+    Used to regenerate a file: the items joined to their orders and registrations give
+    exactly the rows the run wrote the file from (``batch._candidate_query``).
+    """
+    i, o, r = BatchItem, PaymentOrder, AccountRegistration
+    query = (
+        select(i.file_seq, i.end_to_end_id, i.amount_ore, o.remittance, r.reg_no,
+               r.account_no, r.iban, r.bic)
+        .join(o, o.id == i.order_id)
+        .join(r, r.id == i.registration_id)
+        .where(i.batch_id == batch_id)
+        .order_by(i.order_id)
+    )
+    if seq is not None:
+        query = query.where(i.file_seq == seq)
+    return stream(session, query)
+
+
+def spooled_rows(session: Session, query: Select, spool: IO[str]) -> Iterator[tuple]:
+    """PostgreSQL: copy the file rows ``query`` selects to ``spool`` now; read them later.
+
+    ``COPY … TO STDOUT`` moves them in a second or two and frees the connection for other
+    statements while the files are written from the local copy. CSV keeps text exact; an
+    empty unquoted field is NULL, which only the account columns can be.
+    """
+    sql = str(query.compile(dialect=session.get_bind().dialect,
+                            compile_kwargs={"literal_binds": True}))
+    driver = session.connection().connection.driver_connection
+    with driver.cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        for block in copy:
+            spool.write(bytes(block).decode("utf-8"))
+    spool.seek(0)
+    return ((int(seq), e2e, int(amount), remittance, reg_no or None, account_no or None,
+             iban or None, bic or None)
+            for seq, e2e, amount, remittance, reg_no, account_no, iban, bic
+            in csv.reader(spool))
+
+
+def stream(session: Session, query) -> Iterator[tuple]:
+    """Rows in lists of :data:`_FETCH` (a server-side cursor on PostgreSQL), chained."""
+    result = session.connection().execute(
+        query.execution_options(stream_results=True, yield_per=_FETCH))
+    return chain.from_iterable(result.partitions())  # a list per fetch: no per-row fetchone
+
+
+def _transactions(rows: Iterator[tuple], seq: int, count: int
+                  ) -> Iterator[pain001.Transaction]:
+    """The next ``count`` rows of ``rows`` as transactions of file ``seq``."""
+    transaction, domestic, iban_account = (pain001.Transaction, pain001.DomesticAccount,
+                                           pain001.IbanAccount)
+    for file_seq, e2e, amount_ore, remittance, reg_no, account_no, iban, bic in islice(
+            rows, count):
+        if file_seq != seq:
+            raise PaymentsError("BATCH_FILE_ORDER",
+                                f"transaction {e2e} of file {file_seq} came while writing "
+                                f"file {seq}", "batch_id")
+        yield transaction(
+            end_to_end_id=e2e,
+            amount=Decimal(amount_ore).scaleb(-2),  # øre → kr with exactly two decimals
+            creditor_account=iban_account(iban) if iban else domestic(reg_no, account_no),
+            creditor_bic=bic, remittance=remittance)
+
+
+def write_file(settings: Settings, batch: Batch, bfile: BatchFile, rows: Iterator[tuple],
+                path: Path, progress: Progress | None) -> str:
+    """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
+    total = Decimal(bfile.total_ore).scaleb(-2)  # øre → kr with exactly two decimals
+    header = pain001.GroupHeader(
+        msg_id=bfile.msg_id, created_at=batch.created_at, nb_of_txs=bfile.tx_count,
+        ctrl_sum=total, initiating_party_name=settings.debtor_name,
+        initiating_party_id=pain001.PartyId(settings.debtor_cvr))
+    txs = _transactions(rows, bfile.seq, bfile.tx_count)
+    if progress is not None:
+        txs = _counting(txs, progress)
+    info = pain001.PaymentInfo(
+        pmt_inf_id=f"{bfile.msg_id}-1", requested_execution_date=batch.execution_date,
+        debtor=pain001.Debtor(name=settings.debtor_name, iban=settings.debtor_iban,
+                              bic=settings.debtor_bic,
+                              org_id=pain001.PartyId(settings.debtor_cvr)),
+        nb_of_txs=bfile.tx_count, ctrl_sum=total, transactions=txs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as raw:
+        written = pain001.write(raw, header, [info], version=batch.pain001_version)
+        raw.flush()
+        os.fsync(raw.fileno())
+    return written.sha256
+
+
+def _counting(items: Iterator, progress: Progress) -> Iterator:
+    """Report progress every 1,000 transactions (and the remainder at the end)."""
+    count = 0
+    for item in items:
+        yield item
+        count += 1
+        if count == 1000:
+            progress(count)
+            count = 0
+    if count:
+        progress(count)
+
+
+def tmp_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.tmp")
+
+
+def publish(path_tmp: Path, final: Path) -> None:
+    os.replace(path_tmp, final)
+    fd = os.open(final.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (files are checked before release)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def complete_files(session: Session, settings: Settings, batch: Batch) -> None:
+    """Make every file of a committed batch exist under its final name with its hash.
+
+    A missing file is taken from its fsynced temporary copy or regenerated from the
+    database; either must match the recorded hash.
+    """
+    out = Path(settings.output_dir)
+    files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
+                            .order_by(BatchFile.seq)).all()
+    for bfile in files:
+        final = out / bfile.filename
+        if final.exists():
+            # rename is atomic, so a final file is never half-written: a wrong hash means
+            # someone changed it, and the engine refuses rather than overwrite the evidence.
+            if sha256_file(final) != bfile.sha256:
+                raise PaymentsError("BATCH_FILE_TAMPERED",
+                                    f"{bfile.filename} does not match its recorded SHA-256",
+                                    "batch_id")
+            continue
+        tmp = tmp_path(final)
+        if not (tmp.exists() and sha256_file(tmp) == bfile.sha256):
+            digest = write_file(settings, batch, bfile,
+                                 file_rows(session, batch.id, bfile.seq), tmp, None)
+            if digest != bfile.sha256:
+                tmp.unlink(missing_ok=True)
+                raise PaymentsError(
+                    "BATCH_REGENERATION_MISMATCH",
+                    f"regenerated {bfile.filename} does not match the hash recorded for "
+                    f"batch {batch.id}; the database changed under a committed batch",
+                    "batch_id")
+        publish(tmp, final)
+
+
+def remove_stray_temporaries(settings: Settings, run_date: dt.date) -> None:
+    out = Path(settings.output_dir)
+    if out.is_dir():
+        for stray in out.glob(f".pain001-{run_date:%Y%m%d}-*.xml.tmp"):
+            stray.unlink()
