@@ -104,6 +104,25 @@ def test_claim_and_its_correction_in_the_same_file(engine):
     assert [o.amount_ore for o in live_orders(engine)] == [2_159_668]
 
 
+def test_chunk_boundaries_change_nothing(engine):
+    """Chunks of two: a resend, a correction and an overlap each meet their claim in an
+    earlier, committed chunk, and are answered as in one chunk."""
+    other = WORKED | {"external_ref": "ACME-0002", "employee_cpr": "020290-1234"}
+    corrected = WORKED | {"last_absence_day": "2024-05-03", "correction": True}
+    overlapping = WORKED | {"external_ref": "ACME-0003", "first_absence_day": "2024-04-29",
+                            "last_absence_day": "2024-05-10"}
+    records = [Record(r, f"line {i}") for i, r in enumerate(
+        [WORKED, other, WORKED, corrected, overlapping, other], 1)]
+    outs = list(intake.submit(engine, records, actor="employer", today=TODAY, now=NOW,
+                              parameters=PARAMS, chunk_size=2))
+    assert [o.outcome for o in outs] == ["created", "created", "unchanged", "corrected",
+                                         "not_stored", "unchanged"]
+    assert [r["code"] for r in outs[4].decision["reasons"]] == ["CLAIM_OVERLAP"]
+    assert outs[2].decision["amount"] == "16901.75" and outs[3].decision["amount"] == "21596.68"
+    assert [o.amount_ore for o in live_orders(engine)] == [2_159_668]
+    assert (count(engine, Claim), count(engine, Decision)) == (2, 3)
+
+
 def test_correction_before_payment_replaces_the_order(engine):
     submit(engine, WORKED)
     [out] = submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
