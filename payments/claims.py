@@ -54,6 +54,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
@@ -288,7 +289,8 @@ class _Intake:
             parameter_versions=json.dumps(
                 {p.name: [p.valid_from.isoformat(), str(p.value), p.origin]
                  for p in result.parameters}, sort_keys=True),
-            document=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+            # the text json.dumps(ensure_ascii=False, separators=(",", ":")) gives, faster
+            document=orjson.dumps(document).decode(),
             decided_on=self.today, created_at=self.now, superseded=False)
 
     def _payments(self, stored, decision: dict[str, Any], result: rules.Decision,

@@ -70,6 +70,15 @@ def test_worked_example_creates_one_order_to_the_employer(engine):
         assert "weekly_max" in decision.parameter_versions
 
 
+def test_stored_decision_is_compact_utf8_json_with_the_trace(engine):
+    [out] = submit(engine, WORKED)
+    with session_scope(engine) as s:
+        text = s.scalar(select(Decision.document))
+    assert json.loads(text) == out.decision and out.decision["trace"]
+    assert text == json.dumps(out.decision, ensure_ascii=False, separators=(",", ":"))
+    assert "–" in text  # non-ASCII kept as text, not \u escapes
+
+
 def test_resubmitting_the_same_claim_changes_nothing(engine):
     submit(engine, WORKED)
     before = (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder))
