@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.options import json_option, optional_actor
+from cli.options import actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
 from payments import returns as bank_returns
 
@@ -48,3 +48,20 @@ def import_cmd(app, file, actor, as_json) -> None:
         for e2e in result.unknown[:20]:
             click.echo(f"  unknown end-to-end id: {e2e}", err=True)
     exit_with(1 if result.unknown else 0)
+
+
+@returns.command("requeue")
+@click.argument("end_to_end_id")
+@actor_option
+@click.pass_obj
+def requeue(app, end_to_end_id, actor) -> None:
+    """Pay again a transaction returned for a reason that is not the account's (AM04, BE04, …).
+
+    END_TO_END_ID as in the bank's report. Transactions returned for an account reason
+    (AC01, AC04, …) are retried by the batch itself once the payee has a new account.
+    """
+    engine = app.engine()
+    reason = bank_returns.requeue(engine, end_to_end_id, actor=actor, now=app.now())
+    click.echo(f"{end_to_end_id} (returned for {reason}): its order is pending again; the "
+               "next batch pays it")
+    exit_with(0)

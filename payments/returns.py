@@ -13,7 +13,8 @@ readers of :mod:`iso20022`, then in one transaction:
   batch holds this order and every later one for the payee until a new account exists, and
   then pays it (see :mod:`payments.batch`). Other reasons (BE04, MS03, AM04, …) leave the
   order ``returned`` for a clerk: they are not account problems and must not be retried
-  blindly;
+  blindly. Once the clerk has dealt with the cause, :func:`requeue` makes the order
+  ``pending`` again and the next batch pays it (a new attempt, with its own end-to-end id);
 - a pain.002 whose group status answers for the whole message (no transaction details)
   applies that status to every transaction of the original file;
 - end-to-end ids the engine never sent are kept (``order_id`` null) and reported.
@@ -41,7 +42,7 @@ from payments import audit, registry
 from payments.batch import ACCOUNT_REASONS
 from payments.batch_files import sha256_file
 from payments.db import lock_for_writing, session_scope
-from payments.errors import InputError
+from payments.errors import ConflictError, InputError, NotFound
 from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem
 
 ACCEPTED = frozenset({"ACSC", "ACCP", "ACTC", "ACWC", "ACSP"})
@@ -209,3 +210,37 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
                               "by_reason": dict(result.by_reason)},
                      now=now)
         return result
+
+
+def requeue(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.datetime) -> str:
+    """Pay again the order of a transaction the bank returned for a reason that is not the
+    account's, named by its end-to-end id as in the bank's report.
+
+    Returns the reason it had been returned for. An order returned for an account reason
+    is retried by the batch itself once its payee has a new account
+    (``ORDER_RETRIED_AUTOMATICALLY``); an order that is not ``returned`` cannot be requeued
+    (``ORDER_NOT_RETURNED``). The reason stays in the status report items and the audit log.
+    """
+    with session_scope(engine) as session:
+        lock_for_writing(session, "payments.batch")  # not while a run is choosing orders
+        order = session.scalar(select(PaymentOrder)
+                               .join(BatchItem, BatchItem.order_id == PaymentOrder.id)
+                               .where(BatchItem.end_to_end_id == end_to_end_id))
+        if order is None:
+            raise NotFound("ORDER_NOT_FOUND", f"no transaction {end_to_end_id} was ever sent",
+                           "end_to_end_id")
+        if order.status != "returned":
+            raise ConflictError("ORDER_NOT_RETURNED",
+                                f"the order of {end_to_end_id} is {order.status}, not "
+                                "returned", "end_to_end_id")
+        reason = order.return_reason or "NONE"
+        if reason in ACCOUNT_REASONS:
+            raise ConflictError("ORDER_RETRIED_AUTOMATICALLY",
+                                f"{end_to_end_id} was returned for {reason}, an account "
+                                "reason: the batch pays it once the payee has a new account",
+                                "end_to_end_id")
+        order.status, order.return_reason = "pending", None
+        audit.append(session, actor=actor, action="order.requeued", subject=f"order:{order.id}",
+                     payload={"end_to_end_id": end_to_end_id, "return_reason": reason,
+                              "amount_ore": order.amount_ore}, now=now)
+        return reason

@@ -75,6 +75,8 @@ def test_full_night(db_url, tmp_path):
     imported = run.json("returns", "import", str(report))
     assert (imported["returned"], imported["registrations_flagged"]) == (1, 1)
     assert run.json("returns", "import", str(report))["created"] is False
+    assert "ORDER_RETRIED_AUTOMATICALLY" in run(  # AC04: the batch retries it itself
+        "returns", "requeue", e2e, "--actor", "clerk", code=1).output
 
     night2 = run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")
     assert night2["orders"] == 0 and night2["held_by_reason"] == {"REJECTED_BY_BANK": 1}
@@ -89,6 +91,38 @@ def test_full_night(db_url, tmp_path):
     assert e2e_ids(file3["path"]) == [f"{e2e}-2"]  # a retry is a new transmission
     assert "43210099887766" in Path(file3["path"]).read_text()  # paid to the new account
     assert "chain intact" in run("audit", "verify").output
+
+
+def test_a_clerk_requeues_a_payment_returned_for_another_reason(db_url, tmp_path):
+    """AM04 is not the account's fault: the order waits, returned, until a clerk requeues it;
+    the next night pays it as a new transaction."""
+    run = Cli(db_url, tmp_path)
+    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
+        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
+    claims = tmp_path / "claims.ndjson"
+    claims.write_text(json.dumps(CLAIM) + "\n")
+    run("claims", "submit", str(claims), "--date", "2024-03-20")
+    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    run("batch", "approve", str(night["batch_id"]), "--actor", "bob")
+    run("batch", "release", str(night["batch_id"]))
+    [e2e] = e2e_ids(night["files"][0]["path"])
+    report = tmp_path / "pain002.xml"
+    pain002_writer.write(report, msg_id="BANK-AM04", original_msg_id=night["files"][0]["msg_id"],
+                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+                         group_status="RJCT",
+                         transactions=[pain002_writer.TxAnswer(e2e, "RJCT", "AM04")])
+    imported = run.json("returns", "import", str(report))
+    assert (imported["returned"], imported["registrations_flagged"]) == (1, 0)
+    assert run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
+    assert "ORDER_NOT_FOUND" in run("returns", "requeue", "NEVER-SENT", "--actor", "clerk",
+                                    code=1).output
+    run("returns", "requeue", e2e, "--actor", "clerk")
+    assert "ORDER_NOT_RETURNED" in run("returns", "requeue", e2e, "--actor", "clerk",
+                                       code=1).output
+    again = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
+    assert again["orders"] == 1 and again["amount"] == "16901.75"
+    assert e2e_ids(again["files"][0]["path"]) == [f"{e2e}-2"]
+    assert "intact" in run("audit", "verify").output
 
 
 def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
