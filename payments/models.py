@@ -186,7 +186,7 @@ class Decision(Base):
     codes: Mapped[str] = mapped_column(Text, default="")
     granted_days: Mapped[str] = mapped_column(Text, default="")
     parameter_versions: Mapped[str] = mapped_column(Text, default="{}")
-    document: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)  # lz4 on PostgreSQL (revision 0003)
     decided_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -140,3 +140,15 @@ def test_0002_keeps_orders_in_unreleased_batches_and_numbers_attempts(tmp_path):
     assert [tuple(r) for r in orders] == [(1, "in_batch", 2, 2, 1), (2, "sent", 1, None, 1)]
     engine.dispose()
 
+
+
+def test_decision_documents_are_lz4_compressed_on_postgresql(engine):
+    """Revision 0003, where the server has lz4 (it does in CI)."""
+    if engine.dialect.name != "postgresql":
+        return  # SQLite has no compression setting; nothing to check
+    with engine.connect() as conn:
+        lz4 = conn.scalar(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                               "WHERE name = 'default_toast_compression'"))
+        method = conn.scalar(text("SELECT attcompression FROM pg_attribute WHERE attrelid = "
+                                  "'decisions'::regclass AND attname = 'document'"))
+    assert method == ("l" if lz4 else "")
