@@ -383,7 +383,9 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
                       held_count=0, created_by=actor, created_at=now)
         session.add(batch)
         session.flush()
-        if session.get_bind().dialect.name == "postgresql":
+        conn = session.connection()
+        postgresql = conn.dialect.name == "postgresql"
+        if postgresql:
             # sorts and hashes of a million rows in memory rather than in temporary files;
             # no JIT: compiling these plain statements costs more than it saves
             session.execute(text("SET LOCAL work_mem = '64MB'"))
@@ -394,10 +396,9 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
         batch.held_count = sum(held.values())
         out = Path(settings.output_dir)
         out.mkdir(parents=True, exist_ok=True)
-        conn = session.connection()
         # the spool is used on PostgreSQL only (an empty, already unlinked file elsewhere)
-        with tempfile.TemporaryFile("w+", dir=out, encoding="utf-8", newline="") as spool:
-            if conn.dialect.name == "postgresql":
+        with tempfile.TemporaryFile(dir=out) as spool:
+            if postgresql:
                 # the database inserts the items while this thread writes the files
                 rows = batch_files.spooled_rows(session, _candidate_query(), spool)
                 wait = _in_background(lambda: (_insert_items(conn, batch.id),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import os
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -31,7 +32,6 @@ from payments.errors import PaymentsError
 from payments.models import AccountRegistration, Batch, BatchFile, BatchItem, PaymentOrder
 
 _FETCH = 10_000  # rows per round trip when streaming a file's transactions
-
 
 Progress = Callable[[int], None]
 
@@ -64,11 +64,12 @@ def file_rows(session: Session, batch_id: int, seq: int | None = None) -> Iterat
     return stream(session, query)
 
 
-def spooled_rows(session: Session, query: Select, spool: IO[str]) -> Iterator[tuple]:
+def spooled_rows(session: Session, query: Select, spool: IO[bytes]) -> Iterator[tuple]:
     """PostgreSQL: copy the file rows ``query`` selects to ``spool`` now; read them later.
 
     ``COPY … TO STDOUT`` moves them in a second or two and frees the connection for other
-    statements while the files are written from the local copy. CSV keeps text exact; an
+    statements while the files are written from the local copy. The bytes go to the spool
+    as the server sends them and are decoded once, when read. CSV keeps text exact; an
     empty unquoted field is NULL, which only the account columns can be.
     """
     sql = str(query.compile(dialect=session.get_bind().dialect,
@@ -76,12 +77,13 @@ def spooled_rows(session: Session, query: Select, spool: IO[str]) -> Iterator[tu
     driver = session.connection().connection.driver_connection
     with driver.cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
         for block in copy:
-            spool.write(bytes(block).decode("utf-8"))
+            spool.write(block)
     spool.seek(0)
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
     return ((int(seq), e2e, int(amount), remittance, reg_no or None, account_no or None,
              iban or None, bic or None)
             for seq, e2e, amount, remittance, reg_no, account_no, iban, bic
-            in csv.reader(spool))
+            in csv.reader(text))
 
 
 def stream(session: Session, query) -> Iterator[tuple]:
@@ -110,7 +112,7 @@ def _transactions(rows: Iterator[tuple], seq: int, count: int
 
 
 def write_file(settings: Settings, batch: Batch, bfile: BatchFile, rows: Iterator[tuple],
-                path: Path, progress: Progress | None) -> str:
+               path: Path, progress: Progress | None) -> str:
     """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
     total = Decimal(bfile.total_ore).scaleb(-2)  # øre → kr with exactly two decimals
     header = pain001.GroupHeader(

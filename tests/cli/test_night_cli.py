@@ -47,6 +47,20 @@ def e2e_ids(path: str) -> list[str]:
     return [e.text for e in etree.parse(path).iter(f"{NS}EndToEndId")]
 
 
+def released_night(run: Cli, tmp: Path) -> tuple[dict, str]:
+    """One claim paid to an IBAN account: night 1 run, approved, released; its e2e id."""
+    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
+        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
+    claims = tmp / "claims.ndjson"
+    claims.write_text(json.dumps(CLAIM) + "\n")
+    run("claims", "submit", str(claims), "--date", "2024-03-20")
+    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    run("batch", "approve", str(night["batch_id"]), "--actor", "bob")
+    run("batch", "release", str(night["batch_id"]))
+    [e2e] = e2e_ids(night["files"][0]["path"])
+    return night, e2e
+
+
 def test_full_night(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
     run("accounts", "register", "--cpr", EMPLOYEE, "--reg", "1234", "--account", "5678901",
@@ -97,15 +111,7 @@ def test_a_clerk_requeues_a_payment_returned_for_another_reason(db_url, tmp_path
     """AM04 is not the account's fault: the order waits, returned, until a clerk requeues it;
     the next night pays it as a new transaction."""
     run = Cli(db_url, tmp_path)
-    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
-        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
-    claims = tmp_path / "claims.ndjson"
-    claims.write_text(json.dumps(CLAIM) + "\n")
-    run("claims", "submit", str(claims), "--date", "2024-03-20")
-    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
-    run("batch", "approve", str(night["batch_id"]), "--actor", "bob")
-    run("batch", "release", str(night["batch_id"]))
-    [e2e] = e2e_ids(night["files"][0]["path"])
+    night, e2e = released_night(run, tmp_path)
     report = tmp_path / "pain002.xml"
     pain002_writer.write(report, msg_id="BANK-AM04", original_msg_id=night["files"][0]["msg_id"],
                          created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
@@ -127,15 +133,7 @@ def test_a_clerk_requeues_a_payment_returned_for_another_reason(db_url, tmp_path
 
 def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
-    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
-        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
-    claims = tmp_path / "claims.ndjson"
-    claims.write_text(json.dumps(CLAIM) + "\n")
-    run("claims", "submit", str(claims), "--date", "2024-03-20")
-    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
-    run("batch", "approve", str(night["batch_id"]), "--actor", "bob")
-    run("batch", "release", str(night["batch_id"]))
-    [e2e] = e2e_ids(night["files"][0]["path"])
+    night, e2e = released_night(run, tmp_path)
     accepted = tmp_path / "accepted.xml"
     pain002_writer.write(accepted, msg_id="BANK-A", original_msg_id=night["files"][0]["msg_id"],
                          created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
