@@ -55,7 +55,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -65,9 +65,10 @@ import rules
 from payments import audit
 from payments.batch import in_unreleased_batch
 from payments.claim_chunk import ClaimChunk
-from payments.db import IdReserver, lock_for_writing, session_scope
+from payments.db import IdReserver, insert_rows, lock_for_writing, session_scope
 from payments.errors import NotFound
 from payments.models import Claim, Decision, PaymentOrder, Recovery
+from rules.decision import money_text
 
 CHUNK = 500
 UNPAID = ("pending", "held", "returned")
@@ -197,13 +198,23 @@ class _Intake:
     def _document(self, stored, decision) -> dict[str, Any]:
         return json.loads(decision.document) if self.documents else _summary(stored, decision)
 
+    def _stored_document(self, result: rules.Decision, document: bytes) -> dict[str, Any]:
+        """What the outcome of a claim stored now carries (as :meth:`_document` would)."""
+        if self.documents:
+            return orjson.loads(document)
+        payee = ({"kind": result.payee.kind, "number": result.payee.number}
+                 if result.payee else None)
+        return {"external_ref": result.external_ref, "status": result.status,
+                "amount": money_text(result.amount), "currency": result.currency,
+                "payee": payee, "reasons": [{"code": c} for c in result.codes],
+                "kind": result.kind, "employer_cvr": result.employer_cvr}
+
     def write(self) -> None:
         """Insert the rows of the claims created so far (claims, decisions, then orders)."""
         conn = self.session.connection()
         for model, rows in self.rows.items():
-            if rows:  # Core: one executemany per table, not the ORM's grouping of rows
-                conn.execute(insert(model.__table__), rows)
-                rows.clear()
+            insert_rows(conn, model.__table__, rows)  # not the ORM's grouping of rows
+            rows.clear()
 
     def one(self, position: str, raw: dict, claim: rules.Claim, text: str, digest: str,
             chunk: ClaimChunk) -> Outcome:
@@ -232,13 +243,13 @@ class _Intake:
                             raw)
         result = rules.decide(claim, history=chunk.history(claim, exclude),
                               parameters=self.parameters)
-        document = result.to_dict()
         if not result.decided:
-            return Outcome(position, "not_stored", document)
+            return Outcome(position, "not_stored", result.to_dict())
+        document = result.to_json()
         if existing is None:
             stored, decision = self._create(claim, text, digest, result, document)
             chunk.remember(stored, decision)
-            return Outcome(position, "created", document)
+            return Outcome(position, "created", self._stored_document(result, document))
         stored, previous = existing
         if isinstance(stored, SimpleNamespace):  # created in this chunk: still rows
             self.write()
@@ -254,10 +265,10 @@ class _Intake:
         self.session.add(decision)
         self._correct(stored, decision, result)
         chunk.remember(stored, decision)
-        return Outcome(position, "corrected", document)
+        return Outcome(position, "corrected", self._stored_document(result, document))
 
     def _create(self, claim: rules.Claim, text: str, digest: str, result: rules.Decision,
-                document: dict[str, Any]) -> tuple[SimpleNamespace, SimpleNamespace]:
+                document: bytes) -> tuple[SimpleNamespace, SimpleNamespace]:
         """Rows for a new claim, its decision and its order; views of them for the chunk."""
         stored = dict(
             id=self.ids.next("claims"),
@@ -277,7 +288,7 @@ class _Intake:
         return view, SimpleNamespace(**decision)
 
     def _decision_values(self, stored, result: rules.Decision,
-                         document: dict[str, Any]) -> dict[str, Any]:
+                         document: bytes) -> dict[str, Any]:
         return dict(
             id=self.ids.next("decisions"),
             claim_id=stored.id, version=stored.version, status=result.status,
@@ -289,8 +300,7 @@ class _Intake:
             parameter_versions=json.dumps(
                 {p.name: [p.valid_from.isoformat(), str(p.value), p.origin]
                  for p in result.parameters}, sort_keys=True),
-            # the text json.dumps(ensure_ascii=False, separators=(",", ":")) gives, faster
-            document=orjson.dumps(document).decode(),
+            document=document.decode(),
             decided_on=self.today, created_at=self.now, superseded=False)
 
     def _payments(self, stored, decision: dict[str, Any], result: rules.Decision,

@@ -132,6 +132,30 @@ def test_chunk_boundaries_change_nothing(engine):
     assert (count(engine, Claim), count(engine, Decision)) == (2, 3)
 
 
+def test_a_reference_stored_by_a_concurrent_submitter_loses_no_other_claim(engine,
+                                                                           monkeypatch):
+    """Another submitter stores ACME-0001 after this chunk looked it up: the database
+    refuses the chunk's insert (unique employer + reference), the chunk is redone one claim
+    per transaction, and only that claim is reported."""
+    submit(engine, WORKED)  # the other submitter's claim, invisible to the chunk below
+
+    class Blind(intake.ClaimChunk):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.by_key.clear()
+            self.live.clear()
+
+    monkeypatch.setattr(intake, "ClaimChunk", Blind)
+    monkeypatch.setattr(intake._Intake, "_stored_by_digest", lambda self, digests: {})
+    other = WORKED | {"external_ref": "ACME-0002", "employee_cpr": "020290-1234"}
+    [lost, kept] = submit(engine, WORKED, other)
+    assert (lost.outcome, [r["code"] for r in lost.decision["reasons"]]) == (
+        "not_stored", ["CLAIM_CONFLICT"])
+    assert kept.outcome == "created" and kept.decision["amount"] == "16901.75"
+    assert (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder)) == (
+        2, 2, 2)
+
+
 def test_correction_before_payment_replaces_the_order(engine):
     submit(engine, WORKED)
     [out] = submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})

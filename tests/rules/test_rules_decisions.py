@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 
 import pytest
 
 from rules.claim import Claim, parse_claim
 from rules.days import end_of_month, is_public_holiday
+from rules.decision import TraceStep, Week
 from rules.engine import decide
 from rules.history import GrantedDays
 from rules.parameters import load_parameters
@@ -257,3 +259,32 @@ source = "test"
     rate = next(s for s in decision.trace if s.rule == "hourly_rate")
     assert [s.rate for s in dict(rate.result)["segments"]] == [Decimal("108.11"),
                                                                Decimal("135.14")]
+
+
+def test_trace_values_become_json_as_documented():
+    """Decimals plain (no exponent), dates ISO, sets sorted, a parameter value with its
+    provenance wherever it is used, a dataclass as its fields in order."""
+    weekly_max = load_parameters().at("sickness.weekly_max", date(2024, 6, 3))
+    week = Week("2024-W23", 3, Decimal("22.2"), Decimal("2816.96"), Decimal("2816.958"),
+                weekly_max)
+    step = TraceStep(
+        rule="example", reference="§ 1", template="{n} with {cap}",
+        inputs=(("n", Decimal("4E+1")), ("days", frozenset({date(2024, 6, 4), date(2024, 6, 3)})),
+                ("cap", weekly_max), ("none", None), ("flag", True)),
+        result=(("weeks", (week,)), ("by_day", MappingProxyType({"a": Decimal("1.50")}))),
+    )
+    provenance = {"parameter": "sickness.weekly_max", "value": "4695.00", "unit": "DKK",
+                  "valid_from": "2024-01-01", "valid_until": "2025-01-05",
+                  "reference": weekly_max.reference, "source": weekly_max.source}
+    assert step.to_dict() == {
+        "rule": "example", "reference": "§ 1",
+        "inputs": {"n": "40", "days": ["2024-06-03", "2024-06-04"], "cap": provenance,
+                   "none": None, "flag": True},
+        "output": "40 with 4695.00",
+        "result": {"weeks": [{"week": "2024-W23", "days": 3, "hours": "22.2",
+                              "amount": "2816.96", "uncapped": "2816.958",
+                              "weekly_max": provenance}],
+                   "by_day": {"a": "1.50"}},
+    }
+    with pytest.raises(TypeError, match="object"):
+        TraceStep("x", "§", (("x", object()),), (), "").to_dict()
