@@ -331,26 +331,30 @@ class _Writer:
         return out
 
     def _format(self, key: tuple[bool, bool, bool, bool]) -> str:
-        """The ``CdtTrfTxInf`` of one shape as lxml serialises it, with ``{0}``..``{5}`` holes.
+        """The ``CdtTrfTxInf`` of one shape as lxml serialises it, with six ``%`` holes.
 
-        The holes take, in this order: EndToEndId, InstdAmt, the creditor agent's BIC, the
-        creditor's name, the account and the remittance text (a shape without one of them has
-        no hole for it). Filling a serialised template is several times faster than building
-        and serialising an element per transaction, and gives the same bytes: every value
-        that fills a hole has passed a check that limits it to characters needing no escape
-        in XML text (see :mod:`iso20022.text`; ``test_values_never_need_escaping``).
+        ``template % (e2e, amount, bic, name, account, remittance)`` fills it: a value the
+        shape has goes into its element (``%s``), one it lacks (no agent, no name, no
+        remittance) into a ``%.0s`` that writes nothing. Filling a serialised template is
+        several times faster than building and serialising an element per transaction (and
+        ``%`` twice as fast as ``str.format``), and gives the same bytes: every value that
+        fills a hole has passed a check that limits it to characters needing no escape in
+        XML text (see :mod:`iso20022.text`; ``test_values_never_need_escaping``).
         """
         holes = [chr(0xE000 + i) for i in range(6)]  # private-use characters as markers
         tx, *elements = self._template(key)
         for element, hole in zip(elements, holes, strict=True):
             if element is not None:
                 element.text = hole
-        text = etree.tostring(tx, encoding="unicode")
-        text = text.replace("{", "{{").replace("}", "}}")
-        for i, hole in enumerate(holes):
-            text = text.replace(hole, f"{{{i}}}")
-        self.formats[key] = text
-        return text
+        text = etree.tostring(tx, encoding="unicode").replace("%", "%%")
+        absent = ""  # holes of values the shape lacks, kept in argument order
+        for element, hole in zip(elements, holes, strict=True):
+            if element is None:
+                absent += "%.0s"
+            else:
+                text, absent = text.replace(hole, absent + "%s"), ""
+        self.formats[key] = text + absent
+        return text + absent
 
     def _template(self, key: tuple[bool, bool, bool, bool]) -> tuple:
         """A ``CdtTrfTxInf`` of one shape and the elements whose text varies."""
@@ -472,7 +476,7 @@ class _Writer:
                                  field=_tx_field(where, tx, "RmtInf.Ustrd")) or None
             key = (domestic, bic is not None, name is not None, rmt is not None)
             fmt = formats.get(key) or self._format(key)
-            chunk.append(fmt.format(e2e, text, bic, name, number, rmt))
+            chunk.append(fmt % (e2e, text, bic, name, number, rmt))
             if len(chunk) == batch:
                 write("".join(chunk).encode())
                 chunk.clear()

