@@ -36,7 +36,8 @@ Throughput: claims are processed in chunks of :data:`CHUNK` in one transaction e
 chunk first looks its records up by digest among the live claims (one query): a record
 already stored is ``unchanged`` without being parsed or decided, so sending a file again
 costs little more than reading it. The rest are parsed, their existing claims and histories
-fetched in one query, decided, and their rows inserted with one ``executemany`` per table.
+fetched in one query, decided, and their rows inserted with one statement per table
+(:func:`payments.db.insert_rows`: COPY on PostgreSQL, ``executemany`` on SQLite).
 If the database refuses a chunk (a concurrent submitter won a race on a reference), the
 chunk is rolled back and redone one claim per transaction, so a bad claim never loses a
 good one.
@@ -145,7 +146,7 @@ class _Intake:
     """One chunk's transaction.
 
     A new claim, its decision and its order are kept as plain rows and inserted with one
-    ``executemany`` per table when the chunk ends (:meth:`write`): ORM objects and the
+    statement per table when the chunk ends (:meth:`write`): ORM objects and the
     unit of work cost more per claim than deciding it. Corrections (rarer, and they change
     stored rows) go through the ORM; a correction of a claim created earlier in the same
     chunk first writes the rows and loads that claim.
