@@ -417,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def release_seconds(url: str, workdir: Path, args, run: dict) -> None:
     """Approve and release the batch (not part of the target): marks every order ``sent``."""
-    from payments import batch
+    from payments import batch_approval
     from payments.config import Settings
     from payments.db import make_engine
 
@@ -425,9 +425,10 @@ def release_seconds(url: str, workdir: Path, args, run: dict) -> None:
     settings = Settings(database_url=url, output_dir=str(workdir / "out"),
                         outbox_dir=str(workdir / "outbox"),
                         max_tx_per_file=args.max_tx_per_file)
-    batch.approve(engine, settings, run["batch_id"], actor="approver", now=NOW)
+    batch_approval.approve(engine, settings, run["batch_id"], actor="approver", now=NOW)
     started = time.perf_counter()
-    released = batch.release(engine, settings, run["batch_id"], actor="approver", now=NOW)
+    released = batch_approval.release(engine, settings, run["batch_id"], actor="approver",
+                                      now=NOW)
     seconds = time.perf_counter() - started
     engine.dispose()
     print(f"release (hash check, copy to outbox, {released.order_count:,} orders sent): "

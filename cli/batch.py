@@ -1,4 +1,4 @@
-"""``payments batch``: the nightly run, four-eyes approval, release to the outbox."""
+"""``payments batch``: the nightly run, four-eyes approval, release to the outbox, reject."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from cli.options import DATE, actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
 from payments import batch as batches
+from payments import batch_approval as approval
 
 
 def _run_dict(run: batches.BatchRun) -> dict:
@@ -19,7 +20,8 @@ def _run_dict(run: batches.BatchRun) -> dict:
         "held_by_reason": dict(run.held_by_reason),
         "files": [{"path": str(f.path), "msg_id": f.msg_id, "transactions": f.tx_count,
                    "amount": f.total, "sha256": f.sha256} for f in run.files],
-    }
+    } | ({"rejected_by": run.rejected_by, "reject_reason": run.reject_reason}
+         if run.status == "rejected" else {})
 
 
 def _print_run(run: batches.BatchRun) -> None:
@@ -30,6 +32,8 @@ def _print_run(run: batches.BatchRun) -> None:
     click.echo(f"  held     {run.held_count:>9,} orders")
     for reason, count in run.held_by_reason:
         click.echo(f"    {reason:<26} {count:>9,}")
+    if run.status == "rejected":
+        click.echo(f"  rejected by {run.rejected_by}: {run.reject_reason}")
     for f in run.files:
         click.echo(f"  file {f.path}  {f.tx_count:,} tx  {f.total:,} DKK  sha256 {f.sha256[:16]}…")
 
@@ -75,7 +79,7 @@ def run_cmd(app, run_date, actor, as_json) -> None:
 def approve(app, batch_id, actor, as_json) -> None:
     """Approve a generated batch (the approver must differ from who ran it)."""
     engine = app.engine()
-    result = batches.approve(engine, app.settings, batch_id, actor=actor, now=app.now())
+    result = approval.approve(engine, app.settings, batch_id, actor=actor, now=app.now())
     echo_json(_run_dict(result)) if as_json else click.echo(
         f"batch {batch_id} approved by {actor}")
 
@@ -88,13 +92,31 @@ def approve(app, batch_id, actor, as_json) -> None:
 def release(app, batch_id, actor, as_json) -> None:
     """Verify the files' SHA-256 and copy them to the outbox; orders become ``sent``."""
     engine = app.engine()
-    result = batches.release(engine, app.settings, batch_id, actor=actor, now=app.now())
+    result = approval.release(engine, app.settings, batch_id, actor=actor, now=app.now())
     if as_json:
         echo_json(_run_dict(result))
     else:
         click.echo(f"batch {batch_id} released to {app.settings.outbox_dir}:")
         for f in result.files:
             click.echo(f"  {f.path.name}  {f.tx_count:,} tx  {f.total:,} DKK")
+
+
+@batch.command()
+@click.argument("batch_id", type=int)
+@click.option("--reason", required=True,
+              help="Why the batch is refused; kept with the batch and in the audit log.")
+@actor_option
+@json_option
+@click.pass_obj
+def reject(app, batch_id, reason, actor, as_json) -> None:
+    """Refuse a batch that is not released: its files are deleted and its orders are paid
+    by the next run (the same date may be run again)."""
+    engine = app.engine()
+    result = approval.reject(engine, app.settings, batch_id, actor=actor, reason=reason,
+                             now=app.now())
+    echo_json(_run_dict(result)) if as_json else click.echo(
+        f"batch {batch_id} rejected by {actor}: its {result.order_count:,} orders are due "
+        "again and its files were deleted")
 
 
 @batch.command("list")
@@ -136,6 +158,6 @@ def show(app, batch_id, as_json) -> None:
 def approve_review(app, order_id, actor) -> None:
     """Clear an order held for AMOUNT_REVIEW so the next run pays it."""
     engine = app.engine()
-    batches.approve_review(engine, order_id, actor=actor, now=app.now())
+    approval.approve_review(engine, order_id, actor=actor, now=app.now())
     click.echo(f"order {order_id} cleared for payment by {actor}")
     exit_with(0)

@@ -39,15 +39,14 @@ be in two unreleased batches, and a due order is one with no such item. This is 
 for speed with the invariant kept: rewriting every paid order at run time (and again at
 release) cost 29 of the 74 s a 1,000,000-order night took on PostgreSQL.
 
-Approval needs a second actor (four eyes, also a database constraint). Release verifies
-every file's SHA-256 before copying it to the outbox. Writing, publishing, checking and
-regenerating the files is :mod:`payments.batch_files`.
+Approving (four eyes), releasing and rejecting a batch is :mod:`payments.batch_approval`;
+writing, publishing, checking and regenerating the files is :mod:`payments.batch_files`. A
+rejected batch does not count as the date's batch: running the date again makes a new one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable
@@ -81,7 +80,7 @@ from payments import audit, batch_files, registry
 from payments.calendar import next_banking_day
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
-from payments.errors import ConflictError, InputError, NotFound, PaymentsError
+from payments.errors import InputError, NotFound, PaymentsError
 from payments.identifiers import Bic, Cvr, Iban, IdentifierError
 from payments.models import (
     AccountRegistration,
@@ -89,6 +88,7 @@ from payments.models import (
     BatchFile,
     BatchItem,
     PaymentOrder,
+    RejectedBatchItem,
 )
 
 # Return reasons that say the account is unusable (banking.md): the order is retried once
@@ -139,6 +139,8 @@ class BatchRun:
     held_count: int
     held_by_reason: tuple[tuple[str, int], ...]
     files: tuple[FileInfo, ...]
+    rejected_by: str | None = None
+    reject_reason: str | None = None
 
 
 def _ore_to_kr(ore: int) -> Decimal:
@@ -333,8 +335,9 @@ def _in_background(work: Callable[[], None]) -> Callable[[], None]:
     return wait
 
 
-def _summary(session: Session, batch: Batch, created: bool, settings: Settings,
-             held: dict[str, int] | None = None) -> BatchRun:
+def summary(session: Session, batch: Batch, created: bool, settings: Settings,
+            held: dict[str, int] | None = None) -> BatchRun:
+    """What a command reports about a batch (held: the orders held now, unless given)."""
     files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
                             .order_by(BatchFile.seq)).all()
     if held is None:
@@ -348,7 +351,8 @@ def _summary(session: Session, batch: Batch, created: bool, settings: Settings,
         order_count=batch.order_count, total=_ore_to_kr(batch.total_ore),
         held_count=sum(held.values()), held_by_reason=tuple(sorted(held.items())),
         files=tuple(FileInfo(f.seq, Path(settings.output_dir) / f.filename, f.msg_id,
-                             f.tx_count, _ore_to_kr(f.total_ore), f.sha256) for f in files))
+                             f.tx_count, _ore_to_kr(f.total_ore), f.sha256) for f in files),
+        rejected_by=batch.rejected_by, reject_reason=batch.reject_reason)
 
 
 def _check_debtor(settings: Settings) -> None:
@@ -373,10 +377,11 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
     published: list[tuple[Path, Path]] = []
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
-        existing = session.scalar(select(Batch).where(Batch.run_date == run_date))
+        existing = session.scalar(select(Batch).where(Batch.run_date == run_date,
+                                                      Batch.status != "rejected"))
         if existing is not None:
             batch_files.complete_files(session, settings, existing)
-            return _summary(session, existing, False, settings)
+            return summary(session, existing, False, settings)
         batch_files.remove_stray_temporaries(settings, run_date)
         batch = Batch(run_date=run_date, execution_date=execution_date, status="generated",
                       pain001_version=settings.pain001_version, order_count=0, total_ore=0,
@@ -427,91 +432,18 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
                               "total_ore": batch.total_ore,
                               "held": held, "files": len(published)},
                      now=now)
-        result = _summary(session, batch, True, settings, held)
+        result = summary(session, batch, True, settings, held)
     for tmp, final in published:  # after the commit: a crash here is finished by a re-run
         batch_files.publish(tmp, final)
     return result
 
 
-def _get(session: Session, batch_id: int) -> Batch:
+def get_batch(session: Session, batch_id: int) -> Batch:
+    """The batch, or ``BATCH_NOT_FOUND``."""
     batch = session.get(Batch, batch_id)
     if batch is None:
         raise NotFound("BATCH_NOT_FOUND", f"there is no batch {batch_id}", "batch_id")
     return batch
-
-
-def approve(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
-            now: dt.datetime) -> BatchRun:
-    """Second pair of eyes: a different actor than the one who ran the batch approves it."""
-    with session_scope(engine) as session:
-        batch = _get(session, batch_id)
-        if batch.status != "generated":
-            raise ConflictError("BATCH_NOT_GENERATED",
-                                f"batch {batch_id} is {batch.status}, not awaiting approval",
-                                "batch_id")
-        if actor == batch.created_by:
-            raise ConflictError("BATCH_FOUR_EYES",
-                                f"batch {batch_id} was run by {actor}; another actor must "
-                                "approve it", "actor")
-        batch.status, batch.approved_by, batch.approved_at = "approved", actor, now
-        audit.append(session, actor=actor, action="batch.approve", subject=f"batch:{batch_id}",
-                     payload={"orders": batch.order_count, "total_ore": batch.total_ore},
-                     now=now)
-        session.flush()
-        return _summary(session, batch, False, settings)
-
-
-def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
-            now: dt.datetime) -> BatchRun:
-    """Check every file's hash, copy the files to the outbox, mark the orders ``sent``."""
-    outbox = Path(settings.outbox_dir)
-    with session_scope(engine) as session:
-        lock_for_writing(session, "payments.batch")
-        batch = _get(session, batch_id)
-        if batch.status != "approved":
-            code = "BATCH_ALREADY_RELEASED" if batch.status == "released" else \
-                "BATCH_NOT_APPROVED"
-            raise ConflictError(code, f"batch {batch_id} is {batch.status}; only an approved "
-                                "batch can be released", "batch_id")
-        # the orders first: if any left the batch, nothing reaches the outbox
-        o, i = PaymentOrder, BatchItem
-        sent = session.execute(
-            update(o)
-            .where(o.status == "pending",
-                   exists().where(i.batch_id == batch_id, i.order_id == o.id,
-                                  i.attempt == o.attempts + 1))
-            .values(status="sent", attempts=o.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
-        if sent != batch.order_count:
-            raise PaymentsError("BATCH_ORDERS_CHANGED",
-                                f"batch {batch_id} holds {batch.order_count} orders but "
-                                f"{sent} are still waiting in it; nothing was released",
-                                "batch_id")
-        batch_files.complete_files(session, settings, batch)
-        files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch_id)
-                                .order_by(BatchFile.seq)).all()
-        outbox.mkdir(parents=True, exist_ok=True)
-        for bfile in files:
-            source = Path(settings.output_dir) / bfile.filename
-            if batch_files.sha256_file(source) != bfile.sha256:
-                raise PaymentsError("BATCH_FILE_TAMPERED",
-                                    f"{bfile.filename} does not match its recorded SHA-256",
-                                    "batch_id")
-            target = outbox / bfile.filename
-            tmp = batch_files.tmp_path(target)
-            shutil.copyfile(source, tmp)
-            if batch_files.sha256_file(tmp) != bfile.sha256:
-                tmp.unlink()
-                raise PaymentsError("BATCH_FILE_TAMPERED",
-                                    f"copy of {bfile.filename} in the outbox is corrupt",
-                                    "batch_id")
-            batch_files.publish(tmp, target)
-        batch.status, batch.released_by, batch.released_at = "released", actor, now
-        audit.append(session, actor=actor, action="batch.release", subject=f"batch:{batch_id}",
-                     payload={"files": [f.filename for f in files],
-                              "sha256": [f.sha256 for f in files]}, now=now)
-        session.flush()
-        return _summary(session, batch, False, settings)
 
 
 def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, dict]:
@@ -519,43 +451,33 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
 
     ``in_batch`` until release; then ``sent``, ``settled`` or ``returned`` as the bank
     answered. A transaction whose order was later held, cancelled or paid again counts as
-    ``returned``: only a return lets an order move on from a released batch.
+    ``returned``: only a return lets an order move on from a released batch. Every
+    transaction of a rejected batch is ``rejected``.
     """
     with session_scope(engine) as session:
-        batch = _get(session, batch_id)
-        o, i = PaymentOrder, BatchItem
-        # the item's own state: in the batch until release, then its order's state, unless
-        # the order has moved on (returned, then held, cancelled or paid again)
-        state = case((i.attempt > o.attempts, literal("in_batch")),
-                     (and_(i.attempt == o.attempts, o.status.in_(("sent", "settled"))),
-                      o.status),
-                     else_=literal("returned"))
-        states = session.execute(
-            select(state, func.count(), func.sum(i.amount_ore))
-            .join(o, i.order_id == o.id)
-            .where(i.batch_id == batch_id)
-            .group_by(state)).all()
-        by_state = {s: {"count": n, "amount": _ore_to_kr(int(t or 0))} for s, n, t in states}
-        return _summary(session, batch, False, settings), by_state
+        batch = get_batch(session, batch_id)
+        if batch.status == "rejected":  # its items were set aside when it was rejected
+            r = RejectedBatchItem
+            query = (select(literal("rejected"), func.count(), func.sum(r.amount_ore))
+                     .where(r.batch_id == batch_id))
+        else:
+            o, i = PaymentOrder, BatchItem
+            # the item's own state: in the batch until release, then its order's state,
+            # unless the order has moved on (returned, then held, cancelled or paid again)
+            state = case((i.attempt > o.attempts, literal("in_batch")),
+                         (and_(i.attempt == o.attempts, o.status.in_(("sent", "settled"))),
+                          o.status),
+                         else_=literal("returned"))
+            query = (select(state, func.count(), func.sum(i.amount_ore))
+                     .join(o, i.order_id == o.id)
+                     .where(i.batch_id == batch_id)
+                     .group_by(state))
+        by_state = {s: {"count": n, "amount": _ore_to_kr(int(t or 0))}
+                    for s, n, t in session.execute(query) if n}
+        return summary(session, batch, False, settings), by_state
 
 
 def list_batches(engine: Engine, settings: Settings) -> list[BatchRun]:
     with session_scope(engine) as session:
         batches = session.scalars(select(Batch).order_by(Batch.id)).all()
-        return [_summary(session, b, False, settings, held={}) for b in batches]
-
-
-def approve_review(engine: Engine, order_id: int, *, actor: str, now: dt.datetime) -> None:
-    """Clear an order held for ``AMOUNT_REVIEW``: the next run pays it."""
-    with session_scope(engine) as session:
-        order = session.get(PaymentOrder, order_id)
-        if order is None:
-            raise NotFound("ORDER_NOT_FOUND", f"there is no payment order {order_id}",
-                           "order_id")
-        if order.hold_reason != "AMOUNT_REVIEW":
-            raise ConflictError("ORDER_NOT_IN_REVIEW",
-                                f"order {order_id} is not held for amount review", "order_id")
-        order.review_approved_by = actor
-        audit.append(session, actor=actor, action="order.review_approved",
-                     subject=f"order:{order_id}", payload={"amount_ore": order.amount_ore},
-                     now=now)
+        return [summary(session, b, False, settings, held={}) for b in batches]

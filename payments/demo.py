@@ -37,6 +37,7 @@ import rules
 from iso20022 import pain002_writer
 from payments import audit, registry, returns, schema
 from payments import batch as batches
+from payments import batch_approval as approval
 from payments import claims as intake
 from payments.config import Settings
 from payments.db import session_scope
@@ -204,8 +205,8 @@ def run(engine: Engine, settings: Settings, *, day: dt.date, size: int, seed: in
     say(f"night 1 (batch {night1.batch_id}, run by alice): {night1.order_count} orders, "
         f"{night1.total:,} DKK in {len(night1.files)} file(s); {night1.held_count} held "
         f"{dict(night1.held_by_reason)}")
-    batches.approve(engine, settings, night1.batch_id, actor="bob", now=_stamp(day, 23))
-    batches.release(engine, settings, night1.batch_id, actor="bob", now=_stamp(day, 23))
+    approval.approve(engine, settings, night1.batch_id, actor="bob", now=_stamp(day, 23))
+    approval.release(engine, settings, night1.batch_id, actor="bob", now=_stamp(day, 23))
     results = [iso20022.validate(f.path) for f in night1.files]
     valid = all(r.valid for r in results)
     say(f"approved by bob (four eyes) and released to {settings.outbox_dir}; XSD "
@@ -257,9 +258,9 @@ def run(engine: Engine, settings: Settings, *, day: dt.date, size: int, seed: in
     night2_day = answer_day
     night2 = batches.run(engine, settings, run_date=night2_day, actor="alice",
                          now=_stamp(night2_day, 22))
-    batches.approve(engine, settings, night2.batch_id, actor="bob",
+    approval.approve(engine, settings, night2.batch_id, actor="bob",
                     now=_stamp(night2_day, 23))
-    batches.release(engine, settings, night2.batch_id, actor="bob", now=_stamp(night2_day, 23))
+    approval.release(engine, settings, night2.batch_id, actor="bob", now=_stamp(night2_day, 23))
     valid = valid and all(iso20022.validate(f.path).valid for f in night2.files)
     say(f"night 2 (batch {night2.batch_id}): {night2.order_count} order(s), {night2.total:,} "
         f"DKK re-paid to the new account; still held {dict(night2.held_by_reason)}")

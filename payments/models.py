@@ -8,10 +8,12 @@ Invariants held by constraints (not only by code):
 - a registration names either a Danish account (reg. no. + account no.) or an IBAN;
 - ``(employer_cvr, external_ref)`` unique per claim; one decision per claim version and
   exactly one live (not superseded) decision per claim;
-- payment orders: positive amount, unique end-to-end id, in at most one live batch
-  (``batch_id`` on the order is the live batch; ``batch_items`` keeps every attempt, with a
-  unique end-to-end id per transmitted transaction);
-- one batch per business date; one import per status-report message id;
+- payment orders: positive amount, unique end-to-end id, in at most one unreleased batch
+  (``unique(order_id, attempt)`` on ``batch_items``, which keeps every attempt, with a
+  unique end-to-end id per transaction; see :class:`BatchItem`);
+- one batch per business date that is not rejected (partial unique index), approved by
+  someone other than who ran it, rejected with who and why; one import per status-report
+  message id;
 - the audit chain cannot fork: ``prev_hash`` is unique.
 
 Business dates are ``DATE``; timestamps are :class:`~payments.db.UtcDateTime`; money is
@@ -57,7 +59,7 @@ HOLD_REASONS = (
     "AMOUNT_REVIEW",
     "RETURNED_FOR_REVIEW",
 )
-BATCH_STATUSES = ("generated", "approved", "released")
+BATCH_STATUSES = ("generated", "approved", "released", "rejected")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -250,13 +252,23 @@ class Recovery(Base):
 
 
 class Batch(Base):
-    """One nightly run: the orders it took, the files it wrote, who ran and approved it."""
+    """One nightly run: the orders it took, the files it wrote, who ran and approved it.
+
+    A batch that is not released can be rejected (``payments batch reject``): its items
+    move to :class:`RejectedBatchItem`, its orders are due again, and the same business
+    date can be run again, so at most one batch per date is not rejected.
+    """
 
     __tablename__ = "batches"
     __table_args__ = (
-        UniqueConstraint("run_date"),
+        Index("uq_batches_live_run_date", "run_date", unique=True,
+              sqlite_where=text("status <> 'rejected'"),
+              postgresql_where=text("status <> 'rejected'")),
         CheckConstraint(_in("status", BATCH_STATUSES), name="status"),
         CheckConstraint("approved_by IS NULL OR approved_by <> created_by", name="four_eyes"),
+        CheckConstraint("(status = 'rejected') = (rejected_by IS NOT NULL AND "
+                        "rejected_at IS NOT NULL AND reject_reason IS NOT NULL)",
+                        name="rejected"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -273,6 +285,9 @@ class Batch(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     released_by: Mapped[str | None] = mapped_column(String(100))
     released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    rejected_by: Mapped[str | None] = mapped_column(String(100))
+    rejected_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class BatchFile(Base):
@@ -322,6 +337,26 @@ class BatchItem(Base):
     file_seq: Mapped[int] = mapped_column(Integer)
     registration_id: Mapped[int] = mapped_column(Id)
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    amount_ore: Mapped[int] = mapped_column(Ore)
+
+
+class RejectedBatchItem(Base):
+    """An item of a rejected batch, as it was: what the rejected file held.
+
+    Moved out of ``batch_items`` when the batch is rejected, so that its order is due again
+    and the next run can pay it with the same attempt and end-to-end id (the rejected file
+    never reached the bank). Rare and small, so its keys are checked.
+    """
+
+    __tablename__ = "rejected_batch_items"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("payment_orders.id"), primary_key=True,
+                                          index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    file_seq: Mapped[int] = mapped_column(Integer)
+    registration_id: Mapped[int] = mapped_column(Id)
+    end_to_end_id: Mapped[str] = mapped_column(String(35))
     amount_ore: Mapped[int] = mapped_column(Ore)
 
 

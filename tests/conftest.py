@@ -93,6 +93,24 @@ def db_url(request, tmp_path, sqlite_template) -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db_url(request, tmp_path) -> str:
+    """A database without any migration (for migration tests): a new SQLite file, or a new
+    PostgreSQL schema dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    request.getfixturevalue("postgres_url")  # fails or skips as the other database tests do
+    admin = make_engine(PG_URL)
+    name = f"pytest_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {name}"))
+    yield _with_search_path(PG_URL, name)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+    admin.dispose()
+
+
 @pytest.fixture
 def engine(db_url):
     eng = make_engine(db_url)

@@ -148,6 +148,34 @@ def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
     assert shown["orders_by_state"] == {"returned": {"count": 1, "amount": "16901.75"}}
 
 
+def test_a_refused_batch_is_rejected_and_its_date_run_again(db_url, tmp_path):
+    run = Cli(db_url, tmp_path)
+    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
+        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
+    claims = tmp_path / "claims.ndjson"
+    claims.write_text(json.dumps(CLAIM) + "\n")
+    run("claims", "submit", str(claims), "--date", "2024-03-20")
+    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    batch_id, sent_in_rejected = str(night["batch_id"]), e2e_ids(night["files"][0]["path"])
+    run("batch", "reject", batch_id, "--actor", "bob", code=2)  # no --reason
+    assert "BATCH_REJECT_REASON" in run("batch", "reject", batch_id, "--reason", " ",
+                                        "--actor", "bob", code=2).output
+    rejected = run.json("batch", "reject", batch_id, "--reason", "wrong amount",
+                        "--actor", "bob")
+    assert (rejected["status"], rejected["rejected_by"], rejected["reject_reason"]) == (
+        "rejected", "bob", "wrong amount")
+    assert not Path(night["files"][0]["path"]).exists()
+    assert "BATCH_REJECTED" in run("batch", "release", batch_id, code=1).output
+    assert "rejected by bob: wrong amount" in run("batch", "show", batch_id).output
+    assert run.json("batch", "show", batch_id)["orders_by_state"] == {
+        "rejected": {"count": 1, "amount": "16901.75"}}
+    again = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    assert again["created"] and again["batch_id"] != night["batch_id"]
+    assert (again["orders"], again["amount"]) == (1, "16901.75")
+    assert e2e_ids(again["files"][0]["path"]) == sent_in_rejected  # it never left
+    assert "chain intact" in run("audit", "verify").output
+
+
 def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
     run("batch", "approve", "99", "--actor", "bob", code=1)

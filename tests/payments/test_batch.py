@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 import iso20022
 from payments import audit, batch_files
 from payments import batch as batches
+from payments import batch_approval as approval
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.errors import PaymentsError
@@ -31,6 +32,7 @@ from payments.models import (
     Claim,
     Decision,
     PaymentOrder,
+    RejectedBatchItem,
 )
 
 RUN = dt.date(2024, 5, 6)  # a Monday; execution on Tuesday 2024-05-07
@@ -192,15 +194,92 @@ def test_database_refuses_an_order_in_two_unreleased_batches(engine, tmp_path, n
 def test_release_refuses_when_an_order_left_the_batch(engine, tmp_path, night):
     settings = make_settings(tmp_path)
     run = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
-    batches.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
     with session_scope(engine) as s:  # what no command does: an order changed under the batch
         s.execute(update(PaymentOrder).where(PaymentOrder.id == night[0])
                   .values(status="cancelled"))
     with pytest.raises(PaymentsError) as info:
-        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+        approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_ORDERS_CHANGED"
     assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
     assert [orders_by_id(engine)[i].status for i in night[1:3]] == ["in_batch"] * 2
+
+
+def test_a_rejected_batch_frees_its_orders_and_its_date(engine, tmp_path, night):
+    """The approver refuses night 1: its files go, its orders are due again, and the same
+    date is run again with the same end-to-end ids (the rejected files never left)."""
+    settings = make_settings(tmp_path)
+    first = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    approval.approve(engine, settings, first.batch_id, actor="bob", now=NOW)
+    e2e = sorted(e for f in first.files for e, _ in file_transactions(f.path))
+    rejected = approval.reject(engine, settings, first.batch_id, actor="bob",
+                               reason="  wrong   debtor account ", now=NOW)
+    assert (rejected.status, rejected.rejected_by, rejected.reject_reason) == (
+        "rejected", "bob", "wrong debtor account")
+    assert not any(f.path.exists() for f in first.files)
+    assert [orders_by_id(engine)[i].status for i in night[:3]] == ["pending"] * 3
+    assert items_by_order(engine) == {}
+    _, states = batches.show(engine, settings, first.batch_id)
+    assert states == {"rejected": {"count": 3, "amount": first.total}}
+    with session_scope(engine) as s:
+        kept = s.scalars(select(RejectedBatchItem.end_to_end_id)
+                         .where(RejectedBatchItem.batch_id == first.batch_id)).all()
+        [event] = [e for e in s.scalars(select(audit.AuditEvent)) if e.action == "batch.reject"]
+    assert sorted(kept) == e2e
+    assert json.loads(event.payload)["reason"] == "wrong debtor account"
+
+    again = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    assert again.created and again.batch_id != first.batch_id
+    assert (again.order_count, again.total) == (first.order_count, first.total)
+    assert sorted(e for f in again.files for e, _ in file_transactions(f.path)) == e2e
+    approval.approve(engine, settings, again.batch_id, actor="bob", now=NOW)
+    approval.release(engine, settings, again.batch_id, actor="bob", now=NOW)
+    assert [(orders_by_id(engine)[i].status, orders_by_id(engine)[i].attempts)
+            for i in night[:3]] == [("sent", 1)] * 3
+    assert [b.status for b in batches.list_batches(engine, settings)] == ["rejected",
+                                                                          "released"]
+
+
+def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
+    settings = make_settings(tmp_path)
+    run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    codes = []
+    for batch_id, reason in ((run.batch_id, " "), (run.batch_id, "x" * 501), (99, "why")):
+        with pytest.raises(PaymentsError) as info:
+            approval.reject(engine, settings, batch_id, actor="bob", reason=reason, now=NOW)
+        codes.append(info.value.code)
+    assert codes == ["BATCH_REJECT_REASON", "BATCH_REJECT_REASON", "BATCH_NOT_FOUND"]
+    assert run.files[0].path.exists()  # nothing happened to the batch
+    approval.reject(engine, settings, run.batch_id, actor="alice", reason="test run", now=NOW)
+    for action, code in ((approval.approve, "BATCH_NOT_GENERATED"),
+                         (approval.release, "BATCH_REJECTED")):
+        with pytest.raises(PaymentsError) as info:
+            action(engine, settings, run.batch_id, actor="bob", now=NOW)
+        assert info.value.code == code
+    with pytest.raises(PaymentsError) as info:
+        approval.reject(engine, settings, run.batch_id, actor="bob", reason="again", now=NOW)
+    assert info.value.code == "BATCH_REJECTED"
+    second = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    approval.approve(engine, settings, second.batch_id, actor="bob", now=NOW)
+    approval.release(engine, settings, second.batch_id, actor="bob", now=NOW)
+    with pytest.raises(PaymentsError) as info:
+        approval.reject(engine, settings, second.batch_id, actor="bob", reason="late", now=NOW)
+    assert info.value.code == "BATCH_ALREADY_RELEASED"
+    assert all(f.path.exists() for f in second.files)
+
+
+def test_database_keeps_one_live_batch_per_date_and_a_reason_for_a_rejection(engine):
+    def batch(**kw):
+        return Batch(**{"run_date": RUN, "execution_date": RUN, "status": "generated",
+                        "pain001_version": "001.001.03", "order_count": 0, "total_ore": 0,
+                        "held_count": 0, "created_by": "alice", "created_at": NOW} | kw)
+
+    with session_scope(engine) as s:
+        s.add(batch(status="rejected", rejected_by="bob", rejected_at=NOW, reject_reason="x"))
+        s.add(batch())  # a rejected batch leaves its date free
+    for bad in (batch(), batch(status="rejected", rejected_by="bob", rejected_at=NOW)):
+        with pytest.raises(IntegrityError), session_scope(engine) as s:
+            s.add(bad)
 
 
 def test_files_split_by_size_and_regenerate_identically(engine, tmp_path):
@@ -224,27 +303,27 @@ def test_four_eyes_release_and_tamper_check(engine, tmp_path, night):
     settings = make_settings(tmp_path)
     run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     with pytest.raises(PaymentsError) as info:
-        batches.approve(engine, settings, run.batch_id, actor="alice", now=NOW)
+        approval.approve(engine, settings, run.batch_id, actor="alice", now=NOW)
     assert info.value.code == "BATCH_FOUR_EYES"
     with pytest.raises(PaymentsError) as info:
-        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+        approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_NOT_APPROVED"
-    batches.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
     path = run.files[0].path
     good = path.read_bytes()
     path.write_bytes(good.replace(b"1000.00", b"9000.00"))
     with pytest.raises(PaymentsError) as info:
-        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+        approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_FILE_TAMPERED"
     path.write_bytes(good)
-    released = batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    released = approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert released.status == "released"
     assert (tmp_path / "outbox" / path.name).read_bytes() == good
     orders = orders_by_id(engine)
     assert [orders[i].status for i in night[:3]] == ["sent"] * 3
     assert [orders[i].attempts for i in night] == [1, 1, 1, 0, 0]
     with pytest.raises(PaymentsError) as info:
-        batches.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+        approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_ALREADY_RELEASED"
 
 
@@ -307,7 +386,7 @@ def test_amount_review_and_cooling_off(engine, tmp_path):
     assert orders[big].hold_reason == "AMOUNT_REVIEW"
     assert orders[changed].hold_reason == "ACCOUNT_RECENTLY_CHANGED"
     assert orders[first].status == "in_batch" and run.order_count == 1
-    batches.approve_review(engine, big, actor="supervisor", now=NOW)
+    approval.approve_review(engine, big, actor="supervisor", now=NOW)
     later = batches.run(engine, settings, run_date=RUN + dt.timedelta(days=7), actor="night",
                         now=NOW)
     assert later.order_count == 2  # the reviewed order, and the account past cooling-off

@@ -152,3 +152,33 @@ def test_decision_documents_are_lz4_compressed_on_postgresql(engine):
         method = conn.scalar(text("SELECT attcompression FROM pg_attribute WHERE attrelid = "
                                   "'decisions'::regclass AND attname = 'document'"))
     assert method == ("l" if lz4 else "")
+
+
+def test_0004_rejected_batches_up_and_down(empty_db_url):
+    """Revision 0004 on both databases: a date's batch may be rejected and run again; the
+    downgrade is refused (and changes nothing) while a rejected batch exists."""
+    engine = make_engine(empty_db_url)
+    schema.upgrade(engine, "0003")
+    row = ("INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
+           "order_count, total_ore, held_count, created_by, created_at) VALUES "
+           "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', "
+           "'2024-05-06 22:00:00')")
+    with engine.begin() as conn:
+        conn.execute(text(row.format(id=1)))
+    schema.upgrade(engine)
+    assert schema.check(engine).clean
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE batches SET status = 'rejected', rejected_by = 'b', "
+                          "rejected_at = created_at, reject_reason = 'r' WHERE id = 1"))
+        conn.execute(text(row.format(id=2)))
+    with pytest.raises(RuntimeError, match="1 rejected batch"):
+        schema.downgrade(engine, "0003")
+    assert schema.current_revision(engine) == "0004"
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM batches WHERE id = 1"))
+    schema.downgrade(engine, "0003")
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text(row.format(id=3)))  # one batch per date, as before 0004
+    schema.upgrade(engine)
+    assert schema.check(engine).clean
+    engine.dispose()
