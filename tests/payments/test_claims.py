@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+import subprocess
+import sys
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -309,4 +312,48 @@ def test_live_orders_minus_recoveries_equal_the_latest_decision(db_url, steps):
                             .where(PaymentOrder.status != "cancelled"))
             recovered = s.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))
         assert paid - recovered == decision.amount_ore
+    engine.dispose()
+
+
+KILL_CHILD = """
+import datetime as dt, json, os, signal, sys
+import rules
+from payments import claims as intake
+from payments.db import make_engine
+
+url, path = sys.argv[1], sys.argv[2]
+writes = []
+real_write = intake._Intake.write
+def write(self):
+    writes.append(1)
+    if len(writes) == 3:  # two chunks committed; the third dies while it writes its rows
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_write(self)
+intake._Intake.write = write
+list(intake.submit(make_engine(url), rules.iter_claim_records(path), actor="employer",
+                   today=dt.date(2024, 3, 20), now=dt.datetime(2024, 3, 20, 9, tzinfo=dt.UTC),
+                   parameters=rules.load_parameters(), chunk_size=2))
+"""
+
+
+def test_a_killed_intake_loses_no_claim_and_pays_none_twice(db_url, tmp_path):
+    """Killed in its third chunk: the two committed chunks stay, the third leaves nothing;
+    the same file again creates exactly the rest, and every claim has one order."""
+    records = [WORKED | {"external_ref": f"K-{i}", "employee_cpr": f"{i + 1:02d}0190-1234"}
+               for i in range(7)]
+    path = tmp_path / "claims.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    child = subprocess.run([sys.executable, "-c", KILL_CHILD, db_url, str(path)],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    engine = make_engine(db_url)
+    assert (count(engine, Claim), count(engine, PaymentOrder)) == (4, 4)
+    again = list(intake.submit(engine, rules.iter_claim_records(path), actor="employer",
+                               today=TODAY, now=NOW, parameters=PARAMS, chunk_size=2))
+    assert [o.outcome for o in again] == ["unchanged"] * 4 + ["created"] * 3
+    with session_scope(engine) as s:
+        per_claim = s.execute(select(PaymentOrder.claim_id, func.count(),
+                                     func.sum(PaymentOrder.amount_ore))
+                              .group_by(PaymentOrder.claim_id)).all()
+    assert len(per_claim) == 7 and {(n, total) for _, n, total in per_claim} == {(1, 1_690_175)}
     engine.dispose()
