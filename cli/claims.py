@@ -23,6 +23,8 @@ def _line(outcome: intake.Outcome) -> str:
     d = outcome.decision
     codes = ",".join(r["code"] for r in d.get("reasons", ()))
     ref = d.get("external_ref") or "-"
+    if not ref.isprintable():  # an invalid claim's reference, as sent: no escape codes
+        ref = ascii(ref)[1:-1]  # reach the terminal
     return (f"{outcome.position:<10} {ref:<20} {outcome.outcome:<10} {d['status']:<19} "
             f"{Decimal(d['amount']):>12,} DKK  {codes}")
 

@@ -38,9 +38,10 @@ already stored is ``unchanged`` without being parsed or decided, so sending a fi
 costs little more than reading it. The rest are parsed, their existing claims and histories
 fetched in one query, decided, and their rows inserted with one statement per table
 (:func:`payments.db.insert_rows`: COPY on PostgreSQL, ``executemany`` on SQLite).
-If the database refuses a chunk (a concurrent submitter won a race on a reference), the
-chunk is rolled back and redone one claim per transaction, so a bad claim never loses a
-good one.
+If the database refuses a chunk (a concurrent submitter won a race on a reference, or a
+value it cannot hold), the chunk is rolled back and redone one claim per transaction, so a
+bad claim never loses a good one: that claim is reported (``CLAIM_CONFLICT``,
+``CLAIM_NOT_STORABLE``) and the others are stored.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, defer
 
 import rules
@@ -72,6 +73,9 @@ from payments.models import Claim, Decision, PaymentOrder, Recovery
 from rules.decision import money_text
 
 CHUNK = 500
+#: what the database may refuse of one claim (a reference taken meanwhile, a value it cannot
+#: hold): the chunk is redone claim by claim and only that claim is reported
+_REFUSED = (IntegrityError, DataError)
 UNPAID = ("pending", "held", "returned")
 
 
@@ -395,7 +399,7 @@ def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
         items = [p for p in pending if not isinstance(p, Outcome)]
         try:
             outcomes = _commit(engine, items, actor, today, now, parameters, documents)
-        except IntegrityError:
+        except _REFUSED:
             outcomes = [o for item in items
                         for o in _commit(engine, [item], actor, today, now, parameters,
                                          documents, single=True)]
@@ -432,12 +436,16 @@ def _commit(engine: Engine, items: list, actor: str, today: dt.date, now: dt.dat
                                       "refs": [o.decision["external_ref"] for o in stored][:50]},
                              now=now)
             return outcomes
-    except IntegrityError:
+    except _REFUSED as exc:
         if not single:
             raise
         position, raw = items[0]
-        return [_invalid(position, "CLAIM_CONFLICT", "the claim conflicts with one stored at "
-                         "the same moment; submit it again", "external_ref", raw)]
+        if isinstance(exc, IntegrityError):
+            return [_invalid(position, "CLAIM_CONFLICT", "the claim conflicts with one stored "
+                             "at the same moment; submit it again", "external_ref", raw)]
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        return [_invalid(position, "CLAIM_NOT_STORABLE", "the database refused a value of the "
+                         f"claim ({reason}); nothing of it was stored", None, raw)]
 
 
 def find(session: Session, employer_cvr: str, external_ref: str) -> tuple[Claim, Decision]:

@@ -124,6 +124,9 @@ def _ref(value: Any) -> str:
     text = _text(value)
     if not 1 <= len(text) <= 35:
         raise _Bad(codes.CLAIM_FIELD_RANGE, "must be 1 to 35 characters")
+    if not text.isprintable():  # NUL, line breaks, tabs: PostgreSQL refuses NUL outright
+        raise _Bad(codes.CLAIM_FIELD_RANGE, "must be printable characters, without control "
+                   "characters or line breaks")
     return text
 
 

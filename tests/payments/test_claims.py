@@ -12,6 +12,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DataError
 
 import rules
 from payments import batch as batches
@@ -157,6 +158,27 @@ def test_a_reference_stored_by_a_concurrent_submitter_loses_no_other_claim(engin
     assert kept.outcome == "created" and kept.decision["amount"] == "16901.75"
     assert (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder)) == (
         2, 2, 2)
+
+
+def test_a_claim_the_database_refuses_is_reported_and_the_others_stored(engine,
+                                                                         monkeypatch):
+    """A value the database cannot hold (PostgreSQL refuses NUL in text, say) fails the
+    chunk; redone claim by claim, only that claim is reported."""
+    real = intake.insert_rows
+
+    def picky(conn, table, rows):
+        if any(row.get("external_ref") == "ACME-0002" for row in rows):
+            raise DataError("COPY claims", None, ValueError("value refused\ndetail"))
+        real(conn, table, rows)
+
+    monkeypatch.setattr(intake, "insert_rows", picky)
+    refused = WORKED | {"external_ref": "ACME-0002", "employee_cpr": "020290-1234"}
+    [kept, lost] = submit(engine, WORKED, refused)
+    assert kept.outcome == "created"
+    assert (lost.outcome, [r["code"] for r in lost.decision["reasons"]]) == (
+        "not_stored", ["CLAIM_NOT_STORABLE"])
+    assert "value refused" in lost.decision["reasons"][0]["message"]
+    assert (count(engine, Claim), count(engine, PaymentOrder)) == (1, 1)
 
 
 def test_correction_before_payment_replaces_the_order(engine):

@@ -128,6 +128,8 @@ def test_float_is_refused():
         ("absence_hours_per_week", "-4", "CLAIM_FIELD_RANGE"),
         ("external_ref", "x" * 36, "CLAIM_FIELD_RANGE"),
         ("external_ref", 17, "CLAIM_FIELD_TYPE"),
+        ("external_ref", "ACME\x000001", "CLAIM_FIELD_RANGE"),
+        ("external_ref", "ACME\n0001", "CLAIM_FIELD_RANGE"),
         ("kind", "pension", "CLAIM_FIELD_CHOICE"),
         ("employment_requirement_met_by", "luck", "CLAIM_FIELD_CHOICE"),
         ("first_absence_day", "2024-02-30", "CLAIM_FIELD_TYPE"),
