@@ -21,13 +21,16 @@ Errors, and where they go:
   UTF-8 (``CLAIM_FILE_ENCODING``), a value that is not an object (``CLAIM_NOT_AN_OBJECT``), a
   CSV row with more cells than the header;
 - inside a JSON array or object a syntax error cannot be skipped safely: it is yielded as the
-  last record's problem (with the line) and reading stops;
+  last record's problem (with the line) and reading stops; so is JSON nested too deeply to
+  decode (on an NDJSON line it is that line's problem);
 - the file as a whole is unusable → ``ClaimFileError`` (a ``RuleError``, CLI exit 2):
   ``CLAIM_FILE_UNREADABLE``, ``CLAIM_FILE_EMPTY``, ``CLAIM_FILE_FORMAT``,
   ``CLAIM_FILE_ENCODING`` (UTF-16/32, or bytes that are not UTF-8 in a JSON document or CSV),
   ``CLAIM_FILE_MISSING_COLUMN`` / ``CLAIM_FILE_UNKNOWN_COLUMN`` /
-  ``CLAIM_FILE_DUPLICATE_COLUMN`` (CSV header). A caller streaming decisions may get this
-  after some records were yielded.
+  ``CLAIM_FILE_DUPLICATE_COLUMN`` (CSV header), a CSV row the reader cannot parse. Raised
+  only before the first record: found later (bytes that are not UTF-8 deep in a CSV, a
+  cell over 128 KiB), the error is yielded as a last record (position ``"after row 12"``)
+  and reading stops, so the records before it are processed like any others.
 
 Duplicate keys inside one JSON object keep the last value (the ``json`` module's rule).
 """
@@ -61,6 +64,8 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+# the decoder recurses per level: a line of 100,000 "[" would otherwise end the whole file
+_TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +118,27 @@ def _records(handle: IO[bytes], name: str) -> Iterator[ClaimRecord]:
                 codes.CLAIM_FILE_FORMAT,
                 f"{name or 'the file'} is neither JSON (object, array, NDJSON) nor CSV",
             )
-        yield from _csv(stream)
+        yield from _ending_with_problem(_csv(stream))
     elif first == b"{" and first_line.endswith(b"}") and (newline >= 0 or eof):
         yield from _ndjson(stream)
     else:
-        yield from _json_document(stream)
+        yield from _ending_with_problem(_json_document(stream))
+
+
+def _ending_with_problem(records: Iterator[ClaimRecord]) -> Iterator[ClaimRecord]:
+    """A file error before the first record fails the file (nothing is processed); after
+    it, the error ends the file as one more record with a problem, so the records before
+    it are processed as usual and the error is reported where it was found."""
+    last = None
+    try:
+        for record in records:
+            last = record.position
+            yield record
+    except ClaimFileError as exc:
+        if last is None:
+            raise
+        yield _problem(f"after {last}", exc.code,
+                       f"{exc.message}; the rest of the file is not read")
 
 
 def _read_head(handle: IO[bytes]) -> tuple[bytes, bool]:
@@ -207,6 +228,9 @@ def _ndjson(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
         except ValueError as exc:
             yield _problem(position, codes.CLAIM_FILE_MALFORMED, f"malformed JSON: {exc}")
             continue
+        except RecursionError:
+            yield _problem(position, codes.CLAIM_FILE_MALFORMED, _TOO_DEEP)
+            continue
         yield _record(position, value)
 
 
@@ -273,6 +297,8 @@ class _JsonStream:
                 raise _Malformed(self.line(exc.pos), f"{exc.msg} (column {exc.colno})") from None
             except ValueError as exc:
                 raise _Malformed(self.line(), str(exc)) from None
+            except RecursionError:
+                raise _Malformed(self.line(), _TOO_DEEP) from None
             if end >= len(self.buf) and not self.eof and self.fill():
                 continue  # a number at the end of the buffer may go on
             self.pos = end

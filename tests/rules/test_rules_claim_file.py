@@ -91,6 +91,18 @@ def test_ndjson_nan_is_not_json():
     assert recs[1].raw == {"hourly_wage": 1}
 
 
+def test_json_nested_too_deeply_is_a_problem_not_a_crash():
+    bomb = b"[" * 100_000 + b"]" * 100_000
+    recs = records(json.dumps(claim("A-1")).encode() + b"\n" + bomb + b"\n"
+                   + json.dumps(claim("A-3")).encode() + b"\n")
+    assert refs(recs) == ["A-1", "CLAIM_FILE_MALFORMED", "A-3"]
+    assert "nested too deeply" in recs[1].problem.message
+    recs = records(b'[{"external_ref": "A-1"}, ' + bomb + b"]")
+    assert recs[0].raw == {"external_ref": "A-1"}
+    assert recs[1].problem.code == "CLAIM_FILE_MALFORMED"
+    assert "nested too deeply" in recs[1].problem.message
+
+
 def test_concatenated_pretty_objects():
     data = (json.dumps(claim("A-1"), indent=2) + "\n" + json.dumps(claim("A-2"), indent=2))
     assert refs(records(data.encode())) == ["A-1", "A-2"]
@@ -199,6 +211,18 @@ def test_csv_not_utf8_is_a_file_error():
         records(f"{HEADER}\n".encode() + ROW.encode().replace(b"A-1", b"\xe6\xf8") + b"\n",
                 "x.csv")
     assert caught.value.code == "CLAIM_FILE_ENCODING"
+
+
+def test_a_file_error_after_good_records_ends_the_file_as_a_problem():
+    """The records before it are kept (and stored by the intake); reading stops there."""
+    huge = ROW.replace("A-1", "A-2").replace("2019-01-01", '"' + "x" * 200_000 + '"')
+    recs = records(f"{HEADER}\n{ROW}\n{huge}\n{ROW}\n".encode(), "x.csv")
+    assert refs(recs) == ["A-1", "CLAIM_FILE_MALFORMED"]
+    assert recs[1].position == "after row 2"
+    assert "row 3" in recs[1].problem.message and "rest of the file" in recs[1].problem.message
+    first = json.dumps(claim("A-1")).encode()
+    recs = records(b"[" + first + b"," + b" " * CHUNK + b'{"external_ref": "\xe6"}]')
+    assert refs(recs) == ["A-1", "CLAIM_FILE_ENCODING"]
 
 
 def test_json_document_not_utf8_is_a_file_error():
