@@ -190,13 +190,17 @@ def test_bad_files_exit_2_with_one_coded_line(tmp_path, capsys):
     assert status == 2 and err.startswith("error CLAIM_FILE_UNREADABLE:")
 
 
-def test_unreadable_file_midway_keeps_json_output_valid(tmp_path, capsys):
+def test_unreadable_file_midway_is_the_last_decision(tmp_path, capsys):
+    """Bytes that are not UTF-8 deep in the file: the claims before them are decided, the
+    error is the last (invalid) decision, and the output stays valid JSON; exit 1."""
     path = tmp_path / "broken.json"
     path.write_bytes(b"[" + json.dumps(CLAIM).encode() + b",\n" + b" " * 70000 + b'{"x": "\xff"}]')
-    status, out, err = run_main(capsys, "decide", str(path), "--json")
-    assert status == 2
-    assert err.startswith("error CLAIM_FILE_ENCODING:")
-    assert [d["amount"] for d in json.loads(out)] == ["16901.75"]
+    status, out, _ = run_main(capsys, "decide", str(path), "--json")
+    assert status == 1
+    first, last = json.loads(out)
+    assert first["amount"] == "16901.75"
+    assert (last["status"], [r["code"] for r in last["reasons"]]) == (
+        "invalid", ["CLAIM_FILE_ENCODING"])
 
 
 def test_parameter_conflict_exits_2(tmp_path, monkeypatch, capsys):
