@@ -13,7 +13,7 @@ import getpass
 
 import click
 
-from cli.options import DATE
+from cli.options import ACTOR, DATE
 from cli.output import echo_json, exit_with
 from payments import audit, registry
 from payments import registry_import as bank_file
@@ -113,7 +113,7 @@ def accounts() -> None:
 @click.option("--account", "account_no", metavar="NUMBER", help="Danish account number.")
 @click.option("--channel", type=click.Choice(CHANNELS), required=True,
               help="bank: active from --date; citizen/authority: activated by letter code.")
-@click.option("--actor", required=True, metavar="NAME", help="Who registers (audited).")
+@click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who registers (audited).")
 @click.option("--date", "on", type=DATE, help="Active from (bank) / request day; default today.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -147,7 +147,7 @@ def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, a
 @accounts.command()
 @click.option("--cpr", required=True, metavar="NUMBER", help="The person's CPR number.")
 @click.option("--code", required=True, metavar="CODE", help="The code from the letter.")
-@click.option("--actor", default="owner", show_default=True, metavar="NAME")
+@click.option("--actor", default="owner", show_default=True, type=ACTOR, metavar="NAME")
 @click.option("--date", "on", type=DATE, help="Activation day (default today).")
 @click.pass_obj
 @coded
@@ -170,7 +170,7 @@ def activate(app, cpr, code, actor, on):
 @accounts.command()
 @owner_options
 @click.option("--reason", required=True, type=click.Choice(registry.CLOSE_REASONS))
-@click.option("--actor", required=True, metavar="NAME", help="Who closes (audited).")
+@click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who closes (audited).")
 @click.option("--date", "on", type=DATE, help="End date, exclusive (default today).")
 @click.pass_obj
 @coded
@@ -190,7 +190,8 @@ def close(app, cpr, cvr, reason, actor, on):
 @owner_options
 @click.option("--as-of", "on", type=DATE, help="The day asked about (default today).")
 @click.option("--reveal", is_flag=True, help="Show full numbers (written to the audit log).")
-@click.option("--actor", default=_login, metavar="NAME", help="Who asks (for --reveal).")
+@click.option("--actor", default=_login, type=ACTOR, metavar="NAME",
+              help="Who asks (for --reveal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @coded
@@ -224,7 +225,8 @@ def show(app, cpr, cvr, on, reveal, actor, as_json):
 @accounts.command()
 @owner_options
 @click.option("--reveal", is_flag=True, help="Show full numbers (written to the audit log).")
-@click.option("--actor", default=_login, metavar="NAME", help="Who asks (for --reveal).")
+@click.option("--actor", default=_login, type=ACTOR, metavar="NAME",
+              help="Who asks (for --reveal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @coded
@@ -255,7 +257,8 @@ def history(app, cpr, cvr, reveal, actor, as_json):
 
 @accounts.command()
 @click.option("--pending", "pending_only", is_flag=True, help="Only letters still usable.")
-@click.option("--actor", default=_login, metavar="NAME", help="Who reads the codes (audited).")
+@click.option("--actor", default=_login, type=ACTOR, metavar="NAME",
+              help="Who reads the codes (audited).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @coded
@@ -283,7 +286,7 @@ def letters(app, pending_only, actor, as_json):
 
 @accounts.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--actor", required=True, metavar="NAME", help="Who imports (audited).")
+@click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who imports (audited).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @coded

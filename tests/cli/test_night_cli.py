@@ -179,6 +179,9 @@ def test_a_refused_batch_is_rejected_and_its_date_run_again(db_url, tmp_path):
 def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
     run("batch", "approve", "99", "--actor", "bob", code=1)
+    for nobody in ("", "   ", "x" * 101, "bob\x1b[2J"):  # would pass four eyes, audit nothing
+        assert "is not a name" in run("batch", "approve", "99", "--actor", nobody,
+                                      code=2).output
     run("batch", "run", "--date", "2024-02-30", code=2)
     hostile = tmp_path / "hostile.xml"
     hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
