@@ -33,9 +33,18 @@ from payments.models import BatchFile, BatchItem, PaymentOrder, RejectedBatchIte
 REASON_MAX = 500
 
 
+def _named(actor: str) -> str:
+    """An approver or rejecter must be someone: a blank name differs from every real one
+    and would pass the four-eyes check."""
+    if not isinstance(actor, str) or not actor.strip():
+        raise InputError("ACTOR_INVALID", "say who does this (a non-blank name)", "actor")
+    return actor
+
+
 def approve(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
             now: dt.datetime) -> BatchRun:
     """Second pair of eyes: a different actor than the one who ran the batch approves it."""
+    actor = _named(actor)
     with session_scope(engine) as session:
         batch = get_batch(session, batch_id)
         if batch.status != "generated":
@@ -115,6 +124,7 @@ def reject(engine: Engine, settings: Settings, batch_id: int, *, actor: str, rea
     generated (or approved) and release regenerates its files from the database, checked
     against their recorded hashes.
     """
+    actor = _named(actor)
     reason = " ".join(str(reason).split())
     if not reason or len(reason) > REASON_MAX:
         raise InputError("BATCH_REJECT_REASON", "say why the batch is rejected, in at most "

@@ -306,6 +306,9 @@ def test_four_eyes_release_and_tamper_check(engine, tmp_path, night):
         approval.approve(engine, settings, run.batch_id, actor="alice", now=NOW)
     assert info.value.code == "BATCH_FOUR_EYES"
     with pytest.raises(PaymentsError) as info:
+        approval.approve(engine, settings, run.batch_id, actor=" ", now=NOW)
+    assert info.value.code == "ACTOR_INVALID"
+    with pytest.raises(PaymentsError) as info:
         approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_NOT_APPROVED"
     approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
