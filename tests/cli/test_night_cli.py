@@ -47,14 +47,19 @@ def e2e_ids(path: str) -> list[str]:
     return [e.text for e in etree.parse(path).iter(f"{NS}EndToEndId")]
 
 
-def released_night(run: Cli, tmp: Path) -> tuple[dict, str]:
-    """One claim paid to an IBAN account: night 1 run, approved, released; its e2e id."""
+def generated_night(run: Cli, tmp: Path) -> dict:
+    """One claim to pay to an IBAN account, and night 1 run (not approved yet)."""
     run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
         "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
     claims = tmp / "claims.ndjson"
     claims.write_text(json.dumps(CLAIM) + "\n")
     run("claims", "submit", str(claims), "--date", "2024-03-20")
-    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    return run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+
+
+def released_night(run: Cli, tmp: Path) -> tuple[dict, str]:
+    """Night 1 of :func:`generated_night`, approved and released; its e2e id."""
+    night = generated_night(run, tmp)
     run("batch", "approve", str(night["batch_id"]), "--actor", "bob")
     run("batch", "release", str(night["batch_id"]))
     [e2e] = e2e_ids(night["files"][0]["path"])
@@ -150,12 +155,7 @@ def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
 
 def test_a_refused_batch_is_rejected_and_its_date_run_again(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
-    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
-        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
-    claims = tmp_path / "claims.ndjson"
-    claims.write_text(json.dumps(CLAIM) + "\n")
-    run("claims", "submit", str(claims), "--date", "2024-03-20")
-    night = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    night = generated_night(run, tmp_path)
     batch_id, sent_in_rejected = str(night["batch_id"]), e2e_ids(night["files"][0]["path"])
     run("batch", "reject", batch_id, "--actor", "bob", code=2)  # no --reason
     assert "BATCH_REJECT_REASON" in run("batch", "reject", batch_id, "--reason", " ",
