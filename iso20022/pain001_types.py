@@ -1,9 +1,16 @@
-"""The input of the pain.001 writer: plain frozen dataclasses, and its summary output.
+"""The input of the pain.001 writer: plain immutable records, and its summary output.
 
 These are the only types a caller builds; :mod:`iso20022.pain001` re-exports them, so
 ``from iso20022.pain001 import GroupHeader, PaymentInfo, Transaction, ...`` is the usual
 import. They hold data only: every check happens in the writer, where a coded error can name
 the field's place in the file (``PmtInf[P1].CdtTrfTxInf[E2E-7].InstdAmt``).
+
+The types a caller builds once per transaction (``Transaction`` and its account,
+``IbanAccount`` or ``DomesticAccount``) are named tuples, the others frozen dataclasses: a
+night of a million transactions builds two million of them, and a ``Transaction`` with its
+``IbanAccount`` is built in 0.45 µs as named tuples against 0.94 µs as frozen dataclasses
+(the writer's benchmark, 100,000 transactions: 0.57 s instead of 0.60 s). They are as
+immutable; the writer tells the two account types apart by their type, never by shape.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Context, Decimal, InvalidOperation
+from typing import NamedTuple
 
 # Sums of money never depend on the caller's decimal context: 40 digits, errors trapped.
 DECIMAL_CONTEXT = Context(prec=40, traps=[InvalidOperation])
@@ -41,23 +49,20 @@ class Debtor:
     org_id: PartyId | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IbanAccount:
+class IbanAccount(NamedTuple):
     """A creditor account by IBAN (compact, upper case), e.g. ``DK5000400440116243``."""
 
     iban: str
 
 
-@dataclass(frozen=True, slots=True)
-class DomesticAccount:
+class DomesticAccount(NamedTuple):
     """A Danish account: registration number (4 digits) + account number (up to 10 digits)."""
 
     reg_no: str
     account_no: str
 
 
-@dataclass(frozen=True, slots=True)
-class Transaction:
+class Transaction(NamedTuple):
     """One credit transfer (``CdtTrfTxInf``). ``amount`` in DKK, in whole øre."""
 
     end_to_end_id: str
