@@ -46,6 +46,7 @@ def approve(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
     """Second pair of eyes: a different actor than the one who ran the batch approves it."""
     actor = _named(actor)
     with session_scope(engine) as session:
+        lock_for_writing(session, "payments.batch")  # not beside a reject of the same batch
         batch = get_batch(session, batch_id)
         if batch.status != "generated":
             raise ConflictError("BATCH_NOT_GENERATED",
