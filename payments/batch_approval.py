@@ -123,7 +123,9 @@ def reject(engine: Engine, settings: Settings, batch_id: int, *, actor: str, rea
 
     The files are deleted before the commit: should the commit fail, the batch is still
     generated (or approved) and release regenerates its files from the database, checked
-    against their recorded hashes.
+    against their recorded hashes. A batch with a file in the outbox is refused
+    (``BATCH_IN_OUTBOX``): a release that stopped after copying it may have delivered it,
+    and rejecting would pay its orders a second time in the next run.
     """
     actor = _named(actor)
     reason = " ".join(str(reason).split())
@@ -137,14 +139,22 @@ def reject(engine: Engine, settings: Settings, batch_id: int, *, actor: str, rea
             code = "BATCH_ALREADY_RELEASED" if batch.status == "released" else "BATCH_REJECTED"
             raise ConflictError(code, f"batch {batch_id} is {batch.status}; only a batch that "
                                 "is not released can be rejected", "batch_id")
+        files = session.scalars(select(BatchFile.filename).where(BatchFile.batch_id == batch_id)
+                                .order_by(BatchFile.seq)).all()
+        outbox = Path(settings.outbox_dir)
+        sent = [n for n in files
+                if (outbox / n).exists() or batch_files.tmp_path(outbox / n).exists()]
+        if sent:  # a release stopped after copying: the bank may have the file already
+            raise ConflictError("BATCH_IN_OUTBOX",
+                                f"{sent[0]} of batch {batch_id} is in the outbox (a release "
+                                "was interrupted); release the batch, or remove the file once "
+                                "the bank confirms it never received it", "batch_id")
         names = [c.name for c in BatchItem.__table__.columns]
         session.execute(insert(RejectedBatchItem).from_select(
             names, select(*(BatchItem.__table__.c[n] for n in names))
             .where(BatchItem.batch_id == batch_id)))
         moved = session.execute(delete(BatchItem).where(BatchItem.batch_id == batch_id)
                                 .execution_options(synchronize_session=False)).rowcount
-        files = session.scalars(select(BatchFile.filename).where(BatchFile.batch_id == batch_id)
-                                .order_by(BatchFile.seq)).all()
         batch.status, batch.rejected_by, batch.rejected_at = "rejected", actor, now
         batch.reject_reason = reason
         audit.append(session, actor=actor, action="batch.reject", subject=f"batch:{batch_id}",

@@ -268,6 +268,28 @@ def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
     assert all(f.path.exists() for f in second.files)
 
 
+def test_a_batch_whose_release_stopped_after_copying_cannot_be_rejected(engine, tmp_path,
+                                                                        night, monkeypatch):
+    """The file reached the outbox, then the release failed before its commit: the bank may
+    have it, so rejecting (and paying the orders again next night) is refused; releasing
+    again finishes the job with the same bytes."""
+    settings = make_settings(tmp_path)
+    run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    monkeypatch.setattr(approval.audit, "append", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    monkeypatch.undo()
+    outbox = tmp_path / "outbox" / run.files[0].path.name
+    assert outbox.exists() and batches.list_batches(engine, settings)[0].status == "approved"
+    with pytest.raises(PaymentsError) as info:
+        approval.reject(engine, settings, run.batch_id, actor="bob", reason="x", now=NOW)
+    assert info.value.code == "BATCH_IN_OUTBOX"
+    assert run.files[0].path.exists() and items_by_order(engine)  # nothing was changed
+    released = approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    assert released.status == "released" and outbox.read_bytes() == run.files[0].path.read_bytes()
+
+
 def test_database_keeps_one_live_batch_per_date_and_a_reason_for_a_rejection(engine):
     def batch(**kw):
         return Batch(**{"run_date": RUN, "execution_date": RUN, "status": "generated",
