@@ -33,6 +33,13 @@ def test_precedence_file_env_override(tmp_path):
     ('max_tx_per_file = "many"\n', "PAYMENTS_MAX_TX_PER_FILE"),
     ('pain001_version = "001.001.99"\n', "pain001_version"),
     ('max_tx_per_file = 0\n', "max_tx_per_file"),
+    ('review_amount = -1\n', "review_amount"),  # would hold every order for review
+    ('review_amount = 0\n', "review_amount"),
+    ('review_amount = "1.005"\n', "review_amount"),
+    ('review_amount = "1e9999"\n', "review_amount"),
+    ('review_amount = "NaN"\n', "review_amount"),
+    ('cooling_off_days = -1\n', "cooling_off_days"),
+    ('cooling_off_days = 400\n', "cooling_off_days"),
 ])
 def test_bad_settings_are_coded_errors(tmp_path, content, field):
     (tmp_path / "payments.toml").write_text(content)
