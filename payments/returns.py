@@ -17,7 +17,11 @@ readers of :mod:`iso20022`, then in one transaction:
   ``pending`` again and the next batch pays it (a new attempt, with its own end-to-end id);
 - a pain.002 whose group status answers for the whole message (no transaction details)
   applies that status to every transaction of the original file;
-- end-to-end ids the engine never sent are kept (``order_id`` null) and reported.
+- end-to-end ids the engine never sent are kept (``order_id`` null) and reported;
+- a camt.054 return whose amount (or currency) is not what the transaction sent is recorded
+  but not applied, and reported as ``amount_differs``: marking the order ``returned`` would
+  make the batch pay the whole amount again while part of the first payment stayed with the
+  payee. A clerk settles it with the bank (a return without an amount is applied).
 
 Every transaction status read is stored (``status_report_items``) for reconciliation.
 """
@@ -28,6 +32,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -55,6 +60,8 @@ class TxOutcome:
     end_to_end_id: str
     status: str
     reason: str | None
+    amount: Decimal | None = None  # what a camt.054 says came back, when it says
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,7 @@ class ReturnsImport:
     unknown: tuple[str, ...] = ()
     registrations_flagged: int = 0
     by_reason: tuple[tuple[str, int], ...] = ()
+    amount_differs: tuple[str, ...] = ()
 
 
 def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
@@ -100,6 +108,7 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
            now: dt.datetime) -> ReturnsImport:
     settled = returned = unchanged = flagged = 0
     unknown: list[str] = []
+    differs: list[str] = []
     reasons: Counter[str] = Counter()
     for chunk in _chunks(outcomes):
         ids = {o.end_to_end_id for o in chunk}
@@ -120,6 +129,11 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
                 unknown.append(outcome.end_to_end_id)
                 continue
             item, order = match
+            if outcome.amount is not None and (
+                    outcome.currency not in (None, "DKK")
+                    or outcome.amount * 100 != item.amount_ore):
+                differs.append(outcome.end_to_end_id)  # for a clerk: not applied
+                continue
             if outcome.status in ACCEPTED and order.status == "sent":
                 order.status = "settled"
                 settled += 1
@@ -136,7 +150,8 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
     return ReturnsImport(
         msg_id=report.msg_id, kind=report.kind, created=True, settled=settled,
         returned=returned, unchanged=unchanged, unknown=tuple(unknown),
-        registrations_flagged=flagged, by_reason=tuple(sorted(reasons.items())))
+        registrations_flagged=flagged, by_reason=tuple(sorted(reasons.items())),
+        amount_differs=tuple(differs))
 
 
 def _pain002_outcomes(session: Session, parsed) -> Iterator[TxOutcome]:
@@ -151,7 +166,8 @@ def _pain002_outcomes(session: Session, parsed) -> Iterator[TxOutcome]:
 
 def _camt054_outcomes(parsed) -> Iterator[TxOutcome]:
     for credit in parsed.returns:
-        yield TxOutcome(credit.original_end_to_end_id or "", REJECTED, credit.reason_code)
+        yield TxOutcome(credit.original_end_to_end_id or "", REJECTED, credit.reason_code,
+                        credit.amount, credit.currency)
 
 
 def _check_file(path: Path) -> str:
@@ -206,6 +222,7 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
                      subject=f"status_report:{report.id}",
                      payload={"msg_id": result.msg_id, "kind": kind, "settled": result.settled,
                               "returned": result.returned, "unknown": len(result.unknown),
+                              "amount_differs": list(result.amount_differs),
                               "flagged": result.registrations_flagged,
                               "by_reason": dict(result.by_reason)},
                      now=now)
