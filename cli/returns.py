@@ -24,8 +24,9 @@ def returns() -> None:
 def import_cmd(app, file, actor, as_json) -> None:
     """Import a pain.002 or camt.054 file (importing the same message again changes nothing).
 
-    Exit 1 when the file names end-to-end ids this engine never sent, or returns an amount
-    other than the one sent (recorded, not applied: for a clerk).
+    Exit 1 when the file names end-to-end ids this engine never sent, or a return that is
+    recorded but not applied (not a booked credit, or another amount than was sent: for a
+    clerk).
     """
     engine = app.engine()
     result = bank_returns.import_file(engine, file, actor=actor, now=app.now())
@@ -35,7 +36,7 @@ def import_cmd(app, file, actor, as_json) -> None:
                    "unchanged": result.unchanged, "unknown": list(result.unknown),
                    "registrations_flagged": result.registrations_flagged,
                    "by_reason": dict(result.by_reason),
-                   "amount_differs": list(result.amount_differs)})
+                   "not_applied": dict(result.not_applied)})
     elif not result.created:
         click.echo(f"{result.kind} {result.msg_id} was imported before; nothing changed")
     else:
@@ -49,10 +50,9 @@ def import_cmd(app, file, actor, as_json) -> None:
                        "rejected_by_bank; their payees are held until a new account exists")
         for e2e in result.unknown[:20]:
             click.echo(f"  unknown end-to-end id: {e2e}", err=True)
-        for e2e in result.amount_differs[:20]:
-            click.echo(f"  returned amount differs from the one sent, not applied: {e2e}",
-                       err=True)
-    exit_with(1 if result.unknown or result.amount_differs else 0)
+        for e2e, why in result.not_applied[:20]:
+            click.echo(f"  not applied, for a clerk: {e2e}: {why}", err=True)
+    exit_with(1 if result.unknown or result.not_applied else 0)
 
 
 @returns.command("requeue")

@@ -18,10 +18,12 @@ readers of :mod:`iso20022`, then in one transaction:
 - a pain.002 whose group status answers for the whole message (no transaction details)
   applies that status to every transaction of the original file;
 - end-to-end ids the engine never sent are kept (``order_id`` null) and reported;
-- a camt.054 return whose amount (or currency) is not what the transaction sent is recorded
-  but not applied, and reported as ``amount_differs``: marking the order ``returned`` would
-  make the batch pay the whole amount again while part of the first payment stayed with the
-  payee. A clerk settles it with the bank (a return without an amount is applied).
+- a camt.054 return is applied only when it is a booked credit (entry status ``BOOK`` and
+  ``CRDT``, or not stated) of the amount and currency the transaction sent (or of no stated
+  amount). Otherwise it is recorded but not applied, and reported (``not_applied``, with
+  why): marking the order ``returned`` makes the batch pay it again, so a pending entry that
+  is never booked, or a part of the money coming back, would pay a payee twice. A clerk
+  settles such a return with the bank.
 
 Every transaction status read is stored (``status_report_items``) for reconciliation.
 """
@@ -62,6 +64,7 @@ class TxOutcome:
     reason: str | None
     amount: Decimal | None = None  # what a camt.054 says came back, when it says
     currency: str | None = None
+    booked: bool = True  # a camt.054 entry booked (not pending) as a credit to us
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,7 @@ class ReturnsImport:
     unknown: tuple[str, ...] = ()
     registrations_flagged: int = 0
     by_reason: tuple[tuple[str, int], ...] = ()
-    amount_differs: tuple[str, ...] = ()
+    not_applied: tuple[tuple[str, str], ...] = ()  # (end-to-end id, why), for a clerk
 
 
 def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
@@ -108,7 +111,7 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
            now: dt.datetime) -> ReturnsImport:
     settled = returned = unchanged = flagged = 0
     unknown: list[str] = []
-    differs: list[str] = []
+    held_back: list[tuple[str, str]] = []
     reasons: Counter[str] = Counter()
     for chunk in _chunks(outcomes):
         ids = {o.end_to_end_id for o in chunk}
@@ -129,10 +132,9 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
                 unknown.append(outcome.end_to_end_id)
                 continue
             item, order = match
-            if outcome.amount is not None and (
-                    outcome.currency not in (None, "DKK")
-                    or outcome.amount * 100 != item.amount_ore):
-                differs.append(outcome.end_to_end_id)  # for a clerk: not applied
+            why = _not_applicable(outcome, item)
+            if why:
+                held_back.append((outcome.end_to_end_id, why))
                 continue
             if outcome.status in ACCEPTED and order.status == "sent":
                 order.status = "settled"
@@ -151,7 +153,17 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
         msg_id=report.msg_id, kind=report.kind, created=True, settled=settled,
         returned=returned, unchanged=unchanged, unknown=tuple(unknown),
         registrations_flagged=flagged, by_reason=tuple(sorted(reasons.items())),
-        amount_differs=tuple(differs))
+        not_applied=tuple(held_back))
+
+
+def _not_applicable(outcome: TxOutcome, item: BatchItem) -> str | None:
+    """Why a camt.054 return must not change its order (``None``: apply it)."""
+    if not outcome.booked:
+        return "not a booked credit"
+    if outcome.amount is not None and (outcome.currency not in (None, "DKK")
+                                       or outcome.amount * 100 != item.amount_ore):
+        return f"{outcome.amount} {outcome.currency or ''} back, not the amount sent".strip()
+    return None
 
 
 def _pain002_outcomes(session: Session, parsed) -> Iterator[TxOutcome]:
@@ -166,8 +178,10 @@ def _pain002_outcomes(session: Session, parsed) -> Iterator[TxOutcome]:
 
 def _camt054_outcomes(parsed) -> Iterator[TxOutcome]:
     for credit in parsed.returns:
+        booked = (credit.entry_status in (None, "BOOK")
+                  and credit.credit_debit in (None, "CRDT"))
         yield TxOutcome(credit.original_end_to_end_id or "", REJECTED, credit.reason_code,
-                        credit.amount, credit.currency)
+                        credit.amount, credit.currency, booked)
 
 
 def _check_file(path: Path) -> str:
@@ -222,7 +236,7 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
                      subject=f"status_report:{report.id}",
                      payload={"msg_id": result.msg_id, "kind": kind, "settled": result.settled,
                               "returned": result.returned, "unknown": len(result.unknown),
-                              "amount_differs": list(result.amount_differs),
+                              "not_applied": dict(result.not_applied),
                               "flagged": result.registrations_flagged,
                               "by_reason": dict(result.by_reason)},
                      now=now)

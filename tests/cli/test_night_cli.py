@@ -153,15 +153,23 @@ def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
     assert shown["orders_by_state"] == {"returned": {"count": 1, "amount": "16901.75"}}
 
 
-def test_camt054_return_of_another_amount_is_recorded_not_applied(db_url, tmp_path):
-    """100.00 back of 16,901.75 sent: marking the order returned would pay it all again."""
+def test_camt054_return_of_another_amount_or_not_booked_is_recorded_not_applied(db_url,
+                                                                                tmp_path):
+    """100.00 back of 16,901.75 sent, or a return still pending: marking the order returned
+    would pay it all again."""
     run = Cli(db_url, tmp_path)
     night, e2e = released_night(run, tmp_path)
     camt = tmp_path / "camt054.xml"
     camt.write_text(CAMT054.format(e2e=e2e).replace(
         '<TxAmt><Amt Ccy="DKK">16901.75</Amt>', '<TxAmt><Amt Ccy="DKK">100.00</Amt>'))
     result = run.json("returns", "import", str(camt), code=1)
-    assert (result["returned"], result["amount_differs"]) == (0, [e2e])
+    assert (result["returned"], result["not_applied"]) == (
+        0, {e2e: "100.00 DKK back, not the amount sent"})
+    pending = tmp_path / "pending.xml"  # an entry not booked yet: money not back yet
+    pending.write_text(CAMT054.format(e2e=e2e).replace("CAMT-0001", "CAMT-0002")
+                       .replace("<Sts>BOOK</Sts>", "<Sts>PDNG</Sts>"))
+    result = run.json("returns", "import", str(pending), code=1)
+    assert result["not_applied"] == {e2e: "not a booked credit"}
     shown = run.json("batch", "show", str(night["batch_id"]))
     assert shown["orders_by_state"] == {"sent": {"count": 1, "amount": "16901.75"}}
     assert run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
