@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer
 
 import rules
@@ -37,14 +37,19 @@ class ClaimChunk:
         self.by_key: dict[tuple[str, str], tuple[Claim, Decision]] = {}
         # live decisions per employee (all employers), for history and overlap
         self.live: dict[str, list[tuple[Claim, Decision]]] = defaultdict(list)
+        self.employee_of: dict[int, str] = {}  # claim id -> the list of live it is in
+        # by employee, and by key: a correction may name another employee (a mistyped CPR);
+        # by reference alone (the key's index starts with it), the employer checked below
         query = (select(Claim, Decision)
                  .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
-                 .where(Claim.employee_cpr.in_(employees)))
+                 .where(or_(Claim.employee_cpr.in_(employees),
+                            Claim.external_ref.in_({ref for _, ref in keys}))))
         if not documents:  # the stored traces are large; only JSON output needs them
             query = query.options(defer(Decision.document), defer(Claim.raw))
         rows = session.execute(query).all()
         for claim, decision in rows:
             self.live[claim.employee_cpr].append((claim, decision))
+            self.employee_of[claim.id] = claim.employee_cpr
             if (claim.employer_cvr, claim.external_ref) in keys:
                 self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
 
@@ -73,9 +78,14 @@ class ClaimChunk:
         return None
 
     def remember(self, claim: Claim, decision: Decision) -> None:
-        entries = self.live[claim.employee_cpr]
-        entries[:] = [(c, d) for c, d in entries if c.id != claim.id]
-        entries.append((claim, decision))
+        """The claim's live decision is now ``decision`` (a correction may have moved the
+        claim to another employee: it leaves the old one's history)."""
+        before = self.employee_of.get(claim.id)
+        for employee in {before, claim.employee_cpr} - {None}:
+            entries = self.live[employee]
+            entries[:] = [(c, d) for c, d in entries if c.id != claim.id]
+        self.live[claim.employee_cpr].append((claim, decision))
+        self.employee_of[claim.id] = claim.employee_cpr
         self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
 
 

@@ -262,7 +262,10 @@ class _Intake:
             previous = self.session.get(Decision, previous.id)
         stored.version += 1
         stored.raw, stored.raw_sha256 = text, digest
+        # everything the claim says may change but its key: a mistyped CPR, the kind, …
+        stored.employee_cpr, stored.kind = claim.employee_cpr, claim.kind
         stored.first_day, stored.last_day = claim.first_absence_day, claim.last_absence_day
+        stored.child_birth_date, stored.parent = claim.child_birth_date, claim.parent
         stored.received_at, stored.actor = self.now, self.actor
         previous.superseded = True
         self.session.flush()  # supersede before the new live decision

@@ -99,8 +99,10 @@ def test_resubmitting_the_same_claim_changes_nothing(engine):
 def test_a_different_claim_under_the_same_reference_is_refused(engine):
     submit(engine, WORKED)
     [out] = submit(engine, WORKED | {"last_absence_day": "2024-05-03"})
+    [other_person] = submit(engine, WORKED | {"employee_cpr": "020290-1234"})
     assert out.status == "invalid" and out.outcome == "not_stored"
     assert [r["code"] for r in out.decision["reasons"]] == ["CLAIM_DUPLICATE_REF"]
+    assert [r["code"] for r in other_person.decision["reasons"]] == ["CLAIM_DUPLICATE_REF"]
     assert live_orders(engine)[0].amount_ore == 1_690_175
 
 
@@ -200,6 +202,31 @@ def _mark_sent(engine):
     with session_scope(engine) as s:
         s.execute(update(PaymentOrder).where(PaymentOrder.status == "pending")
                   .values(status="sent"))
+
+
+def test_correcting_a_mistyped_employee_cpr_moves_the_claim_to_the_right_person(engine):
+    """Paid to the wrong CPR (no salary paid, so the employee is the payee): the correction
+    names the right one. The money sent is recovered from the first, the right one gets a
+    new order, and the claim counts in the right person's history from now on."""
+    first = WORKED | {"salary_paid": False, "employee_cpr": "020290-1234"}
+    submit(engine, first)
+    _mark_sent(engine)
+    [out] = submit(engine, first | {"employee_cpr": "010190-1234", "correction": True})
+    assert out.outcome == "corrected" and out.decision["payee"] == {
+        "kind": "cpr", "number": "0101901234"}
+    with session_scope(engine) as s:
+        claim, _ = intake.find(s, EMPLOYER, "ACME-0001")
+        recovery = s.scalars(select(Recovery)).one()
+    assert claim.employee_cpr == "0101901234" and claim.version == 2
+    assert (recovery.payee_number, recovery.amount_ore) == ("0202901234", 1_690_175)
+    assert [(o.payee_number, o.amount_ore, o.status) for o in live_orders(engine)] == [
+        ("0202901234", 1_690_175, "sent"), ("0101901234", 1_690_175, "pending")]
+    same_days = WORKED | {"external_ref": "ACME-0002"}
+    [right, wrong] = submit(engine, same_days,
+                            same_days | {"external_ref": "ACME-0003",
+                                         "employee_cpr": "020290-1234"})
+    assert [r["code"] for r in right.decision["reasons"]] == ["CLAIM_OVERLAP"]
+    assert wrong.outcome == "created"  # the first person has no such absence any more
 
 
 def test_correction_up_after_payment_adds_a_difference_order(engine):
@@ -317,13 +344,15 @@ def _wipe(engine):
 @settings(max_examples=12)
 @given(st.lists(st.tuples(st.sampled_from(["2024-04-05", "2024-04-12", "2024-04-19",
                                            "2024-04-26", "2024-05-10"]),
-                          st.booleans(), st.booleans()), min_size=1, max_size=5))
+                          st.booleans(), st.booleans(),
+                          st.sampled_from(["010190-1234", "020290-1234"])),  # a mistyped CPR
+                min_size=1, max_size=5))
 def test_live_orders_minus_recoveries_equal_the_latest_decision(db_url, steps):
     engine = make_engine(db_url)
     _wipe(engine)
-    for i, (last_day, salary_paid, send) in enumerate(steps):
+    for i, (last_day, salary_paid, send, employee) in enumerate(steps):
         claim = WORKED | {"last_absence_day": last_day, "salary_paid": salary_paid,
-                          "correction": i > 0}
+                          "employee_cpr": employee, "correction": i > 0}
         [out] = submit(engine, claim)
         assert out.outcome in ("created", "corrected", "unchanged")
         if send:
