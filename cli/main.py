@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +69,16 @@ class LazyGroup(click.Group):
             # the database cannot be opened or reached: say so in one line, not a traceback
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             click.echo(f"error DB_UNAVAILABLE: cannot use the database: {reason}", err=True)
+            ctx.exit(1)
+        except BrokenPipeError:
+            # the reader went away (``payments batch list | head``): nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
+        except OSError as exc:
+            # a directory that cannot be written (PAYMENTS_OUTPUT_DIR, …): whatever was under
+            # way was rolled back; one line that names the path
+            where = f" [{exc.filename}]" if exc.filename else ""
+            click.echo(f"error FILE_UNUSABLE: {exc.strerror or exc}{where}", err=True)
             ctx.exit(1)
 
 

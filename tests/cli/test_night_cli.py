@@ -219,6 +219,10 @@ def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     truncated = tmp_path / "truncated.xml"
     truncated.write_bytes(report.read_bytes()[:-60])
     assert "XML_MALFORMED" in run("returns", "import", str(truncated), code=2).output
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    run.env["PAYMENTS_OUTPUT_DIR"] = str(blocked)  # a file where the folder should be
+    assert "FILE_UNUSABLE" in run("batch", "run", "--date", "2024-03-20", code=1).output
     run.env["PAYMENTS_DEBTOR_IBAN"] = "DK0000"
     assert "CONFIG_INVALID" in run("batch", "run", "--date", "2024-03-20", code=2).output
     assert "batch_id" not in run("batch", "list", "--json").output  # nothing was created
