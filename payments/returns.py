@@ -17,6 +17,9 @@ readers of :mod:`iso20022`, then in one transaction:
   ``pending`` again and the next batch pays it (a new attempt, with its own end-to-end id);
 - a pain.002 whose group status answers for the whole message (no transaction details)
   applies that status to every transaction of the original file;
+- a status for an earlier attempt of an order that has been paid again since changes
+  nothing (the same return in an intraday and an end-of-day report must not return the new
+  payment, which would then be paid a third time);
 - end-to-end ids the engine never sent are kept (``order_id`` null) and reported;
 - a camt.054 return is applied only when it is a booked credit (entry status ``BOOK`` and
   ``CRDT``, or not stated) of the amount and currency the transaction sent (or of no stated
@@ -135,6 +138,11 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
             why = _not_applicable(outcome, item)
             if why:
                 held_back.append((outcome.end_to_end_id, why))
+                continue
+            if item.attempt != order.attempts:
+                # an earlier attempt of an order paid again since (the same return in an
+                # intraday and an end-of-day report): it says nothing of the latest one
+                unchanged += 1
                 continue
             if outcome.status in ACCEPTED and order.status == "sent":
                 order.status = "settled"

@@ -108,6 +108,13 @@ def test_full_night(db_url, tmp_path):
     assert night3["orders"] == 1 and night3["amount"] == "16901.75" and night3["held"] == 0
     [file3] = night3["files"]
     assert e2e_ids(file3["path"]) == [f"{e2e}-2"]  # a retry is a new transmission
+    run("batch", "approve", str(night3["batch_id"]), "--actor", "bob")
+    run("batch", "release", str(night3["batch_id"]))
+    again = tmp_path / "pain002-again.xml"  # the first return once more, in another report
+    again.write_text(report.read_text().replace("BANK-0001", "BANK-0002"))
+    assert run.json("returns", "import", str(again))["unchanged"] == 1
+    assert run.json("batch", "show", str(night3["batch_id"]))["orders_by_state"] == {
+        "sent": {"count": 1, "amount": "16901.75"}}  # the new payment is not "returned"
     assert "43210099887766" in Path(file3["path"]).read_text()  # paid to the new account
     assert "chain intact" in run("audit", "verify").output
 
