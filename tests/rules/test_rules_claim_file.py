@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from rules.claim import parse_claim
 from rules.claim_file import CHUNK, iter_claim_records
-from rules.errors import ClaimFileError
+from rules.errors import ClaimFileError, InvalidClaim
+
+TODAY = date(2024, 6, 3)
 
 CLAIM = {
     "external_ref": "A-1",
@@ -287,3 +293,44 @@ def test_big_json_array_is_decoded_item_by_item():
     for _ in range(1000):
         assert next(stream).raw["external_ref"] == "A"
     assert source.served < 16 * CHUNK
+
+
+# -- any input: a record or a coded error, never a crash ----------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    | st.sampled_from(["2024-03-04", "13585628", "0101901234", "sickness", "1e400", "NaN"]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from([*CLAIM, "correction", "x"]), inner, max_size=6),
+    max_leaves=20,
+)
+_claimish = st.fixed_dictionaries(
+    {k: st.one_of(st.just(v), _json_values) for k, v in CLAIM.items()})
+
+
+@settings(max_examples=300)
+@given(st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.one_of(_claimish, _json_values), max_size=4).map(
+        lambda items: "\n".join(json.dumps(i) for i in items).encode()),
+    st.lists(st.one_of(_claimish, _json_values), max_size=4).map(
+        lambda items: json.dumps(items, indent=1).encode()),
+    st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=12), max_size=4).map(
+        lambda rows: (HEADER + "\n" + "\n".join(",".join(r) for r in rows)).encode()),
+), st.sampled_from(["claims", "claims.csv"]))
+def test_any_file_gives_records_or_a_coded_error_and_any_record_a_claim_or_problems(data,
+                                                                                   name):
+    """Whatever the bytes: reading yields records (each a raw claim or a problem) or raises
+    ClaimFileError; parsing a raw claim gives a Claim or InvalidClaim with codes."""
+    try:
+        recs = records(data, name)
+    except ClaimFileError as exc:
+        assert exc.code.startswith("CLAIM_FILE_")
+        return
+    for rec in recs:
+        assert (rec.raw is None) != (rec.problem is None)
+        if rec.raw is not None:
+            try:
+                parse_claim(rec.raw, TODAY)
+            except InvalidClaim as exc:
+                assert exc.problems and all(p.code for p in exc.problems)
