@@ -129,9 +129,9 @@ def reject(engine: Engine, settings: Settings, batch_id: int, *, actor: str, rea
     """
     actor = _named(actor)
     reason = " ".join(str(reason).split())
-    if not reason or len(reason) > REASON_MAX:
+    if not reason or len(reason) > REASON_MAX or not reason.isprintable():
         raise InputError("BATCH_REJECT_REASON", "say why the batch is rejected, in at most "
-                         f"{REASON_MAX} characters", "reason")
+                         f"{REASON_MAX} printable characters", "reason")
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         batch = get_batch(session, batch_id)
