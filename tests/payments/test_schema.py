@@ -164,13 +164,12 @@ def test_0004_and_0005_up_and_down(empty_db_url):
              "last_day, raw, raw_sha256, version, received_at, actor) VALUES ({id}, '13585628', "
              "'R1', '0101901234', 'sickness', '2024-04-01', '2024-04-05', '{{}}', 'x', 1, "
              "'2024-05-06 22:00:00', 't')")
-    with engine.begin() as conn:
-        conn.execute(text(claim.format(id=1)))
     row = ("INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
            "order_count, total_ore, held_count, created_by, created_at) VALUES "
            "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', "
            "'2024-05-06 22:00:00')")
     with engine.begin() as conn:
+        conn.execute(text(claim.format(id=1)))
         conn.execute(text(row.format(id=1)))
     schema.upgrade(engine)
     assert schema.check(engine).clean
