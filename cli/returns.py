@@ -55,6 +55,20 @@ def import_cmd(app, file, actor, as_json) -> None:
     exit_with(1 if result.unknown or result.not_applied else 0)
 
 
+@returns.command("apply")
+@click.argument("end_to_end_id")
+@actor_option
+@click.pass_obj
+def apply_cmd(app, end_to_end_id, actor) -> None:
+    """Apply a return the import reported as not applied, once the bank has confirmed that
+    the whole transaction came back (not for a partial return: the order is paid again in
+    full). END_TO_END_ID as in the report."""
+    engine = app.engine()
+    reason = bank_returns.apply_return(engine, end_to_end_id, actor=actor, now=app.now())
+    click.echo(f"{end_to_end_id}: its order is returned ({reason}), as the bank reported")
+    exit_with(0)
+
+
 @returns.command("requeue")
 @click.argument("end_to_end_id")
 @actor_option

@@ -26,7 +26,8 @@ readers of :mod:`iso20022`, then in one transaction:
   amount). Otherwise it is recorded but not applied, and reported (``not_applied``, with
   why): marking the order ``returned`` makes the batch pay it again, so a pending entry that
   is never booked, or a part of the money coming back, would pay a payee twice. A clerk
-  settles such a return with the bank.
+  settles such a return with the bank, and applies it with :func:`apply_return` when the
+  whole amount came back.
 
 Every transaction status read is stored (``status_report_items``) for reconciliation.
 """
@@ -249,6 +250,54 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
                               "by_reason": dict(result.by_reason)},
                      now=now)
         return result
+
+
+def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.datetime) -> str:
+    """Apply a reported return that the import did not (``not_applied``), once the bank has
+    confirmed that the whole transaction came back: the order becomes ``returned`` with the
+    reported reason (an account reason also flags the registration), as the import would
+    have done. Returns the reason.
+
+    ``RETURN_NOT_REPORTED`` when no report returned this transaction;
+    ``ORDER_NOT_SENT`` when it is not the order's latest payment, or the order is not
+    ``sent`` / ``settled`` (already returned, say). Only for a whole return: after a partial
+    one the payee kept part of the money, and a returned order is paid again in full.
+    """
+    with session_scope(engine) as session:
+        lock_for_writing(session, "payments.batch")  # not while a run is choosing orders
+        match = session.execute(
+            select(BatchItem, PaymentOrder).join(PaymentOrder,
+                                                 PaymentOrder.id == BatchItem.order_id)
+            .where(BatchItem.end_to_end_id == end_to_end_id)).first()
+        if match is None:
+            raise NotFound("ORDER_NOT_FOUND", f"no transaction {end_to_end_id} was ever sent",
+                           "end_to_end_id")
+        item, order = match
+        report = session.execute(
+            select(StatusReportItem.reason_code)
+            .where(StatusReportItem.end_to_end_id == end_to_end_id,
+                   StatusReportItem.status == REJECTED)
+            .order_by(StatusReportItem.id.desc())).first()
+        if report is None:
+            raise ConflictError("RETURN_NOT_REPORTED", f"no bank report returned "
+                                f"{end_to_end_id}; import the bank's file first",
+                                "end_to_end_id")
+        reported = report[0]
+        if item.attempt != order.attempts or order.status not in ("sent", "settled"):
+            raise ConflictError("ORDER_NOT_SENT", f"{end_to_end_id} is not a payment waiting "
+                                f"for the bank's answer (its order is {order.status})",
+                                "end_to_end_id")
+        order.status, order.return_reason = "returned", reported
+        flagged = False
+        if reported in ACCOUNT_REASONS:
+            flagged = registry.mark_rejected_by_bank(session, item.registration_id, reported,
+                                                     actor, now)
+        audit.append(session, actor=actor, action="order.return_applied",
+                     subject=f"order:{order.id}",
+                     payload={"end_to_end_id": end_to_end_id, "return_reason": reported,
+                              "amount_ore": order.amount_ore, "registration_flagged": flagged},
+                     now=now)
+        return reported or "NONE"
 
 
 def requeue(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.datetime) -> str:

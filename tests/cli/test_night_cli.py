@@ -163,9 +163,11 @@ def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
 def test_camt054_return_of_another_amount_or_not_booked_is_recorded_not_applied(db_url,
                                                                                 tmp_path):
     """100.00 back of 16,901.75 sent, or a return still pending: marking the order returned
-    would pay it all again."""
+    would pay it all again. A clerk applies it once the bank confirms all of it came back."""
     run = Cli(db_url, tmp_path)
     night, e2e = released_night(run, tmp_path)
+    assert "RETURN_NOT_REPORTED" in run("returns", "apply", e2e, "--actor", "clerk",
+                                        code=1).output
     camt = tmp_path / "camt054.xml"
     camt.write_text(CAMT054.format(e2e=e2e).replace(
         '<TxAmt><Amt Ccy="DKK">16901.75</Amt>', '<TxAmt><Amt Ccy="DKK">100.00</Amt>'))
@@ -180,6 +182,12 @@ def test_camt054_return_of_another_amount_or_not_booked_is_recorded_not_applied(
     shown = run.json("batch", "show", str(night["batch_id"]))
     assert shown["orders_by_state"] == {"sent": {"count": 1, "amount": "16901.75"}}
     assert run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
+    # the bank confirms that the whole payment came back: a clerk applies the return
+    run("returns", "apply", "NO-SUCH-ID", "--actor", "clerk", code=1)
+    assert "returned (MD07)" in run("returns", "apply", e2e, "--actor", "clerk").output
+    assert "ORDER_NOT_SENT" in run("returns", "apply", e2e, "--actor", "clerk", code=1).output
+    night2 = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
+    assert night2["held_by_reason"] == {"REJECTED_BY_BANK": 1}  # MD07 flagged the account
 
 
 def test_a_refused_batch_is_rejected_and_its_date_run_again(db_url, tmp_path):
