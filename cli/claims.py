@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
+import orjson
 from sqlalchemy import func, select
 
 import rules
@@ -62,9 +63,9 @@ def submit(app, file, today, actor, as_json) -> None:
         failed += outcome.failed
         if outcome.outcome in ("created", "corrected"):
             total += Decimal(outcome.decision["amount"])
-        if as_json:
+        if as_json:  # one compact line per decision (orjson: 100,000 documents of 9 KB)
             doc = outcome.decision | {"outcome": outcome.outcome, "position": outcome.position}
-            click.echo(("" if first else ",\n") + json.dumps(doc, ensure_ascii=False), nl=False)
+            click.echo(("" if first else ",\n") + orjson.dumps(doc).decode(), nl=False)
             first = False
         else:
             click.echo(_line(outcome))
