@@ -20,15 +20,13 @@
 5. stores the raw claim, the decision (status, amount in øre, codes, granted days,
    parameter versions and the full decision document with its trace), and the payment
    order: to the employer's CVR when salary was paid, else to the employee's CPR, due on the
-   processing date, with a stable end-to-end id (:func:`end_to_end_id`).
+   processing date, with a stable end-to-end id (:func:`payments.claim_orders.end_to_end_id`).
 
 A decision with status ``error`` (e.g. ``RULE_PARAM_MISSING``) is reported and not stored,
 so the same claim can be submitted again once the operator has added the missing rate.
 
-Corrections supersede the live decision. The old decision's unpaid orders (``pending``,
-``held``, ``returned``) are cancelled; what was already paid out or committed to a file (in
-a batch not yet released, ``sent``, ``settled``) stays, and per payee the difference becomes
-a new order (positive) or a recovery (negative). So for every claim, at any time:
+Corrections supersede the live decision; :mod:`payments.claim_orders` turns a decision into
+orders and recoveries, so that for every claim, at any time:
 ``sum(live orders) - sum(recoveries) = latest decision amount``. A chunk that corrects takes
 the batch lock first, so a nightly run never pays an order that a correction is cancelling.
 
@@ -49,7 +47,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,19 +61,17 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, defer
 
 import rules
-from payments import audit
-from payments.batch import in_unreleased_batch
+from payments import audit, claim_orders
 from payments.claim_chunk import ClaimChunk
-from payments.db import IdReserver, insert_rows, lock_for_writing, session_scope
+from payments.db import IdReserver, insert_rows, session_scope
 from payments.errors import NotFound
-from payments.models import Claim, Decision, PaymentOrder, Recovery
+from payments.models import Claim, Decision, PaymentOrder
 from rules.decision import money_text
 
 CHUNK = 500
 #: what the database may refuse of one claim (a reference taken meanwhile, a value it cannot
 #: hold): the chunk is redone claim by claim and only that claim is reported
 _REFUSED = (IntegrityError, DataError)
-UNPAID = ("pending", "held", "returned")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,27 +108,6 @@ def _ore(amount: Decimal) -> int:
 def _invalid(position: str, code: str, message: str, field: str, raw: dict | None) -> Outcome:
     decision = rules.invalid_decision((rules.Problem(code, field, message),), raw)
     return Outcome(position, "not_stored", decision.to_dict())
-
-
-def _remittance(result: rules.Decision, payee_kind: str) -> str:
-    """E.g. ``Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001`` (≤ 140 characters)."""
-    benefit = "sygedagpenge" if result.kind == "sickness" else "barselsdagpenge"
-    lead = f"Refusion {benefit}" if payee_kind == "cvr" else benefit.capitalize()
-    days = result.granted_days or (result.first_absence_day, result.last_absence_day)
-    text = f"{lead} {days[0]}..{days[-1]} {result.external_ref}"
-    return text[:140]
-
-
-def end_to_end_id(claim: Claim, n: int) -> str:
-    """``NR`` + 20 hex digits of SHA-256 over (employer, reference, version) + ``-n``.
-
-    Derived from the claim rather than a database id, so a whole chunk is inserted in one
-    batch; unique by construction per claim version and order, and by the database's unique
-    constraint in any case. 24 characters leave room for a retry suffix within 35.
-    """
-    digest = hashlib.sha256(
-        f"{claim.employer_cvr}|{claim.external_ref}|{claim.version}".encode()).hexdigest()
-    return f"NR{digest[:20].upper()}-{n}"
 
 
 def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
@@ -271,7 +245,8 @@ class _Intake:
         self.session.flush()  # supersede before the new live decision
         decision = Decision(**self._decision_values(stored, result, document))
         self.session.add(decision)
-        self._correct(stored, decision, result)
+        claim_orders.correct(self.session, self.ids, stored, decision, result,
+                             today=self.today, now=self.now)
         chunk.remember(stored, decision)
         return Outcome(position, "corrected", self._stored_document(result, document))
 
@@ -291,7 +266,8 @@ class _Intake:
         self.rows[Claim].append(stored)
         self.rows[Decision].append(decision)
         self.rows[PaymentOrder].extend(
-            values for kind, values in self._payments(view, decision, result, {})
+            values for kind, values in claim_orders.payments(
+                self.ids, view, decision, result, {}, today=self.today, now=self.now)
             if kind is PaymentOrder)
         return view, SimpleNamespace(**decision)
 
@@ -310,52 +286,6 @@ class _Intake:
                  for p in result.parameters}, sort_keys=True),
             document=document.decode(),
             decided_on=self.today, created_at=self.now, superseded=False)
-
-    def _payments(self, stored, decision: dict[str, Any], result: rules.Decision,
-                  already: dict[tuple[str, str], int]) -> Iterator[tuple[type, dict]]:
-        """Orders and recoveries so that, per payee, paid + new - recovered = decided."""
-        target: dict[tuple[str, str], int] = defaultdict(int)
-        if decision["amount_ore"] > 0 and result.payee is not None:
-            target[(result.payee.kind, result.payee.number)] = decision["amount_ore"]
-        n = 0
-        for payee in sorted(set(target) | set(already)):
-            diff = target.get(payee, 0) - already.get(payee, 0)
-            if diff > 0:
-                n += 1
-                yield PaymentOrder, dict(
-                    id=self.ids.next("payment_orders"),
-                    decision_id=decision["id"], claim_id=stored.id, payee_kind=payee[0],
-                    payee_number=payee[1], amount_ore=diff,
-                    remittance=_remittance(result, payee[0]),
-                    end_to_end_id=end_to_end_id(stored, n), due_date=self.today,
-                    status="pending", hold_reason=None, return_reason=None, attempts=0,
-                    review_approved_by=None, created_at=self.now)
-            elif diff < 0:
-                yield Recovery, dict(
-                    id=self.ids.next("recoveries"),
-                    claim_id=stored.id, decision_id=decision["id"], payee_kind=payee[0],
-                    payee_number=payee[1], amount_ore=-diff, created_at=self.now)
-
-    def _correct(self, stored: Claim, decision: Decision, result: rules.Decision) -> None:
-        lock_for_writing(self.session, "payments.batch")  # no run between read and cancel
-        orders = self.session.execute(
-            select(PaymentOrder, in_unreleased_batch())
-            .where(PaymentOrder.claim_id == stored.id,
-                   PaymentOrder.status != "cancelled")).all()
-        recovered = self.session.scalars(
-            select(Recovery).where(Recovery.claim_id == stored.id)).all()
-        already: dict[tuple[str, str], int] = defaultdict(int)
-        for order, committed in orders:
-            if order.status in UNPAID and not committed:
-                order.status, order.hold_reason = "cancelled", None
-            else:
-                already[(order.payee_kind, order.payee_number)] += order.amount_ore
-        for recovery in recovered:
-            already[(recovery.payee_kind, recovery.payee_number)] -= recovery.amount_ore
-        values = {"id": decision.id, "amount_ore": decision.amount_ore}
-        for model, row in self._payments(stored, values, result, already):
-            self.session.add(model(**row))
-
 
 class _Statistics:
     """Keeps PostgreSQL's planner statistics current while an intake grows the tables.

@@ -1,0 +1,108 @@
+"""From a claim's decision to money: its payment orders and recoveries.
+
+Per payee, what was already paid (or committed to a file) plus the new orders minus the
+recoveries equals what the latest decision grants. A new claim gets one order (to the
+employer's CVR when salary was paid, else to the employee's CPR). A correction
+(:func:`correct`) cancels the old decision's unpaid orders (``pending``, ``held``,
+``returned``) and leaves what was paid out or is in a batch not yet released; per payee the
+difference becomes a new order (positive) or a recovery (negative). So for every claim, at
+any time: ``sum(live orders) - sum(recoveries) = latest decision amount``.
+
+Used by :mod:`payments.claims`, which keeps a chunk's new rows as plain dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import rules
+from payments.batch import in_unreleased_batch
+from payments.db import IdReserver, lock_for_writing
+from payments.models import Claim, Decision, PaymentOrder, Recovery
+
+UNPAID = ("pending", "held", "returned")
+
+
+def remittance(result: rules.Decision, payee_kind: str) -> str:
+    """E.g. ``Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001`` (≤ 140 characters)."""
+    benefit = "sygedagpenge" if result.kind == "sickness" else "barselsdagpenge"
+    lead = f"Refusion {benefit}" if payee_kind == "cvr" else benefit.capitalize()
+    days = result.granted_days or (result.first_absence_day, result.last_absence_day)
+    text = f"{lead} {days[0]}..{days[-1]} {result.external_ref}"
+    return text[:140]
+
+
+def end_to_end_id(claim: Claim, n: int) -> str:
+    """``NR`` + 20 hex digits of SHA-256 over (employer, reference, version) + ``-n``.
+
+    Derived from the claim rather than a database id, so a whole chunk is inserted in one
+    batch; unique by construction per claim version and order, and by the database's unique
+    constraint in any case. 24 characters leave room for a retry suffix within 35.
+    """
+    digest = hashlib.sha256(
+        f"{claim.employer_cvr}|{claim.external_ref}|{claim.version}".encode()).hexdigest()
+    return f"NR{digest[:20].upper()}-{n}"
+
+
+def payments(ids: IdReserver, stored, decision: dict[str, Any], result: rules.Decision,
+             already: dict[tuple[str, str], int], *, today: dt.date,
+             now: dt.datetime) -> Iterator[tuple[type, dict]]:
+    """Rows of orders and recoveries so that, per payee, paid + new - recovered = decided.
+
+    ``stored`` is the claim (row or ORM object), ``decision`` its new decision's ``id`` and
+    ``amount_ore``, ``already`` what each payee has been paid net of recoveries.
+    """
+    target: dict[tuple[str, str], int] = defaultdict(int)
+    if decision["amount_ore"] > 0 and result.payee is not None:
+        target[(result.payee.kind, result.payee.number)] = decision["amount_ore"]
+    n = 0
+    for payee in sorted(set(target) | set(already)):
+        diff = target.get(payee, 0) - already.get(payee, 0)
+        if diff > 0:
+            n += 1
+            yield PaymentOrder, dict(
+                id=ids.next("payment_orders"),
+                decision_id=decision["id"], claim_id=stored.id, payee_kind=payee[0],
+                payee_number=payee[1], amount_ore=diff,
+                remittance=remittance(result, payee[0]),
+                end_to_end_id=end_to_end_id(stored, n), due_date=today,
+                status="pending", hold_reason=None, return_reason=None, attempts=0,
+                review_approved_by=None, created_at=now)
+        elif diff < 0:
+            yield Recovery, dict(
+                id=ids.next("recoveries"),
+                claim_id=stored.id, decision_id=decision["id"], payee_kind=payee[0],
+                payee_number=payee[1], amount_ore=-diff, created_at=now)
+
+
+def correct(session: Session, ids: IdReserver, stored: Claim, decision: Decision,
+            result: rules.Decision, *, today: dt.date, now: dt.datetime) -> None:
+    """The orders and recoveries of a corrected claim (see the module docstring).
+
+    Takes the batch lock first, so a nightly run never pays an order that is being
+    cancelled here; an order in a batch not yet released counts as paid.
+    """
+    lock_for_writing(session, "payments.batch")  # no run between read and cancel
+    orders = session.execute(
+        select(PaymentOrder, in_unreleased_batch())
+        .where(PaymentOrder.claim_id == stored.id,
+               PaymentOrder.status != "cancelled")).all()
+    recovered = session.scalars(select(Recovery).where(Recovery.claim_id == stored.id)).all()
+    already: dict[tuple[str, str], int] = defaultdict(int)
+    for order, committed in orders:
+        if order.status in UNPAID and not committed:
+            order.status, order.hold_reason = "cancelled", None
+        else:
+            already[(order.payee_kind, order.payee_number)] += order.amount_ore
+    for recovery in recovered:
+        already[(recovery.payee_kind, recovery.payee_number)] -= recovery.amount_ore
+    values = {"id": decision.id, "amount_ore": decision.amount_ore}
+    for model, row in payments(ids, stored, values, result, already, today=today, now=now):
+        session.add(model(**row))
