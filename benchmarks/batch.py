@@ -264,10 +264,10 @@ def _process_cpu(pid: int | None) -> float | None:
 
 def _time_phases(batch, phases: dict[str, float]) -> None:
     """Wrap the batch's steps to add up the time spent in each (``--phases``)."""
-    from payments import batch_files
+    from payments import batch_candidates, batch_files
 
-    for module, name in ((batch, "_fill_candidates"), (batch, "_add_files"),
-                         (batch, "_insert_items"), (batch, "_update_orders"),
+    for module, name in ((batch_candidates, "fill"), (batch_candidates, "add_files"),
+                         (batch_candidates, "insert_items"), (batch_candidates, "update_orders"),
                          (batch_files, "write_file")):
         inner = getattr(module, name, None)
         if inner is None:
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                         "directory; for postgresql+psycopg://… a fresh schema is created")
     parser.add_argument("--max-tx-per-file", type=int, default=10_000)
     parser.add_argument("--phases", action="store_true",
-                        help="also time the batch's steps (_fill_candidates, _insert_items, …)")
+                        help="also time the batch's steps (fill, insert_items, …)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the run into FILE")
     parser.add_argument("--release", action="store_true",
                         help="afterwards, also time approving and releasing the batch")

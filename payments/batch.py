@@ -39,9 +39,11 @@ be in two unreleased batches, and a due order is one with no such item. This is 
 for speed with the invariant kept: rewriting every paid order at run time (and again at
 release) cost 29 of the 74 s a 1,000,000-order night took on PostgreSQL.
 
-Approving (four eyes), releasing and rejecting a batch is :mod:`payments.batch_approval`;
-writing, publishing, checking and regenerating the files is :mod:`payments.batch_files`. A
-rejected batch does not count as the date's batch: running the date again makes a new one.
+The SQL of steps 1-4 is :mod:`payments.batch_candidates`, the order states it reads
+:mod:`payments.order_states`; approving (four eyes), releasing and rejecting a batch is
+:mod:`payments.batch_approval`; writing, publishing, checking and regenerating the files is
+:mod:`payments.batch_files`. A rejected batch does not count as the date's batch: running
+the date again makes a new one.
 """
 
 from __future__ import annotations
@@ -55,65 +57,28 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
     and_,
     case,
-    exists,
     func,
-    insert,
     literal,
-    null,
-    or_,
     select,
     text,
-    update,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from payments import audit, batch_files, registry
+from payments import audit, batch_candidates, batch_files
 from payments.calendar import next_banking_day
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
 from payments.errors import InputError, NotFound, PaymentsError
 from payments.identifiers import Bic, Cvr, Iban, IdentifierError
 from payments.models import (
-    AccountRegistration,
     Batch,
     BatchFile,
     BatchItem,
     PaymentOrder,
     RejectedBatchItem,
-)
-
-# Return reasons that say the account is unusable (banking.md): the order is retried once
-# the payee has a new registration.
-ACCOUNT_REASONS = ("AC01", "AC04", "AC06", "AG01", "MD07")
-
-_tmp_meta = MetaData()
-candidates = Table(
-    "batch_candidates",
-    _tmp_meta,
-    Column("order_id", BigInteger, primary_key=True),
-    Column("registration_id", BigInteger),
-    Column("reason", String(30)),
-    Column("amount_ore", BigInteger),
-    Column("end_to_end_id", String(35)),
-    Column("attempt", Integer),
-    Column("order_status", String(10)),  # the order's status before this run
-    Column("seq", Integer),  # the file it goes into; null when held
-    # what the file needs, so that writing it is one ordered scan of this table
-    Column("remittance", String(140)),
-    Column("reg_no", String(4)),
-    Column("account_no", String(10)),
-    Column("iban", String(34)),
-    Column("bic", String(11)),
-    prefixes=["TEMPORARY"],
 )
 
 
@@ -145,173 +110,6 @@ class BatchRun:
 
 def _ore_to_kr(ore: int) -> Decimal:
     return (Decimal(ore) / 100).quantize(Decimal("0.01"))
-
-
-def in_force(reg, owner_kind, owner_number, on) -> object:
-    """SQL condition: registration ``reg`` is the owner's account on day ``on``."""
-    return and_(reg.owner_kind == owner_kind, reg.owner_number == owner_number,
-                *registry.in_force_on(on, reg))
-
-
-def in_unreleased_batch(order=PaymentOrder):
-    """SQL condition: the order is in a batch that has not been released yet."""
-    return exists().where(BatchItem.order_id == order.id,
-                          BatchItem.attempt == order.attempts + 1)
-
-
-def reported_status(order=PaymentOrder):
-    """SQL: the order's status as reported: ``in_batch`` while in an unreleased batch."""
-    return case((in_unreleased_batch(order), literal("in_batch")), else_=order.status)
-
-
-def _due_orders(run_date: dt.date):
-    o = PaymentOrder
-    return and_(
-        o.due_date <= run_date,
-        or_(
-            o.status.in_(("pending", "held")),
-            and_(o.status == "returned", o.return_reason.in_(ACCOUNT_REASONS)),
-        ),
-        ~in_unreleased_batch(o),
-    )
-
-
-def _fill_candidates(session: Session, settings: Settings, run_date: dt.date,
-                     execution_date: dt.date) -> None:
-    """One INSERT … SELECT: every due order with its registration or its hold reason.
-
-    Each payable order also gets what the later steps need, so that none of them has to
-    join the orders again: its amount, the end-to-end id of this attempt, and the number of
-    its file (the payable orders, by order id, in runs of ``max_tx_per_file``).
-    """
-    o = PaymentOrder
-    r = aliased(AccountRegistration, name="r")
-    pending = aliased(AccountRegistration, name="p")
-    older = aliased(AccountRegistration, name="q")
-    review_ore = int(settings.review_amount * 100)
-    cooling = settings.cooling_off_days
-    has_pending = exists().where(
-        pending.owner_kind == o.payee_kind, pending.owner_number == o.payee_number,
-        pending.status == "pending_activation", pending.ended_on.is_(None))
-    replaced_another = exists().where(
-        older.owner_kind == o.payee_kind, older.owner_number == o.payee_number,
-        older.id != r.id, older.status.in_(registry.IN_FORCE_STATUSES),
-        older.active_from <= r.active_from)
-    whens = [
-        (and_(r.id.is_(None), has_pending), literal("PENDING_ACTIVATION")),
-        (r.id.is_(None), literal("NO_ACCOUNT")),
-        (r.status == "rejected_by_bank", literal("REJECTED_BY_BANK")),
-    ]
-    if cooling > 0:
-        limit = execution_date - dt.timedelta(days=cooling)
-        whens.append((and_(r.active_from > limit, replaced_another),
-                      literal("ACCOUNT_RECENTLY_CHANGED")))
-    whens.append((and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)),
-                  literal("AMOUNT_REVIEW")))
-    # a retry after an account return is a new transaction: its end-to-end id gets a suffix
-    e2e = case((o.attempts == 0, o.end_to_end_id),
-               else_=o.end_to_end_id + "-" + func.cast(o.attempts + 1, String))
-    resolved = (
-        select(o.id.label("order_id"), r.id.label("registration_id"),
-               case(*whens, else_=None).label("reason"), o.amount_ore,
-               e2e.label("end_to_end_id"), (o.attempts + 1).label("attempt"),
-               o.status.label("order_status"), o.remittance, r.reg_no, r.account_no, r.iban,
-               r.bic)
-        .select_from(o)
-        .outerjoin(r, in_force(r, o.payee_kind, o.payee_number, execution_date))
-        .where(_due_orders(run_date))
-        .subquery()
-    )
-    payable = resolved.c.reason.is_(None)
-    rank = func.row_number(type_=BigInteger).over(partition_by=payable,
-                                                  order_by=resolved.c.order_id)
-    seq = case((payable, (rank - 1) // settings.max_tx_per_file + 1), else_=None)
-    conn = session.connection()
-    candidates.create(conn)
-    session.execute(insert(candidates).from_select(
-        ["order_id", "registration_id", "reason", "amount_ore", "end_to_end_id", "attempt",
-         "order_status", "seq", "remittance", "reg_no", "account_no", "iban", "bic"],
-        select(resolved.c.order_id, resolved.c.registration_id, resolved.c.reason,
-               resolved.c.amount_ore, resolved.c.end_to_end_id, resolved.c.attempt,
-               resolved.c.order_status, seq, resolved.c.remittance, resolved.c.reg_no,
-               resolved.c.account_no, resolved.c.iban, resolved.c.bic)))
-    if conn.dialect.name == "postgresql":
-        # a temporary table has no statistics until analysed: without them the planner
-        # guesses a few thousand rows and joins a million by nested index lookups
-        session.execute(text(f"ANALYZE {candidates.name}"))
-
-
-def _held_by_reason(session: Session) -> dict[str, int]:
-    c = candidates.c
-    rows = session.execute(
-        select(c.reason, func.count()).where(c.reason.is_not(None)).group_by(c.reason)
-    ).all()
-    return {reason: n for reason, n in rows}
-
-
-def _add_files(session: Session, batch: Batch, run_date: dt.date) -> list[BatchFile]:
-    """The batch's files (count and sum each, from the candidates), numbered from 1."""
-    c = candidates.c
-    per_file = session.execute(
-        select(c.seq, func.count(), func.sum(c.amount_ore))
-        .where(c.seq.is_not(None))
-        .group_by(c.seq)
-        .order_by(c.seq)
-    ).all()
-    files = [BatchFile(batch_id=batch.id, seq=seq,
-                       msg_id=batch_files.msg_id_for(run_date, batch.id, seq),
-                       filename=batch_files.file_name_for(run_date, batch.id, seq), sha256="",
-                       tx_count=count, total_ore=int(total))
-             for seq, count, total in per_file]
-    session.add_all(files)
-    session.flush()
-    batch.order_count = sum(f.tx_count for f in files)
-    batch.total_ore = sum(f.total_ore for f in files)
-    return files
-
-
-def _insert_items(conn: Connection, batch_id: int) -> None:
-    """One batch item per payable candidate (Core only: may run beside the file writer)."""
-    c = candidates.c
-    conn.execute(insert(BatchItem).from_select(
-        ["batch_id", "order_id", "attempt", "file_seq", "registration_id", "end_to_end_id",
-         "amount_ore"],
-        select(literal(batch_id, BigInteger), c.order_id, c.attempt, c.seq, c.registration_id,
-               c.end_to_end_id, c.amount_ore)
-        .where(c.seq.is_not(None)),
-    ))
-
-
-def _update_orders(conn: Connection) -> None:
-    """Held orders get ``held`` and the reason; paid ones that were not ``pending`` get it.
-
-    An order already ``held`` for the same reason and a paid order already ``pending``
-    (nearly all of them) are left alone: its batch item is its record of this run.
-    """
-    c, o = candidates.c, PaymentOrder
-    paid = c.seq.is_not(None)
-    conn.execute(
-        update(o)
-        .where(o.id == c.order_id,
-               or_(and_(paid, o.status != "pending"),
-                   and_(~paid, or_(o.status != "held",
-                                   o.hold_reason.is_distinct_from(c.reason)))))
-        .values(status=case((paid, literal("pending")), else_=literal("held")),
-                hold_reason=c.reason,
-                return_reason=case((paid, null()), else_=o.return_reason))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _candidate_query():
-    """The payable candidates of this run, by order id: the files' rows, file after file.
-
-    One ordered scan of the temporary table (its key is the order id).
-    """
-    c = candidates.c
-    return (select(c.seq, c.end_to_end_id, c.amount_ore, c.remittance, c.reg_no,
-                   c.account_no, c.iban, c.bic)
-            .where(c.seq.is_not(None)).order_by(c.order_id))
 
 
 def _in_background(work: Callable[[], None]) -> Callable[[], None]:
@@ -395,23 +193,24 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
             # no JIT: compiling these plain statements costs more than it saves
             session.execute(text("SET LOCAL work_mem = '64MB'"))
             session.execute(text("SET LOCAL jit = off"))
-        _fill_candidates(session, settings, run_date, execution_date)
-        held = _held_by_reason(session)
-        files = _add_files(session, batch, run_date)
+        batch_candidates.fill(session, settings, run_date, execution_date)
+        held = batch_candidates.held_by_reason(session)
+        files = batch_candidates.add_files(session, batch, run_date)
         batch.held_count = sum(held.values())
         out = Path(settings.output_dir)
         out.mkdir(parents=True, exist_ok=True)
         # the spool is used on PostgreSQL only (an empty, already unlinked file elsewhere)
+        steps = batch_candidates
         with tempfile.TemporaryFile(dir=out) as spool:
             if postgresql:
                 # the database inserts the items while this thread writes the files
-                rows = batch_files.spooled_rows(session, _candidate_query(), spool)
-                wait = _in_background(lambda: (_insert_items(conn, batch.id),
-                                               _update_orders(conn)))
+                rows = batch_files.spooled_rows(session, steps.file_rows_query(), spool)
+                wait = _in_background(lambda: (steps.insert_items(conn, batch.id),
+                                               steps.update_orders(conn)))
             else:
-                _insert_items(conn, batch.id)
-                _update_orders(conn)
-                rows, wait = batch_files.stream(session, _candidate_query()), lambda: None
+                steps.insert_items(conn, batch.id)
+                steps.update_orders(conn)
+                rows, wait = batch_files.stream(session, steps.file_rows_query()), lambda: None
             try:
                 for bfile in files:
                     final = out / bfile.filename
@@ -424,7 +223,7 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
                                         "than its files", "batch_id")
             finally:
                 wait()  # never roll back or commit under a running statement
-        candidates.drop(session.connection())
+        batch_candidates.candidates.drop(session.connection())
         audit.append(session, actor=actor, action="batch.run", subject=f"batch:{batch.id}",
                      payload={"run_date": run_date.isoformat(),
                               "execution_date": execution_date.isoformat(),

@@ -48,7 +48,7 @@ def file_rows(session: Session, batch_id: int, seq: int | None = None) -> Iterat
     """Stream the transactions of a committed batch (or of one of its files), by order id.
 
     Used to regenerate a file: the items joined to their orders and registrations give
-    exactly the rows the run wrote the file from (``batch._candidate_query``).
+    exactly the rows the run wrote the file from (``batch_candidates.file_rows_query``).
     """
     i, o, r = BatchItem, PaymentOrder, AccountRegistration
     query = (

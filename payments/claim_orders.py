@@ -23,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
-from payments.batch import in_unreleased_batch
 from payments.db import IdReserver, lock_for_writing
 from payments.models import Claim, Decision, PaymentOrder, Recovery
+from payments.order_states import in_unreleased_batch
 
 UNPAID = ("pending", "held", "returned")
 

@@ -50,11 +50,11 @@ from iso20022 import camt054, pain002
 from iso20022.errors import Iso20022Error
 from iso20022.validate import detect_message
 from payments import audit, registry
-from payments.batch import ACCOUNT_REASONS
 from payments.batch_files import sha256_file
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem
+from payments.order_states import ACCOUNT_REASONS
 
 ACCEPTED = frozenset({"ACSC", "ACCP", "ACTC", "ACWC", "ACSP"})
 REJECTED = "RJCT"

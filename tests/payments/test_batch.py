@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import iso20022
-from payments import audit, batch_files
+from payments import audit, batch_files, order_states
 from payments import batch as batches
 from payments import batch_approval as approval
 from payments.config import Settings
@@ -94,7 +94,7 @@ def wipe(engine) -> None:
 def orders_by_id(engine) -> dict[int, PaymentOrder]:
     """Every order, with ``status`` as reported (``in_batch`` while in an unreleased batch)."""
     with session_scope(engine) as s:
-        rows = s.execute(select(PaymentOrder, batches.reported_status())).all()
+        rows = s.execute(select(PaymentOrder, order_states.reported_status())).all()
         s.expunge_all()
     for order, status in rows:
         order.status = status
@@ -443,7 +443,7 @@ def test_money_is_conserved(db_url, tmp_path_factory, orders, per_file):
         assert sum(a for _, a in file_transactions(f.path)) == f.total
         assert len(file_transactions(f.path)) == f.tx_count <= per_file
     with session_scope(engine) as s:
-        status = batches.reported_status()
+        status = order_states.reported_status()
         by_state = dict(s.execute(select(status, func.sum(PaymentOrder.amount_ore))
                                   .group_by(status)).all())
     assert sum(by_state.values()) == sum(a for a, _ in orders)

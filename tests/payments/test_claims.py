@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError
 import rules
 from payments import batch as batches
 from payments import claims as intake
+from payments import order_states
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.models import AccountRegistration, Claim, Decision, PaymentOrder, Recovery
@@ -252,7 +253,7 @@ def test_correction_keeps_an_order_already_in_an_unreleased_batch(engine, tmp_pa
     assert night.order_count == 1
     submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
     with session_scope(engine) as s:
-        rows = s.execute(select(batches.reported_status(), PaymentOrder.amount_ore)
+        rows = s.execute(select(order_states.reported_status(), PaymentOrder.amount_ore)
                          .order_by(PaymentOrder.id)).all()
     assert [tuple(r) for r in rows] == [("in_batch", 1_690_175), ("pending", 469_493)]
 
