@@ -31,6 +31,11 @@ GENESIS = "0" * 64
 _FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z*])\d{6}-?\d{4}(?![0-9A-Za-z*])")
 
 
+def holds_full_number(text: str) -> bool:
+    """Whether ``text`` holds a full CPR or account number (which the log refuses)."""
+    return _FULL_NUMBER.search(text) is not None
+
+
 def _strings(value: Any):
     """Every string in a JSON-like payload, keys included (numbers are amounts, not ids)."""
     if isinstance(value, str):

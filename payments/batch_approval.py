@@ -132,6 +132,10 @@ def reject(engine: Engine, settings: Settings, batch_id: int, *, actor: str, rea
     if not reason or len(reason) > REASON_MAX or not reason.isprintable():
         raise InputError("BATCH_REJECT_REASON", "say why the batch is rejected, in at most "
                          f"{REASON_MAX} printable characters", "reason")
+    if audit.holds_full_number(reason):
+        raise InputError("BATCH_REJECT_REASON", "the reason is kept in the audit log, which "
+                         "never holds a full CPR or account number; name the order instead",
+                         "reason")
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         batch = get_batch(session, batch_id)

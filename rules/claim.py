@@ -105,6 +105,8 @@ _DECIMAL = re.compile(r"[+-]?\d{1,15}(\.\d{1,10})?\Z")
 _INT = re.compile(r"[+-]?\d{1,6}\Z")
 _CPR = re.compile(r"(\d{6})-?(\d{4})\Z")
 _CVR = re.compile(r"\d{8}\Z")
+# a CPR (or a full account number) inside a text, as the audit log refuses it
+_CPR_LIKE = re.compile(r"(?<![0-9A-Za-z*])\d{6}-?\d{4}(?![0-9A-Za-z*])")
 
 
 def _text(value: Any) -> str:
@@ -127,6 +129,9 @@ def _ref(value: Any) -> str:
     if not text.isprintable():  # NUL, line breaks, tabs: PostgreSQL refuses NUL outright
         raise _Bad(codes.CLAIM_FIELD_RANGE, "must be printable characters, without control "
                    "characters or line breaks")
+    if _CPR_LIKE.search(text):  # the reference is printed in the bank's remittance text
+        raise _Bad(codes.CLAIM_FIELD_RANGE, "must not hold a CPR-like number (6 + 4 digits): "
+                   "the reference is printed on the payee's bank statement")
     return text
 
 

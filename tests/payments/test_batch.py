@@ -245,11 +245,12 @@ def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
     run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     codes = []
     for batch_id, reason in ((run.batch_id, " "), (run.batch_id, "x" * 501),
-                             (run.batch_id, "ok\x1b[2J"), (99, "why")):
+                             (run.batch_id, "ok\x1b[2J"), (run.batch_id, "0101901234 is wrong"),
+                             (99, "why")):
         with pytest.raises(PaymentsError) as info:
             approval.reject(engine, settings, batch_id, actor="bob", reason=reason, now=NOW)
         codes.append(info.value.code)
-    assert codes == ["BATCH_REJECT_REASON"] * 3 + ["BATCH_NOT_FOUND"]
+    assert codes == ["BATCH_REJECT_REASON"] * 4 + ["BATCH_NOT_FOUND"]
     assert run.files[0].path.exists()  # nothing happened to the batch
     approval.reject(engine, settings, run.batch_id, actor="alice", reason="test run", now=NOW)
     for action, code in ((approval.approve, "BATCH_NOT_GENERATED"),

@@ -130,6 +130,8 @@ def test_float_is_refused():
         ("external_ref", 17, "CLAIM_FIELD_TYPE"),
         ("external_ref", "ACME\x000001", "CLAIM_FIELD_RANGE"),
         ("external_ref", "ACME\n0001", "CLAIM_FIELD_RANGE"),
+        ("external_ref", "010190-1234", "CLAIM_FIELD_RANGE"),  # a CPR on a bank statement
+        ("external_ref", "SAG 0101901234", "CLAIM_FIELD_RANGE"),
         ("kind", "pension", "CLAIM_FIELD_CHOICE"),
         ("employment_requirement_met_by", "luck", "CLAIM_FIELD_CHOICE"),
         ("first_absence_day", "2024-02-30", "CLAIM_FIELD_TYPE"),
