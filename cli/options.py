@@ -6,6 +6,8 @@ import datetime as dt
 
 import click
 
+from rules.claim import FIRST_DATE, LAST_DATE
+
 
 class DateType(click.ParamType):
     """A business date, ``YYYY-MM-DD``; anything else is bad usage (exit 2)."""
@@ -16,9 +18,12 @@ class DateType(click.ParamType):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+        if not FIRST_DATE <= day <= LAST_DATE:  # the engine adds days and months to it
+            self.fail(f"{value} is not a date from {FIRST_DATE} to {LAST_DATE}", param, ctx)
+        return day
 
 
 DATE = DateType()

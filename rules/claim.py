@@ -24,7 +24,10 @@ strings (or ``date`` objects from Python callers). ``null`` and the empty string
 Choices made where the format is silent (what a user would expect):
 
 - ``submitted_on`` after ``today`` and a ``child_birth_date`` after ``today`` are out of
-  range: neither can have happened yet.
+  range: neither can have happened yet. Any date outside 1900-01-01 … 2999-12-31 is out of
+  range too (the rules add deadlines to dates; near year 9999 there is no room).
+- ``external_ref`` is printable text without a CPR-like number (6 + 4 digits): it is printed
+  in the bank's remittance text, on the payee's statement.
 - ``employment_start`` after ``first_absence_day`` is invalid: nobody is absent from a job
   before it starts.
 - A claim covers at most 731 days (``CLAIM_PERIOD_TOO_LONG``): catches typing errors such as
@@ -148,18 +151,27 @@ def _cvr(value: Any) -> str:
     return text
 
 
+#: the dates a claim may name: the rules add deadlines and periods to them, and a date near
+#: year 9999 has no room for that (nor has a year-1 date any meaning here)
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def _date(value: Any) -> date:
     if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
-    if not isinstance(value, str):
+        day = value
+    elif not isinstance(value, str):
         raise _Bad(codes.CLAIM_FIELD_TYPE, f"must be a date YYYY-MM-DD, not {_type_name(value)}")
-    text = value.strip()
-    if not _DATE.match(text):
-        raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a date written YYYY-MM-DD")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _Bad(codes.CLAIM_FIELD_TYPE, f"{text} is not a real date") from None
+    else:
+        text = value.strip()
+        if not _DATE.match(text):
+            raise _Bad(codes.CLAIM_FIELD_TYPE, "must be a date written YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise _Bad(codes.CLAIM_FIELD_TYPE, f"{text} is not a real date") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise _Bad(codes.CLAIM_FIELD_RANGE, f"must be a date from {FIRST_DATE} to {LAST_DATE}")
+    return day
 
 
 def _decimal(value: Any) -> Decimal:

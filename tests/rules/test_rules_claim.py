@@ -136,6 +136,8 @@ def test_float_is_refused():
         ("employment_requirement_met_by", "luck", "CLAIM_FIELD_CHOICE"),
         ("first_absence_day", "2024-02-30", "CLAIM_FIELD_TYPE"),
         ("first_absence_day", "20240304", "CLAIM_FIELD_TYPE"),
+        ("first_absence_day", "0001-01-01", "CLAIM_FIELD_RANGE"),
+        ("employment_start", "9999-12-31", "CLAIM_FIELD_RANGE"),  # no room for deadlines
         ("monthly_hours", [160, 160, 160, 160, 160, 800], "CLAIM_FIELD_RANGE"),
         ("monthly_hours", [160, 160, 160, 160, 160, "x"], "CLAIM_FIELD_TYPE"),
         ("monthly_hours", 160, "CLAIM_FIELD_TYPE"),
