@@ -20,13 +20,18 @@ from functools import lru_cache
 
 import holidays
 
+from payments.errors import InputError
+
 
 @lru_cache(maxsize=64)
 def closing_days(year: int) -> frozenset[dt.date]:
     """Every date in ``year`` (weekday or not) on which Danish banks do not settle."""
     public = holidays.country_holidays("DK", years=year)
     days = set(public)
-    ascension = next(d for d, name in public.items() if name == "Ascension Day")
+    ascension = next((d for d, name in public.items() if name == "Ascension Day"), None)
+    if ascension is None:  # the package knows the Danish holidays of 1900-2100 only
+        raise InputError("CALENDAR_YEAR_UNKNOWN",
+                         f"no Danish holiday calendar for {year}", "date")
     days.add(ascension + dt.timedelta(days=1))
     days.update({dt.date(year, 6, 5), dt.date(year, 12, 24), dt.date(year, 12, 31)})
     return frozenset(days)

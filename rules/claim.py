@@ -24,8 +24,8 @@ strings (or ``date`` objects from Python callers). ``null`` and the empty string
 Choices made where the format is silent (what a user would expect):
 
 - ``submitted_on`` after ``today`` and a ``child_birth_date`` after ``today`` are out of
-  range: neither can have happened yet. Any date outside 1900-01-01 … 2999-12-31 is out of
-  range too (the rules add deadlines to dates; near year 9999 there is no room).
+  range: neither can have happened yet. Any date outside 1900-01-01 … 2099-12-31 is out of
+  range too (the rules add deadlines to dates, and the holiday calendar ends in 2100).
 - ``external_ref`` is printable text without a CPR-like number (6 + 4 digits): it is printed
   in the bank's remittance text, on the payee's statement.
 - ``employment_start`` after ``first_absence_day`` is invalid: nobody is absent from a job
@@ -151,9 +151,9 @@ def _cvr(value: Any) -> str:
     return text
 
 
-#: the dates a claim may name: the rules add deadlines and periods to them, and a date near
-#: year 9999 has no room for that (nor has a year-1 date any meaning here)
-FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+#: the dates a claim (or a command's --date) may name: the rules add deadlines and periods
+#: to them, and the Danish holiday calendar (``holidays``) knows the years 1900-2100 only
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2099, 12, 31)
 
 
 def _date(value: Any) -> date:

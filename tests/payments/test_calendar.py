@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from payments.calendar import add_banking_days, is_banking_day, next_banking_day
+from payments.errors import InputError
 
 D = dt.date
 # Nationalbanken, "Banklukkedage": closing days that fall on weekdays (banking.md).
@@ -49,3 +50,12 @@ def test_next_banking_day_is_the_first_one_after(day):
     assert nxt > day and is_banking_day(nxt) and nxt.weekday() < 5
     between = [day + dt.timedelta(days=i) for i in range(1, (nxt - day).days)]
     assert not any(is_banking_day(d) for d in between)
+
+
+def test_a_year_without_a_holiday_calendar_is_a_coded_error():
+    """The holidays package knows Danish holidays for 1900-2100 only; after that a banking
+    day cannot be told, which must not pass for a calendar without holidays."""
+    assert next_banking_day(dt.date(2099, 12, 31)) == dt.date(2100, 1, 4)
+    with pytest.raises(InputError) as info:
+        next_banking_day(dt.date(2100, 12, 31))
+    assert info.value.code == "CALENDAR_YEAR_UNKNOWN"
