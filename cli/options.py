@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from rules.claim import FIRST_DATE, LAST_DATE
+from rules.days import FIRST_DATE, LAST_DATE
 
 
 class DateType(click.ParamType):

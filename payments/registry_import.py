@@ -67,6 +67,7 @@ from payments.db import UtcDateTime, lock_for_writing
 from payments.errors import InputError, PaymentsError
 from payments.identifiers import mask_owner, parse_owner
 from payments.registry import REGISTRY_LOCK, Account, drop_temp_table, load_temp_table
+from rules.days import FIRST_DATE, LAST_DATE
 
 COLUMNS = ("owner_kind", "owner_number", "reg_no", "account_no", "iban", "bic", "action",
            "effective_date")
@@ -280,9 +281,11 @@ def _row(values: dict[str, str]) -> tuple:
         if not _DATE.fullmatch(raw_date):
             raise ValueError
         effective = dt.date.fromisoformat(raw_date)
+        if not FIRST_DATE <= effective <= LAST_DATE:  # a typo such as 9999 would block the
+            raise ValueError                          # owner's history for good
     except ValueError:
-        raise InputError("IMPORT_DATE_INVALID", "effective_date must be a date YYYY-MM-DD",
-                         "effective_date") from None
+        raise InputError("IMPORT_DATE_INVALID", "effective_date must be a date YYYY-MM-DD "
+                         f"from {FIRST_DATE} to {LAST_DATE}", "effective_date") from None
     given = {f: values[f] for f in ACCOUNT_FIELDS}
     if action == "register" or any(v.strip() for v in given.values()):
         acc = Account.parse(**given)

@@ -57,6 +57,7 @@ from stdnum.dk import cvr as stdnum_cvr
 from stdnum.exceptions import ValidationError
 
 from rules import codes
+from rules.days import FIRST_DATE, LAST_DATE
 from rules.errors import InvalidClaim, Problem
 
 __all__ = ["Claim", "FIELDS", "MONTHS_BY_KIND", "REQUIRED", "parse_claim"]
@@ -149,11 +150,6 @@ def _cvr(value: Any) -> str:
     if not _cvr_valid(text):
         raise _Bad(codes.ID_CVR_INVALID, "is not a valid CVR number (8 digits, modulus 11)")
     return text
-
-
-#: the dates a claim (or a command's --date) may name: the rules add deadlines and periods
-#: to them, and the Danish holiday calendar (``holidays``) knows the years 1900-2100 only
-FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2099, 12, 31)
 
 
 def _date(value: Any) -> date:

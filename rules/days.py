@@ -35,6 +35,8 @@ from functools import cache
 
 __all__ = [
     "DATES",
+    "FIRST_DATE",
+    "LAST_DATE",
     "add_months",
     "dates_of",
     "end_of_month",
@@ -47,6 +49,11 @@ __all__ = [
     "week_label",
     "weekdays_between",
 ]
+
+#: the dates the engine takes (claims, bank files, a command's --date): the rules add
+#: deadlines and periods to them, and the Danish holiday calendar (``holidays``) knows the
+#: years 1900-2100 only
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2099, 12, 31)
 
 
 @cache

@@ -65,6 +65,19 @@ cvr,13585628,,,DK5000400440116243,DABADKKK,register,2024-01-01
 """
 
 
+def test_an_effective_date_outside_1900_2099_is_rejected(engine, now, tmp_path):
+    """A typo like 9999 would make the registration never in force and every later change
+    to the owner a date conflict."""
+    path = tmp_path / "bank.csv"
+    path.write_text(HEADER + "cpr,0101901234,1234,1,,,register,9999-12-31\n"
+                    "cpr,0201901234,1234,1,,,register,0001-01-01\n", encoding="utf-8")
+    with session_scope(engine) as s:
+        result = bank_file.import_file(s, path, actor="bank-file", now=now)
+    assert [(r.line, r.code) for r in result.rejects] == [(2, "IMPORT_DATE_INVALID"),
+                                                          (3, "IMPORT_DATE_INVALID")]
+    assert result.registered == 0
+
+
 def test_rejects_are_coded_per_line_and_written_next_to_the_file(engine, now, tmp_path):
     path = tmp_path / "bank.csv"
     path.write_text(REJECTING_FILE, encoding="utf-8")
