@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 import rules
 from cli.options import DATE, json_option, optional_actor
-from cli.output import exit_with
+from cli.output import exit_with, printable
 from payments import claims as intake
 from payments.db import session_scope
 from payments.identifiers import Cvr
@@ -23,9 +23,7 @@ from payments.models import Claim, Decision, Recovery
 def _line(outcome: intake.Outcome) -> str:
     d = outcome.decision
     codes = ",".join(r["code"] for r in d.get("reasons", ()))
-    ref = d.get("external_ref") or "-"
-    if not ref.isprintable():  # an invalid claim's reference, as sent: no escape codes
-        ref = ascii(ref)[1:-1]  # reach the terminal
+    ref = printable(d.get("external_ref") or "-")  # an invalid claim's, as sent
     return (f"{outcome.position:<10} {ref:<20} {outcome.outcome:<10} {d['status']:<19} "
             f"{Decimal(d['amount']):>12,} DKK  {codes}")
 

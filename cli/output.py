@@ -25,3 +25,10 @@ def echo_json(data: Any) -> None:
 def exit_with(status: int) -> None:
     """End the command with ``status`` (0 ok, 1 records rejected / run failed, 2 bad input)."""
     raise click.exceptions.Exit(status)
+
+
+def printable(text: str) -> str:
+    """``text`` as it may reach a terminal: a value from an input file (an invalid claim's
+    reference, say) with control characters is shown with its escapes, so it can neither
+    break the line nor send escape codes."""
+    return text if text.isprintable() else ascii(text)[1:-1]

@@ -20,7 +20,7 @@ from datetime import date
 
 import click
 
-from cli.output import echo_json, exit_with
+from cli.output import echo_json, exit_with, printable
 
 
 @click.group()
@@ -153,8 +153,9 @@ def decide(ctx: click.Context, file: str, as_json: bool) -> None:
         counts[decision.status] = counts.get(decision.status, 0) + 1
         total += decision.amount
         payee = decision.payee.display() if decision.payee else "-"
+        ref = printable(decision.external_ref or "-")  # an invalid claim's, as sent
         click.echo(
-            f"{position:<10} {decision.external_ref or '-':<20} {decision.kind or '-':<9} "
+            f"{position:<10} {ref:<20} {decision.kind or '-':<9} "
             f"{decision.status:<18} {_kr(decision.amount):>13}  {payee:<16} "
             f"{decision.days:>4}  {' '.join(decision.codes)}"
         )
@@ -181,8 +182,9 @@ def explain(ctx: click.Context, file: str) -> None:
 
 def _explain(position: str, decision) -> None:
     payee = f" → {decision.payee.display()}" if decision.payee else ""
+    ref = printable(decision.external_ref or "(no reference)")
     click.echo(
-        f"{position} · {decision.external_ref or '(no reference)'} · {decision.kind or '?'} · "
+        f"{position} · {ref} · {decision.kind or '?'} · "
         f"{decision.status} · {_kr(decision.amount)} DKK{payee}"
     )
     if decision.first_absence_day:

@@ -211,3 +211,14 @@ def test_parameter_conflict_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PAYMENTS_PARAMETERS_DIR", str(overrides))
     status, _, err = run_main(capsys, "show")
     assert status == 2 and err.startswith("error RULE_PARAM_CONFLICT:")
+
+
+def test_a_reference_with_control_characters_is_shown_escaped(tmp_path, capsys):
+    """An invalid claim's reference comes from the file as it is: a line break or an escape
+    code in it must not reach the terminal."""
+    path = tmp_path / "claims.ndjson"
+    path.write_text(json.dumps(CLAIM | {"external_ref": "B\r\n2\x1b[2J"}) + "\n")
+    for command in ("decide", "explain"):
+        status, out, _ = run_main(capsys, command, str(path))
+        assert status == 1 and "B\\r\\n2\\x1b[2J" in out
+        assert "\r" not in out and "\x1b" not in out
