@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from rules import codes
-from rules.days import first_monday_of_january
+from rules.days import FIRST_DATE, LAST_DATE, first_monday_of_january
 from rules.errors import ParameterFileError, ParameterMissing, RuleError
 
 __all__ = ["PACKAGED_DIR", "Parameter", "ParameterValue", "Parameters", "load_parameters"]
@@ -68,6 +68,7 @@ VALID_UNTIL_RULES = ("first_monday_of_next_january",)
 _PARAMETER_KEYS = {"description", "unit", "reference", "valid_until_rule", "values"}
 _VALUE_KEYS = {"valid_from", "valid_until", "value", "source", "reference", "note"}
 _CENT = Decimal("0.01")
+_VALUE_LIMIT = Decimal(10) ** 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,8 @@ def _value(path: Path, name: str, info: dict[str, Any], raw: Any) -> ParameterVa
     start = raw.get("valid_from")
     if not isinstance(start, date) or hasattr(start, "hour"):
         _invalid(path, f"{name}: valid_from must be a TOML date (YYYY-MM-DD)", name)
+    if not FIRST_DATE <= start <= LAST_DATE:  # the dates the engine takes (rules.days)
+        _invalid(path, f"{name}: valid_from must be from {FIRST_DATE} to {LAST_DATE}", name)
     until = raw.get("valid_until")
     if until is None and info.get("valid_until_rule") == "first_monday_of_next_january":
         until = first_monday_of_january(start.year + 1) - timedelta(days=1)
@@ -315,6 +318,8 @@ def _value(path: Path, name: str, info: dict[str, Any], raw: Any) -> ParameterVa
         _invalid(path, f"{name}: valid_until must be a TOML date", name)
     if until is not None and until < start:
         _invalid(path, f"{name}: valid_until {until} is before valid_from {start}", name)
+    if until is not None and until > LAST_DATE:
+        _invalid(path, f"{name}: valid_until must be at most {LAST_DATE}", name)
     source = raw.get("source")
     if not isinstance(source, str) or not source.strip():
         _invalid(path, f"{name}: the value from {start} needs a source", name)
@@ -348,6 +353,10 @@ def _typed(path: Path, name: str, unit: str, raw: Any) -> Decimal | int | bool:
         number = None
     if not isinstance(number, Decimal) or not number.is_finite() or number < 0:
         _invalid(path, f"{name}: value must be a non-negative decimal number", name)
+    if number >= _VALUE_LIMIT or number.as_tuple().exponent < -10:
+        # the rules compute in 28 significant digits: 1e999 cannot even be shown in øre
+        _invalid(path, f"{name}: value must be below {_VALUE_LIMIT:,} with at most 10 "
+                 "decimals", name)
     if unit == "fraction" and number > 1:
         _invalid(path, f"{name}: a fraction must be between 0 and 1", name)
     return number

@@ -203,6 +203,12 @@ def test_override_may_not_change_the_unit(tmp_path):
         'valid_until = 2025-01-01\nvalue = 1\nsource = "x"\n',
         'benefit = "sickness"\n[brand_new]\n[[brand_new.values]]\nvalid_from = 2025-01-06\n'
         'value = 1\nsource = "x"\n',  # a new parameter needs unit and reference
+        'benefit = "sickness"\n[[weekly_max.values]]\nvalid_from = 2025-01-06\nvalue = 1e999\n'
+        'source = "x"\n',  # finite, but no amount of øre can hold it
+        'benefit = "sickness"\n[[weekly_max.values]]\nvalid_from = 2025-01-06\n'
+        'value = 1.00000000001\nsource = "x"\n',
+        'benefit = "sickness"\n[[weekly_max.values]]\nvalid_from = 9999-12-31\nvalue = 1\n'
+        'source = "x"\n',  # the next January does not exist
     ],
 )
 def test_invalid_parameter_files(tmp_path, text):
