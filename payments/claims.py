@@ -110,14 +110,23 @@ def _invalid(position: str, code: str, message: str, field: str, raw: dict | Non
     return Outcome(position, "not_stored", decision.to_dict())
 
 
+def _brief(external_ref: str | None, status: str, amount: str, payee_kind: str | None,
+           payee_number: str | None, codes: Iterable[str], kind: str | None,
+           employer_cvr: str | None) -> dict[str, Any]:
+    """The stable part of a decision (status, amount, payee, codes): what an outcome carries
+    when the whole document was not asked for."""
+    payee = {"kind": payee_kind, "number": payee_number} if payee_kind else None
+    return {"external_ref": external_ref, "status": status, "amount": amount,
+            "currency": "DKK", "payee": payee, "reasons": [{"code": c} for c in codes if c],
+            "kind": kind, "employer_cvr": employer_cvr}
+
+
 def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
-    """The stable part of a stored decision (status, amount, payee, codes), from its columns."""
-    payee = ({"kind": decision.payee_kind, "number": decision.payee_number}
-             if decision.payee_kind else None)
-    return {"external_ref": claim.external_ref, "status": decision.status,
-            "amount": f"{Decimal(decision.amount_ore) / 100:.2f}", "currency": "DKK",
-            "payee": payee, "reasons": [{"code": c} for c in decision.codes.split(",") if c],
-            "kind": claim.kind, "employer_cvr": claim.employer_cvr}
+    """:func:`_brief` of a stored decision, from its columns."""
+    return _brief(claim.external_ref, decision.status,
+                  f"{Decimal(decision.amount_ore) / 100:.2f}", decision.payee_kind,
+                  decision.payee_number, decision.codes.split(","), claim.kind,
+                  claim.employer_cvr)
 
 
 class _Intake:
@@ -181,12 +190,10 @@ class _Intake:
         """What the outcome of a claim stored now carries (as :meth:`_document` would)."""
         if self.documents:
             return orjson.loads(document)
-        payee = ({"kind": result.payee.kind, "number": result.payee.number}
-                 if result.payee else None)
-        return {"external_ref": result.external_ref, "status": result.status,
-                "amount": money_text(result.amount), "currency": result.currency,
-                "payee": payee, "reasons": [{"code": c} for c in result.codes],
-                "kind": result.kind, "employer_cvr": result.employer_cvr}
+        payee = result.payee
+        return _brief(result.external_ref, result.status, money_text(result.amount),
+                      payee and payee.kind, payee and payee.number, result.codes,
+                      result.kind, result.employer_cvr)
 
     def write(self) -> None:
         """Insert the rows of the claims created so far (claims, decisions, then orders)."""

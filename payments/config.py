@@ -20,6 +20,7 @@ from payments.errors import InputError
 
 CONFIG_FILE = "payments.toml"
 ENV_PREFIX = "PAYMENTS_"
+_REVIEW_LIMIT = Decimal(10) ** 12  # DKK; as øre well inside a BIGINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,3 @@ def load_settings(
         raise InputError("CONFIG_INVALID", "PAYMENTS_COOLING_OFF_DAYS must be 0 to 365 days, "
                          f"not {settings.cooling_off_days}", "cooling_off_days")
     return settings
-
-
-_REVIEW_LIMIT = Decimal(10) ** 12  # DKK; as øre well inside a BIGINT

@@ -149,12 +149,9 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
                 order.status = "settled"
                 settled += 1
             elif outcome.status == REJECTED and order.status in ("sent", "settled"):
-                order.status, order.return_reason = "returned", outcome.reason
+                flagged += _mark_returned(session, item, order, outcome.reason, actor, now)
                 returned += 1
                 reasons[outcome.reason or "NONE"] += 1
-                if outcome.reason in ACCOUNT_REASONS:
-                    flagged += registry.mark_rejected_by_bank(
-                        session, item.registration_id, outcome.reason, actor, now)
             else:
                 unchanged += 1
         session.flush()
@@ -163,6 +160,17 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
         returned=returned, unchanged=unchanged, unknown=tuple(unknown),
         registrations_flagged=flagged, by_reason=tuple(sorted(reasons.items())),
         not_applied=tuple(held_back))
+
+
+def _mark_returned(session: Session, item: BatchItem, order: PaymentOrder, reason: str | None,
+                   actor: str, now: dt.datetime) -> bool:
+    """The order came back; an account reason also flags the registration it was paid to
+    (True when that changed it), so the next batch holds the payee."""
+    order.status, order.return_reason = "returned", reason
+    if reason in ACCOUNT_REASONS:
+        return registry.mark_rejected_by_bank(session, item.registration_id, reason, actor,
+                                              now)
+    return False
 
 
 def _not_applicable(outcome: TxOutcome, item: BatchItem) -> str | None:
@@ -287,11 +295,7 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
             raise ConflictError("ORDER_NOT_SENT", f"{end_to_end_id} is not a payment waiting "
                                 f"for the bank's answer (its order is {order.status})",
                                 "end_to_end_id")
-        order.status, order.return_reason = "returned", reported
-        flagged = False
-        if reported in ACCOUNT_REASONS:
-            flagged = registry.mark_rejected_by_bank(session, item.registration_id, reported,
-                                                     actor, now)
+        flagged = _mark_returned(session, item, order, reported, actor, now)
         audit.append(session, actor=actor, action="order.return_applied",
                      subject=f"order:{order.id}",
                      payload={"end_to_end_id": end_to_end_id, "return_reason": reported,
