@@ -24,8 +24,13 @@ sys.exit(status)
 def run_payments(args: list[str], env: dict | None = None) -> tuple[float, float, int]:
     """Run ``payments ARGS``: (seconds, peak RSS in MB, exit status); output discarded."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, *args], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     peak = [line for line in proc.stderr.splitlines() if line.startswith("PEAK_RSS_KB=")]
     if proc.returncode not in (0, 1) or not peak:

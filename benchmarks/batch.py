@@ -63,8 +63,10 @@ class _Sql:
         """A row source ``s`` with one integer column ``p`` from 0 to n - 1."""
         if self.pg:
             return f"generate_series(0, {n - 1}) AS s(p)"
-        return (f"(WITH RECURSIVE c(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM c "
-                f"WHERE p < {n - 1}) SELECT p FROM c) AS s")
+        return (
+            f"(WITH RECURSIVE c(p) AS (SELECT 0 UNION ALL SELECT p + 1 FROM c "
+            f"WHERE p < {n - 1}) SELECT p FROM c) AS s"
+        )
 
     def pad(self, expr: str, width: int) -> str:
         if self.pg:
@@ -104,9 +106,11 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
     """Fill an empty, migrated database; return what was inserted."""
     q = _Sql(engine.dialect.name)
     payees = max(1, size * 4 // 5)
-    reg_cols = ("owner_kind, owner_number, reg_no, account_no, iban, bic, channel, status, "
-                "actor, registered_at, active_from, ended_on, end_reason, "
-                "activation_code_hash, activation_attempts, rejected_reason")
+    reg_cols = (
+        "owner_kind, owner_number, reg_no, account_no, iban, bic, channel, status, "
+        "actor, registered_at, active_from, ended_on, end_reason, "
+        "activation_code_hash, activation_attempts, rejected_reason"
+    )
     registered = q.ts(dt.datetime(2023, 5, 30, 10, 0, tzinfo=dt.UTC))
     no_account = "s.p % 50 = 0"
     pending = "s.p % 100 = 1"
@@ -114,7 +118,7 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
     statements = [
         # the current account (domestic) of most payees; 0.5 % rejected by the bank
         f"""INSERT INTO account_registrations ({reg_cols})
-        SELECT 'cpr', {q.cpr('s.p')}, {q.pad('1000 + s.p % 9000', 4)}, {q.pad('s.p', 10)},
+        SELECT 'cpr', {q.cpr("s.p")}, {q.pad("1000 + s.p % 9000", 4)}, {q.pad("s.p", 10)},
                NULL, NULL, 'bank',
                CASE WHEN s.p % 200 = 9 THEN 'rejected_by_bank' ELSE 'active' END,
                'bench', {registered}, DATE '2023-06-01', NULL, NULL, NULL, 0,
@@ -123,16 +127,16 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
         WHERE NOT ({no_account} OR {pending} OR {iban})""",
         # an older account, ended when the current one started
         f"""INSERT INTO account_registrations ({reg_cols})
-        SELECT 'cpr', {q.cpr('s.p')}, '9999', {q.pad('s.p', 10)}, NULL, NULL, 'citizen',
+        SELECT 'cpr', {q.cpr("s.p")}, '9999', {q.pad("s.p", 10)}, NULL, NULL, 'citizen',
                'ended', 'bench', {registered}, DATE '2020-01-01', DATE '2023-06-01',
                'replaced', NULL, 0, NULL
         FROM {q.series(payees)}
         WHERE s.p % 10 = 5""",
         # a registration waiting for its activation letter, and nothing else
         f"""INSERT INTO account_registrations ({reg_cols})
-        SELECT 'cpr', {q.cpr('s.p')}, '1234', {q.pad('s.p', 10)}, NULL, NULL, 'citizen',
+        SELECT 'cpr', {q.cpr("s.p")}, '1234', {q.pad("s.p", 10)}, NULL, NULL, 'citizen',
                'pending_activation', 'bench', {registered}, DATE '2024-05-01', NULL, NULL,
-               '{'0' * 64}', 0, NULL
+               '{"0" * 64}', 0, NULL
         FROM {q.series(payees)}
         WHERE {pending}""",
     ]
@@ -140,10 +144,10 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
         statements = [s.replace("DATE '", "'") for s in statements]
     claims = f"""INSERT INTO claims (employer_cvr, external_ref, employee_cpr, kind, first_day,
                last_day, raw, raw_sha256, version, received_at, actor)
-        SELECT '3' || {q.pad('s.p % 997', 7)}, 'BENCH-' || s.p, {q.cpr(f's.p % {payees}')},
+        SELECT '3' || {q.pad("s.p % 997", 7)}, 'BENCH-' || s.p, {q.cpr(f"s.p % {payees}")},
                CASE WHEN s.p % 10 = 0 THEN 'maternity' ELSE 'sickness' END,
-               {q.date(RUN_DATE, '40 + s.p % 30')}, {q.date(RUN_DATE, '31 + s.p % 30')},
-               '{{}}', '{'0' * 64}', 1, {q.ts(NOW)}, 'bench'
+               {q.date(RUN_DATE, "40 + s.p % 30")}, {q.date(RUN_DATE, "31 + s.p % 30")},
+               '{{}}', '{"0" * 64}', 1, {q.ts(NOW)}, 'bench'
         FROM {q.series(size)}"""
     decisions = f"""INSERT INTO decisions (claim_id, version, status, amount_ore, payee_kind,
                payee_number, codes, granted_days, parameter_versions, document, decided_on,
@@ -151,21 +155,26 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
         SELECT c.id, 1, 'approved',
                CASE WHEN c.id % 100000 = 77 THEN {REVIEW_ORE}
                     ELSE 10000 + (c.id * 7919) % 2990000 END,
-               'cpr', c.employee_cpr, '', '', '{{}}', '{{}}', {q.date(RUN_DATE, 'c.id % 14')},
+               'cpr', c.employee_cpr, '', '', '{{}}', '{{}}', {q.date(RUN_DATE, "c.id % 14")},
                {q.ts(NOW)}, {q.false()}
         FROM claims c"""
     orders = f"""INSERT INTO payment_orders (decision_id, claim_id, payee_kind, payee_number,
                amount_ore, remittance, end_to_end_id, due_date, status, attempts, created_at)
         SELECT d.id, d.claim_id, d.payee_kind, d.payee_number, d.amount_ore,
                'Refusion sygedagpenge BENCH-' || (d.claim_id - 1),
-               'BENCH' || {q.pad('d.id', 12)}, d.decided_on, 'pending', 0, {q.ts(NOW)}
+               'BENCH' || {q.pad("d.id", 12)}, d.decided_on, 'pending', 0, {q.ts(NOW)}
         FROM decisions d"""
     ibans = []
     for p in range(3, payees, 1000):
         reg_no, account_no = f"{1000 + p % 9000:04d}", f"{p:010d}"
-        ibans.append({"cpr": _cpr(p), "iban": _iban(reg_no, account_no),
-                      "bic": "DABADKKK" if p % 2000 == 3 else None,
-                      "registered": NOW if q.pg else f"{NOW:%Y-%m-%d %H:%M:%S.%f}"})
+        ibans.append(
+            {
+                "cpr": _cpr(p),
+                "iban": _iban(reg_no, account_no),
+                "bic": "DABADKKK" if p % 2000 == 3 else None,
+                "registered": NOW if q.pg else f"{NOW:%Y-%m-%d %H:%M:%S.%f}",
+            }
+        )
     with engine.begin() as conn:
         if conn.scalar(text("SELECT count(*) FROM payment_orders")):
             raise SystemExit("the benchmark needs an empty database")
@@ -174,13 +183,18 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
         for statement in [*statements, claims, decisions, orders]:
             conn.execute(text(statement))
         if ibans:
-            conn.execute(text(
-                f"INSERT INTO account_registrations ({reg_cols}) VALUES ('cpr', :cpr, NULL, "
-                "NULL, :iban, :bic, 'bank', 'active', 'bench', :registered, "
-                "'2023-06-01', NULL, NULL, NULL, 0, NULL)"), ibans)
-        counts = {table: conn.scalar(text(f"SELECT count(*) FROM {table}"))
-                  for table in ("account_registrations", "claims", "decisions",
-                                "payment_orders")}
+            conn.execute(
+                text(
+                    f"INSERT INTO account_registrations ({reg_cols}) VALUES ('cpr', :cpr, NULL, "
+                    "NULL, :iban, :bic, 'bank', 'active', 'bench', :registered, "
+                    "'2023-06-01', NULL, NULL, NULL, 0, NULL)"
+                ),
+                ibans,
+            )
+        counts = {
+            table: conn.scalar(text(f"SELECT count(*) FROM {table}"))
+            for table in ("account_registrations", "claims", "decisions", "payment_orders")
+        }
     # fresh statistics, as autovacuum would have them by the night (PostgreSQL); SQLite
     # gets none, as a file created by the application would not have them either
     if q.pg:
@@ -204,9 +218,12 @@ def child(args: argparse.Namespace) -> None:
     from payments.db import make_engine
 
     engine = make_engine(args.database_url)
-    settings = Settings(database_url=args.database_url, output_dir=str(args.out / "out"),
-                        outbox_dir=str(args.out / "outbox"),
-                        max_tx_per_file=args.max_tx_per_file)
+    settings = Settings(
+        database_url=args.database_url,
+        output_dir=str(args.out / "out"),
+        outbox_dir=str(args.out / "outbox"),
+        max_tx_per_file=args.max_tx_per_file,
+    )
     backend = None
     with engine.connect() as conn:  # open the pool's connection outside the timing
         if engine.dialect.name == "postgresql":
@@ -234,21 +251,31 @@ def child(args: argparse.Namespace) -> None:
         profiler.disable()
         profiler.dump_stats(args.profile)
     engine.dispose()
-    json.dump({
-        "seconds": seconds,
-        "baseline_kb": baseline_kb,
-        "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "phases": phases,
-        "client_cpu": client_cpu,
-        "server_cpu": server_cpu,
-        "load": os.getloadavg()[0],
-        "batch_id": result.batch_id,
-        "order_count": result.order_count,
-        "total": str(result.total),
-        "held_by_reason": dict(result.held_by_reason),
-        "files": [{"path": str(f.path), "tx_count": f.tx_count, "total": str(f.total),
-                   "sha256": f.sha256} for f in result.files],
-    }, sys.stdout)
+    json.dump(
+        {
+            "seconds": seconds,
+            "baseline_kb": baseline_kb,
+            "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "phases": phases,
+            "client_cpu": client_cpu,
+            "server_cpu": server_cpu,
+            "load": os.getloadavg()[0],
+            "batch_id": result.batch_id,
+            "order_count": result.order_count,
+            "total": str(result.total),
+            "held_by_reason": dict(result.held_by_reason),
+            "files": [
+                {
+                    "path": str(f.path),
+                    "tx_count": f.tx_count,
+                    "total": str(f.total),
+                    "sha256": f.sha256,
+                }
+                for f in result.files
+            ],
+        },
+        sys.stdout,
+    )
 
 
 def _process_cpu(pid: int | None) -> float | None:
@@ -266,9 +293,13 @@ def _time_phases(batch, phases: dict[str, float]) -> None:
     """Wrap the batch's steps to add up the time spent in each (``--phases``)."""
     from payments import batch_candidates, batch_files
 
-    for module, name in ((batch_candidates, "fill"), (batch_candidates, "add_files"),
-                         (batch_candidates, "insert_items"), (batch_candidates, "update_orders"),
-                         (batch_files, "write_file")):
+    for module, name in (
+        (batch_candidates, "fill"),
+        (batch_candidates, "add_files"),
+        (batch_candidates, "insert_items"),
+        (batch_candidates, "update_orders"),
+        (batch_files, "write_file"),
+    ):
         inner = getattr(module, name, None)
         if inner is None:
             continue
@@ -303,30 +334,58 @@ def check(engine: Engine, run: dict, size: int) -> list[tuple[str, bool, str]]:
         tx_count += len(amounts)
         tx_sum += sum((Decimal(a.decode()) for a in amounts), Decimal(0))
     with engine.connect() as conn:
-        paid_count, paid_ore = conn.execute(text(
-            "SELECT count(*), coalesce(sum(o.amount_ore), 0) FROM payment_orders o "
-            "JOIN batch_items i ON i.order_id = o.id AND i.attempt = o.attempts + 1 "
-            "WHERE o.status = 'pending' AND i.batch_id = :b"), {"b": run["batch_id"]}).one()
-        held = dict(conn.execute(text(
-            "SELECT hold_reason, count(*) FROM payment_orders WHERE status = 'held' "
-            "GROUP BY hold_reason")).all())
-        all_count, all_ore = conn.execute(text(
-            "SELECT count(*), sum(amount_ore) FROM payment_orders")).one()
-        held_ore = conn.scalar(text(
-            "SELECT coalesce(sum(amount_ore), 0) FROM payment_orders WHERE status = 'held'"))
+        paid_count, paid_ore = conn.execute(
+            text(
+                "SELECT count(*), coalesce(sum(o.amount_ore), 0) FROM payment_orders o "
+                "JOIN batch_items i ON i.order_id = o.id AND i.attempt = o.attempts + 1 "
+                "WHERE o.status = 'pending' AND i.batch_id = :b"
+            ),
+            {"b": run["batch_id"]},
+        ).one()
+        held = dict(
+            conn.execute(
+                text(
+                    "SELECT hold_reason, count(*) FROM payment_orders WHERE status = 'held' "
+                    "GROUP BY hold_reason"
+                )
+            ).all()
+        )
+        all_count, all_ore = conn.execute(
+            text("SELECT count(*), sum(amount_ore) FROM payment_orders")
+        ).one()
+        held_ore = conn.scalar(
+            text("SELECT coalesce(sum(amount_ore), 0) FROM payment_orders WHERE status = 'held'")
+        )
     paid = Decimal(paid_ore).scaleb(-2)
-    checks.append(("file CtrlSums = in_batch orders", header_sum == paid
-                   and header_count == paid_count,
-                   f"{header_sum} DKK / {header_count:,} tx vs {paid} DKK / {paid_count:,}"))
-    checks.append(("file transactions = headers", tx_sum == header_sum
-                   and tx_count == header_count, f"{tx_sum} DKK / {tx_count:,} tx"))
-    checks.append(("batch result = in_batch orders", Decimal(run["total"]) == paid
-                   and run["order_count"] == paid_count, f"{run['total']} DKK"))
+    checks.append(
+        (
+            "file CtrlSums = in_batch orders",
+            header_sum == paid and header_count == paid_count,
+            f"{header_sum} DKK / {header_count:,} tx vs {paid} DKK / {paid_count:,}",
+        )
+    )
+    checks.append(
+        (
+            "file transactions = headers",
+            tx_sum == header_sum and tx_count == header_count,
+            f"{tx_sum} DKK / {tx_count:,} tx",
+        )
+    )
+    checks.append(
+        (
+            "batch result = in_batch orders",
+            Decimal(run["total"]) == paid and run["order_count"] == paid_count,
+            f"{run['total']} DKK",
+        )
+    )
     checks.append(("file SHA-256 as recorded", hashes_ok, f"{len(run['files'])} files"))
-    checks.append(("in_batch + held = all orders",
-                   paid_count + sum(held.values()) == all_count == size
-                   and paid_ore + held_ore == all_ore,
-                   f"{paid_count:,} + {sum(held.values()):,} = {all_count:,}"))
+    checks.append(
+        (
+            "in_batch + held = all orders",
+            paid_count + sum(held.values()) == all_count == size and paid_ore + held_ore == all_ore,
+            f"{paid_count:,} + {sum(held.values()):,} = {all_count:,}",
+        )
+    )
     checks.append(("held by reason as reported", held == run["held_by_reason"], str(held)))
     return checks
 
@@ -338,25 +397,37 @@ def _postgres_schema(url: str, name: str) -> str:
     base = make_url(url)
     options = base.query.get("options")
     if options:
-        raise SystemExit("--database-url must not set options: the benchmark sets "
-                         "search_path to its own schema")
+        raise SystemExit(
+            "--database-url must not set options: the benchmark sets search_path to its own schema"
+        )
     return base.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
-        hide_password=False)
+        hide_password=False
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100_000, help="orders (default 100,000)")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary "
-                        "directory; for postgresql+psycopg://… a fresh schema is created")
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file in a temporary "
+        "directory; for postgresql+psycopg://… a fresh schema is created",
+    )
     parser.add_argument("--max-tx-per-file", type=int, default=10_000)
-    parser.add_argument("--phases", action="store_true",
-                        help="also time the batch's steps (fill, insert_items, …)")
+    parser.add_argument(
+        "--phases", action="store_true", help="also time the batch's steps (fill, insert_items, …)"
+    )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the run into FILE")
-    parser.add_argument("--release", action="store_true",
-                        help="afterwards, also time approving and releasing the batch")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the PostgreSQL schema and the files for a look afterwards")
+    parser.add_argument(
+        "--release",
+        action="store_true",
+        help="afterwards, also time approving and releasing the batch",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the PostgreSQL schema and the files for a look afterwards",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -383,10 +454,22 @@ def main(argv: list[str] | None = None) -> int:
         schema.upgrade(engine)
         started = time.perf_counter()
         counts = seed(engine, args.size)
-        print(f"seeded in {time.perf_counter() - started:.1f} s (not timed): "
-              + ", ".join(f"{n:,} {table}" for table, n in counts.items()), flush=True)
-        command = [sys.executable, os.path.abspath(__file__), "--child", "--database-url",
-                   url, "--out", str(workdir), "--max-tx-per-file", str(args.max_tx_per_file)]
+        print(
+            f"seeded in {time.perf_counter() - started:.1f} s (not timed): "
+            + ", ".join(f"{n:,} {table}" for table, n in counts.items()),
+            flush=True,
+        )
+        command = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--child",
+            "--database-url",
+            url,
+            "--out",
+            str(workdir),
+            "--max-tx-per-file",
+            str(args.max_tx_per_file),
+        ]
         if args.phases:
             command.append("--phases")
         if args.profile:
@@ -409,8 +492,10 @@ def main(argv: list[str] | None = None) -> int:
                     conn.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
             admin.dispose()
         if args.keep:
-            print(f"kept {workdir}" + (f" and schema {schema_name}" if schema_name else ""),
-                  file=sys.stderr)
+            print(
+                f"kept {workdir}" + (f" and schema {schema_name}" if schema_name else ""),
+                file=sys.stderr,
+            )
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -422,21 +507,31 @@ def release_seconds(url: str, workdir: Path, args, run: dict) -> None:
     from payments.db import make_engine
 
     engine = make_engine(url)
-    settings = Settings(database_url=url, output_dir=str(workdir / "out"),
-                        outbox_dir=str(workdir / "outbox"),
-                        max_tx_per_file=args.max_tx_per_file)
+    settings = Settings(
+        database_url=url,
+        output_dir=str(workdir / "out"),
+        outbox_dir=str(workdir / "outbox"),
+        max_tx_per_file=args.max_tx_per_file,
+    )
     batch_approval.approve(engine, settings, run["batch_id"], actor="approver", now=NOW)
     started = time.perf_counter()
-    released = batch_approval.release(engine, settings, run["batch_id"], actor="approver",
-                                      now=NOW)
+    released = batch_approval.release(engine, settings, run["batch_id"], actor="approver", now=NOW)
     seconds = time.perf_counter() - started
     engine.dispose()
-    print(f"release (hash check, copy to outbox, {released.order_count:,} orders sent): "
-          f"{seconds:.2f} s")
+    print(
+        f"release (hash check, copy to outbox, {released.order_count:,} orders sent): "
+        f"{seconds:.2f} s"
+    )
 
 
-def report(dialect: str, args, run: dict, wall: float, children_kb: int,
-           checks: list[tuple[str, bool, str]]) -> None:
+def report(
+    dialect: str,
+    args,
+    run: dict,
+    wall: float,
+    children_kb: int,
+    checks: list[tuple[str, bool, str]],
+) -> None:
     seconds = run["seconds"]
     peak_mb = run["peak_kb"] / 1024
     # the issue's targets: 1,000,000 orders on PostgreSQL, 100,000 on SQLite
@@ -446,22 +541,35 @@ def report(dialect: str, args, run: dict, wall: float, children_kb: int,
     rows = [
         ("database", dialect),
         ("orders", f"{args.size:,}"),
-        ("batch.run seconds", f"{seconds:.2f}" + (f"  (target ≤ {target_s:.0f})"
-                                                  if target_s else "")),
+        (
+            "batch.run seconds",
+            f"{seconds:.2f}" + (f"  (target ≤ {target_s:.0f})" if target_s else ""),
+        ),
         ("orders/s", f"{args.size / seconds:,.0f}"),
-        ("peak RSS MB", f"{peak_mb:.0f}" + (f"  (target ≤ {target_mb:.0f})"
-                                            if target_mb else "")
-         + f"  (after imports {run['baseline_kb'] / 1024:.0f};"
-           f" RUSAGE_CHILDREN {children_kb / 1024:.0f})"),
-        ("CPU seconds", f"client {run['client_cpu']:.2f}" + (
-            f", PostgreSQL backend {run['server_cpu']:.2f}" if run["server_cpu"] is not None
-            else "")),
+        (
+            "peak RSS MB",
+            f"{peak_mb:.0f}"
+            + (f"  (target ≤ {target_mb:.0f})" if target_mb else "")
+            + f"  (after imports {run['baseline_kb'] / 1024:.0f};"
+            f" RUSAGE_CHILDREN {children_kb / 1024:.0f})",
+        ),
+        (
+            "CPU seconds",
+            f"client {run['client_cpu']:.2f}"
+            + (
+                f", PostgreSQL backend {run['server_cpu']:.2f}"
+                if run["server_cpu"] is not None
+                else ""
+            ),
+        ),
         ("child process seconds", f"{wall:.2f}"),
         ("load average (1 min)", f"{run['load']:.2f} at the end, on {os.cpu_count()} cores"),
         ("files written", f"{len(run['files'])} (≤ {args.max_tx_per_file:,} tx each)"),
         ("paid", f"{run['order_count']:,} orders, {Decimal(run['total']):,} DKK"),
-        ("held", f"{sum(held.values()):,}: "
-         + ", ".join(f"{k} {v:,}" for k, v in sorted(held.items()))),
+        (
+            "held",
+            f"{sum(held.values()):,}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(held.items())),
+        ),
     ]
     for name, spent in run["phases"].items():
         rows.append((f"  phase {name}", f"{spent:.2f} s"))

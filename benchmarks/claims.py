@@ -53,8 +53,9 @@ def database(kind: str, url: str | None, tmp: Path) -> str:
 def counts(url: str) -> tuple[int, int, int]:
     engine = make_engine(url)
     with session_scope(engine) as s:
-        out = tuple(s.scalar(select(func.count()).select_from(m))
-                    for m in (Claim, Decision, PaymentOrder))
+        out = tuple(
+            s.scalar(select(func.count()).select_from(m)) for m in (Claim, Decision, PaymentOrder)
+        )
     engine.dispose()
     return out
 
@@ -68,14 +69,25 @@ def bench(kind: str, url: str | None, size: int) -> list[tuple]:
         engine = make_engine(db)
         schema.upgrade(engine)
         engine.dispose()
-        args = ["--database-url", db, "claims", "submit", str(claims), "--date",
-                DAY.isoformat(), "--actor", "bench"]
+        args = [
+            "--database-url",
+            db,
+            "claims",
+            "submit",
+            str(claims),
+            "--date",
+            DAY.isoformat(),
+            "--actor",
+            "bench",
+        ]
         first = run_payments(args)
         after_first = counts(db)
         again = run_payments(args)
         after_again = counts(db)
-        rows = [(kind, "submit", size, *first[:2], after_first),
-                (kind, "resubmit", size, *again[:2], after_again)]
+        rows = [
+            (kind, "submit", size, *first[:2], after_first),
+            (kind, "resubmit", size, *again[:2], after_again),
+        ]
         assert after_again == after_first, "resubmitting created rows"
         if kind == "postgresql":
             admin = make_engine(url)
@@ -88,8 +100,11 @@ def bench(kind: str, url: str | None, size: int) -> list[tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--postgres", metavar="URL",
-                        help="also run on PostgreSQL (a schema bench_claims is created)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run on PostgreSQL (a schema bench_claims is created)",
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     opts = parser.parse_args()
     rows = []
@@ -97,11 +112,15 @@ def main() -> None:
         rows += bench("sqlite", None, opts.size)
     if opts.postgres:
         rows += bench("postgresql", opts.postgres, opts.size)
-    print(f"{'database':<11} {'run':<9} {'claims':>8} {'seconds':>8} {'claims/s':>9} "
-          f"{'peak MB':>8}  claims/decisions/orders after")
+    print(
+        f"{'database':<11} {'run':<9} {'claims':>8} {'seconds':>8} {'claims/s':>9} "
+        f"{'peak MB':>8}  claims/decisions/orders after"
+    )
     for kind, run, size, seconds, peak, after in rows:
-        print(f"{kind:<11} {run:<9} {size:>8,} {seconds:>8.1f} {size / seconds:>9,.0f} "
-              f"{peak:>8.0f}  {after}")
+        print(
+            f"{kind:<11} {run:<9} {size:>8,} {seconds:>8.1f} {size / seconds:>9,.0f} "
+            f"{peak:>8.0f}  {after}"
+        )
 
 
 if __name__ == "__main__":

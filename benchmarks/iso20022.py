@@ -41,8 +41,9 @@ if __name__ == "iso20022":  # pragma: no cover - see the note below
     from pathlib import Path as _Path
 
     _init = _Path(__file__).resolve().parents[1] / "iso20022" / "__init__.py"
-    _spec = _util.spec_from_file_location("iso20022", _init,
-                                          submodule_search_locations=[str(_init.parent)])
+    _spec = _util.spec_from_file_location(
+        "iso20022", _init, submodule_search_locations=[str(_init.parent)]
+    )
     _module = _util.module_from_spec(_spec)
     _sys.modules["iso20022"] = _module
     _spec.loader.exec_module(_module)
@@ -83,8 +84,13 @@ else:
 
     def row(i: int) -> tuple[str, int, str, str, str]:
         """Transaction ``i``: end-to-end id, amount in øre, IBAN, name, remittance."""
-        return (f"NR-20260302-{i:09d}", 10_000 + (i * 7_919) % 2_000_000, IBANS[i % 1000],
-                f"{FIRST[i % 10]} {LAST[i % 7]}", f"Sygedagpenge uge {i % 52 + 1} sag {i}")
+        return (
+            f"NR-20260302-{i:09d}",
+            10_000 + (i * 7_919) % 2_000_000,
+            IBANS[i % 1000],
+            f"{FIRST[i % 10]} {LAST[i % 7]}",
+            f"Sygedagpenge uge {i % 52 + 1} sag {i}",
+        )
 
     def amount_ore(i: int) -> int:
         return 10_000 + (i * 7_919) % 2_000_000
@@ -100,35 +106,55 @@ else:
         def transactions():
             for i in range(n):
                 e2e, ore, iban, name, text = row(i)
-                yield pain001.Transaction(e2e, Decimal(ore).scaleb(-2),
-                                          pain001.IbanAccount(iban), name, None, text)
+                yield pain001.Transaction(
+                    e2e, Decimal(ore).scaleb(-2), pain001.IbanAccount(iban), name, None, text
+                )
 
         debtor = pain001.Debtor(*DEBTOR, org_id=pain001.PartyId("13585628"))
         info = pain001.PaymentInfo("NR-20260302-1", EXECUTION, debtor, n, total, transactions())
         header = pain001.GroupHeader("NR-20260302", CREATED, n, total, DEBTOR[0])
         result = pain001.write(out, header, [info], version=version)
-        return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-                "bytes": result.size}
+        return {
+            "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu,
+            "bytes": result.size,
+        }
 
     def sepaxml_write(n: int, out: Path) -> dict:
         from sepaxml import SepaTransfer
 
         started, cpu = time.perf_counter(), time.process_time()
-        config = {"name": DEBTOR[0], "IBAN": DEBTOR[1], "BIC": DEBTOR[2], "batch": True,
-                  "currency": "DKK", "domestic": True}
+        config = {
+            "name": DEBTOR[0],
+            "IBAN": DEBTOR[1],
+            "BIC": DEBTOR[2],
+            "batch": True,
+            "currency": "DKK",
+            "domestic": True,
+        }
         transfer = SepaTransfer(config, schema="pain.001.001.03", clean=True)
         for i in range(n):
             e2e, ore, iban, name, text = row(i)
-            transfer.add_payment({"name": name, "IBAN": iban, "amount": ore,
-                                  "execution_date": EXECUTION, "description": text,
-                                  "endtoend_id": e2e})
+            transfer.add_payment(
+                {
+                    "name": name,
+                    "IBAN": iban,
+                    "amount": ore,
+                    "execution_date": EXECUTION,
+                    "description": text,
+                    "endtoend_id": e2e,
+                }
+            )
         data = transfer.export(validate=False)
         with open(out, "wb") as file:  # written and fsynced, as ours (a bank file must last)
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-                "bytes": len(data)}
+        return {
+            "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu,
+            "bytes": len(data),
+        }
 
     def ours_validate(path: Path) -> dict:
         from iso20022.validate import validate
@@ -137,8 +163,11 @@ else:
         result = validate(path)
         if not result.valid:
             raise SystemExit(f"{path} is invalid: {result.errors}")
-        return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-                "bytes": path.stat().st_size}
+        return {
+            "seconds": time.perf_counter() - started,
+            "cpu": time.process_time() - cpu,
+            "bytes": path.stat().st_size,
+        }
 
     def baseline() -> dict:
         return {"seconds": 0.0, "cpu": 0.0, "bytes": 0}
@@ -168,20 +197,31 @@ else:
     def run_child(case: str, n: int, path: Path) -> dict:
         proc = subprocess.run(
             [sys.executable, __file__, "--child", case, "--size", str(n), "--path", str(path)],
-            capture_output=True, text=True, cwd=ROOT)
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"case {case} failed:\n{proc.stderr[-3000:]}")
         return json.loads(proc.stdout)
 
     def best(runs: list[dict]) -> dict:
         """The fastest run's times (the least disturbed by other load), the highest peak."""
-        return {"seconds": min(r["seconds"] for r in runs), "cpu": min(r["cpu"] for r in runs),
-                "peak_mb": max(r["peak_mb"] for r in runs), "bytes": runs[0]["bytes"]}
+        return {
+            "seconds": min(r["seconds"] for r in runs),
+            "cpu": min(r["cpu"] for r in runs),
+            "peak_mb": max(r["peak_mb"] for r in runs),
+            "bytes": runs[0]["bytes"],
+        }
 
     def main() -> None:
         parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-        parser.add_argument("--size", type=int, default=100_000,
-                            help="transactions in the write/validate cases (default 100,000)")
+        parser.add_argument(
+            "--size",
+            type=int,
+            default=100_000,
+            help="transactions in the write/validate cases (default 100,000)",
+        )
         parser.add_argument("--repeat", type=int, default=3, help="runs per case (best shown)")
         parser.add_argument("--child", help=argparse.SUPPRESS)
         parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
@@ -198,8 +238,7 @@ else:
                 ("iso20022", f"write {n:,} (pain.001.001.03)", "ours", n, tmp / "ours.xml"),
                 ("sepaxml", f"write {n:,} (pain.001.001.03)", "sepaxml", n, tmp / "sepa.xml"),
                 ("iso20022", f"write {n:,} (pain.001.001.09)", "ours09", n, tmp / "o9.xml"),
-                ("iso20022", f"validate {n:,} (XSD, streaming)", "validate", n,
-                 tmp / "ours.xml"),
+                ("iso20022", f"validate {n:,} (XSD, streaming)", "validate", n, tmp / "ours.xml"),
             ]
             runs: dict[str, list[dict]] = {case: [] for _, _, case, _, _ in cases}
             for _ in range(args.repeat):  # interleaved, so that every case meets the same load
@@ -209,22 +248,31 @@ else:
             big_run = best([run_child("ours", big, tmp / "big.xml")])
             rows.insert(4, ("iso20022", f"write {big:,} (pain.001.001.03)", big_run))
 
-        print(f"{'library':<10} {'case':<34} {'seconds':>8} {'CPU s':>7} {'peak MB':>8} "
-              f"{'MB out':>7}")
+        print(
+            f"{'library':<10} {'case':<34} {'seconds':>8} {'CPU s':>7} {'peak MB':>8} {'MB out':>7}"
+        )
         for library, label, r in rows:
-            print(f"{library:<10} {label:<34} {r['seconds']:>8.2f} {r['cpu']:>7.2f} "
-                  f"{r['peak_mb']:>8.1f} {r['bytes'] / 2**20:>7.1f}")
+            print(
+                f"{library:<10} {label:<34} {r['seconds']:>8.2f} {r['cpu']:>7.2f} "
+                f"{r['peak_mb']:>8.1f} {r['bytes'] / 2**20:>7.1f}"
+            )
         ours, sepa = rows[1][2], rows[2][2]
         speedup = sepa["seconds"] / ours["seconds"]
         cpu_speedup = sepa["cpu"] / ours["cpu"]
         growth = big_run["peak_mb"] / ours["peak_mb"] - 1
         print()
-        print(f"speed-up over sepaxml: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU "
-              f"(target >= 5x): {'met' if min(speedup, cpu_speedup) >= 5 else 'NOT met'}")
-        print(f"peak memory writing {n:,}: {ours['peak_mb']:.1f} MB (target <= 60 MB): "
-              f"{'met' if ours['peak_mb'] <= 60 else 'NOT met'}")
-        print(f"peak memory writing {big:,} vs {n:,}: {growth:+.1%} (target within 10 %): "
-              f"{'met' if abs(growth) <= 0.10 else 'NOT met'}")
+        print(
+            f"speed-up over sepaxml: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU "
+            f"(target >= 5x): {'met' if min(speedup, cpu_speedup) >= 5 else 'NOT met'}"
+        )
+        print(
+            f"peak memory writing {n:,}: {ours['peak_mb']:.1f} MB (target <= 60 MB): "
+            f"{'met' if ours['peak_mb'] <= 60 else 'NOT met'}"
+        )
+        print(
+            f"peak memory writing {big:,} vs {n:,}: {growth:+.1%} (target within 10 %): "
+            f"{'met' if abs(growth) <= 0.10 else 'NOT met'}"
+        )
 
     if __name__ == "__main__":
         main()

@@ -63,30 +63,42 @@ def seed(engine, start: int, owners: int) -> None:
     """Registrations for owners start..owners-1 (and an ended one for every 20th)."""
     from sqlalchemy import Column, Date, Integer, MetaData, String, Table
 
-    stage = Table("bench_seed", MetaData(), Column("owner_number", String(10)),
-                  Column("account_no", String(10)), Column("active_from", Date),
-                  Column("ended_on", Date), Column("status", String(10)),
-                  Column("n", Integer), prefixes=["TEMPORARY"])
+    stage = Table(
+        "bench_seed",
+        MetaData(),
+        Column("owner_number", String(10)),
+        Column("account_no", String(10)),
+        Column("active_from", Date),
+        Column("ended_on", Date),
+        Column("status", String(10)),
+        Column("n", Integer),
+        prefixes=["TEMPORARY"],
+    )
     rows = []
     for i in range(start, owners):
         if i % 20 == 0:
-            rows.append((cpr(i), f"{i + 7:010d}", dt.date(2020, 1, 1), dt.date(2024, 1, 1),
-                         "ended", i))
+            rows.append(
+                (cpr(i), f"{i + 7:010d}", dt.date(2020, 1, 1), dt.date(2024, 1, 1), "ended", i)
+            )
         rows.append((cpr(i), f"{i + 1:010d}", dt.date(2024, 1, 1), None, "active", i))
     with session_scope(engine) as s:
         registry.load_temp_table(s, stage, rows)
-        s.execute(text(
-            "INSERT INTO account_registrations (owner_kind, owner_number, reg_no, account_no,"
-            " channel, status, actor, registered_at, active_from, ended_on, end_reason,"
-            " activation_attempts) SELECT 'cpr', owner_number, '1234', account_no, 'bank',"
-            " status, 'seed', :now, active_from, ended_on,"
-            " CASE WHEN ended_on IS NULL THEN NULL ELSE 'replaced' END, 0"
-            " FROM bench_seed ORDER BY n"), {"now": NOW if engine.dialect.name ==
-                                             "postgresql" else NOW.replace(tzinfo=None)})
+        s.execute(
+            text(
+                "INSERT INTO account_registrations (owner_kind, owner_number, reg_no, account_no,"
+                " channel, status, actor, registered_at, active_from, ended_on, end_reason,"
+                " activation_attempts) SELECT 'cpr', owner_number, '1234', account_no, 'bank',"
+                " status, 'seed', :now, active_from, ended_on,"
+                " CASE WHEN ended_on IS NULL THEN NULL ELSE 'replaced' END, 0"
+                " FROM bench_seed ORDER BY n"
+            ),
+            {"now": NOW if engine.dialect.name == "postgresql" else NOW.replace(tzinfo=None)},
+        )
         registry.drop_temp_table(s, stage)
     with engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE account_registrations" if engine.dialect.name ==
-                             "postgresql" else "ANALYZE")
+        conn.exec_driver_sql(
+            "ANALYZE account_registrations" if engine.dialect.name == "postgresql" else "ANALYZE"
+        )
         conn.commit()
 
 
@@ -102,11 +114,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--size", type=int, default=100_000, help="bank file rows")
-    parser.add_argument("--owners", type=int, default=None,
-                        help="owners to resolve (default 10 x --size)")
+    parser.add_argument(
+        "--owners", type=int, default=None, help="owners to resolve (default 10 x --size)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="resolve_many runs")
-    parser.add_argument("--reset", action="store_true",
-                        help="delete every registration and letter first")
+    parser.add_argument(
+        "--reset", action="store_true", help="delete every registration and letter first"
+    )
     args = parser.parse_args()
     owners = args.owners or 10 * args.size
     engine = make_engine(args.database_url)
@@ -118,8 +132,9 @@ def main() -> None:
         existing = conn.exec_driver_sql("SELECT COUNT(*) FROM account_registrations").scalar()
     if existing:
         sys.exit(f"account_registrations holds {existing} rows; use an empty database or --reset")
-    print(f"database: {engine.dialect.name}; bank file {args.size:,} rows; "
-          f"resolve {owners:,} owners")
+    print(
+        f"database: {engine.dialect.name}; bank file {args.size:,} rows; resolve {owners:,} owners"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bank.csv"
@@ -135,8 +150,10 @@ def main() -> None:
         assert again.unchanged == args.size and again.changed == 0
         parse_start = time.perf_counter()
         bank_file.parse(path.read_bytes())
-        print(f"{'  of which reading + validating the CSV in Python':<58}"
-              f"{time.perf_counter() - parse_start:9.2f} s")
+        print(
+            f"{'  of which reading + validating the CSV in Python':<58}"
+            f"{time.perf_counter() - parse_start:9.2f} s"
+        )
 
     if owners > args.size:
         seed(engine, args.size, owners)
@@ -167,8 +184,10 @@ def main() -> None:
                 registry.has_pending(s, "cpr", cpr(i))
             times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    print(f"{'single lookup (accounts show): median / p95':<58}"
-          f"{statistics.median(times):6.2f} / {times[int(len(times) * 0.95)]:.2f} ms")
+    print(
+        f"{'single lookup (accounts show): median / p95':<58}"
+        f"{statistics.median(times):6.2f} / {times[int(len(times) * 0.95)]:.2f} ms"
+    )
     engine.dispose()
 
 

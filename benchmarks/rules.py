@@ -76,7 +76,8 @@ def _sickness(rng: random.Random, n: int) -> dict:
         "hourly_wage": f"{rng.randrange(110, 400)}.{rng.randrange(100):02d}",
         "salary_paid": rng.random() < 0.8,
         "employment_start": (first - timedelta(days=rng.choice((20, 400, 4000)))).isoformat(),
-        "monthly_hours": [160, 160, 150, 160, 140, 160] if rng.random() < 0.97
+        "monthly_hours": [160, 160, 150, 160, 140, 160]
+        if rng.random() < 0.97
         else [100, 20, 20, 100, 100, 100],
         "submitted_on": (first + timedelta(days=rng.choice((3, 10, 20, 34, 40)))).isoformat(),
     }
@@ -90,8 +91,9 @@ def _sickness(rng: random.Random, n: int) -> dict:
 
 
 def _maternity(rng: random.Random, n: int) -> dict:
-    birth = date(2022, 8, 2) + timedelta(days=rng.randrange((date(2024, 6, 1) -
-                                                             date(2022, 8, 2)).days))
+    birth = date(2022, 8, 2) + timedelta(
+        days=rng.randrange((date(2024, 6, 1) - date(2022, 8, 2)).days)
+    )
     parent = rng.choice(("mother", "mother", "father", "co_mother"))
     start = birth - timedelta(days=28) if parent == "mother" else birth
     first = start + timedelta(days=rng.randrange(0, 60))
@@ -134,8 +136,10 @@ def timed(label: str, count: int, fn) -> float:
     wall, cpu = time.perf_counter(), time.process_time()
     fn()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"  {label:<22} {count:>9,}: {count / cpu:>10,.0f}/s per CPU second "
-          f"({cpu / count * 1e6:6.1f} µs each); wall {wall:6.2f} s = {count / wall:>10,.0f}/s")
+    print(
+        f"  {label:<22} {count:>9,}: {count / cpu:>10,.0f}/s per CPU second "
+        f"({cpu / count * 1e6:6.1f} µs each); wall {wall:6.2f} s = {count / wall:>10,.0f}/s"
+    )
     return count / cpu
 
 
@@ -151,8 +155,10 @@ def main() -> None:
     for claim in claims[:2000]:  # warm the per-day parameter caches and holiday sets
         decide(claim, parameters=params)
 
-    print(f"rules: {args.size:,} mixed claims (seed {args.seed}), Python "
-          f"{sys.version.split()[0]}, one core")
+    print(
+        f"rules: {args.size:,} mixed claims (seed {args.seed}), Python "
+        f"{sys.version.split()[0]}, one core"
+    )
     statuses: dict[str, int] = {}
 
     def run_decide():
@@ -162,6 +168,7 @@ def main() -> None:
 
     rate = timed("decide", len(claims), run_decide)
     print("    " + ", ".join(f"{statuses[s]:,} {s}" for s in sorted(statuses)))
+
     def run_parse_decide():
         for raw in raws:
             decide(parse_claim(raw, TODAY), parameters=params)
@@ -187,14 +194,24 @@ def main() -> None:
     # a private copy of the packaged files, so that no day is cached yet
     fresh = load_parameters([ROOT / "rules" / "parameters"], include_packaged=False)
     first_days = [START + timedelta(days=i) for i in range(SPAN)]
-    timed("first look-up (bisect)", len(first_days),
-          lambda: any(fresh["sickness.weekly_max"].at(d) is None for d in first_days))
-    timed("load_parameters()", 50,
-          lambda: [load_parameters([ROOT / "rules" / "parameters"], include_packaged=False)
-                   for _ in range(50)])
+    timed(
+        "first look-up (bisect)",
+        len(first_days),
+        lambda: any(fresh["sickness.weekly_max"].at(d) is None for d in first_days),
+    )
+    timed(
+        "load_parameters()",
+        50,
+        lambda: [
+            load_parameters([ROOT / "rules" / "parameters"], include_packaged=False)
+            for _ in range(50)
+        ],
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak RSS {peak:,.0f} MB (the {args.size:,} raw and parsed claims are held in "
-          "memory; decisions are not kept)")
+    print(
+        f"  peak RSS {peak:,.0f} MB (the {args.size:,} raw and parsed claims are held in "
+        "memory; decisions are not kept)"
+    )
     target = "met" if rate >= 20_000 else "NOT met"
     print(f"target ≥ 20,000 decisions/s: {target} ({rate:,.0f}/s)")
 

@@ -48,19 +48,37 @@ def plan(size: int, postgres: str | None, tmp: Path) -> list[tuple[str, str, lis
     runs = [
         ("rules", "-", ["rules.py", "--size", str(size)]),
         ("iso20022", "-", ["iso20022.py", "--size", str(size)]),
-        ("registry", "sqlite", ["registry.py", "--size", str(size), "--database-url",
-                                f"sqlite:///{tmp / 'registry.db'}"]),
+        (
+            "registry",
+            "sqlite",
+            [
+                "registry.py",
+                "--size",
+                str(size),
+                "--database-url",
+                f"sqlite:///{tmp / 'registry.db'}",
+            ],
+        ),
         ("claims", "sqlite", ["claims.py", "--size", str(size)]),
         ("batch", "sqlite", ["batch.py", "--size", str(size)]),
     ]
     if postgres:
         runs += [
-            ("registry", "postgresql", ["registry.py", "--size", str(size), "--database-url",
-                                        "@bench_registry"]),
-            ("claims", "postgresql", ["claims.py", "--size", str(size), "--skip-sqlite",
-                                      "--postgres", postgres]),
-            ("batch", "postgresql", ["batch.py", "--size", str(size * 10), "--database-url",
-                                     postgres]),
+            (
+                "registry",
+                "postgresql",
+                ["registry.py", "--size", str(size), "--database-url", "@bench_registry"],
+            ),
+            (
+                "claims",
+                "postgresql",
+                ["claims.py", "--size", str(size), "--skip-sqlite", "--postgres", postgres],
+            ),
+            (
+                "batch",
+                "postgresql",
+                ["batch.py", "--size", str(size * 10), "--database-url", postgres],
+            ),
         ]
     return runs
 
@@ -76,8 +94,10 @@ def main() -> None:
             schema = None
             if "@bench_registry" in args:
                 schema = "bench_registry"
-                args = [_schema_url(opts.postgres, schema) if a == "@bench_registry" else a
-                        for a in args]
+                args = [
+                    _schema_url(opts.postgres, schema) if a == "@bench_registry" else a
+                    for a in args
+                ]
             print(f"\n=== {name} ({database}) ===", flush=True)
             start = time.perf_counter()
             status = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]]).returncode

@@ -67,7 +67,8 @@ def _view(row, reveal: bool) -> dict:
         "registration_id": row.id,
         "owner_kind": row.owner_kind,
         "owner": row.owner_number if reveal else mask_owner(row.owner_kind, row.owner_number),
-        "account": registry.Account.of(row).reveal() if reveal
+        "account": registry.Account.of(row).reveal()
+        if reveal
         else mask_account(row.reg_no, row.account_no, row.iban),
         "status": row.status,
         "channel": row.channel,
@@ -79,8 +80,12 @@ def _view(row, reveal: bool) -> dict:
         "registered_by": row.actor,
     }
     if reveal:
-        view |= {"reg_no": row.reg_no, "account_no": row.account_no, "iban": row.iban,
-                 "bic": row.bic}
+        view |= {
+            "reg_no": row.reg_no,
+            "account_no": row.account_no,
+            "iban": row.iban,
+            "bic": row.bic,
+        }
     return view
 
 
@@ -88,13 +93,18 @@ def _print_view(view: dict) -> None:
     ended = f"{view['ended_on']} ({view['end_reason']})" if view["ended_on"] else "-"
     lines = [
         ("account", view["account"]),
-        ("status", view["status"] + (f" ({view['rejected_reason']})"
-                                     if view["rejected_reason"] else "")),
+        (
+            "status",
+            view["status"] + (f" ({view['rejected_reason']})" if view["rejected_reason"] else ""),
+        ),
         ("channel", view["channel"]),
         ("active from", view["active_from"]),
         ("ended on", ended),
-        ("registration", f"{view['registration_id']}, registered "
-                         f"{view['registered_at']:%Y-%m-%d %H:%M} UTC by {view['registered_by']}"),
+        (
+            "registration",
+            f"{view['registration_id']}, registered "
+            f"{view['registered_at']:%Y-%m-%d %H:%M} UTC by {view['registered_by']}",
+        ),
     ]
     for label, value in lines:
         click.echo(f"  {label:<13}{value}")
@@ -111,8 +121,12 @@ def accounts() -> None:
 @click.option("--bic", metavar="BIC", help="BIC, with --iban only.")
 @click.option("--reg", "reg_no", metavar="REG", help="Danish registration number (4 digits).")
 @click.option("--account", "account_no", metavar="NUMBER", help="Danish account number.")
-@click.option("--channel", type=click.Choice(CHANNELS), required=True,
-              help="bank: active from --date; citizen/authority: activated by letter code.")
+@click.option(
+    "--channel",
+    type=click.Choice(CHANNELS),
+    required=True,
+    help="bank: active from --date; citizen/authority: activated by letter code.",
+)
 @click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who registers (audited).")
 @click.option("--date", "on", type=DATE, help="Active from (bank) / request day; default today.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -124,24 +138,38 @@ def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, a
     account = registry.Account.parse(reg_no=reg_no, account_no=account_no, iban=iban, bic=bic)
     on = on or app.today()
     with _open(app) as session:
-        change = registry.register(session, kind, number, account, channel=channel,
-                                   actor=actor, on=on, now=app.now())
+        change = registry.register(
+            session, kind, number, account, channel=channel, actor=actor, on=on, now=app.now()
+        )
     if as_json:
-        echo_json({"outcome": change.outcome, "registration_id": change.registration_id,
-                   "ended_registration_id": change.ended_id, "letter_id": change.letter_id,
-                   "owner": mask_owner(kind, number), "account": account.mask()})
+        echo_json(
+            {
+                "outcome": change.outcome,
+                "registration_id": change.registration_id,
+                "ended_registration_id": change.ended_id,
+                "letter_id": change.letter_id,
+                "owner": mask_owner(kind, number),
+                "account": account.mask(),
+            }
+        )
         return
     who = mask_owner(kind, number)
     if change.outcome == "unchanged":
-        click.echo(f"unchanged: {account.mask()} is already the NemKonto of {who} "
-                   f"(registration {change.registration_id})")
+        click.echo(
+            f"unchanged: {account.mask()} is already the NemKonto of {who} "
+            f"(registration {change.registration_id})"
+        )
     elif change.outcome == "pending":
-        click.echo(f"registration {change.registration_id} for {who} waits for activation; "
-                   f"activation letter {change.letter_id} is in the outbox")
+        click.echo(
+            f"registration {change.registration_id} for {who} waits for activation; "
+            f"activation letter {change.letter_id} is in the outbox"
+        )
     else:
         ended = f"; registration {change.ended_id} ends" if change.ended_id else ""
-        click.echo(f"registration {change.registration_id}: {account.mask()} is the NemKonto "
-                   f"of {who} from {on}{ended}")
+        click.echo(
+            f"registration {change.registration_id}: {account.mask()} is the NemKonto "
+            f"of {who} from {on}{ended}"
+        )
 
 
 @accounts.command()
@@ -155,16 +183,23 @@ def activate(app, cpr, code, actor, on):
     """Activate a pending registration with the one-time code from the letter."""
     kind, number = _owner(cpr, None)
     with _open(app) as session:
-        result = registry.activate(session, kind, number, code, actor=actor,
-                                   on=on or app.today(), now=app.now())
+        result = registry.activate(
+            session, kind, number, code, actor=actor, on=on or app.today(), now=app.now()
+        )
     if result.code == "ACCOUNT_ACTIVATION_CODE_WRONG":
-        raise PaymentsError(result.code, f"wrong activation code; {result.attempts_left} "
-                            "attempts left before the registration locks", "code")
+        raise PaymentsError(
+            result.code,
+            f"wrong activation code; {result.attempts_left} "
+            "attempts left before the registration locks",
+            "code",
+        )
     if result.code is not None:
-        raise PaymentsError(result.code, "wrong activation code; the registration is now locked "
-                       "and must be registered again", "code")
+        raise PaymentsError(
+            result.code,
+            "wrong activation code; the registration is now locked and must be registered again",
+            "code",
+        )
     click.echo(f"registration {result.registration_id} is active from {on or app.today()}")
-
 
 
 @accounts.command()
@@ -179,10 +214,12 @@ def close(app, cpr, cvr, reason, actor, on):
     kind, number = _owner(cpr, cvr)
     on = on or app.today()
     with _open(app) as session:
-        change = registry.close(session, kind, number, reason, actor=actor, on=on,
-                                now=app.now())
-    what = f"registration {change.registration_id}" if change.registration_id else \
-        "the waiting request"
+        change = registry.close(session, kind, number, reason, actor=actor, on=on, now=app.now())
+    what = (
+        f"registration {change.registration_id}"
+        if change.registration_id
+        else "the waiting request"
+    )
     click.echo(f"{what} of {mask_owner(kind, number)} ends on {on} ({reason})")
 
 
@@ -190,8 +227,9 @@ def close(app, cpr, cvr, reason, actor, on):
 @owner_options
 @click.option("--as-of", "on", type=DATE, help="The day asked about (default today).")
 @click.option("--reveal", is_flag=True, help="Show full numbers (written to the audit log).")
-@click.option("--actor", default=_login, type=ACTOR, metavar="NAME",
-              help="Who asks (for --reveal).")
+@click.option(
+    "--actor", default=_login, type=ACTOR, metavar="NAME", help="Who asks (for --reveal)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @coded
@@ -204,10 +242,19 @@ def show(app, cpr, cvr, on, reveal, actor, as_json):
         row = registry.as_of(session, kind, number, on)
         pending = row is None and registry.has_pending(session, kind, number)
         if row is not None and reveal:
-            audit.append(session, actor=actor, action="account.revealed",
-                         subject=f"registration:{row.id}",
-                         payload={"registration_id": row.id, "command": "show",
-                                  "owner": mask_owner(kind, number), "as_of": on}, now=app.now())
+            audit.append(
+                session,
+                actor=actor,
+                action="account.revealed",
+                subject=f"registration:{row.id}",
+                payload={
+                    "registration_id": row.id,
+                    "command": "show",
+                    "owner": mask_owner(kind, number),
+                    "as_of": on,
+                },
+                now=app.now(),
+            )
         view = _view(row, reveal) if row is not None else None
     if view is None:
         reason = "PENDING_ACTIVATION" if pending else "NO_ACCOUNT"
@@ -225,8 +272,9 @@ def show(app, cpr, cvr, on, reveal, actor, as_json):
 @accounts.command()
 @owner_options
 @click.option("--reveal", is_flag=True, help="Show full numbers (written to the audit log).")
-@click.option("--actor", default=_login, type=ACTOR, metavar="NAME",
-              help="Who asks (for --reveal).")
+@click.option(
+    "--actor", default=_login, type=ACTOR, metavar="NAME", help="Who asks (for --reveal)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @coded
@@ -236,11 +284,18 @@ def history(app, cpr, cvr, reveal, actor, as_json):
     with _open(app) as session:
         rows = registry.history(session, kind, number)
         if rows and reveal:
-            audit.append(session, actor=actor, action="account.revealed",
-                         subject=f"owner:{mask_owner(kind, number)}",
-                         payload={"registration_ids": [r.id for r in rows],
-                                  "command": "history", "owner": mask_owner(kind, number)},
-                         now=app.now())
+            audit.append(
+                session,
+                actor=actor,
+                action="account.revealed",
+                subject=f"owner:{mask_owner(kind, number)}",
+                payload={
+                    "registration_ids": [r.id for r in rows],
+                    "command": "history",
+                    "owner": mask_owner(kind, number),
+                },
+                now=app.now(),
+            )
         views = [_view(r, reveal) for r in rows]
     if as_json:
         echo_json(views)
@@ -251,14 +306,17 @@ def history(app, cpr, cvr, reveal, actor, as_json):
         waiting = view["status"] in ("pending_activation", "locked")
         since = f"{'requested' if waiting else 'from'} {view['active_from']}"
         ended = f"until {view['ended_on']} ({view['end_reason']})" if view["ended_on"] else ""
-        click.echo(f"{view['registration_id']:>8}  {view['account']:<24} {view['status']:<19}"
-                   f"{view['channel']:<10} {since} {ended}".rstrip())
+        click.echo(
+            f"{view['registration_id']:>8}  {view['account']:<24} {view['status']:<19}"
+            f"{view['channel']:<10} {since} {ended}".rstrip()
+        )
 
 
 @accounts.command()
 @click.option("--pending", "pending_only", is_flag=True, help="Only letters still usable.")
-@click.option("--actor", default=_login, type=ACTOR, metavar="NAME",
-              help="Who reads the codes (audited).")
+@click.option(
+    "--actor", default=_login, type=ACTOR, metavar="NAME", help="Who reads the codes (audited)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 @coded
@@ -267,21 +325,38 @@ def letters(app, pending_only, actor, as_json):
     with _open(app) as session:
         found = registry.letters(session, pending_only=pending_only)
         if found:
-            audit.append(session, actor=actor, action="account.letters_listed",
-                         subject="registry:letters",
-                         payload={"letters": len(found), "first_id": found[0].letter_id,
-                                  "last_id": found[-1].letter_id,
-                                  "pending_only": pending_only}, now=app.now())
-    views = [{"letter_id": x.letter_id, "registration_id": x.registration_id,
-              "owner": mask_owner(x.owner_kind, x.owner_number), "code": x.code,
-              "created_at": x.created_at,
-              "state": "withdrawn" if x.withdrawn else x.status} for x in found]
+            audit.append(
+                session,
+                actor=actor,
+                action="account.letters_listed",
+                subject="registry:letters",
+                payload={
+                    "letters": len(found),
+                    "first_id": found[0].letter_id,
+                    "last_id": found[-1].letter_id,
+                    "pending_only": pending_only,
+                },
+                now=app.now(),
+            )
+    views = [
+        {
+            "letter_id": x.letter_id,
+            "registration_id": x.registration_id,
+            "owner": mask_owner(x.owner_kind, x.owner_number),
+            "code": x.code,
+            "created_at": x.created_at,
+            "state": "withdrawn" if x.withdrawn else x.status,
+        }
+        for x in found
+    ]
     if as_json:
         echo_json(views)
         return
     for v in views:
-        click.echo(f"letter {v['letter_id']:>6}  registration {v['registration_id']:>8}  "
-                   f"{v['owner']}  {v['created_at']:%Y-%m-%d}  code {v['code']}  {v['state']}")
+        click.echo(
+            f"letter {v['letter_id']:>6}  registration {v['registration_id']:>8}  "
+            f"{v['owner']}  {v['created_at']:%Y-%m-%d}  code {v['code']}  {v['state']}"
+        )
 
 
 @accounts.command("import")
@@ -298,19 +373,34 @@ def import_(app, file, actor, as_json):
         target = bank_file.write_rejects(file, result.rejects)
     except OSError as exc:  # the import is committed; say where the rejects could not go
         target = None
-        click.echo(f"error IMPORT_REJECTS_UNWRITABLE: cannot write "
-                   f"{bank_file.rejects_path(file)}: {exc.strerror}", err=True)
+        click.echo(
+            f"error IMPORT_REJECTS_UNWRITABLE: cannot write "
+            f"{bank_file.rejects_path(file)}: {exc.strerror}",
+            err=True,
+        )
     if as_json:
-        echo_json({"file": result.file, "sha256": result.sha256, "rows": result.rows,
-                   "registered": result.registered, "closed": result.closed,
-                   "unchanged": result.unchanged, "rejected": result.rejected,
-                   "reject_file": str(target) if target else None,
-                   "rejects": [{"line": r.line, "code": r.code, "field": r.field,
-                                "message": r.message} for r in result.rejects]})
+        echo_json(
+            {
+                "file": result.file,
+                "sha256": result.sha256,
+                "rows": result.rows,
+                "registered": result.registered,
+                "closed": result.closed,
+                "unchanged": result.unchanged,
+                "rejected": result.rejected,
+                "reject_file": str(target) if target else None,
+                "rejects": [
+                    {"line": r.line, "code": r.code, "field": r.field, "message": r.message}
+                    for r in result.rejects
+                ],
+            }
+        )
     else:
-        click.echo(f"{result.file}: {result.rows} rows: {result.registered} registered, "
-                   f"{result.closed} closed, {result.unchanged} unchanged, "
-                   f"{result.rejected} rejected")
+        click.echo(
+            f"{result.file}: {result.rows} rows: {result.registered} registered, "
+            f"{result.closed} closed, {result.unchanged} unchanged, "
+            f"{result.rejected} rejected"
+        )
         for r in result.rejects[:20]:
             click.echo(f"  line {r.line}: {r.code} {r.message}", err=True)
         if result.rejected and target:
@@ -320,8 +410,13 @@ def import_(app, file, actor, as_json):
 
 
 @accounts.command()
-@click.option("--min-owners", default=5, show_default=True, type=int,
-              help="Flag accounts registered to at least this many owners.")
+@click.option(
+    "--min-owners",
+    default=5,
+    show_default=True,
+    type=int,
+    help="Flag accounts registered to at least this many owners.",
+)
 @click.option("--as-of", "on", type=DATE, help="The day (default today).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -332,11 +427,22 @@ def suspicious(app, min_owners, on, as_json):
     with _open(app) as session:
         found = bank_file.suspicious(session, on, min_owners)
     if as_json:
-        echo_json([{"account": s.account, "owners": s.owners, "owner_list": list(s.owner_masks),
-                    "registration_ids": list(s.registration_ids)} for s in found])
+        echo_json(
+            [
+                {
+                    "account": s.account,
+                    "owners": s.owners,
+                    "owner_list": list(s.owner_masks),
+                    "registration_ids": list(s.registration_ids),
+                }
+                for s in found
+            ]
+        )
         return
     if not found:
         click.echo(f"no account is the NemKonto of {min_owners} or more owners on {on}")
     for s in found:
-        click.echo(f"{s.account}  {s.owners} owners  registrations "
-                   f"{', '.join(map(str, s.registration_ids))}  ({', '.join(s.owner_masks)})")
+        click.echo(
+            f"{s.account}  {s.owners} owners  registrations "
+            f"{', '.join(map(str, s.registration_ids))}  ({', '.join(s.owner_masks)})"
+        )

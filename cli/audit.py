@@ -23,8 +23,14 @@ def verify(app, as_json: bool) -> None:
     with session_scope(engine) as session:
         report = audit_log.verify(session)
     if as_json:
-        echo_json({"events": report.events, "intact": report.intact,
-                   "broken_id": report.broken_id, "problem": report.problem})
+        echo_json(
+            {
+                "events": report.events,
+                "intact": report.intact,
+                "broken_id": report.broken_id,
+                "problem": report.problem,
+            }
+        )
     elif report.intact:
         click.echo(f"{report.events} events, chain intact")
     else:

@@ -14,20 +14,38 @@ from payments import batch_approval as approval
 
 def _run_dict(run: batches.BatchRun) -> dict:
     return {
-        "batch_id": run.batch_id, "created": run.created, "run_date": run.run_date,
-        "execution_date": run.execution_date, "status": run.status,
-        "orders": run.order_count, "amount": run.total, "held": run.held_count,
+        "batch_id": run.batch_id,
+        "created": run.created,
+        "run_date": run.run_date,
+        "execution_date": run.execution_date,
+        "status": run.status,
+        "orders": run.order_count,
+        "amount": run.total,
+        "held": run.held_count,
         "held_by_reason": dict(run.held_by_reason),
-        "files": [{"path": str(f.path), "msg_id": f.msg_id, "transactions": f.tx_count,
-                   "amount": f.total, "sha256": f.sha256} for f in run.files],
-    } | ({"rejected_by": run.rejected_by, "reject_reason": run.reject_reason}
-         if run.status == "rejected" else {})
+        "files": [
+            {
+                "path": str(f.path),
+                "msg_id": f.msg_id,
+                "transactions": f.tx_count,
+                "amount": f.total,
+                "sha256": f.sha256,
+            }
+            for f in run.files
+        ],
+    } | (
+        {"rejected_by": run.rejected_by, "reject_reason": run.reject_reason}
+        if run.status == "rejected"
+        else {}
+    )
 
 
 def _print_run(run: batches.BatchRun) -> None:
     verb = "created" if run.created else "exists"
-    click.echo(f"batch {run.batch_id} {verb}: run date {run.run_date}, execution "
-               f"{run.execution_date}, status {run.status}")
+    click.echo(
+        f"batch {run.batch_id} {verb}: run date {run.run_date}, execution "
+        f"{run.execution_date}, status {run.status}"
+    )
     click.echo(f"  paid     {run.order_count:>9,} orders  {run.total:>18,} DKK")
     click.echo(f"  held     {run.held_count:>9,} orders")
     for reason, count in run.held_by_reason:
@@ -44,8 +62,12 @@ def batch() -> None:
 
 
 @batch.command("run")
-@click.option("--date", "run_date", type=DATE, help="Business date D (default today); the "
-              "files execute on the first banking day after D.")
+@click.option(
+    "--date",
+    "run_date",
+    type=DATE,
+    help="Business date D (default today); the files execute on the first banking day after D.",
+)
 @optional_actor("batch")
 @json_option
 @click.pass_obj
@@ -58,11 +80,16 @@ def run_cmd(app, run_date, actor, as_json) -> None:
 
         def progress(n: int) -> None:
             written[0] += n
-            click.echo(f"\r  writing pain.001: {written[0]:,} transactions", err=True,
-                       nl=False)
+            click.echo(f"\r  writing pain.001: {written[0]:,} transactions", err=True, nl=False)
 
-    result = batches.run(engine, app.settings, run_date=run_date or app.today(), actor=actor,
-                         now=app.now(), progress=progress)
+    result = batches.run(
+        engine,
+        app.settings,
+        run_date=run_date or app.today(),
+        actor=actor,
+        now=app.now(),
+        progress=progress,
+    )
     if progress is not None:
         click.echo("", err=True)
     if as_json:
@@ -80,8 +107,7 @@ def approve(app, batch_id, actor, as_json) -> None:
     """Approve a generated batch (the approver must differ from who ran it)."""
     engine = app.engine()
     result = approval.approve(engine, app.settings, batch_id, actor=actor, now=app.now())
-    echo_json(_run_dict(result)) if as_json else click.echo(
-        f"batch {batch_id} approved by {actor}")
+    echo_json(_run_dict(result)) if as_json else click.echo(f"batch {batch_id} approved by {actor}")
 
 
 @batch.command()
@@ -103,8 +129,11 @@ def release(app, batch_id, actor, as_json) -> None:
 
 @batch.command()
 @click.argument("batch_id", type=int)
-@click.option("--reason", required=True,
-              help="Why the batch is refused; kept with the batch and in the audit log.")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why the batch is refused; kept with the batch and in the audit log.",
+)
 @actor_option
 @json_option
 @click.pass_obj
@@ -112,11 +141,13 @@ def reject(app, batch_id, reason, actor, as_json) -> None:
     """Refuse a batch that is not released: its files are deleted and its orders are paid
     by the next run (the same date may be run again)."""
     engine = app.engine()
-    result = approval.reject(engine, app.settings, batch_id, actor=actor, reason=reason,
-                             now=app.now())
+    result = approval.reject(
+        engine, app.settings, batch_id, actor=actor, reason=reason, now=app.now()
+    )
     echo_json(_run_dict(result)) if as_json else click.echo(
         f"batch {batch_id} rejected by {actor}: its {result.order_count:,} orders are due "
-        "again and its files were deleted")
+        "again and its files were deleted"
+    )
 
 
 @batch.command("list")
@@ -130,8 +161,10 @@ def list_cmd(app, as_json) -> None:
         echo_json([_run_dict(r) for r in runs])
         return
     for r in runs:
-        click.echo(f"{r.batch_id:>5}  {r.run_date}  {r.status:<9}  {r.order_count:>9,} orders"
-                   f"  {r.total:>16,} DKK  {len(r.files)} file(s)")
+        click.echo(
+            f"{r.batch_id:>5}  {r.run_date}  {r.status:<9}  {r.order_count:>9,} orders"
+            f"  {r.total:>16,} DKK  {len(r.files)} file(s)"
+        )
 
 
 @batch.command()

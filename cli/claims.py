@@ -24,8 +24,10 @@ def _line(outcome: intake.Outcome) -> str:
     d = outcome.decision
     codes = ",".join(r["code"] for r in d.get("reasons", ()))
     ref = printable(d.get("external_ref") or "-")  # an invalid claim's, as sent
-    return (f"{outcome.position:<10} {ref:<20} {outcome.outcome:<10} {d['status']:<19} "
-            f"{Decimal(d['amount']):>12,} DKK  {codes}")
+    return (
+        f"{outcome.position:<10} {ref:<20} {outcome.outcome:<10} {d['status']:<19} "
+        f"{Decimal(d['amount']):>12,} DKK  {codes}"
+    )
 
 
 @click.group()
@@ -35,8 +37,13 @@ def claims() -> None:
 
 @claims.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--date", "today", type=DATE, help="Processing date (default today); the "
-              "orders fall due on it, and it is the submission date of claims without one.")
+@click.option(
+    "--date",
+    "today",
+    type=DATE,
+    help="Processing date (default today); the "
+    "orders fall due on it, and it is the submission date of claims without one.",
+)
 @optional_actor("employer")
 @json_option
 @click.pass_obj
@@ -54,9 +61,15 @@ def submit(app, file, today, actor, as_json) -> None:
     if as_json:
         click.echo("[")
     first = True
-    for outcome in intake.submit(engine, rules.iter_claim_records(file), actor=actor,
-                                 today=today, now=app.now(), parameters=parameters,
-                                 documents=as_json):
+    for outcome in intake.submit(
+        engine,
+        rules.iter_claim_records(file),
+        actor=actor,
+        today=today,
+        now=app.now(),
+        parameters=parameters,
+        documents=as_json,
+    ):
         counts[outcome.outcome if not outcome.failed else outcome.status] += 1
         failed += outcome.failed
         if outcome.outcome in ("created", "corrected"):
@@ -83,28 +96,50 @@ def submit(app, file, today, actor, as_json) -> None:
 def list_cmd(app, employer, status, as_json) -> None:
     """Claims with their live decision, newest first (at most 1,000 lines)."""
     engine = app.engine()
-    query = (select(Claim.employer_cvr, Claim.external_ref, Claim.kind, Claim.first_day,
-                    Claim.last_day, Claim.version, Decision.status, Decision.amount_ore,
-                    Decision.codes)
-             .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
-             .order_by(Claim.id.desc()).limit(1000))
+    query = (
+        select(
+            Claim.employer_cvr,
+            Claim.external_ref,
+            Claim.kind,
+            Claim.first_day,
+            Claim.last_day,
+            Claim.version,
+            Decision.status,
+            Decision.amount_ore,
+            Decision.codes,
+        )
+        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .order_by(Claim.id.desc())
+        .limit(1000)
+    )
     if employer:
         query = query.where(Claim.employer_cvr == Cvr.parse(employer, "employer").number)
     if status:
         query = query.where(Decision.status == status)
     with session_scope(engine) as session:
         rows = session.execute(query).all()
-    items = [{"employer_cvr": r.employer_cvr, "external_ref": r.external_ref, "kind": r.kind,
-              "period": f"{r.first_day}..{r.last_day}", "version": r.version,
-              "status": r.status, "amount": f"{Decimal(r.amount_ore) / 100:.2f}",
-              "codes": [c for c in r.codes.split(",") if c]} for r in rows]
+    items = [
+        {
+            "employer_cvr": r.employer_cvr,
+            "external_ref": r.external_ref,
+            "kind": r.kind,
+            "period": f"{r.first_day}..{r.last_day}",
+            "version": r.version,
+            "status": r.status,
+            "amount": f"{Decimal(r.amount_ore) / 100:.2f}",
+            "codes": [c for c in r.codes.split(",") if c],
+        }
+        for r in rows
+    ]
     if as_json:
         click.echo(json.dumps(items, indent=2))
         return
     for i in items:
-        click.echo(f"{i['employer_cvr']} {i['external_ref']:<20} {i['kind']:<9} {i['period']} "
-                   f"v{i['version']} {i['status']:<19} {Decimal(i['amount']):>12,} DKK "
-                   f"{','.join(i['codes'])}")
+        click.echo(
+            f"{i['employer_cvr']} {i['external_ref']:<20} {i['kind']:<9} {i['period']} "
+            f"v{i['version']} {i['status']:<19} {Decimal(i['amount']):>12,} DKK "
+            f"{','.join(i['codes'])}"
+        )
 
 
 def _load(app, employer: str, ref: str) -> dict:
@@ -128,12 +163,16 @@ def show(app, employer, ref, as_json) -> None:
     payee = doc.get("payee") or {}
     who = payee.get("number", "")
     who = f"{who[:6]}-****" if payee.get("kind") == "cpr" else who
-    click.echo(f"{doc['external_ref']} ({doc['kind']}, version {doc['version']}): "
-               f"{doc['status']}, {Decimal(doc['amount']):,} DKK to {payee.get('kind', '-')} "
-               f"{who}")
+    click.echo(
+        f"{doc['external_ref']} ({doc['kind']}, version {doc['version']}): "
+        f"{doc['status']}, {Decimal(doc['amount']):,} DKK to {payee.get('kind', '-')} "
+        f"{who}"
+    )
     for week in doc.get("weeks", ()):
-        click.echo(f"  {week['week']}  {week['days']} days  {week['hours']} h  "
-                   f"{Decimal(week['amount']):>10,} DKK")
+        click.echo(
+            f"  {week['week']}  {week['days']} days  {week['hours']} h  "
+            f"{Decimal(week['amount']):>10,} DKK"
+        )
     for reason in doc.get("reasons", ()):
         click.echo(f"  {reason['code']}: {reason['message']} ({reason.get('reference', '')})")
 
@@ -145,8 +184,10 @@ def show(app, employer, ref, as_json) -> None:
 def explain(app, employer, ref) -> None:
     """The stored trace of the live decision, step by step, with the legal references."""
     doc = _load(app, employer, ref)
-    click.echo(f"Decision on {doc['external_ref']} (version {doc['version']}): "
-               f"{doc['status']}, {Decimal(doc['amount']):,} DKK")
+    click.echo(
+        f"Decision on {doc['external_ref']} (version {doc['version']}): "
+        f"{doc['status']}, {Decimal(doc['amount']):,} DKK"
+    )
     for n, step in enumerate(doc.get("trace", ()), 1):
         click.echo(f"{n:>2}. {step['rule']} — {step['reference']}")
         click.echo(f"    {step.get('output', '')}")
@@ -158,9 +199,18 @@ def explain(app, employer, ref) -> None:
 def recoveries(app, employer) -> None:
     """Amounts to claw back after corrections lowered what was already paid."""
     engine = app.engine()
-    query = (select(Claim.employer_cvr, Claim.external_ref, Recovery.payee_kind,
-                    Recovery.payee_number, Recovery.amount_ore, Recovery.created_at)
-             .join(Claim, Claim.id == Recovery.claim_id).order_by(Recovery.id))
+    query = (
+        select(
+            Claim.employer_cvr,
+            Claim.external_ref,
+            Recovery.payee_kind,
+            Recovery.payee_number,
+            Recovery.amount_ore,
+            Recovery.created_at,
+        )
+        .join(Claim, Claim.id == Recovery.claim_id)
+        .order_by(Recovery.id)
+    )
     if employer:
         query = query.where(Claim.employer_cvr == Cvr.parse(employer, "employer").number)
     with session_scope(engine) as session:
@@ -168,6 +218,8 @@ def recoveries(app, employer) -> None:
         total = session.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))
     for r in rows:
         who = f"{r.payee_number[:6]}-****" if r.payee_kind == "cpr" else r.payee_number
-        click.echo(f"{r.employer_cvr} {r.external_ref:<20} {r.payee_kind} {who:<12} "
-                   f"{Decimal(r.amount_ore) / 100:>12,.2f} DKK  {r.created_at:%Y-%m-%d}")
+        click.echo(
+            f"{r.employer_cvr} {r.external_ref:<20} {r.payee_kind} {who:<12} "
+            f"{Decimal(r.amount_ore) / 100:>12,.2f} DKK  {r.created_at:%Y-%m-%d}"
+        )
     click.echo(f"{len(rows)} recoveries, {Decimal(total) / 100:,.2f} DKK in all")

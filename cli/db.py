@@ -29,14 +29,19 @@ def check(app, as_json: bool) -> None:
     """Exit 1 when the database is not at head or the models differ from the migrations."""
     report = schema.check(app.engine(migrate=False))
     if as_json:
-        echo_json({"revision": report.revision, "head": list(report.head),
-                   "differences": list(report.differences), "clean": report.clean})
+        echo_json(
+            {
+                "revision": report.revision,
+                "head": list(report.head),
+                "differences": list(report.differences),
+                "clean": report.clean,
+            }
+        )
     elif report.clean:
         click.echo(f"schema at head {report.revision}; models and migrations agree")
     else:
         if report.revision not in report.head:
-            click.echo(f"database at {report.revision}, head is {', '.join(report.head)}",
-                       err=True)
+            click.echo(f"database at {report.revision}, head is {', '.join(report.head)}", err=True)
         for diff in report.differences:
             click.echo(f"drift: {diff}", err=True)
     exit_with(0 if report.clean else 1)

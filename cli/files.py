@@ -26,8 +26,13 @@ def files() -> None:
 
 @files.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
-@click.option("--max-errors", default=10, show_default=True, type=click.IntRange(min=1),
-              help="How many errors to print.")
+@click.option(
+    "--max-errors",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="How many errors to print.",
+)
 @json_option
 def validate(file: Path, max_errors: int, as_json: bool) -> None:
     """Validate FILE against the XSD its namespace names; exit 0 valid, 1 invalid, 2 unreadable."""
@@ -36,27 +41,31 @@ def validate(file: Path, max_errors: int, as_json: bool) -> None:
     except Iso20022Error as exc:
         if not as_json:
             raise  # main() prints "error CODE: message" and exits 2
-        echo_json({"file": str(file), "message_type": None, "valid": False,
-                   "error": exc.as_dict()})
+        echo_json({"file": str(file), "message_type": None, "valid": False, "error": exc.as_dict()})
         exit_with(exc.exit_status)
     if as_json:
-        echo_json({
-            "file": str(file),
-            "message_type": result.message_type,
-            "valid": result.valid,
-            "error_count": result.error_count,
-            "errors": [{"line": e.line, "message": e.message} for e in result.errors],
-        })
+        echo_json(
+            {
+                "file": str(file),
+                "message_type": result.message_type,
+                "valid": result.valid,
+                "error_count": result.error_count,
+                "errors": [{"line": e.line, "message": e.message} for e in result.errors],
+            }
+        )
     elif result.valid:
         click.echo(f"{file}: valid {result.message_type}")
     else:
-        click.echo(f"{file}: INVALID {result.message_type}, {result.error_count} error(s)"
-                   + (f", first {len(result.errors)}:" if result.error_count > len(result.errors)
-                      else ":"))
+        click.echo(
+            f"{file}: INVALID {result.message_type}, {result.error_count} error(s)"
+            + (f", first {len(result.errors)}:" if result.error_count > len(result.errors) else ":")
+        )
         for issue in result.errors:
             where = f"line {issue.line}" if issue.line else "line ?"
             click.echo(f"  {where}: {issue.message}")
         if any(issue.line is None for issue in result.errors):
-            click.echo("  (line numbers are only worked out for files up to "
-                       f"{LINES_MAX_BYTES // 2**20} MiB)")
+            click.echo(
+                "  (line numbers are only worked out for files up to "
+                f"{LINES_MAX_BYTES // 2**20} MiB)"
+            )
     exit_with(0 if result.valid else 1)

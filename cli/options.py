@@ -28,6 +28,7 @@ class DateType(click.ParamType):
 
 DATE = DateType()
 
+
 class ActorType(click.ParamType):
     """Who does something: 1-100 printable characters, trimmed. An empty name would slip
     past the four-eyes check (it differs from every real one) and says nothing in the audit
@@ -45,10 +46,21 @@ class ActorType(click.ParamType):
 ACTOR = ActorType()
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-actor_option = click.option("--actor", required=True, type=ACTOR, metavar="NAME",
-                            help="Who does this (recorded in the audit log).")
+actor_option = click.option(
+    "--actor",
+    required=True,
+    type=ACTOR,
+    metavar="NAME",
+    help="Who does this (recorded in the audit log).",
+)
 
 
 def optional_actor(default: str = "cli") -> click.Option:
-    return click.option("--actor", default=default, show_default=True, type=ACTOR,
-                        metavar="NAME", help="Who does this (recorded in the audit log).")
+    return click.option(
+        "--actor",
+        default=default,
+        show_default=True,
+        type=ACTOR,
+        metavar="NAME",
+        help="Who does this (recorded in the audit log).",
+    )

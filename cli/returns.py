@@ -31,23 +31,35 @@ def import_cmd(app, file, actor, as_json) -> None:
     engine = app.engine()
     result = bank_returns.import_file(engine, file, actor=actor, now=app.now())
     if as_json:
-        echo_json({"msg_id": result.msg_id, "kind": result.kind, "created": result.created,
-                   "settled": result.settled, "returned": result.returned,
-                   "unchanged": result.unchanged, "unknown": list(result.unknown),
-                   "registrations_flagged": result.registrations_flagged,
-                   "by_reason": dict(result.by_reason),
-                   "not_applied": dict(result.not_applied)})
+        echo_json(
+            {
+                "msg_id": result.msg_id,
+                "kind": result.kind,
+                "created": result.created,
+                "settled": result.settled,
+                "returned": result.returned,
+                "unchanged": result.unchanged,
+                "unknown": list(result.unknown),
+                "registrations_flagged": result.registrations_flagged,
+                "by_reason": dict(result.by_reason),
+                "not_applied": dict(result.not_applied),
+            }
+        )
     elif not result.created:
         click.echo(f"{result.kind} {result.msg_id} was imported before; nothing changed")
     else:
-        click.echo(f"{result.kind} {result.msg_id}: {result.settled} settled, "
-                   f"{result.returned} returned, {result.unchanged} unchanged, "
-                   f"{len(result.unknown)} unknown")
+        click.echo(
+            f"{result.kind} {result.msg_id}: {result.settled} settled, "
+            f"{result.returned} returned, {result.unchanged} unchanged, "
+            f"{len(result.unknown)} unknown"
+        )
         for reason, count in result.by_reason:
             click.echo(f"  returned {reason}: {count}")
         if result.registrations_flagged:
-            click.echo(f"  {result.registrations_flagged} registration(s) marked "
-                       "rejected_by_bank; their payees are held until a new account exists")
+            click.echo(
+                f"  {result.registrations_flagged} registration(s) marked "
+                "rejected_by_bank; their payees are held until a new account exists"
+            )
         for e2e in result.unknown[:20]:
             click.echo(f"  unknown end-to-end id: {e2e}", err=True)
         for e2e, why in result.not_applied[:20]:
@@ -81,6 +93,8 @@ def requeue(app, end_to_end_id, actor) -> None:
     """
     engine = app.engine()
     reason = bank_returns.requeue(engine, end_to_end_id, actor=actor, now=app.now())
-    click.echo(f"{end_to_end_id} (returned for {reason}): its order is pending again; the "
-               "next batch pays it")
+    click.echo(
+        f"{end_to_end_id} (returned for {reason}): its order is pending again; the "
+        "next batch pays it"
+    )
     exit_with(0)

@@ -43,7 +43,10 @@ def _kr(amount) -> str:
 
 @rules.command()
 @click.option(
-    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     help="The day to show (default: today).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -145,8 +148,10 @@ def decide(ctx: click.Context, file: str, as_json: bool) -> None:
 
     counts: dict[str, int] = {}
     total = 0
-    header = f"{'POSITION':<10} {'EXTERNAL_REF':<20} {'KIND':<9} {'STATUS':<18} " \
-             f"{'AMOUNT (DKK)':>13}  {'PAYEE':<16} {'DAYS':>4}  CODES"
+    header = (
+        f"{'POSITION':<10} {'EXTERNAL_REF':<20} {'KIND':<9} {'STATUS':<18} "
+        f"{'AMOUNT (DKK)':>13}  {'PAYEE':<16} {'DAYS':>4}  CODES"
+    )
     click.echo(header)
     for position, decision in _decisions(ctx, file):
         failed |= not decision.decided

@@ -112,8 +112,15 @@ class Notification:
 class _Entry:
     """What a ``Ntry`` says before its transactions (read once, at its first ``TxDtls``)."""
 
-    __slots__ = ("amount", "currency", "credit_debit", "status", "booking_date", "reference",
-                 "transactions")
+    __slots__ = (
+        "amount",
+        "currency",
+        "credit_debit",
+        "status",
+        "booking_date",
+        "reference",
+        "transactions",
+    )
 
     @classmethod
     def of(cls, ntry: etree._Element) -> _Entry:
@@ -122,8 +129,8 @@ class _Entry:
         self.amount = _amount(amt)
         self.currency = amt.get("Ccy") if amt is not None else None
         self.credit_debit = xml.text(ntry, "CdtDbtInd")
-        self.status = xml.text(ntry, "Sts/Cd") or xml.text(ntry, "Sts/Prtry") or xml.text(
-            ntry, "Sts"
+        self.status = (
+            xml.text(ntry, "Sts/Cd") or xml.text(ntry, "Sts/Prtry") or xml.text(ntry, "Sts")
         )
         booked = xml.find(ntry, "BookgDt")
         day = xml.text(booked, "Dt") or xml.text(booked, "DtTm")
@@ -146,8 +153,11 @@ def _returned_credit(
     if ret is None:
         return None
     amount_el = next(
-        (el for path in ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt")
-         if (el := xml.find(tx, path)) is not None),
+        (
+            el
+            for path in ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt")
+            if (el := xml.find(tx, path)) is not None
+        ),
         None,
     )
     info = " ".join(
@@ -188,6 +198,7 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = xml.DEFAULT_MAX_BYTES
         message_type=message_type,
         msg_id=msg_id,
         created_at=xml.to_datetime(xml.text(header, "CreDtTm"), created, "CreDtTm")
-        if created is not None else None,
+        if created is not None
+        else None,
         max_bytes=max_bytes,
     )

@@ -276,8 +276,11 @@ class _Writer:
         _sub(grp, "NbOfTxs", str(count))
         _sub(grp, "CtrlSum", str(total))
         party = _sub(grp, "InitgPty")
-        _sub(party, "Nm", self._name(header.initiating_party_name, "GrpHdr.InitgPty.Nm",
-                                     required=True))
+        _sub(
+            party,
+            "Nm",
+            self._name(header.initiating_party_name, "GrpHdr.InitgPty.Nm", required=True),
+        )
         if header.initiating_party_id is not None:
             self._party_id(party, header.initiating_party_id, "GrpHdr.InitgPty.Id")
         grp.tail = "\n"
@@ -298,8 +301,7 @@ class _Writer:
             if info.service_level is not None:
                 _sub(_sub(tp, "SvcLvl"), "Cd", _code(info.service_level, f"{where}.SvcLvl"))
             if info.category_purpose is not None:
-                _sub(_sub(tp, "CtgyPurp"), "Cd",
-                     _code(info.category_purpose, f"{where}.CtgyPurp"))
+                _sub(_sub(tp, "CtgyPurp"), "Cd", _code(info.category_purpose, f"{where}.CtgyPurp"))
             out.append(tp)
         when = info.requested_execution_date
         if not isinstance(when, date) or isinstance(when, datetime):
@@ -414,9 +416,7 @@ class _Writer:
         self.sink.write(b"\n")
         return WriteResult(count, total, self.sink.hexdigest(), self.sink.size)
 
-    def _transactions(
-        self, transactions: Iterable[Transaction], where: str
-    ) -> tuple[int, Decimal]:
+    def _transactions(self, transactions: Iterable[Transaction], where: str) -> tuple[int, Decimal]:
         """Write every transaction of one ``PmtInf``; return the count and the sum.
 
         The hot loop of the package: each check has an inlined fast path for the valid case
@@ -430,12 +430,19 @@ class _Writer:
         reg_form, acct_form = _REG_NO.fullmatch, _ACCOUNT_NO.fullmatch
         bic_form = self.bic_pattern.fullmatch
         text_max, batch, transaction, decimal, iban_account = (
-            TEXT_MAX, _BATCH, Transaction, Decimal, IbanAccount)  # locals: the loop is hot
+            TEXT_MAX,
+            _BATCH,
+            Transaction,
+            Decimal,
+            IbanAccount,
+        )  # locals: the loop is hot
         for tx in transactions:
             count += 1
             if type(tx) is not transaction and not isinstance(tx, Transaction):
-                raise _fail(f"expected a Transaction, got {type(tx).__name__}",
-                            f"{where}.CdtTrfTxInf#{count}")
+                raise _fail(
+                    f"expected a Transaction, got {type(tx).__name__}",
+                    f"{where}.CdtTrfTxInf#{count}",
+                )
             e2e, amount, account = tx.end_to_end_id, tx.amount, tx.creditor_account
             bic, name, rmt = tx.creditor_bic, tx.creditor_name, tx.remittance
             if type(e2e) is not str or not identifier(e2e):
@@ -449,8 +456,11 @@ class _Writer:
             total = add(total, cents)
             if type(account) is iban_account:
                 number, domestic = account.iban, False
-                if not (type(number) is str and dk_iban(number)
-                        and int(number[4:] + "1320" + number[2:4]) % 97 == 1):
+                if not (
+                    type(number) is str
+                    and dk_iban(number)
+                    and int(number[4:] + "1320" + number[2:4]) % 97 == 1
+                ):
                     _iban(number, _tx_field(where, tx, "CdtrAcct"))  # other countries too
             elif type(account) is DomesticAccount:
                 reg, number, domestic = account.reg_no, account.account_no, True
@@ -463,17 +473,21 @@ class _Writer:
             elif isinstance(account, IbanAccount):
                 number, domestic = _iban(account.iban, _tx_field(where, tx, "CdtrAcct")), False
             else:
-                raise _fail("creditor_account must be an IbanAccount or a DomesticAccount",
-                            _tx_field(where, tx, "CdtrAcct"))
+                raise _fail(
+                    "creditor_account must be an IbanAccount or a DomesticAccount",
+                    _tx_field(where, tx, "CdtrAcct"),
+                )
             if bic is not None and (type(bic) is not str or not bic_form(bic)):
                 self._bic(bic, _tx_field(where, tx, "CdtrAgt"))
-            if name is not None and (type(name) is not str or len(name) > text_max
-                                     or not clean(name)):
+            if name is not None and (
+                type(name) is not str or len(name) > text_max or not clean(name)
+            ):
                 name = self._name(name, _tx_field(where, tx, "Cdtr.Nm"), required=False)
-            if rmt is not None and (type(rmt) is not str or len(rmt) > text_max
-                                    or not clean(rmt)):
-                rmt = clean_text(rmt, max_len=TEXT_MAX,
-                                 field=_tx_field(where, tx, "RmtInf.Ustrd")) or None
+            if rmt is not None and (type(rmt) is not str or len(rmt) > text_max or not clean(rmt)):
+                rmt = (
+                    clean_text(rmt, max_len=TEXT_MAX, field=_tx_field(where, tx, "RmtInf.Ustrd"))
+                    or None
+                )
             key = (domestic, bic is not None, name is not None, rmt is not None)
             fmt = formats.get(key) or self._format(key)
             chunk.append(fmt % (e2e, text, bic, name, number, rmt))

@@ -116,8 +116,15 @@ class StatusReport:
                 amount = xml.to_decimal((amount_el.text or "").strip(), amount_el, "amount")
                 currency = amount_el.get("Ccy")
             yield TransactionStatus(
-                xml.text(element, "OrgnlEndToEndId"), status, code, info, amount, currency,
-                pmt.original_payment_info_id, inherited, element.sourceline,
+                xml.text(element, "OrgnlEndToEndId"),
+                status,
+                code,
+                info,
+                amount,
+                currency,
+                pmt.original_payment_info_id,
+                inherited,
+                element.sourceline,
             )
             xml.release(element)
 
@@ -153,7 +160,10 @@ def _reason(element: etree._Element) -> tuple[str | None, str | None]:
 def _payment_info_status(element: etree._Element) -> PaymentInfoStatus:
     code, info = _reason(element)
     return PaymentInfoStatus(
-        xml.text(element, "OrgnlPmtInfId"), xml.text(element, "PmtInfSts"), code, info,
+        xml.text(element, "OrgnlPmtInfId"),
+        xml.text(element, "PmtInfSts"),
+        code,
+        info,
         element.sourceline,
     )
 
@@ -187,7 +197,8 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = xml.DEFAULT_MAX_BYTES
         message_type=message_type,
         msg_id=xml.text(header, "MsgId"),
         created_at=xml.to_datetime(xml.text(header, "CreDtTm"), created, "CreDtTm")
-        if created is not None else None,
+        if created is not None
+        else None,
         original_msg_id=xml.text(group, "OrgnlMsgId"),
         original_msg_name_id=xml.text(group, "OrgnlMsgNmId"),
         group_status=xml.text(group, "GrpSts"),

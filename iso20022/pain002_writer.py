@@ -25,11 +25,18 @@ class TxAnswer:
     reason_code: str | None = None
 
 
-def write(out: str | os.PathLike[str] | BinaryIO, *, msg_id: str, created_at: datetime,
-          original_msg_id: str, group_status: str, transactions: Iterable[TxAnswer],
-          original_msg_name_id: str = "pain.001.001.03",
-          original_payment_info_id: str | None = None,
-          group_reason_code: str | None = None) -> None:
+def write(
+    out: str | os.PathLike[str] | BinaryIO,
+    *,
+    msg_id: str,
+    created_at: datetime,
+    original_msg_id: str,
+    group_status: str,
+    transactions: Iterable[TxAnswer],
+    original_msg_name_id: str = "pain.001.001.03",
+    original_payment_info_id: str | None = None,
+    group_reason_code: str | None = None,
+) -> None:
     """Write the report; ``transactions`` may be empty for a group-level answer."""
     root = etree.Element(f"{{{NAMESPACE}}}Document", nsmap={None: NAMESPACE})
     report = etree.SubElement(root, "CstmrPmtStsRpt")
@@ -47,7 +54,8 @@ def write(out: str | os.PathLike[str] | BinaryIO, *, msg_id: str, created_at: da
     if answers:
         payment = etree.SubElement(report, "OrgnlPmtInfAndSts")
         etree.SubElement(payment, "OrgnlPmtInfId").text = (
-            original_payment_info_id or f"{original_msg_id}-1")
+            original_payment_info_id or f"{original_msg_id}-1"
+        )
         for answer in answers:
             tx = etree.SubElement(payment, "TxInfAndSts")
             etree.SubElement(tx, "OrgnlEndToEndId").text = answer.end_to_end_id

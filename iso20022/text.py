@@ -63,12 +63,51 @@ _SPACES = re.compile(r" {2,}")
 IDENTIFIER = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9/\-?:().,'+]{1,35}(?<!/)")
 
 _TRANSLITERATION = {
-    "ß": "ss", "ẞ": "SS", "Þ": "Th", "þ": "th", "Ð": "D", "ð": "d", "Đ": "D", "đ": "d",
-    "Ł": "L", "ł": "l", "Œ": "OE", "œ": "oe", "ı": "i", "ĸ": "k", "Ŋ": "N", "ŋ": "n",
-    "&": "+", "_": "-", "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-",
-    "−": "-", "‘": "'", "’": "'", "‚": "'", "‛": "'", "`": "'", "´": "'", '"': "'",
-    "“": "'", "”": "'", "„": "'", "«": "'", "»": "'", "‹": "'", "›": "'",
-    "[": "(", "]": ")", "{": "(", "}": ")", "<": "(", ">": ")",
+    "ß": "ss",
+    "ẞ": "SS",
+    "Þ": "Th",
+    "þ": "th",
+    "Ð": "D",
+    "ð": "d",
+    "Đ": "D",
+    "đ": "d",
+    "Ł": "L",
+    "ł": "l",
+    "Œ": "OE",
+    "œ": "oe",
+    "ı": "i",
+    "ĸ": "k",
+    "Ŋ": "N",
+    "ŋ": "n",
+    "&": "+",
+    "_": "-",
+    "‐": "-",
+    "‑": "-",
+    "‒": "-",
+    "–": "-",
+    "—": "-",
+    "―": "-",
+    "−": "-",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "`": "'",
+    "´": "'",
+    '"': "'",
+    "“": "'",
+    "”": "'",
+    "„": "'",
+    "«": "'",
+    "»": "'",
+    "‹": "'",
+    "›": "'",
+    "[": "(",
+    "]": ")",
+    "{": "(",
+    "}": ")",
+    "<": "(",
+    ">": ")",
 }
 
 
@@ -130,11 +169,7 @@ def clean_text(value: str, *, max_len: int, field: str) -> str:
 
 def check_identifier(value: str, *, field: str, max_len: int = 35) -> str:
     """``value`` unchanged if it is a valid identifier (see the module doc), else an error."""
-    if (
-        isinstance(value, str)
-        and len(value) <= max_len
-        and IDENTIFIER.fullmatch(value)
-    ):
+    if isinstance(value, str) and len(value) <= max_len and IDENTIFIER.fullmatch(value):
         return value
     raise Pain001Error(
         "PAIN001_INVALID_INPUT",

@@ -50,8 +50,16 @@ LINES_MAX_BYTES = 8 * 1024 * 1024
 # and the root, whose end proves the document is complete.
 _TAGS = tuple(
     "{*}" + name
-    for name in ("CdtTrfTxInf", "PmtInf", "TxInfAndSts", "OrgnlPmtInfAndSts", "TxDtls", "Ntry",
-                 "Ntfctn", "Document")
+    for name in (
+        "CdtTrfTxInf",
+        "PmtInf",
+        "TxInfAndSts",
+        "OrgnlPmtInfAndSts",
+        "TxDtls",
+        "Ntry",
+        "Ntfctn",
+        "Document",
+    )
 )
 _NAMESPACE_IN_MESSAGE = re.compile(r"\{urn:iso:std:iso:20022:tech:xsd:[^}]*\}")
 
@@ -88,9 +96,7 @@ def schema(message_type: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(data, parser))
 
 
-def detect_message(
-    path: str | os.PathLike[str], *, max_bytes: int = xml.DEFAULT_MAX_BYTES
-) -> str:
+def detect_message(path: str | os.PathLike[str], *, max_bytes: int = xml.DEFAULT_MAX_BYTES) -> str:
     """The ISO 20022 message type of ``path`` from its root namespace (``"camt.054.001.08"``).
 
     Reads only up to the root element, with every defence; raises ``XML_UNKNOWN_MESSAGE``

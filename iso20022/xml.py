@@ -90,9 +90,7 @@ class SchemaViolation(Exception):
 
 
 def _too_large(limit: int) -> XmlInputError:
-    return XmlInputError(
-        "XML_TOO_LARGE", f"the file is larger than the limit of {limit:,} bytes"
-    )
+    return XmlInputError("XML_TOO_LARGE", f"the file is larger than the limit of {limit:,} bytes")
 
 
 def _open(path: str | os.PathLike[str], max_bytes: int) -> BinaryIO:
@@ -190,8 +188,7 @@ def message_type(root: Root) -> str:
     if root.message_type is None or root.name != "Document":
         raise XmlInputError(
             "XML_UNKNOWN_MESSAGE",
-            f"not an ISO 20022 message: root element {root.name!r} in namespace "
-            f"{root.namespace!r}",
+            f"not an ISO 20022 message: root element {root.name!r} in namespace {root.namespace!r}",
         )
     return root.message_type
 
@@ -264,7 +261,8 @@ def to_datetime(value: str | None, element: etree._Element, what: str) -> dateti
         return datetime.fromisoformat(value)
     except ValueError:
         raise XmlInputError(
-            "XML_INVALID_VALUE", f"{what} {value!r} is not an ISO date-time",
+            "XML_INVALID_VALUE",
+            f"{what} {value!r} is not an ISO date-time",
             line=element.sourceline,
         ) from None
 

@@ -50,8 +50,9 @@ def _strings(value: Any):
             yield from _strings(item)
 
 
-def _canonical(occurred_at: dt.datetime, actor: str, action: str, subject: str,
-               payload: str) -> bytes:
+def _canonical(
+    occurred_at: dt.datetime, actor: str, action: str, subject: str, payload: str
+) -> bytes:
     body = {
         "occurred_at": occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         "actor": actor,
@@ -62,30 +63,45 @@ def _canonical(occurred_at: dt.datetime, actor: str, action: str, subject: str,
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def event_hash(prev_hash: str, occurred_at: dt.datetime, actor: str, action: str,
-               subject: str, payload: str) -> str:
+def event_hash(
+    prev_hash: str, occurred_at: dt.datetime, actor: str, action: str, subject: str, payload: str
+) -> str:
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(b"\n")
     digest.update(_canonical(occurred_at, actor, action, subject, payload))
     return digest.hexdigest()
 
 
-def append(session: Session, *, actor: str, action: str, subject: str,
-           payload: dict[str, Any] | None, now: dt.datetime) -> AuditEvent:
+def append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    payload: dict[str, Any] | None,
+    now: dt.datetime,
+) -> AuditEvent:
     """Append one event in the caller's transaction (it commits or rolls back with it)."""
     text = json.dumps(payload or {}, sort_keys=True, ensure_ascii=False, default=str)
-    if any(_FULL_NUMBER.search(s) for s in _strings(payload or {})) or \
-            _FULL_NUMBER.search(subject):
+    if any(_FULL_NUMBER.search(s) for s in _strings(payload or {})) or _FULL_NUMBER.search(subject):
         raise ValueError(f"audit {action}: payload or subject holds a full CPR/account number")
     # Microsecond precision is what both databases store; hash what will be read back.
     now = now.astimezone(dt.UTC)
     lock_for_writing(session, "audit_events")
-    prev = session.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none() or GENESIS
+    prev = (
+        session.execute(
+            select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        or GENESIS
+    )
     event = AuditEvent(
-        occurred_at=now, actor=actor, action=action, subject=subject, payload=text,
-        prev_hash=prev, hash=event_hash(prev, now, actor, action, subject, text),
+        occurred_at=now,
+        actor=actor,
+        action=action,
+        subject=subject,
+        payload=text,
+        prev_hash=prev,
+        hash=event_hash(prev, now, actor, action, subject, text),
     )
     session.add(event)
     session.flush()
@@ -108,8 +124,16 @@ def verify(session: Session) -> ChainReport:
     prev = GENESIS
     count = 0
     rows = session.execute(
-        select(AuditEvent.id, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action,
-               AuditEvent.subject, AuditEvent.payload, AuditEvent.prev_hash, AuditEvent.hash)
+        select(
+            AuditEvent.id,
+            AuditEvent.occurred_at,
+            AuditEvent.actor,
+            AuditEvent.action,
+            AuditEvent.subject,
+            AuditEvent.payload,
+            AuditEvent.prev_hash,
+            AuditEvent.hash,
+        )
         .order_by(AuditEvent.id)
         .execution_options(yield_per=5000)
     )
@@ -117,8 +141,9 @@ def verify(session: Session) -> ChainReport:
         count += 1
         if row.prev_hash != prev:
             return ChainReport(count, row.id, "previous-hash link does not match the row before")
-        expected = event_hash(prev, row.occurred_at, row.actor, row.action, row.subject,
-                              row.payload)
+        expected = event_hash(
+            prev, row.occurred_at, row.actor, row.action, row.subject, row.payload
+        )
         if row.hash != expected:
             return ChainReport(count, row.id, "row content does not match its hash")
         prev = row.hash

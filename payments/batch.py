@@ -133,57 +133,99 @@ def _in_background(work: Callable[[], None]) -> Callable[[], None]:
     return wait
 
 
-def summary(session: Session, batch: Batch, created: bool, settings: Settings,
-            held: dict[str, int] | None = None) -> BatchRun:
+def summary(
+    session: Session,
+    batch: Batch,
+    created: bool,
+    settings: Settings,
+    held: dict[str, int] | None = None,
+) -> BatchRun:
     """What a command reports about a batch (held: the orders held now, unless given)."""
-    files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
-                            .order_by(BatchFile.seq)).all()
+    files = session.scalars(
+        select(BatchFile).where(BatchFile.batch_id == batch.id).order_by(BatchFile.seq)
+    ).all()
     if held is None:
-        held = dict(session.execute(
-            select(PaymentOrder.hold_reason, func.count())
-            .where(PaymentOrder.status == "held")
-            .group_by(PaymentOrder.hold_reason)).all())
+        held = dict(
+            session.execute(
+                select(PaymentOrder.hold_reason, func.count())
+                .where(PaymentOrder.status == "held")
+                .group_by(PaymentOrder.hold_reason)
+            ).all()
+        )
     return BatchRun(
-        batch_id=batch.id, created=created, run_date=batch.run_date,
-        execution_date=batch.execution_date, status=batch.status,
-        order_count=batch.order_count, total=_ore_to_kr(batch.total_ore),
-        held_count=sum(held.values()), held_by_reason=tuple(sorted(held.items())),
-        files=tuple(FileInfo(f.seq, Path(settings.output_dir) / f.filename, f.msg_id,
-                             f.tx_count, _ore_to_kr(f.total_ore), f.sha256) for f in files),
-        rejected_by=batch.rejected_by, reject_reason=batch.reject_reason)
+        batch_id=batch.id,
+        created=created,
+        run_date=batch.run_date,
+        execution_date=batch.execution_date,
+        status=batch.status,
+        order_count=batch.order_count,
+        total=_ore_to_kr(batch.total_ore),
+        held_count=sum(held.values()),
+        held_by_reason=tuple(sorted(held.items())),
+        files=tuple(
+            FileInfo(
+                f.seq,
+                Path(settings.output_dir) / f.filename,
+                f.msg_id,
+                f.tx_count,
+                _ore_to_kr(f.total_ore),
+                f.sha256,
+            )
+            for f in files
+        ),
+        rejected_by=batch.rejected_by,
+        reject_reason=batch.reject_reason,
+    )
 
 
 def _check_debtor(settings: Settings) -> None:
     """The paying agency's account must be valid before anything is written."""
-    for parse, value, name in ((Iban.parse, settings.debtor_iban, "PAYMENTS_DEBTOR_IBAN"),
-                               (Bic.parse, settings.debtor_bic, "PAYMENTS_DEBTOR_BIC"),
-                               (Cvr.parse, settings.debtor_cvr, "PAYMENTS_DEBTOR_CVR")):
+    for parse, value, name in (
+        (Iban.parse, settings.debtor_iban, "PAYMENTS_DEBTOR_IBAN"),
+        (Bic.parse, settings.debtor_bic, "PAYMENTS_DEBTOR_BIC"),
+        (Cvr.parse, settings.debtor_cvr, "PAYMENTS_DEBTOR_CVR"),
+    ):
         try:
             parse(value, name)
         except IdentifierError as exc:
             raise InputError("CONFIG_INVALID", f"{name}: {exc.message}", name) from None
     if not settings.debtor_name.strip():
-        raise InputError("CONFIG_INVALID", "PAYMENTS_DEBTOR_NAME is empty",
-                         "PAYMENTS_DEBTOR_NAME")
+        raise InputError("CONFIG_INVALID", "PAYMENTS_DEBTOR_NAME is empty", "PAYMENTS_DEBTOR_NAME")
 
 
-def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
-        now: dt.datetime, progress: batch_files.Progress | None = None) -> BatchRun:
+def run(
+    engine: Engine,
+    settings: Settings,
+    *,
+    run_date: dt.date,
+    actor: str,
+    now: dt.datetime,
+    progress: batch_files.Progress | None = None,
+) -> BatchRun:
     """Run (or finish) the nightly batch for ``run_date``. See the module docstring."""
     _check_debtor(settings)
     execution_date = next_banking_day(run_date)
     published: list[tuple[Path, Path]] = []
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
-        existing = session.scalar(select(Batch).where(Batch.run_date == run_date,
-                                                      Batch.status != "rejected"))
+        existing = session.scalar(
+            select(Batch).where(Batch.run_date == run_date, Batch.status != "rejected")
+        )
         if existing is not None:
             batch_files.complete_files(session, settings, existing)
             return summary(session, existing, False, settings)
         batch_files.remove_stray_temporaries(settings, run_date)
-        batch = Batch(run_date=run_date, execution_date=execution_date, status="generated",
-                      pain001_version=settings.pain001_version, order_count=0, total_ore=0,
-                      held_count=0, created_by=actor, created_at=now)
+        batch = Batch(
+            run_date=run_date,
+            execution_date=execution_date,
+            status="generated",
+            pain001_version=settings.pain001_version,
+            order_count=0,
+            total_ore=0,
+            held_count=0,
+            created_by=actor,
+            created_at=now,
+        )
         session.add(batch)
         session.flush()
         conn = session.connection()
@@ -205,8 +247,9 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
             if postgresql:
                 # the database inserts the items while this thread writes the files
                 rows = batch_files.spooled_rows(session, steps.file_rows_query(), spool)
-                wait = _in_background(lambda: (steps.insert_items(conn, batch.id),
-                                               steps.update_orders(conn)))
+                wait = _in_background(
+                    lambda: (steps.insert_items(conn, batch.id), steps.update_orders(conn))
+                )
             else:
                 steps.insert_items(conn, batch.id)
                 steps.update_orders(conn)
@@ -215,22 +258,34 @@ def run(engine: Engine, settings: Settings, *, run_date: dt.date, actor: str,
                 for bfile in files:
                     final = out / bfile.filename
                     tmp = batch_files.tmp_path(final)
-                    bfile.sha256 = batch_files.write_file(settings, batch, bfile, rows, tmp,
-                                                          progress)
+                    bfile.sha256 = batch_files.write_file(
+                        settings, batch, bfile, rows, tmp, progress
+                    )
                     published.append((tmp, final))
                 if next(rows, None) is not None:
-                    raise PaymentsError("BATCH_FILE_ORDER", "the batch has more transactions "
-                                        "than its files", "batch_id")
+                    raise PaymentsError(
+                        "BATCH_FILE_ORDER",
+                        "the batch has more transactions than its files",
+                        "batch_id",
+                    )
             finally:
                 wait()  # never roll back or commit under a running statement
         batch_candidates.candidates.drop(session.connection())
-        audit.append(session, actor=actor, action="batch.run", subject=f"batch:{batch.id}",
-                     payload={"run_date": run_date.isoformat(),
-                              "execution_date": execution_date.isoformat(),
-                              "orders": batch.order_count,
-                              "total_ore": batch.total_ore,
-                              "held": held, "files": len(published)},
-                     now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="batch.run",
+            subject=f"batch:{batch.id}",
+            payload={
+                "run_date": run_date.isoformat(),
+                "execution_date": execution_date.isoformat(),
+                "orders": batch.order_count,
+                "total_ore": batch.total_ore,
+                "held": held,
+                "files": len(published),
+            },
+            now=now,
+        )
         result = summary(session, batch, True, settings, held)
     for tmp, final in published:  # after the commit: a crash here is finished by a re-run
         batch_files.publish(tmp, final)
@@ -257,22 +312,29 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
         batch = get_batch(session, batch_id)
         if batch.status == "rejected":  # its items were set aside when it was rejected
             r = RejectedBatchItem
-            query = (select(literal("rejected"), func.count(), func.sum(r.amount_ore))
-                     .where(r.batch_id == batch_id))
+            query = select(literal("rejected"), func.count(), func.sum(r.amount_ore)).where(
+                r.batch_id == batch_id
+            )
         else:
             o, i = PaymentOrder, BatchItem
             # the item's own state: in the batch until release, then its order's state,
             # unless the order has moved on (returned, then held, cancelled or paid again)
-            state = case((i.attempt > o.attempts, literal("in_batch")),
-                         (and_(i.attempt == o.attempts, o.status.in_(("sent", "settled"))),
-                          o.status),
-                         else_=literal("returned"))
-            query = (select(state, func.count(), func.sum(i.amount_ore))
-                     .join(o, i.order_id == o.id)
-                     .where(i.batch_id == batch_id)
-                     .group_by(state))
-        by_state = {s: {"count": n, "amount": _ore_to_kr(int(t or 0))}
-                    for s, n, t in session.execute(query) if n}
+            state = case(
+                (i.attempt > o.attempts, literal("in_batch")),
+                (and_(i.attempt == o.attempts, o.status.in_(("sent", "settled"))), o.status),
+                else_=literal("returned"),
+            )
+            query = (
+                select(state, func.count(), func.sum(i.amount_ore))
+                .join(o, i.order_id == o.id)
+                .where(i.batch_id == batch_id)
+                .group_by(state)
+            )
+        by_state = {
+            s: {"count": n, "amount": _ore_to_kr(int(t or 0))}
+            for s, n, t in session.execute(query)
+            if n
+        }
         return summary(session, batch, False, settings), by_state
 
 

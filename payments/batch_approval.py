@@ -41,84 +41,116 @@ def _named(actor: str) -> str:
     return actor
 
 
-def approve(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
-            now: dt.datetime) -> BatchRun:
+def approve(
+    engine: Engine, settings: Settings, batch_id: int, *, actor: str, now: dt.datetime
+) -> BatchRun:
     """Second pair of eyes: a different actor than the one who ran the batch approves it."""
     actor = _named(actor)
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")  # not beside a reject of the same batch
         batch = get_batch(session, batch_id)
         if batch.status != "generated":
-            raise ConflictError("BATCH_NOT_GENERATED",
-                                f"batch {batch_id} is {batch.status}, not awaiting approval",
-                                "batch_id")
+            raise ConflictError(
+                "BATCH_NOT_GENERATED",
+                f"batch {batch_id} is {batch.status}, not awaiting approval",
+                "batch_id",
+            )
         if actor == batch.created_by:
-            raise ConflictError("BATCH_FOUR_EYES",
-                                f"batch {batch_id} was run by {actor}; another actor must "
-                                "approve it", "actor")
+            raise ConflictError(
+                "BATCH_FOUR_EYES",
+                f"batch {batch_id} was run by {actor}; another actor must approve it",
+                "actor",
+            )
         batch.status, batch.approved_by, batch.approved_at = "approved", actor, now
-        audit.append(session, actor=actor, action="batch.approve", subject=f"batch:{batch_id}",
-                     payload={"orders": batch.order_count, "total_ore": batch.total_ore},
-                     now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="batch.approve",
+            subject=f"batch:{batch_id}",
+            payload={"orders": batch.order_count, "total_ore": batch.total_ore},
+            now=now,
+        )
         session.flush()
         return summary(session, batch, False, settings)
 
 
-def release(engine: Engine, settings: Settings, batch_id: int, *, actor: str,
-            now: dt.datetime) -> BatchRun:
+def release(
+    engine: Engine, settings: Settings, batch_id: int, *, actor: str, now: dt.datetime
+) -> BatchRun:
     """Check every file's hash, copy the files to the outbox, mark the orders ``sent``."""
     outbox = Path(settings.outbox_dir)
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         batch = get_batch(session, batch_id)
         if batch.status != "approved":
-            code = {"released": "BATCH_ALREADY_RELEASED",
-                    "rejected": "BATCH_REJECTED"}.get(batch.status, "BATCH_NOT_APPROVED")
-            raise ConflictError(code, f"batch {batch_id} is {batch.status}; only an approved "
-                                "batch can be released", "batch_id")
+            code = {"released": "BATCH_ALREADY_RELEASED", "rejected": "BATCH_REJECTED"}.get(
+                batch.status, "BATCH_NOT_APPROVED"
+            )
+            raise ConflictError(
+                code,
+                f"batch {batch_id} is {batch.status}; only an approved batch can be released",
+                "batch_id",
+            )
         # the orders first: if any left the batch, nothing reaches the outbox
         o, i = PaymentOrder, BatchItem
         sent = session.execute(
             update(o)
-            .where(o.status == "pending",
-                   exists().where(i.batch_id == batch_id, i.order_id == o.id,
-                                  i.attempt == o.attempts + 1))
+            .where(
+                o.status == "pending",
+                exists().where(
+                    i.batch_id == batch_id, i.order_id == o.id, i.attempt == o.attempts + 1
+                ),
+            )
             .values(status="sent", attempts=o.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if sent != batch.order_count:
-            raise PaymentsError("BATCH_ORDERS_CHANGED",
-                                f"batch {batch_id} holds {batch.order_count} orders but "
-                                f"{sent} are still waiting in it; nothing was released",
-                                "batch_id")
+            raise PaymentsError(
+                "BATCH_ORDERS_CHANGED",
+                f"batch {batch_id} holds {batch.order_count} orders but "
+                f"{sent} are still waiting in it; nothing was released",
+                "batch_id",
+            )
         batch_files.complete_files(session, settings, batch)
-        files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch_id)
-                                .order_by(BatchFile.seq)).all()
+        files = session.scalars(
+            select(BatchFile).where(BatchFile.batch_id == batch_id).order_by(BatchFile.seq)
+        ).all()
         outbox.mkdir(parents=True, exist_ok=True)
         for bfile in files:
             source = Path(settings.output_dir) / bfile.filename
             if batch_files.sha256_file(source) != bfile.sha256:
-                raise PaymentsError("BATCH_FILE_TAMPERED",
-                                    f"{bfile.filename} does not match its recorded SHA-256",
-                                    "batch_id")
+                raise PaymentsError(
+                    "BATCH_FILE_TAMPERED",
+                    f"{bfile.filename} does not match its recorded SHA-256",
+                    "batch_id",
+                )
             target = outbox / bfile.filename
             tmp = batch_files.tmp_path(target)
             shutil.copyfile(source, tmp)
             if batch_files.sha256_file(tmp) != bfile.sha256:
                 tmp.unlink()
-                raise PaymentsError("BATCH_FILE_TAMPERED",
-                                    f"copy of {bfile.filename} in the outbox is corrupt",
-                                    "batch_id")
+                raise PaymentsError(
+                    "BATCH_FILE_TAMPERED",
+                    f"copy of {bfile.filename} in the outbox is corrupt",
+                    "batch_id",
+                )
             batch_files.publish(tmp, target)
         batch.status, batch.released_by, batch.released_at = "released", actor, now
-        audit.append(session, actor=actor, action="batch.release", subject=f"batch:{batch_id}",
-                     payload={"files": [f.filename for f in files],
-                              "sha256": [f.sha256 for f in files]}, now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="batch.release",
+            subject=f"batch:{batch_id}",
+            payload={"files": [f.filename for f in files], "sha256": [f.sha256 for f in files]},
+            now=now,
+        )
         session.flush()
         return summary(session, batch, False, settings)
 
 
-def reject(engine: Engine, settings: Settings, batch_id: int, *, actor: str, reason: str,
-           now: dt.datetime) -> BatchRun:
+def reject(
+    engine: Engine, settings: Settings, batch_id: int, *, actor: str, reason: str, now: dt.datetime
+) -> BatchRun:
     """Refuse a batch that is not released (see the module docstring).
 
     The files are deleted before the commit: should the commit fail, the batch is still
@@ -130,40 +162,73 @@ def reject(engine: Engine, settings: Settings, batch_id: int, *, actor: str, rea
     actor = _named(actor)
     reason = " ".join(str(reason).split())
     if not reason or len(reason) > REASON_MAX or not reason.isprintable():
-        raise InputError("BATCH_REJECT_REASON", "say why the batch is rejected, in at most "
-                         f"{REASON_MAX} printable characters", "reason")
+        raise InputError(
+            "BATCH_REJECT_REASON",
+            f"say why the batch is rejected, in at most {REASON_MAX} printable characters",
+            "reason",
+        )
     if audit.holds_full_number(reason):
-        raise InputError("BATCH_REJECT_REASON", "the reason is kept in the audit log, which "
-                         "never holds a full CPR or account number; name the order instead",
-                         "reason")
+        raise InputError(
+            "BATCH_REJECT_REASON",
+            "the reason is kept in the audit log, which "
+            "never holds a full CPR or account number; name the order instead",
+            "reason",
+        )
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         batch = get_batch(session, batch_id)
         if batch.status in ("released", "rejected"):
             code = "BATCH_ALREADY_RELEASED" if batch.status == "released" else "BATCH_REJECTED"
-            raise ConflictError(code, f"batch {batch_id} is {batch.status}; only a batch that "
-                                "is not released can be rejected", "batch_id")
-        files = session.scalars(select(BatchFile.filename).where(BatchFile.batch_id == batch_id)
-                                .order_by(BatchFile.seq)).all()
+            raise ConflictError(
+                code,
+                f"batch {batch_id} is {batch.status}; only a batch that "
+                "is not released can be rejected",
+                "batch_id",
+            )
+        files = session.scalars(
+            select(BatchFile.filename).where(BatchFile.batch_id == batch_id).order_by(BatchFile.seq)
+        ).all()
         outbox = Path(settings.outbox_dir)
-        sent = [n for n in files
-                if (outbox / n).exists() or batch_files.tmp_path(outbox / n).exists()]
+        sent = [
+            n for n in files if (outbox / n).exists() or batch_files.tmp_path(outbox / n).exists()
+        ]
         if sent:  # a release stopped after copying: the bank may have the file already
-            raise ConflictError("BATCH_IN_OUTBOX",
-                                f"{sent[0]} of batch {batch_id} is in the outbox (a release "
-                                "was interrupted); release the batch, or remove the file once "
-                                "the bank confirms it never received it", "batch_id")
+            raise ConflictError(
+                "BATCH_IN_OUTBOX",
+                f"{sent[0]} of batch {batch_id} is in the outbox (a release "
+                "was interrupted); release the batch, or remove the file once "
+                "the bank confirms it never received it",
+                "batch_id",
+            )
         names = [c.name for c in BatchItem.__table__.columns]
-        session.execute(insert(RejectedBatchItem).from_select(
-            names, select(*(BatchItem.__table__.c[n] for n in names))
-            .where(BatchItem.batch_id == batch_id)))
-        moved = session.execute(delete(BatchItem).where(BatchItem.batch_id == batch_id)
-                                .execution_options(synchronize_session=False)).rowcount
+        session.execute(
+            insert(RejectedBatchItem).from_select(
+                names,
+                select(*(BatchItem.__table__.c[n] for n in names)).where(
+                    BatchItem.batch_id == batch_id
+                ),
+            )
+        )
+        moved = session.execute(
+            delete(BatchItem)
+            .where(BatchItem.batch_id == batch_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         batch.status, batch.rejected_by, batch.rejected_at = "rejected", actor, now
         batch.reject_reason = reason
-        audit.append(session, actor=actor, action="batch.reject", subject=f"batch:{batch_id}",
-                     payload={"reason": reason, "orders": moved, "total_ore": batch.total_ore,
-                              "files": list(files)}, now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="batch.reject",
+            subject=f"batch:{batch_id}",
+            payload={
+                "reason": reason,
+                "orders": moved,
+                "total_ore": batch.total_ore,
+                "files": list(files),
+            },
+            now=now,
+        )
         session.flush()
         for name in files:
             final = Path(settings.output_dir) / name
@@ -177,12 +242,17 @@ def approve_review(engine: Engine, order_id: int, *, actor: str, now: dt.datetim
     with session_scope(engine) as session:
         order = session.get(PaymentOrder, order_id)
         if order is None:
-            raise NotFound("ORDER_NOT_FOUND", f"there is no payment order {order_id}",
-                           "order_id")
+            raise NotFound("ORDER_NOT_FOUND", f"there is no payment order {order_id}", "order_id")
         if order.hold_reason != "AMOUNT_REVIEW":
-            raise ConflictError("ORDER_NOT_IN_REVIEW",
-                                f"order {order_id} is not held for amount review", "order_id")
+            raise ConflictError(
+                "ORDER_NOT_IN_REVIEW", f"order {order_id} is not held for amount review", "order_id"
+            )
         order.review_approved_by = actor
-        audit.append(session, actor=actor, action="order.review_approved",
-                     subject=f"order:{order_id}", payload={"amount_ore": order.amount_ore},
-                     now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="order.review_approved",
+            subject=f"order:{order_id}",
+            payload={"amount_ore": order.amount_ore},
+            now=now,
+        )

@@ -60,8 +60,7 @@ candidates = Table(
 )
 
 
-def fill(session: Session, settings: Settings, run_date: dt.date,
-                     execution_date: dt.date) -> None:
+def fill(session: Session, settings: Settings, run_date: dt.date, execution_date: dt.date) -> None:
     """One INSERT … SELECT: every due order with its registration or its hold reason.
 
     Each payable order also gets what the later steps need, so that none of them has to
@@ -75,12 +74,18 @@ def fill(session: Session, settings: Settings, run_date: dt.date,
     review_ore = int(settings.review_amount * 100)
     cooling = settings.cooling_off_days
     has_pending = exists().where(
-        pending.owner_kind == o.payee_kind, pending.owner_number == o.payee_number,
-        pending.status == "pending_activation", pending.ended_on.is_(None))
+        pending.owner_kind == o.payee_kind,
+        pending.owner_number == o.payee_number,
+        pending.status == "pending_activation",
+        pending.ended_on.is_(None),
+    )
     replaced_another = exists().where(
-        older.owner_kind == o.payee_kind, older.owner_number == o.payee_number,
-        older.id != r.id, older.status.in_(registry.IN_FORCE_STATUSES),
-        older.active_from <= r.active_from)
+        older.owner_kind == o.payee_kind,
+        older.owner_number == o.payee_number,
+        older.id != r.id,
+        older.status.in_(registry.IN_FORCE_STATUSES),
+        older.active_from <= r.active_from,
+    )
     whens = [
         (and_(r.id.is_(None), has_pending), literal("PENDING_ACTIVATION")),
         (r.id.is_(None), literal("NO_ACCOUNT")),
@@ -88,37 +93,78 @@ def fill(session: Session, settings: Settings, run_date: dt.date,
     ]
     if cooling > 0:
         limit = execution_date - dt.timedelta(days=cooling)
-        whens.append((and_(r.active_from > limit, replaced_another),
-                      literal("ACCOUNT_RECENTLY_CHANGED")))
-    whens.append((and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)),
-                  literal("AMOUNT_REVIEW")))
+        whens.append(
+            (and_(r.active_from > limit, replaced_another), literal("ACCOUNT_RECENTLY_CHANGED"))
+        )
+    whens.append(
+        (and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)), literal("AMOUNT_REVIEW"))
+    )
     # a retry after an account return is a new transaction: its end-to-end id gets a suffix
-    e2e = case((o.attempts == 0, o.end_to_end_id),
-               else_=o.end_to_end_id + "-" + func.cast(o.attempts + 1, String))
+    e2e = case(
+        (o.attempts == 0, o.end_to_end_id),
+        else_=o.end_to_end_id + "-" + func.cast(o.attempts + 1, String),
+    )
     resolved = (
-        select(o.id.label("order_id"), r.id.label("registration_id"),
-               case(*whens, else_=None).label("reason"), o.amount_ore,
-               e2e.label("end_to_end_id"), (o.attempts + 1).label("attempt"),
-               o.status.label("order_status"), o.remittance, r.reg_no, r.account_no, r.iban,
-               r.bic)
+        select(
+            o.id.label("order_id"),
+            r.id.label("registration_id"),
+            case(*whens, else_=None).label("reason"),
+            o.amount_ore,
+            e2e.label("end_to_end_id"),
+            (o.attempts + 1).label("attempt"),
+            o.status.label("order_status"),
+            o.remittance,
+            r.reg_no,
+            r.account_no,
+            r.iban,
+            r.bic,
+        )
         .select_from(o)
         .outerjoin(r, in_force(r, o.payee_kind, o.payee_number, execution_date))
         .where(due_orders(run_date))
         .subquery()
     )
     payable = resolved.c.reason.is_(None)
-    rank = func.row_number(type_=BigInteger).over(partition_by=payable,
-                                                  order_by=resolved.c.order_id)
+    rank = func.row_number(type_=BigInteger).over(
+        partition_by=payable, order_by=resolved.c.order_id
+    )
     seq = case((payable, (rank - 1) // settings.max_tx_per_file + 1), else_=None)
     conn = session.connection()
     candidates.create(conn)
-    session.execute(insert(candidates).from_select(
-        ["order_id", "registration_id", "reason", "amount_ore", "end_to_end_id", "attempt",
-         "order_status", "seq", "remittance", "reg_no", "account_no", "iban", "bic"],
-        select(resolved.c.order_id, resolved.c.registration_id, resolved.c.reason,
-               resolved.c.amount_ore, resolved.c.end_to_end_id, resolved.c.attempt,
-               resolved.c.order_status, seq, resolved.c.remittance, resolved.c.reg_no,
-               resolved.c.account_no, resolved.c.iban, resolved.c.bic)))
+    session.execute(
+        insert(candidates).from_select(
+            [
+                "order_id",
+                "registration_id",
+                "reason",
+                "amount_ore",
+                "end_to_end_id",
+                "attempt",
+                "order_status",
+                "seq",
+                "remittance",
+                "reg_no",
+                "account_no",
+                "iban",
+                "bic",
+            ],
+            select(
+                resolved.c.order_id,
+                resolved.c.registration_id,
+                resolved.c.reason,
+                resolved.c.amount_ore,
+                resolved.c.end_to_end_id,
+                resolved.c.attempt,
+                resolved.c.order_status,
+                seq,
+                resolved.c.remittance,
+                resolved.c.reg_no,
+                resolved.c.account_no,
+                resolved.c.iban,
+                resolved.c.bic,
+            ),
+        )
+    )
     if conn.dialect.name == "postgresql":
         # a temporary table has no statistics until analysed: without them the planner
         # guesses a few thousand rows and joins a million by nested index lookups
@@ -142,11 +188,18 @@ def add_files(session: Session, batch: Batch, run_date: dt.date) -> list[BatchFi
         .group_by(c.seq)
         .order_by(c.seq)
     ).all()
-    files = [BatchFile(batch_id=batch.id, seq=seq,
-                       msg_id=batch_files.msg_id_for(run_date, batch.id, seq),
-                       filename=batch_files.file_name_for(run_date, batch.id, seq), sha256="",
-                       tx_count=count, total_ore=int(total))
-             for seq, count, total in per_file]
+    files = [
+        BatchFile(
+            batch_id=batch.id,
+            seq=seq,
+            msg_id=batch_files.msg_id_for(run_date, batch.id, seq),
+            filename=batch_files.file_name_for(run_date, batch.id, seq),
+            sha256="",
+            tx_count=count,
+            total_ore=int(total),
+        )
+        for seq, count, total in per_file
+    ]
     session.add_all(files)
     session.flush()
     batch.order_count = sum(f.tx_count for f in files)
@@ -157,13 +210,28 @@ def add_files(session: Session, batch: Batch, run_date: dt.date) -> list[BatchFi
 def insert_items(conn: Connection, batch_id: int) -> None:
     """One batch item per payable candidate (Core only: may run beside the file writer)."""
     c = candidates.c
-    conn.execute(insert(BatchItem).from_select(
-        ["batch_id", "order_id", "attempt", "file_seq", "registration_id", "end_to_end_id",
-         "amount_ore"],
-        select(literal(batch_id, BigInteger), c.order_id, c.attempt, c.seq, c.registration_id,
-               c.end_to_end_id, c.amount_ore)
-        .where(c.seq.is_not(None)),
-    ))
+    conn.execute(
+        insert(BatchItem).from_select(
+            [
+                "batch_id",
+                "order_id",
+                "attempt",
+                "file_seq",
+                "registration_id",
+                "end_to_end_id",
+                "amount_ore",
+            ],
+            select(
+                literal(batch_id, BigInteger),
+                c.order_id,
+                c.attempt,
+                c.seq,
+                c.registration_id,
+                c.end_to_end_id,
+                c.amount_ore,
+            ).where(c.seq.is_not(None)),
+        )
+    )
 
 
 def update_orders(conn: Connection) -> None:
@@ -176,13 +244,18 @@ def update_orders(conn: Connection) -> None:
     paid = c.seq.is_not(None)
     conn.execute(
         update(o)
-        .where(o.id == c.order_id,
-               or_(and_(paid, o.status != "pending"),
-                   and_(~paid, or_(o.status != "held",
-                                   o.hold_reason.is_distinct_from(c.reason)))))
-        .values(status=case((paid, literal("pending")), else_=literal("held")),
-                hold_reason=c.reason,
-                return_reason=case((paid, null()), else_=o.return_reason))
+        .where(
+            o.id == c.order_id,
+            or_(
+                and_(paid, o.status != "pending"),
+                and_(~paid, or_(o.status != "held", o.hold_reason.is_distinct_from(c.reason))),
+            ),
+        )
+        .values(
+            status=case((paid, literal("pending")), else_=literal("held")),
+            hold_reason=c.reason,
+            return_reason=case((paid, null()), else_=o.return_reason),
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -193,6 +266,17 @@ def file_rows_query():
     One ordered scan of the temporary table (its key is the order id).
     """
     c = candidates.c
-    return (select(c.seq, c.end_to_end_id, c.amount_ore, c.remittance, c.reg_no,
-                   c.account_no, c.iban, c.bic)
-            .where(c.seq.is_not(None)).order_by(c.order_id))
+    return (
+        select(
+            c.seq,
+            c.end_to_end_id,
+            c.amount_ore,
+            c.remittance,
+            c.reg_no,
+            c.account_no,
+            c.iban,
+            c.bic,
+        )
+        .where(c.seq.is_not(None))
+        .order_by(c.order_id)
+    )

@@ -52,8 +52,16 @@ def file_rows(session: Session, batch_id: int, seq: int | None = None) -> Iterat
     """
     i, o, r = BatchItem, PaymentOrder, AccountRegistration
     query = (
-        select(i.file_seq, i.end_to_end_id, i.amount_ore, o.remittance, r.reg_no,
-               r.account_no, r.iban, r.bic)
+        select(
+            i.file_seq,
+            i.end_to_end_id,
+            i.amount_ore,
+            o.remittance,
+            r.reg_no,
+            r.account_no,
+            r.iban,
+            r.bic,
+        )
         .join(o, o.id == i.order_id)
         .join(r, r.id == i.registration_id)
         .where(i.batch_id == batch_id)
@@ -72,62 +80,95 @@ def spooled_rows(session: Session, query: Select, spool: IO[bytes]) -> Iterator[
     as the server sends them and are decoded once, when read. CSV keeps text exact; an
     empty unquoted field is NULL, which only the account columns can be.
     """
-    sql = str(query.compile(dialect=session.get_bind().dialect,
-                            compile_kwargs={"literal_binds": True}))
+    sql = str(
+        query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    )
     driver = session.connection().connection.driver_connection
     with driver.cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
         for block in copy:
             spool.write(block)
     spool.seek(0)
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-    return ((int(seq), e2e, int(amount), remittance, reg_no or None, account_no or None,
-             iban or None, bic or None)
-            for seq, e2e, amount, remittance, reg_no, account_no, iban, bic
-            in csv.reader(text))
+    return (
+        (
+            int(seq),
+            e2e,
+            int(amount),
+            remittance,
+            reg_no or None,
+            account_no or None,
+            iban or None,
+            bic or None,
+        )
+        for seq, e2e, amount, remittance, reg_no, account_no, iban, bic in csv.reader(text)
+    )
 
 
 def stream(session: Session, query) -> Iterator[tuple]:
     """Rows in lists of :data:`_FETCH` (a server-side cursor on PostgreSQL), chained."""
     result = session.connection().execute(
-        query.execution_options(stream_results=True, yield_per=_FETCH))
+        query.execution_options(stream_results=True, yield_per=_FETCH)
+    )
     return chain.from_iterable(result.partitions())  # a list per fetch: no per-row fetchone
 
 
-def _transactions(rows: Iterator[tuple], seq: int, count: int
-                  ) -> Iterator[pain001.Transaction]:
+def _transactions(rows: Iterator[tuple], seq: int, count: int) -> Iterator[pain001.Transaction]:
     """The next ``count`` rows of ``rows`` as transactions of file ``seq``."""
-    transaction, domestic, iban_account = (pain001.Transaction, pain001.DomesticAccount,
-                                           pain001.IbanAccount)
-    for file_seq, e2e, amount_ore, remittance, reg_no, account_no, iban, bic in islice(
-            rows, count):
+    transaction, domestic, iban_account = (
+        pain001.Transaction,
+        pain001.DomesticAccount,
+        pain001.IbanAccount,
+    )
+    for file_seq, e2e, amount_ore, remittance, reg_no, account_no, iban, bic in islice(rows, count):
         if file_seq != seq:
-            raise PaymentsError("BATCH_FILE_ORDER",
-                                f"transaction {e2e} of file {file_seq} came while writing "
-                                f"file {seq}", "batch_id")
+            raise PaymentsError(
+                "BATCH_FILE_ORDER",
+                f"transaction {e2e} of file {file_seq} came while writing file {seq}",
+                "batch_id",
+            )
         yield transaction(
             end_to_end_id=e2e,
             amount=Decimal(amount_ore).scaleb(-2),  # øre → kr with exactly two decimals
             creditor_account=iban_account(iban) if iban else domestic(reg_no, account_no),
-            creditor_bic=bic, remittance=remittance)
+            creditor_bic=bic,
+            remittance=remittance,
+        )
 
 
-def write_file(settings: Settings, batch: Batch, bfile: BatchFile, rows: Iterator[tuple],
-               path: Path, progress: Progress | None) -> str:
+def write_file(
+    settings: Settings,
+    batch: Batch,
+    bfile: BatchFile,
+    rows: Iterator[tuple],
+    path: Path,
+    progress: Progress | None,
+) -> str:
     """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
     total = Decimal(bfile.total_ore).scaleb(-2)  # øre → kr with exactly two decimals
     header = pain001.GroupHeader(
-        msg_id=bfile.msg_id, created_at=batch.created_at, nb_of_txs=bfile.tx_count,
-        ctrl_sum=total, initiating_party_name=settings.debtor_name,
-        initiating_party_id=pain001.PartyId(settings.debtor_cvr))
+        msg_id=bfile.msg_id,
+        created_at=batch.created_at,
+        nb_of_txs=bfile.tx_count,
+        ctrl_sum=total,
+        initiating_party_name=settings.debtor_name,
+        initiating_party_id=pain001.PartyId(settings.debtor_cvr),
+    )
     txs = _transactions(rows, bfile.seq, bfile.tx_count)
     if progress is not None:
         txs = _counting(txs, progress)
     info = pain001.PaymentInfo(
-        pmt_inf_id=f"{bfile.msg_id}-1", requested_execution_date=batch.execution_date,
-        debtor=pain001.Debtor(name=settings.debtor_name, iban=settings.debtor_iban,
-                              bic=settings.debtor_bic,
-                              org_id=pain001.PartyId(settings.debtor_cvr)),
-        nb_of_txs=bfile.tx_count, ctrl_sum=total, transactions=txs)
+        pmt_inf_id=f"{bfile.msg_id}-1",
+        requested_execution_date=batch.execution_date,
+        debtor=pain001.Debtor(
+            name=settings.debtor_name,
+            iban=settings.debtor_iban,
+            bic=settings.debtor_bic,
+            org_id=pain001.PartyId(settings.debtor_cvr),
+        ),
+        nb_of_txs=bfile.tx_count,
+        ctrl_sum=total,
+        transactions=txs,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as raw:
         written = pain001.write(raw, header, [info], version=batch.pain001_version)
@@ -178,29 +219,34 @@ def complete_files(session: Session, settings: Settings, batch: Batch) -> None:
     database; either must match the recorded hash.
     """
     out = Path(settings.output_dir)
-    files = session.scalars(select(BatchFile).where(BatchFile.batch_id == batch.id)
-                            .order_by(BatchFile.seq)).all()
+    files = session.scalars(
+        select(BatchFile).where(BatchFile.batch_id == batch.id).order_by(BatchFile.seq)
+    ).all()
     for bfile in files:
         final = out / bfile.filename
         if final.exists():
             # rename is atomic, so a final file is never half-written: a wrong hash means
             # someone changed it, and the engine refuses rather than overwrite the evidence.
             if sha256_file(final) != bfile.sha256:
-                raise PaymentsError("BATCH_FILE_TAMPERED",
-                                    f"{bfile.filename} does not match its recorded SHA-256",
-                                    "batch_id")
+                raise PaymentsError(
+                    "BATCH_FILE_TAMPERED",
+                    f"{bfile.filename} does not match its recorded SHA-256",
+                    "batch_id",
+                )
             continue
         tmp = tmp_path(final)
         if not (tmp.exists() and sha256_file(tmp) == bfile.sha256):
-            digest = write_file(settings, batch, bfile,
-                                 file_rows(session, batch.id, bfile.seq), tmp, None)
+            digest = write_file(
+                settings, batch, bfile, file_rows(session, batch.id, bfile.seq), tmp, None
+            )
             if digest != bfile.sha256:
                 tmp.unlink(missing_ok=True)
                 raise PaymentsError(
                     "BATCH_REGENERATION_MISMATCH",
                     f"regenerated {bfile.filename} does not match the hash recorded for "
                     f"batch {batch.id}; the database changed under a committed batch",
-                    "batch_id")
+                    "batch_id",
+                )
         publish(tmp, final)
 
 

@@ -30,8 +30,7 @@ def closing_days(year: int) -> frozenset[dt.date]:
     days = set(public)
     ascension = next((d for d, name in public.items() if name == "Ascension Day"), None)
     if ascension is None:  # the package knows the Danish holidays of 1900-2100 only
-        raise InputError("CALENDAR_YEAR_UNKNOWN",
-                         f"no Danish holiday calendar for {year}", "date")
+        raise InputError("CALENDAR_YEAR_UNKNOWN", f"no Danish holiday calendar for {year}", "date")
     days.add(ascension + dt.timedelta(days=1))
     days.update({dt.date(year, 6, 5), dt.date(year, 12, 24), dt.date(year, 12, 31)})
     return frozenset(days)

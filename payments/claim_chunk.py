@@ -17,9 +17,13 @@ from payments.models import Claim, Decision
 
 def _granted(decision: Decision, claim: Claim) -> rules.GrantedDays:
     days = tuple(dt.date.fromisoformat(d) for d in decision.granted_days.split(",") if d)
-    return rules.GrantedDays(kind=claim.kind, days=days, parent=claim.parent,
-                             child_birth_date=claim.child_birth_date,
-                             employer_cvr=claim.employer_cvr)
+    return rules.GrantedDays(
+        kind=claim.kind,
+        days=days,
+        parent=claim.parent,
+        child_birth_date=claim.child_birth_date,
+        employer_cvr=claim.employer_cvr,
+    )
 
 
 class ClaimChunk:
@@ -40,10 +44,16 @@ class ClaimChunk:
         self.employee_of: dict[int, str] = {}  # claim id -> the list of live it is in
         # by employee, and by key: a correction may name another employee (a mistyped CPR);
         # by reference alone (the key's index starts with it), the employer checked below
-        query = (select(Claim, Decision)
-                 .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
-                 .where(or_(Claim.employee_cpr.in_(employees),
-                            Claim.external_ref.in_({ref for _, ref in keys}))))
+        query = (
+            select(Claim, Decision)
+            .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+            .where(
+                or_(
+                    Claim.employee_cpr.in_(employees),
+                    Claim.external_ref.in_({ref for _, ref in keys}),
+                )
+            )
+        )
         if not documents:  # the stored traces are large; only JSON output needs them
             query = query.options(defer(Decision.document), defer(Claim.raw))
         rows = session.execute(query).all()
@@ -53,15 +63,18 @@ class ClaimChunk:
             if (claim.employer_cvr, claim.external_ref) in keys:
                 self.by_key[(claim.employer_cvr, claim.external_ref)] = (claim, decision)
 
-    def history(self, claim: rules.Claim, exclude: Claim | None
-                ) -> tuple[rules.GrantedDays, ...]:
+    def history(self, claim: rules.Claim, exclude: Claim | None) -> tuple[rules.GrantedDays, ...]:
         out = []
         for stored, decision in self.live.get(claim.employee_cpr, ()):
-            if _same_claim(stored, exclude) or stored.kind != claim.kind \
-                    or not decision.granted_days:
+            if (
+                _same_claim(stored, exclude)
+                or stored.kind != claim.kind
+                or not decision.granted_days
+            ):
                 continue
-            if claim.kind == "maternity" and (stored.child_birth_date != claim.child_birth_date
-                                              or stored.parent != claim.parent):
+            if claim.kind == "maternity" and (
+                stored.child_birth_date != claim.child_birth_date or stored.parent != claim.parent
+            ):
                 continue
             out.append(_granted(decision, stored))
         return tuple(out)
@@ -70,10 +83,13 @@ class ClaimChunk:
         if claim.kind != "sickness":
             return None
         for stored, _ in self.live.get(claim.employee_cpr, ()):
-            if (not _same_claim(stored, exclude) and stored.kind == "sickness"
-                    and stored.employer_cvr == claim.employer_cvr
-                    and stored.first_day <= claim.last_absence_day
-                    and claim.first_absence_day <= stored.last_day):
+            if (
+                not _same_claim(stored, exclude)
+                and stored.kind == "sickness"
+                and stored.employer_cvr == claim.employer_cvr
+                and stored.first_day <= claim.last_absence_day
+                and claim.first_absence_day <= stored.last_day
+            ):
                 return stored
         return None
 

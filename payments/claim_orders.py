@@ -47,13 +47,21 @@ def end_to_end_id(claim: Claim, n: int) -> str:
     constraint in any case. 24 characters leave room for a retry suffix within 35.
     """
     digest = hashlib.sha256(
-        f"{claim.employer_cvr}|{claim.external_ref}|{claim.version}".encode()).hexdigest()
+        f"{claim.employer_cvr}|{claim.external_ref}|{claim.version}".encode()
+    ).hexdigest()
     return f"NR{digest[:20].upper()}-{n}"
 
 
-def payments(ids: IdReserver, stored, decision: dict[str, Any], result: rules.Decision,
-             already: dict[tuple[str, str], int], *, today: dt.date,
-             now: dt.datetime) -> Iterator[tuple[type, dict]]:
+def payments(
+    ids: IdReserver,
+    stored,
+    decision: dict[str, Any],
+    result: rules.Decision,
+    already: dict[tuple[str, str], int],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+) -> Iterator[tuple[type, dict]]:
     """Rows of orders and recoveries so that, per payee, paid + new - recovered = decided.
 
     ``stored`` is the claim (row or ORM object), ``decision`` its new decision's ``id`` and
@@ -67,23 +75,51 @@ def payments(ids: IdReserver, stored, decision: dict[str, Any], result: rules.De
         diff = target.get(payee, 0) - already.get(payee, 0)
         if diff > 0:
             n += 1
-            yield PaymentOrder, dict(
-                id=ids.next("payment_orders"),
-                decision_id=decision["id"], claim_id=stored.id, payee_kind=payee[0],
-                payee_number=payee[1], amount_ore=diff,
-                remittance=remittance(result, payee[0]),
-                end_to_end_id=end_to_end_id(stored, n), due_date=today,
-                status="pending", hold_reason=None, return_reason=None, attempts=0,
-                review_approved_by=None, created_at=now)
+            yield (
+                PaymentOrder,
+                dict(
+                    id=ids.next("payment_orders"),
+                    decision_id=decision["id"],
+                    claim_id=stored.id,
+                    payee_kind=payee[0],
+                    payee_number=payee[1],
+                    amount_ore=diff,
+                    remittance=remittance(result, payee[0]),
+                    end_to_end_id=end_to_end_id(stored, n),
+                    due_date=today,
+                    status="pending",
+                    hold_reason=None,
+                    return_reason=None,
+                    attempts=0,
+                    review_approved_by=None,
+                    created_at=now,
+                ),
+            )
         elif diff < 0:
-            yield Recovery, dict(
-                id=ids.next("recoveries"),
-                claim_id=stored.id, decision_id=decision["id"], payee_kind=payee[0],
-                payee_number=payee[1], amount_ore=-diff, created_at=now)
+            yield (
+                Recovery,
+                dict(
+                    id=ids.next("recoveries"),
+                    claim_id=stored.id,
+                    decision_id=decision["id"],
+                    payee_kind=payee[0],
+                    payee_number=payee[1],
+                    amount_ore=-diff,
+                    created_at=now,
+                ),
+            )
 
 
-def correct(session: Session, ids: IdReserver, stored: Claim, decision: Decision,
-            result: rules.Decision, *, today: dt.date, now: dt.datetime) -> None:
+def correct(
+    session: Session,
+    ids: IdReserver,
+    stored: Claim,
+    decision: Decision,
+    result: rules.Decision,
+    *,
+    today: dt.date,
+    now: dt.datetime,
+) -> None:
     """The orders and recoveries of a corrected claim (see the module docstring).
 
     Takes the batch lock first, so a nightly run never pays an order that is being
@@ -91,9 +127,10 @@ def correct(session: Session, ids: IdReserver, stored: Claim, decision: Decision
     """
     lock_for_writing(session, "payments.batch")  # no run between read and cancel
     orders = session.execute(
-        select(PaymentOrder, in_unreleased_batch())
-        .where(PaymentOrder.claim_id == stored.id,
-               PaymentOrder.status != "cancelled")).all()
+        select(PaymentOrder, in_unreleased_batch()).where(
+            PaymentOrder.claim_id == stored.id, PaymentOrder.status != "cancelled"
+        )
+    ).all()
     recovered = session.scalars(select(Recovery).where(Recovery.claim_id == stored.id)).all()
     already: dict[tuple[str, str], int] = defaultdict(int)
     for order, committed in orders:

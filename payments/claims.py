@@ -96,8 +96,12 @@ def _canonical(raw: dict[str, Any]) -> tuple[str, str]:
     text = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
     body = text
     if "correction" in raw:
-        body = json.dumps({k: v for k, v in raw.items() if k != "correction"},
-                          sort_keys=True, ensure_ascii=False, default=str)
+        body = json.dumps(
+            {k: v for k, v in raw.items() if k != "correction"},
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
     return text, hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -110,23 +114,43 @@ def _invalid(position: str, code: str, message: str, field: str, raw: dict | Non
     return Outcome(position, "not_stored", decision.to_dict())
 
 
-def _brief(external_ref: str | None, status: str, amount: str, payee_kind: str | None,
-           payee_number: str | None, codes: Iterable[str], kind: str | None,
-           employer_cvr: str | None) -> dict[str, Any]:
+def _brief(
+    external_ref: str | None,
+    status: str,
+    amount: str,
+    payee_kind: str | None,
+    payee_number: str | None,
+    codes: Iterable[str],
+    kind: str | None,
+    employer_cvr: str | None,
+) -> dict[str, Any]:
     """The stable part of a decision (status, amount, payee, codes): what an outcome carries
     when the whole document was not asked for."""
     payee = {"kind": payee_kind, "number": payee_number} if payee_kind else None
-    return {"external_ref": external_ref, "status": status, "amount": amount,
-            "currency": "DKK", "payee": payee, "reasons": [{"code": c} for c in codes if c],
-            "kind": kind, "employer_cvr": employer_cvr}
+    return {
+        "external_ref": external_ref,
+        "status": status,
+        "amount": amount,
+        "currency": "DKK",
+        "payee": payee,
+        "reasons": [{"code": c} for c in codes if c],
+        "kind": kind,
+        "employer_cvr": employer_cvr,
+    }
 
 
 def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
     """:func:`_brief` of a stored decision, from its columns."""
-    return _brief(claim.external_ref, decision.status,
-                  f"{Decimal(decision.amount_ore) / 100:.2f}", decision.payee_kind,
-                  decision.payee_number, decision.codes.split(","), claim.kind,
-                  claim.employer_cvr)
+    return _brief(
+        claim.external_ref,
+        decision.status,
+        f"{Decimal(decision.amount_ore) / 100:.2f}",
+        decision.payee_kind,
+        decision.payee_number,
+        decision.codes.split(","),
+        claim.kind,
+        claim.employer_cvr,
+    )
 
 
 class _Intake:
@@ -139,13 +163,20 @@ class _Intake:
     chunk first writes the rows and loads that claim.
     """
 
-    def __init__(self, session: Session, *, actor: str, today: dt.date, now: dt.datetime,
-                 parameters: rules.Parameters, documents: bool) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        today: dt.date,
+        now: dt.datetime,
+        parameters: rules.Parameters,
+        documents: bool,
+    ) -> None:
         self.session, self.actor, self.today, self.now = session, actor, today, now
         self.parameters, self.documents = parameters, documents
         self.ids = IdReserver(session)
-        self.rows: dict[type, list[dict[str, Any]]] = {Claim: [], Decision: [],
-                                                       PaymentOrder: []}
+        self.rows: dict[type, list[dict[str, Any]]] = {Claim: [], Decision: [], PaymentOrder: []}
 
     def process(self, items: list[tuple[str, dict]]) -> list[Outcome]:
         """Outcomes in input order: known records first, then parse, decide and store."""
@@ -160,8 +191,11 @@ class _Intake:
             try:
                 claim = rules.parse_claim(raw, today=self.today)
             except rules.InvalidClaim as exc:
-                outcomes.append(Outcome(position, "not_stored",
-                                        rules.invalid_decision(exc.problems, raw).to_dict()))
+                outcomes.append(
+                    Outcome(
+                        position, "not_stored", rules.invalid_decision(exc.problems, raw).to_dict()
+                    )
+                )
                 continue
             todo.append((len(outcomes), position, raw, claim, text, digest))
             outcomes.append(None)
@@ -174,14 +208,16 @@ class _Intake:
 
     def _stored_by_digest(self, digests: list[str]) -> dict[str, tuple[Claim, Decision]]:
         """Live claims whose record as received has one of these digests (one query)."""
-        query = (select(Claim, Decision)
-                 .join(Decision, (Decision.claim_id == Claim.id)
-                       & Decision.superseded.is_(False))
-                 .where(Claim.raw_sha256.in_(set(digests))))
+        query = (
+            select(Claim, Decision)
+            .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+            .where(Claim.raw_sha256.in_(set(digests)))
+        )
         if not self.documents:
             query = query.options(defer(Decision.document), defer(Claim.raw))
-        return {claim.raw_sha256: (claim, decision)
-                for claim, decision in self.session.execute(query)}
+        return {
+            claim.raw_sha256: (claim, decision) for claim, decision in self.session.execute(query)
+        }
 
     def _document(self, stored, decision) -> dict[str, Any]:
         return json.loads(decision.document) if self.documents else _summary(stored, decision)
@@ -191,9 +227,16 @@ class _Intake:
         if self.documents:
             return orjson.loads(document)
         payee = result.payee
-        return _brief(result.external_ref, result.status, money_text(result.amount),
-                      payee and payee.kind, payee and payee.number, result.codes,
-                      result.kind, result.employer_cvr)
+        return _brief(
+            result.external_ref,
+            result.status,
+            money_text(result.amount),
+            payee and payee.kind,
+            payee and payee.number,
+            result.codes,
+            result.kind,
+            result.employer_cvr,
+        )
 
     def write(self) -> None:
         """Insert the rows of the claims created so far (claims, decisions, then orders)."""
@@ -202,8 +245,15 @@ class _Intake:
             insert_rows(conn, model.__table__, rows)  # not the ORM's grouping of rows
             rows.clear()
 
-    def one(self, position: str, raw: dict, claim: rules.Claim, text: str, digest: str,
-            chunk: ClaimChunk) -> Outcome:
+    def one(
+        self,
+        position: str,
+        raw: dict,
+        claim: rules.Claim,
+        text: str,
+        digest: str,
+        chunk: ClaimChunk,
+    ) -> Outcome:
         existing = chunk.by_key.get((claim.employer_cvr, claim.external_ref))
         correction = bool(raw.get("correction"))
         if existing is not None:
@@ -211,24 +261,38 @@ class _Intake:
             if stored.raw_sha256 == digest:
                 return Outcome(position, "unchanged", self._document(stored, decision))
             if not correction:
-                return _invalid(position, "CLAIM_DUPLICATE_REF",
-                                f"reference {claim.external_ref} was already used for a "
-                                "different claim; send it with \"correction\": true to "
-                                "replace it", "external_ref", raw)
+                return _invalid(
+                    position,
+                    "CLAIM_DUPLICATE_REF",
+                    f"reference {claim.external_ref} was already used for a "
+                    'different claim; send it with "correction": true to '
+                    "replace it",
+                    "external_ref",
+                    raw,
+                )
         elif correction:
-            return _invalid(position, "CLAIM_CORRECTION_UNKNOWN_REF",
-                            f"there is no earlier claim {claim.external_ref} to correct",
-                            "external_ref", raw)
+            return _invalid(
+                position,
+                "CLAIM_CORRECTION_UNKNOWN_REF",
+                f"there is no earlier claim {claim.external_ref} to correct",
+                "external_ref",
+                raw,
+            )
         exclude = existing[0] if existing else None
         clash = chunk.overlap(claim, exclude)
         if clash is not None:
-            return _invalid(position, "CLAIM_OVERLAP",
-                            f"the absence overlaps claim {clash.external_ref} "
-                            f"({clash.first_day}..{clash.last_day}) for the same employee "
-                            "and employer; correct that claim instead", "first_absence_day",
-                            raw)
-        result = rules.decide(claim, history=chunk.history(claim, exclude),
-                              parameters=self.parameters)
+            return _invalid(
+                position,
+                "CLAIM_OVERLAP",
+                f"the absence overlaps claim {clash.external_ref} "
+                f"({clash.first_day}..{clash.last_day}) for the same employee "
+                "and employer; correct that claim instead",
+                "first_absence_day",
+                raw,
+            )
+        result = rules.decide(
+            claim, history=chunk.history(claim, exclude), parameters=self.parameters
+        )
         if not result.decided:
             return Outcome(position, "not_stored", result.to_dict())
         document = result.to_json()
@@ -252,47 +316,69 @@ class _Intake:
         self.session.flush()  # supersede before the new live decision
         decision = Decision(**self._decision_values(stored, result, document))
         self.session.add(decision)
-        claim_orders.correct(self.session, self.ids, stored, decision, result,
-                             today=self.today, now=self.now)
+        claim_orders.correct(
+            self.session, self.ids, stored, decision, result, today=self.today, now=self.now
+        )
         chunk.remember(stored, decision)
         return Outcome(position, "corrected", self._stored_document(result, document))
 
-    def _create(self, claim: rules.Claim, text: str, digest: str, result: rules.Decision,
-                document: bytes) -> tuple[SimpleNamespace, SimpleNamespace]:
+    def _create(
+        self, claim: rules.Claim, text: str, digest: str, result: rules.Decision, document: bytes
+    ) -> tuple[SimpleNamespace, SimpleNamespace]:
         """Rows for a new claim, its decision and its order; views of them for the chunk."""
         stored = dict(
             id=self.ids.next("claims"),
-            employer_cvr=claim.employer_cvr, external_ref=claim.external_ref,
-            employee_cpr=claim.employee_cpr, kind=claim.kind,
-            first_day=claim.first_absence_day, last_day=claim.last_absence_day,
+            employer_cvr=claim.employer_cvr,
+            external_ref=claim.external_ref,
+            employee_cpr=claim.employee_cpr,
+            kind=claim.kind,
+            first_day=claim.first_absence_day,
+            last_day=claim.last_absence_day,
             child_birth_date=claim.child_birth_date,
-            parent=claim.parent, raw=text, raw_sha256=digest, version=1,
-            received_at=self.now, actor=self.actor)
+            parent=claim.parent,
+            raw=text,
+            raw_sha256=digest,
+            version=1,
+            received_at=self.now,
+            actor=self.actor,
+        )
         view = SimpleNamespace(**stored)
         decision = self._decision_values(view, result, document)
         self.rows[Claim].append(stored)
         self.rows[Decision].append(decision)
         self.rows[PaymentOrder].extend(
-            values for kind, values in claim_orders.payments(
-                self.ids, view, decision, result, {}, today=self.today, now=self.now)
-            if kind is PaymentOrder)
+            values
+            for kind, values in claim_orders.payments(
+                self.ids, view, decision, result, {}, today=self.today, now=self.now
+            )
+            if kind is PaymentOrder
+        )
         return view, SimpleNamespace(**decision)
 
-    def _decision_values(self, stored, result: rules.Decision,
-                         document: bytes) -> dict[str, Any]:
+    def _decision_values(self, stored, result: rules.Decision, document: bytes) -> dict[str, Any]:
         return dict(
             id=self.ids.next("decisions"),
-            claim_id=stored.id, version=stored.version, status=result.status,
+            claim_id=stored.id,
+            version=stored.version,
+            status=result.status,
             amount_ore=_ore(result.amount),
             payee_kind=result.payee.kind if result.payee else None,
             payee_number=result.payee.number if result.payee else None,
             codes=",".join(result.codes),
             granted_days=",".join(d.isoformat() for d in result.granted_days),
             parameter_versions=json.dumps(
-                {p.name: [p.valid_from.isoformat(), str(p.value), p.origin]
-                 for p in result.parameters}, sort_keys=True),
+                {
+                    p.name: [p.valid_from.isoformat(), str(p.value), p.origin]
+                    for p in result.parameters
+                },
+                sort_keys=True,
+            ),
             document=document.decode(),
-            decided_on=self.today, created_at=self.now, superseded=False)
+            decided_on=self.today,
+            created_at=self.now,
+            superseded=False,
+        )
+
 
 class _Statistics:
     """Keeps PostgreSQL's planner statistics current while an intake grows the tables.
@@ -319,13 +405,24 @@ class _Statistics:
 
 
 def _unreadable(record: rules.ClaimRecord) -> Outcome:
-    return Outcome(record.position, "not_stored",
-                   rules.invalid_decision((record.problem,), record.raw).to_dict())
+    return Outcome(
+        record.position,
+        "not_stored",
+        rules.invalid_decision((record.problem,), record.raw).to_dict(),
+    )
 
 
-def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
-           today: dt.date, now: dt.datetime, parameters: rules.Parameters,
-           chunk_size: int = CHUNK, documents: bool = True) -> Iterator[Outcome]:
+def submit(
+    engine: Engine,
+    records: Iterable[rules.ClaimRecord],
+    *,
+    actor: str,
+    today: dt.date,
+    now: dt.datetime,
+    parameters: rules.Parameters,
+    chunk_size: int = CHUNK,
+    documents: bool = True,
+) -> Iterator[Outcome]:
     """Process every record; yield one :class:`Outcome` per record, in input order.
 
     With ``documents=False`` an ``unchanged`` outcome carries only the stable part of the
@@ -340,9 +437,13 @@ def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
         try:
             outcomes = _commit(engine, items, actor, today, now, parameters, documents)
         except _REFUSED:
-            outcomes = [o for item in items
-                        for o in _commit(engine, [item], actor, today, now, parameters,
-                                         documents, single=True)]
+            outcomes = [
+                o
+                for item in items
+                for o in _commit(
+                    engine, [item], actor, today, now, parameters, documents, single=True
+                )
+            ]
         statistics.grew(sum(o.outcome == "created" for o in outcomes))
         done = iter(outcomes)
         for p in pending:
@@ -350,42 +451,76 @@ def submit(engine: Engine, records: Iterable[rules.ClaimRecord], *, actor: str,
         pending.clear()
 
     for record in records:
-        pending.append(_unreadable(record) if record.problem is not None
-                       else (record.position, record.raw))
+        pending.append(
+            _unreadable(record) if record.problem is not None else (record.position, record.raw)
+        )
         if len(pending) >= chunk_size:
             yield from flush()
     if pending:
         yield from flush()
 
 
-def _commit(engine: Engine, items: list, actor: str, today: dt.date, now: dt.datetime,
-            parameters: rules.Parameters, documents: bool,
-            single: bool = False) -> list[Outcome]:
+def _commit(
+    engine: Engine,
+    items: list,
+    actor: str,
+    today: dt.date,
+    now: dt.datetime,
+    parameters: rules.Parameters,
+    documents: bool,
+    single: bool = False,
+) -> list[Outcome]:
     if not items:
         return []
     try:
         with session_scope(engine) as session:
-            outcomes = _Intake(session, actor=actor, today=today, now=now,
-                               parameters=parameters, documents=documents).process(items)
+            outcomes = _Intake(
+                session,
+                actor=actor,
+                today=today,
+                now=now,
+                parameters=parameters,
+                documents=documents,
+            ).process(items)
             stored = [o for o in outcomes if o.outcome in ("created", "corrected")]
             if stored:
-                audit.append(session, actor=actor, action="claims.submit",
-                             subject=f"claims:{stored[0].decision['employer_cvr']}",
-                             payload={"created": sum(o.outcome == "created" for o in stored),
-                                      "corrected": sum(o.outcome == "corrected" for o in stored),
-                                      "refs": [o.decision["external_ref"] for o in stored][:50]},
-                             now=now)
+                audit.append(
+                    session,
+                    actor=actor,
+                    action="claims.submit",
+                    subject=f"claims:{stored[0].decision['employer_cvr']}",
+                    payload={
+                        "created": sum(o.outcome == "created" for o in stored),
+                        "corrected": sum(o.outcome == "corrected" for o in stored),
+                        "refs": [o.decision["external_ref"] for o in stored][:50],
+                    },
+                    now=now,
+                )
             return outcomes
     except _REFUSED as exc:
         if not single:
             raise
         position, raw = items[0]
         if isinstance(exc, IntegrityError):
-            return [_invalid(position, "CLAIM_CONFLICT", "the claim conflicts with one stored "
-                             "at the same moment; submit it again", "external_ref", raw)]
+            return [
+                _invalid(
+                    position,
+                    "CLAIM_CONFLICT",
+                    "the claim conflicts with one stored at the same moment; submit it again",
+                    "external_ref",
+                    raw,
+                )
+            ]
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        return [_invalid(position, "CLAIM_NOT_STORABLE", "the database refused a value of the "
-                         f"claim ({reason}); nothing of it was stored", None, raw)]
+        return [
+            _invalid(
+                position,
+                "CLAIM_NOT_STORABLE",
+                f"the database refused a value of the claim ({reason}); nothing of it was stored",
+                None,
+                raw,
+            )
+        ]
 
 
 def find(session: Session, employer_cvr: str, external_ref: str) -> tuple[Claim, Decision]:
@@ -396,7 +531,9 @@ def find(session: Session, employer_cvr: str, external_ref: str) -> tuple[Claim,
         .where(Claim.employer_cvr == employer_cvr, Claim.external_ref == external_ref)
     ).first()
     if row is None:
-        raise NotFound("CLAIM_NOT_FOUND",
-                       f"employer {employer_cvr} has no claim {external_ref}", "external_ref")
+        raise NotFound(
+            "CLAIM_NOT_FOUND",
+            f"employer {employer_cvr} has no claim {external_ref}",
+            "external_ref",
+        )
     return row[0], row[1]
-

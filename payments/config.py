@@ -105,10 +105,16 @@ def load_settings(
     review = settings.review_amount
     if not (review.is_finite() and 0 < review < _REVIEW_LIMIT and review == round(review, 2)):
         # zero or less would hold every order for review, a huge one would overflow øre
-        raise InputError("CONFIG_INVALID", "PAYMENTS_REVIEW_AMOUNT must be an amount in DKK "
-                         f"above 0 and below {_REVIEW_LIMIT:,}, in whole øre, not {review}",
-                         "review_amount")
+        raise InputError(
+            "CONFIG_INVALID",
+            "PAYMENTS_REVIEW_AMOUNT must be an amount in DKK "
+            f"above 0 and below {_REVIEW_LIMIT:,}, in whole øre, not {review}",
+            "review_amount",
+        )
     if not 0 <= settings.cooling_off_days <= 365:
-        raise InputError("CONFIG_INVALID", "PAYMENTS_COOLING_OFF_DAYS must be 0 to 365 days, "
-                         f"not {settings.cooling_off_days}", "cooling_off_days")
+        raise InputError(
+            "CONFIG_INVALID",
+            f"PAYMENTS_COOLING_OFF_DAYS must be 0 to 365 days, not {settings.cooling_off_days}",
+            "cooling_off_days",
+        )
     return settings

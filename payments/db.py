@@ -109,8 +109,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     try:
         engine = create_engine(url, future=True, **kwargs)
     except Exception as exc:  # noqa: BLE001 - a malformed URL is the operator's input
-        raise InputError("CONFIG_DATABASE_URL", f"cannot use database URL: {exc}",
-                         "database_url") from None
+        raise InputError(
+            "CONFIG_DATABASE_URL", f"cannot use database URL: {exc}", "database_url"
+        ) from None
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine)
     return engine
@@ -169,8 +170,11 @@ class IdReserver:
     def _reserve(self, table: str) -> list[int]:
         if self.session.get_bind().dialect.name == "postgresql":
             rows = self.session.execute(
-                text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
-                     "FROM generate_series(1, :n)"), {"t": table, "n": self.block})
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+                ),
+                {"t": table, "n": self.block},
+            )
             return [r[0] for r in rows]
         highest = self.session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
         first = max(highest.scalar() + 1, self._sqlite_next.get(table, 0))
@@ -194,11 +198,15 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         conn.execute(insert(table), rows)
         return
     names = list(rows[0])
-    convert = [(i, p) for i, n in enumerate(names)
-               if (p := table.c[n].type.bind_processor(conn.dialect)) is not None]
+    convert = [
+        (i, p)
+        for i, n in enumerate(names)
+        if (p := table.c[n].type.bind_processor(conn.dialect)) is not None
+    ]
     quote = conn.dialect.identifier_preparer
-    statement = (f"COPY {quote.format_table(table)} "
-                 f"({', '.join(quote.quote(n) for n in names)}) FROM STDIN")
+    statement = (
+        f"COPY {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) FROM STDIN"
+    )
     dbapi = conn.dialect.dbapi
     try:
         with conn.connection.driver_connection.cursor().copy(statement) as copy:

@@ -170,8 +170,9 @@ class DomesticAccount:
                 "ID_REG_NO_INVALID", "a registration number is exactly 4 digits", "reg_no"
             )
         if reg == "0000":
-            raise IdentifierError("ID_REG_NO_INVALID", "registration number 0000 does not exist",
-                                  "reg_no")
+            raise IdentifierError(
+                "ID_REG_NO_INVALID", "registration number 0000 does not exist", "reg_no"
+            )
         if not re.fullmatch(r"\d{1,10}", acc) or int(acc) == 0:
             raise IdentifierError(
                 "ID_ACCOUNT_INVALID", "an account number is 1 to 10 digits, not all zero", field

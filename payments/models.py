@@ -263,14 +263,20 @@ class Batch(Base):
 
     __tablename__ = "batches"
     __table_args__ = (
-        Index("uq_batches_live_run_date", "run_date", unique=True,
-              sqlite_where=text("status <> 'rejected'"),
-              postgresql_where=text("status <> 'rejected'")),
+        Index(
+            "uq_batches_live_run_date",
+            "run_date",
+            unique=True,
+            sqlite_where=text("status <> 'rejected'"),
+            postgresql_where=text("status <> 'rejected'"),
+        ),
         CheckConstraint(_in("status", BATCH_STATUSES), name="status"),
         CheckConstraint("approved_by IS NULL OR approved_by <> created_by", name="four_eyes"),
-        CheckConstraint("(status = 'rejected') = (rejected_by IS NOT NULL AND "
-                        "rejected_at IS NOT NULL AND reject_reason IS NOT NULL)",
-                        name="rejected"),
+        CheckConstraint(
+            "(status = 'rejected') = (rejected_by IS NOT NULL AND "
+            "rejected_at IS NOT NULL AND reject_reason IS NOT NULL)",
+            name="rejected",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -353,8 +359,9 @@ class RejectedBatchItem(Base):
     __tablename__ = "rejected_batch_items"
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("payment_orders.id"), primary_key=True,
-                                          index=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("payment_orders.id"), primary_key=True, index=True
+    )
     attempt: Mapped[int] = mapped_column(Integer)
     file_seq: Mapped[int] = mapped_column(Integer)
     registration_id: Mapped[int] = mapped_column(Id)

@@ -25,14 +25,16 @@ ACCOUNT_REASONS = ("AC01", "AC04", "AC06", "AG01", "MD07")
 
 def in_force(reg, owner_kind, owner_number, on) -> object:
     """SQL condition: registration ``reg`` is the owner's account on day ``on``."""
-    return and_(reg.owner_kind == owner_kind, reg.owner_number == owner_number,
-                *registry.in_force_on(on, reg))
+    return and_(
+        reg.owner_kind == owner_kind,
+        reg.owner_number == owner_number,
+        *registry.in_force_on(on, reg),
+    )
 
 
 def in_unreleased_batch(order=PaymentOrder):
     """SQL condition: the order is in a batch that has not been released yet."""
-    return exists().where(BatchItem.order_id == order.id,
-                          BatchItem.attempt == order.attempts + 1)
+    return exists().where(BatchItem.order_id == order.id, BatchItem.attempt == order.attempts + 1)
 
 
 def reported_status(order=PaymentOrder):

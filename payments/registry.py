@@ -106,19 +106,31 @@ class Account:
     bic: str | None = None
 
     @classmethod
-    def parse(cls, *, reg_no: str | None = None, account_no: str | None = None,
-              iban: str | None = None, bic: str | None = None) -> Account:
+    def parse(
+        cls,
+        *,
+        reg_no: str | None = None,
+        account_no: str | None = None,
+        iban: str | None = None,
+        bic: str | None = None,
+    ) -> Account:
         reg_no, account_no, iban, bic = map(_blank, (reg_no, account_no, iban, bic))
         if iban is not None:
             if reg_no is not None or account_no is not None:
-                raise InputError("ACCOUNT_FORM_INVALID", "give an IBAN or a registration and "
-                                 "account number, not both", "account")
+                raise InputError(
+                    "ACCOUNT_FORM_INVALID",
+                    "give an IBAN or a registration and account number, not both",
+                    "account",
+                )
             return cls(iban=str(Iban.parse(iban)), bic=str(Bic.parse(bic)) if bic else None)
         if bic is not None:
             raise InputError("ACCOUNT_FORM_INVALID", "a BIC is only given with an IBAN", "bic")
         if reg_no is None and account_no is None:
-            raise InputError("ACCOUNT_FORM_INVALID", "an account is an IBAN or a registration "
-                             "number with an account number", "account")
+            raise InputError(
+                "ACCOUNT_FORM_INVALID",
+                "an account is an IBAN or a registration number with an account number",
+                "account",
+            )
         domestic = DomesticAccount.parse(reg_no or "", account_no or "")
         return cls(reg_no=domestic.reg_no, account_no=domestic.account_no)
 
@@ -177,8 +189,9 @@ class Letter:
 def _check_actor(actor: str) -> str:
     actor = (actor or "").strip()
     if not actor or len(actor) > 100:
-        raise InputError("ACCOUNT_ACTOR_REQUIRED", "an actor name (1-100 characters) is "
-                         "required", "actor")
+        raise InputError(
+            "ACCOUNT_ACTOR_REQUIRED", "an actor name (1-100 characters) is required", "actor"
+        )
     return actor
 
 
@@ -189,8 +202,11 @@ def _owner_filter(kind: str, number: str):
 def in_force_on(on, reg=AR) -> tuple:
     """SQL conditions: registration ``reg`` (the table or an alias of it) is in force on
     ``on`` (a date or a SQL expression). Shared with the batch's set-based resolution."""
-    return (reg.status.in_(IN_FORCE_STATUSES), reg.active_from <= on,
-            or_(reg.ended_on.is_(None), reg.ended_on > on))
+    return (
+        reg.status.in_(IN_FORCE_STATUSES),
+        reg.active_from <= on,
+        or_(reg.ended_on.is_(None), reg.ended_on > on),
+    )
 
 
 def code_hash(kind: str, number: str, code: str) -> str:
@@ -204,27 +220,38 @@ def _normalise_code(code: str) -> str:
 
 def _current(session: Session, kind: str, number: str) -> AR | None:
     return session.execute(
-        select(AR).where(*_owner_filter(kind, number), AR.ended_on.is_(None),
-                         AR.status.in_(CURRENT_STATUSES))
+        select(AR).where(
+            *_owner_filter(kind, number), AR.ended_on.is_(None), AR.status.in_(CURRENT_STATUSES)
+        )
     ).scalar_one_or_none()
 
 
 def _waiting(session: Session, kind: str, number: str) -> list[AR]:
-    return list(session.execute(
-        select(AR).where(*_owner_filter(kind, number), AR.ended_on.is_(None),
-                         AR.status.in_(WAITING_STATUSES)).order_by(AR.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(AR)
+            .where(
+                *_owner_filter(kind, number), AR.ended_on.is_(None), AR.status.in_(WAITING_STATUSES)
+            )
+            .order_by(AR.id)
+        ).scalars()
+    )
 
 
 def _check_start(session: Session, kind: str, number: str, on: dt.date) -> None:
     """A new period may not begin before the owner's timeline so far ends."""
     boundary = session.execute(
-        select(func.max(func.coalesce(AR.ended_on, AR.active_from)))
-        .where(*_owner_filter(kind, number), AR.status.in_(IN_FORCE_STATUSES))
+        select(func.max(func.coalesce(AR.ended_on, AR.active_from))).where(
+            *_owner_filter(kind, number), AR.status.in_(IN_FORCE_STATUSES)
+        )
     ).scalar_one_or_none()
     if boundary is not None and boundary > on:
-        raise ConflictError("ACCOUNT_DATE_CONFLICT", f"the owner's registration history runs "
-                            f"until {boundary}; a change from {on} would rewrite it", "date")
+        raise ConflictError(
+            "ACCOUNT_DATE_CONFLICT",
+            f"the owner's registration history runs "
+            f"until {boundary}; a change from {on} would rewrite it",
+            "date",
+        )
 
 
 def _end(session: Session, row: AR, on: dt.date, reason: str) -> None:
@@ -235,45 +262,80 @@ def _end(session: Session, row: AR, on: dt.date, reason: str) -> None:
     """
     session.flush()
     session.execute(
-        update(AR.__table__).where(AR.id == row.id)
-        .values(ended_on=case((AR.active_from > on, AR.active_from), else_=on),
-                end_reason=reason,
-                status=case((AR.status.in_(("active", "ended")), "ended"), else_=AR.status)))
+        update(AR.__table__)
+        .where(AR.id == row.id)
+        .values(
+            ended_on=case((AR.active_from > on, AR.active_from), else_=on),
+            end_reason=reason,
+            status=case((AR.status.in_(("active", "ended")), "ended"), else_=AR.status),
+        )
+    )
     session.refresh(row)
 
 
-def _event(session: Session, action: str, row: AR, actor: str, now: dt.datetime,
-           **extra) -> None:
-    payload = {"registration_id": row.id, "owner": mask_owner(row.owner_kind, row.owner_number),
-               "account": mask_account(row.reg_no, row.account_no, row.iban),
-               "channel": row.channel, "status": row.status} | extra
-    audit.append(session, actor=actor, action=action, subject=f"registration:{row.id}",
-                 payload=payload, now=now)
+def _event(session: Session, action: str, row: AR, actor: str, now: dt.datetime, **extra) -> None:
+    payload = {
+        "registration_id": row.id,
+        "owner": mask_owner(row.owner_kind, row.owner_number),
+        "account": mask_account(row.reg_no, row.account_no, row.iban),
+        "channel": row.channel,
+        "status": row.status,
+    } | extra
+    audit.append(
+        session,
+        actor=actor,
+        action=action,
+        subject=f"registration:{row.id}",
+        payload=payload,
+        now=now,
+    )
 
 
 # --------------------------------------------------------------------------- lifecycle
 
 
-def register(session: Session, kind: str, number: str, account: Account, *, channel: str,
-             actor: str, on: dt.date, now: dt.datetime, source: str | None = None) -> Change:
+def register(
+    session: Session,
+    kind: str,
+    number: str,
+    account: Account,
+    *,
+    channel: str,
+    actor: str,
+    on: dt.date,
+    now: dt.datetime,
+    source: str | None = None,
+) -> Change:
     """Register ``account`` for the owner: active from ``on`` (bank) or pending a letter."""
     owner = parse_owner(kind, number)
     kind, number = owner.kind, str(owner)
     actor = _check_actor(actor)
     if channel not in CHANNELS:
-        raise InputError("ACCOUNT_CHANNEL_INVALID", f"channel must be one of {CHANNELS}",
-                         "channel")
+        raise InputError("ACCOUNT_CHANNEL_INVALID", f"channel must be one of {CHANNELS}", "channel")
     if kind == "cvr" and channel != "bank":
-        raise InputError("ACCOUNT_CHANNEL_NOT_ALLOWED", "a company (CVR) registers its "
-                         "NemKonto through its bank only", "channel")
+        raise InputError(
+            "ACCOUNT_CHANNEL_NOT_ALLOWED",
+            "a company (CVR) registers its NemKonto through its bank only",
+            "channel",
+        )
     lock_for_writing(session, REGISTRY_LOCK)
     current = _current(session, kind, number)
     if current is not None and current.status == "active" and Account.of(current) == account:
         return Change("unchanged", current.id)
-    row = AR(owner_kind=kind, owner_number=number, reg_no=account.reg_no,
-             account_no=account.account_no, iban=account.iban, bic=account.bic,
-             channel=channel, actor=actor, registered_at=now, active_from=on,
-             activation_attempts=0, source=source)
+    row = AR(
+        owner_kind=kind,
+        owner_number=number,
+        reg_no=account.reg_no,
+        account_no=account.account_no,
+        iban=account.iban,
+        bic=account.bic,
+        channel=channel,
+        actor=actor,
+        registered_at=now,
+        active_from=on,
+        activation_attempts=0,
+        source=source,
+    )
     if channel == "bank":
         _check_start(session, kind, number, on)
         if current is not None:  # the old row leaves the unique index before the new enters
@@ -281,8 +343,15 @@ def register(session: Session, kind: str, number: str, account: Account, *, chan
         row.status = "active"
         session.add(row)
         session.flush()
-        _event(session, "account.registered", row, actor, now, active_from=on,
-               ended_registration_id=current.id if current else None)
+        _event(
+            session,
+            "account.registered",
+            row,
+            actor,
+            now,
+            active_from=on,
+            ended_registration_id=current.id if current else None,
+        )
         return Change("registered", row.id, current.id if current else None)
 
     for old in _waiting(session, kind, number):
@@ -292,16 +361,25 @@ def register(session: Session, kind: str, number: str, account: Account, *, chan
     row.activation_code_hash = code_hash(kind, number, code)
     session.add(row)
     session.flush()
-    letter = ActivationLetter(registration_id=row.id, owner_kind=kind, owner_number=number,
-                              code=code, created_at=now)
+    letter = ActivationLetter(
+        registration_id=row.id, owner_kind=kind, owner_number=number, code=code, created_at=now
+    )
     session.add(letter)
     session.flush()
     _event(session, "account.registration_pending", row, actor, now, letter_id=letter.id)
     return Change("pending", row.id, letter_id=letter.id)
 
 
-def activate(session: Session, kind: str, number: str, code: str, *, actor: str,
-             on: dt.date, now: dt.datetime) -> Activation:
+def activate(
+    session: Session,
+    kind: str,
+    number: str,
+    code: str,
+    *,
+    actor: str,
+    on: dt.date,
+    now: dt.datetime,
+) -> Activation:
     """Try the letter's code; the right one makes the pending registration active from ``on``.
 
     Raises ``ACCOUNT_NO_PENDING`` (nothing to activate), ``ACCOUNT_ACTIVATION_LOCKED`` (the
@@ -315,10 +393,15 @@ def activate(session: Session, kind: str, number: str, code: str, *, actor: str,
     pending = [w for w in waiting if w.status == "pending_activation"]
     if not pending:
         if waiting:
-            raise ConflictError("ACCOUNT_ACTIVATION_LOCKED", "the registration is locked after "
-                                f"{MAX_ACTIVATION_ATTEMPTS} wrong codes; register again", "code")
-        raise ConflictError("ACCOUNT_NO_PENDING", "there is no registration waiting for "
-                            "activation", "code")
+            raise ConflictError(
+                "ACCOUNT_ACTIVATION_LOCKED",
+                "the registration is locked after "
+                f"{MAX_ACTIVATION_ATTEMPTS} wrong codes; register again",
+                "code",
+            )
+        raise ConflictError(
+            "ACCOUNT_NO_PENDING", "there is no registration waiting for activation", "code"
+        )
     row = pending[-1]
     given = code_hash(kind, number, _normalise_code(code))
     if not hmac.compare_digest(given, row.activation_code_hash or ""):
@@ -327,72 +410,124 @@ def activate(session: Session, kind: str, number: str, code: str, *, actor: str,
         if left <= 0:
             row.status = "locked"
             session.flush()
-            _event(session, "account.activation_locked", row, actor, now,
-                   attempts=row.activation_attempts)
+            _event(
+                session,
+                "account.activation_locked",
+                row,
+                actor,
+                now,
+                attempts=row.activation_attempts,
+            )
             return Activation("ACCOUNT_ACTIVATION_LOCKED", row.id, 0)
         session.flush()
-        _event(session, "account.activation_failed", row, actor, now,
-               attempts=row.activation_attempts)
+        _event(
+            session, "account.activation_failed", row, actor, now, attempts=row.activation_attempts
+        )
         return Activation("ACCOUNT_ACTIVATION_CODE_WRONG", row.id, left)
     if on < row.active_from:
-        raise ConflictError("ACCOUNT_DATE_CONFLICT", f"activation on {on} is before the "
-                            f"registration was made ({row.active_from})", "date")
+        raise ConflictError(
+            "ACCOUNT_DATE_CONFLICT",
+            f"activation on {on} is before the registration was made ({row.active_from})",
+            "date",
+        )
     _check_start(session, kind, number, on)
     current = _current(session, kind, number)
     if current is not None:
         _end(session, current, on, "replaced")
     row.status, row.active_from, row.activation_code_hash = "active", on, None
     session.flush()
-    _event(session, "account.activated", row, actor, now, active_from=on,
-           ended_registration_id=current.id if current else None)
-    return Activation(None, row.id, MAX_ACTIVATION_ATTEMPTS - row.activation_attempts,
-                      current.id if current else None)
+    _event(
+        session,
+        "account.activated",
+        row,
+        actor,
+        now,
+        active_from=on,
+        ended_registration_id=current.id if current else None,
+    )
+    return Activation(
+        None,
+        row.id,
+        MAX_ACTIVATION_ATTEMPTS - row.activation_attempts,
+        current.id if current else None,
+    )
 
 
-def close(session: Session, kind: str, number: str, reason: str, *, actor: str, on: dt.date,
-          now: dt.datetime) -> Change:
+def close(
+    session: Session,
+    kind: str,
+    number: str,
+    reason: str,
+    *,
+    actor: str,
+    on: dt.date,
+    now: dt.datetime,
+) -> Change:
     """End the owner's current registration on ``on`` (and cancel any waiting request)."""
     owner = parse_owner(kind, number)
     kind, number = owner.kind, str(owner)
     actor = _check_actor(actor)
-    if reason not in CLOSE_REASONS or (reason, kind) in (("deceased", "cvr"),
-                                                        ("business_closed", "cpr")):
-        raise InputError("ACCOUNT_CLOSE_REASON_INVALID", f"reason {reason!r} does not apply to "
-                         f"a {kind.upper()} owner; use one of {CLOSE_REASONS}", "reason")
+    if reason not in CLOSE_REASONS or (reason, kind) in (
+        ("deceased", "cvr"),
+        ("business_closed", "cpr"),
+    ):
+        raise InputError(
+            "ACCOUNT_CLOSE_REASON_INVALID",
+            f"reason {reason!r} does not apply to "
+            f"a {kind.upper()} owner; use one of {CLOSE_REASONS}",
+            "reason",
+        )
     lock_for_writing(session, REGISTRY_LOCK)
     current = _current(session, kind, number)
     waiting = _waiting(session, kind, number)
     if current is None and not waiting:
         raise NotFound("ACCOUNT_NONE_TO_CLOSE", "the owner has no NemKonto to close", "owner")
     if current is not None and current.active_from > on:
-        raise ConflictError("ACCOUNT_DATE_CONFLICT", f"the current registration starts on "
-                            f"{current.active_from}, after {on}", "date")
+        raise ConflictError(
+            "ACCOUNT_DATE_CONFLICT",
+            f"the current registration starts on {current.active_from}, after {on}",
+            "date",
+        )
     for row in waiting:
         _end(session, row, on, reason)
     if current is not None:
         _end(session, current, on, reason)
     subject = current or waiting[-1]
-    _event(session, "account.closed", subject, actor, now, reason=reason, ended_on=on,
-           cancelled_requests=[w.id for w in waiting])
-    return Change("closed", current.id if current else None,
-                  ended_id=current.id if current else None)
+    _event(
+        session,
+        "account.closed",
+        subject,
+        actor,
+        now,
+        reason=reason,
+        ended_on=on,
+        cancelled_requests=[w.id for w in waiting],
+    )
+    return Change(
+        "closed", current.id if current else None, ended_id=current.id if current else None
+    )
 
 
-def mark_rejected_by_bank(session: Session, registration_id: int, reason_code: str,
-                          actor: str, now: dt.datetime) -> bool:
+def mark_rejected_by_bank(
+    session: Session, registration_id: int, reason_code: str, actor: str, now: dt.datetime
+) -> bool:
     """Flag a registration the bank refused (AC01, AC04, MD07, …); True when it changed.
 
     Idempotent: a registration already flagged stays as it is (its first reason is kept).
     """
     row = session.get(AR, registration_id)
     if row is None:
-        raise NotFound("ACCOUNT_REGISTRATION_NOT_FOUND",
-                       f"no registration {registration_id}", "registration_id")
+        raise NotFound(
+            "ACCOUNT_REGISTRATION_NOT_FOUND",
+            f"no registration {registration_id}",
+            "registration_id",
+        )
     reason = (reason_code or "").strip().upper()[:4] or None
     result = session.execute(
         AR.__table__.update()
         .where(AR.id == registration_id, AR.status.in_(("active", "ended")))
-        .values(status="rejected_by_bank", rejected_reason=reason))
+        .values(status="rejected_by_bank", rejected_reason=reason)
+    )
     if result.rowcount == 0:
         return False
     session.refresh(row)
@@ -406,32 +541,54 @@ def mark_rejected_by_bank(session: Session, registration_id: int, reason_code: s
 def as_of(session: Session, kind: str, number: str, on: dt.date) -> AR | None:
     """The registration in force for the owner on ``on`` (``rejected_by_bank`` included)."""
     return session.execute(
-        select(AR).where(*_owner_filter(kind, number), *in_force_on(on))
-        .order_by(AR.active_from.desc(), AR.id.desc()).limit(1)
+        select(AR)
+        .where(*_owner_filter(kind, number), *in_force_on(on))
+        .order_by(AR.active_from.desc(), AR.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
 def has_pending(session: Session, kind: str, number: str) -> bool:
-    return session.execute(
-        select(AR.id).where(*_owner_filter(kind, number), AR.ended_on.is_(None),
-                            AR.status == "pending_activation").limit(1)
-    ).first() is not None
+    return (
+        session.execute(
+            select(AR.id)
+            .where(
+                *_owner_filter(kind, number),
+                AR.ended_on.is_(None),
+                AR.status == "pending_activation",
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def history(session: Session, kind: str, number: str) -> list[AR]:
     """Every registration of the owner, oldest first (pending and locked ones included)."""
-    return list(session.execute(
-        select(AR).where(*_owner_filter(kind, number)).order_by(AR.id)).scalars())
+    return list(
+        session.execute(select(AR).where(*_owner_filter(kind, number)).order_by(AR.id)).scalars()
+    )
 
 
 def letters(session: Session, *, pending_only: bool = False) -> list[Letter]:
     """The letter outbox: the only place an activation code can be read."""
-    query = (select(ActivationLetter, AR.status, AR.ended_on)
-             .join(AR, AR.id == ActivationLetter.registration_id)
-             .order_by(ActivationLetter.id))
+    query = (
+        select(ActivationLetter, AR.status, AR.ended_on)
+        .join(AR, AR.id == ActivationLetter.registration_id)
+        .order_by(ActivationLetter.id)
+    )
     if pending_only:
         query = query.where(AR.status == "pending_activation", AR.ended_on.is_(None))
-    return [Letter(letter.id, letter.registration_id, letter.owner_kind, letter.owner_number,
-                   letter.code, letter.created_at, status,
-                   status == "pending_activation" and ended_on is not None)
-            for letter, status, ended_on in session.execute(query)]
+    return [
+        Letter(
+            letter.id,
+            letter.registration_id,
+            letter.owner_kind,
+            letter.owner_number,
+            letter.code,
+            letter.created_at,
+            status,
+            status == "pending_activation" and ended_on is not None,
+        )
+        for letter, status, ended_on in session.execute(query)
+    ]

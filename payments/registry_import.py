@@ -69,13 +69,21 @@ from payments.identifiers import mask_owner, parse_owner
 from payments.registry import REGISTRY_LOCK, Account, drop_temp_table, load_temp_table
 from rules.days import FIRST_DATE, LAST_DATE
 
-COLUMNS = ("owner_kind", "owner_number", "reg_no", "account_no", "iban", "bic", "action",
-           "effective_date")
+COLUMNS = (
+    "owner_kind",
+    "owner_number",
+    "reg_no",
+    "account_no",
+    "iban",
+    "bic",
+    "action",
+    "effective_date",
+)
 ACCOUNT_FIELDS = ("reg_no", "account_no", "iban", "bic")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SQL_REJECT_MESSAGES = {
     "ACCOUNT_DATE_CONFLICT": "the owner's registration history already runs past the "
-                             "effective date; applying the row would rewrite it",
+    "effective date; applying the row would rewrite it",
     "ACCOUNT_NONE_TO_CLOSE": "the owner has no current NemKonto to close",
     "ACCOUNT_CLOSE_MISMATCH": "the account named is not the owner's current NemKonto",
 }
@@ -109,20 +117,29 @@ class ImportResult:
 
 
 _stage = Table(
-    "registry_import_stage", MetaData(),
+    "registry_import_stage",
+    MetaData(),
     Column("line", Integer, primary_key=True),
     Column("seq", Integer, nullable=False),
     Column("owner_kind", String(3), nullable=False),
     Column("owner_number", String(10), nullable=False),
-    Column("reg_no", String(4)), Column("account_no", String(10)),
-    Column("iban", String(34)), Column("bic", String(11)),
+    Column("reg_no", String(4)),
+    Column("account_no", String(10)),
+    Column("iban", String(34)),
+    Column("bic", String(11)),
     Column("action", String(8), nullable=False),
     Column("eff", Date, nullable=False),
     Column("source", String(200), nullable=False),
-    Column("outcome", String(12)), Column("code", String(40)),
-    Column("cur_id", BigInteger), Column("cur_from", Date), Column("cur_status", String(20)),
-    Column("cur_reg_no", String(4)), Column("cur_account_no", String(10)),
-    Column("cur_iban", String(34)), Column("cur_bic", String(11)), Column("boundary", Date),
+    Column("outcome", String(12)),
+    Column("code", String(40)),
+    Column("cur_id", BigInteger),
+    Column("cur_from", Date),
+    Column("cur_status", String(20)),
+    Column("cur_reg_no", String(4)),
+    Column("cur_account_no", String(10)),
+    Column("cur_iban", String(34)),
+    Column("cur_bic", String(11)),
+    Column("boundary", Date),
     prefixes=["TEMPORARY"],
 )
 _STAGED = 11  # columns filled from the file; the rest are worked out in SQL
@@ -190,8 +207,10 @@ _ROUND = [
     SET outcome = CASE WHEN action = 'register' THEN 'registered' ELSE 'closed' END
     WHERE seq = :k AND outcome IS NULL""",
 ]
-_ROUND_SQL = [text(s).bindparams(bindparam("now", type_=UtcDateTime())) if ":now" in s
-              else text(s) for s in _ROUND]
+_ROUND_SQL = [
+    text(s).bindparams(bindparam("now", type_=UtcDateTime())) if ":now" in s else text(s)
+    for s in _ROUND
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,15 +224,18 @@ class SharedAccount:
 
 
 # One key per real account: a Danish IBAN counts as its reg. no. + account no.
-ACCOUNT_KEY_SQL = ("CASE WHEN iban LIKE 'DK%' THEN substr(iban, 5, 14) "
-                   "WHEN iban IS NOT NULL THEN iban ELSE reg_no || account_no END")
+ACCOUNT_KEY_SQL = (
+    "CASE WHEN iban LIKE 'DK%' THEN substr(iban, 5, 14) "
+    "WHEN iban IS NOT NULL THEN iban ELSE reg_no || account_no END"
+)
 
 
 def suspicious(session: Session, on: dt.date, min_owners: int = 5) -> list[SharedAccount]:
     """Accounts in force on ``on`` for at least ``min_owners`` different owners."""
     if min_owners < 2:
-        raise InputError("ACCOUNT_MIN_OWNERS_INVALID", "--min-owners must be at least 2",
-                         "min_owners")
+        raise InputError(
+            "ACCOUNT_MIN_OWNERS_INVALID", "--min-owners must be at least 2", "min_owners"
+        )
     sql = text(f"""
         WITH live AS (
             SELECT id, owner_kind, owner_number, {ACCOUNT_KEY_SQL} AS account_key
@@ -230,22 +252,31 @@ def suspicious(session: Session, on: dt.date, min_owners: int = 5) -> list[Share
     groups: dict[str, list] = {}
     for key, reg_id, kind, number in session.execute(sql, {"on": on, "n": min_owners}):
         groups.setdefault(key, []).append((reg_id, mask_owner(kind, number), (kind, number)))
-    out = [SharedAccount("****" + key[-4:], len({o for _, _, o in rows}),
-                         tuple(m for _, m, _ in rows), tuple(i for i, _, _ in rows))
-           for key, rows in groups.items()]
+    out = [
+        SharedAccount(
+            "****" + key[-4:],
+            len({o for _, _, o in rows}),
+            tuple(m for _, m, _ in rows),
+            tuple(i for i, _, _ in rows),
+        )
+        for key, rows in groups.items()
+    ]
     return sorted(out, key=lambda s: (-s.owners, s.registration_ids))
 
 
 def decode(data: bytes) -> str:
     """UTF-8 with or without a BOM; anything else is a file-level error naming the line."""
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputError("IMPORT_ENCODING", f"the file is not UTF-8 (first bad byte on line "
-                         f"{line}); save it as UTF-8", "file") from None
+        raise InputError(
+            "IMPORT_ENCODING",
+            f"the file is not UTF-8 (first bad byte on line {line}); save it as UTF-8",
+            "file",
+        ) from None
 
 
 def _header(reader) -> list[str]:
@@ -258,12 +289,14 @@ def _header(reader) -> list[str]:
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         hint = " (the file must be comma-separated)" if ";" in ",".join(names) else ""
-        raise InputError("IMPORT_COLUMNS_MISSING", f"missing columns: {', '.join(missing)}"
-                         f"{hint}", "header")
+        raise InputError(
+            "IMPORT_COLUMNS_MISSING", f"missing columns: {', '.join(missing)}{hint}", "header"
+        )
     unknown = [c for c in names if c not in COLUMNS]
     if unknown:
-        raise InputError("IMPORT_COLUMNS_UNKNOWN", f"unknown columns: {', '.join(unknown)}",
-                         "header")
+        raise InputError(
+            "IMPORT_COLUMNS_UNKNOWN", f"unknown columns: {', '.join(unknown)}", "header"
+        )
     if len(set(names)) != len(names):
         raise InputError("IMPORT_COLUMNS_DUPLICATE", "a column appears twice", "header")
     return names
@@ -271,8 +304,9 @@ def _header(reader) -> list[str]:
 
 def _row(values: dict[str, str]) -> tuple:
     """Validate one record; returns (kind, number, reg, acc, iban, bic, action, date)."""
-    owner = parse_owner(values["owner_kind"].strip().lower(), values["owner_number"],
-                        "owner_number")
+    owner = parse_owner(
+        values["owner_kind"].strip().lower(), values["owner_number"], "owner_number"
+    )
     action = values["action"].strip().lower()
     if action not in ("register", "close"):
         raise InputError("IMPORT_ACTION_INVALID", "action must be register or close", "action")
@@ -282,17 +316,28 @@ def _row(values: dict[str, str]) -> tuple:
             raise ValueError
         effective = dt.date.fromisoformat(raw_date)
         if not FIRST_DATE <= effective <= LAST_DATE:  # a typo such as 9999 would block the
-            raise ValueError                          # owner's history for good
+            raise ValueError  # owner's history for good
     except ValueError:
-        raise InputError("IMPORT_DATE_INVALID", "effective_date must be a date YYYY-MM-DD "
-                         f"from {FIRST_DATE} to {LAST_DATE}", "effective_date") from None
+        raise InputError(
+            "IMPORT_DATE_INVALID",
+            f"effective_date must be a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}",
+            "effective_date",
+        ) from None
     given = {f: values[f] for f in ACCOUNT_FIELDS}
     if action == "register" or any(v.strip() for v in given.values()):
         acc = Account.parse(**given)
     else:
         acc = Account()
-    return (owner.kind, str(owner), acc.reg_no, acc.account_no, acc.iban, acc.bic, action,
-            effective)
+    return (
+        owner.kind,
+        str(owner),
+        acc.reg_no,
+        acc.account_no,
+        acc.iban,
+        acc.bic,
+        action,
+        effective,
+    )
 
 
 def parse(data: bytes) -> tuple[list[tuple], list[Reject], int]:
@@ -312,8 +357,13 @@ def parse(data: bytes) -> tuple[list[tuple], list[Reject], int]:
                 continue
             records += 1
             if len(record) != len(names):
-                rejects.append(Reject(start, "IMPORT_ROW_FIELDS", f"{len(record)} fields, "
-                                      f"the header has {len(names)}"))
+                rejects.append(
+                    Reject(
+                        start,
+                        "IMPORT_ROW_FIELDS",
+                        f"{len(record)} fields, the header has {len(names)}",
+                    )
+                )
                 continue
             try:
                 row = _row(dict(zip(names, record, strict=True)))
@@ -322,14 +372,18 @@ def parse(data: bytes) -> tuple[list[tuple], list[Reject], int]:
                 continue
             first = seen.setdefault(row, start)
             if first != start:
-                rejects.append(Reject(start, "IMPORT_DUPLICATE_ROW",
-                                      f"the same row as line {first}"))
+                rejects.append(
+                    Reject(start, "IMPORT_DUPLICATE_ROW", f"the same row as line {first}")
+                )
                 continue
             seq = per_owner[row[:2]] = per_owner.get(row[:2], 0) + 1
             rows.append((start, seq, *row))
     except csv.Error as exc:
-        raise InputError("IMPORT_CSV_INVALID", f"the file is not valid CSV near line "
-                         f"{reader.line_num}: {exc}", "file") from None
+        raise InputError(
+            "IMPORT_CSV_INVALID",
+            f"the file is not valid CSV near line {reader.line_num}: {exc}",
+            "file",
+        ) from None
     return rows, rejects, records
 
 
@@ -338,13 +392,15 @@ def group_hash(sha256: str) -> str:
     return ":".join(sha256[i : i + 8] for i in range(0, len(sha256), 8))
 
 
-def import_bytes(session: Session, data: bytes, *, name: str, actor: str,
-                 now: dt.datetime) -> ImportResult:
+def import_bytes(
+    session: Session, data: bytes, *, name: str, actor: str, now: dt.datetime
+) -> ImportResult:
     """Apply a bank file's content in the caller's transaction; see the module docstring."""
     actor = (actor or "").strip()
     if not actor or len(actor) > 100:
-        raise InputError("ACCOUNT_ACTOR_REQUIRED", "an actor name (1-100 characters) is "
-                         "required", "actor")
+        raise InputError(
+            "ACCOUNT_ACTOR_REQUIRED", "an actor name (1-100 characters) is required", "actor"
+        )
     sha256 = hashlib.sha256(data).hexdigest()
     rows, rejects, records = parse(data)
     prefix = f"import:{sha256}:"
@@ -356,23 +412,45 @@ def import_bytes(session: Session, data: bytes, *, name: str, actor: str,
         for k in range(1, max(r[1] for r in rows) + 1):
             for statement in _ROUND_SQL:
                 session.execute(statement, {"k": k, "actor": actor, "now": now})
-        for outcome, n in session.execute(text(
-                "SELECT outcome, COUNT(*) FROM registry_import_stage GROUP BY outcome")):
+        for outcome, n in session.execute(
+            text("SELECT outcome, COUNT(*) FROM registry_import_stage GROUP BY outcome")
+        ):
             counts[outcome] = n
-        rejects.extend(Reject(line, code, SQL_REJECT_MESSAGES[code]) for line, code in
-                       session.execute(text("SELECT line, code FROM registry_import_stage "
-                                            "WHERE outcome = 'rejected'")))
+        rejects.extend(
+            Reject(line, code, SQL_REJECT_MESSAGES[code])
+            for line, code in session.execute(
+                text("SELECT line, code FROM registry_import_stage WHERE outcome = 'rejected'")
+            )
+        )
         drop_temp_table(session, _stage)
     rejects.sort(key=lambda r: r.line)
-    result = ImportResult(name, sha256, records, counts["registered"], counts["closed"],
-                          counts["unchanged"], tuple(rejects))
+    result = ImportResult(
+        name,
+        sha256,
+        records,
+        counts["registered"],
+        counts["closed"],
+        counts["unchanged"],
+        tuple(rejects),
+    )
     if result.changed:
         safe_name = re.sub(r"\d{6,}", lambda m: "*" * len(m.group()), Path(name).name)
-        audit.append(session, actor=actor, action="account.import", subject="registry:import",
-                     payload={"file": safe_name, "sha256": group_hash(sha256),
-                              "rows": records, "registered": result.registered,
-                              "closed": result.closed, "unchanged": result.unchanged,
-                              "rejected": result.rejected}, now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="account.import",
+            subject="registry:import",
+            payload={
+                "file": safe_name,
+                "sha256": group_hash(sha256),
+                "rows": records,
+                "registered": result.registered,
+                "closed": result.closed,
+                "unchanged": result.unchanged,
+                "rejected": result.rejected,
+            },
+            now=now,
+        )
     return result
 
 
@@ -381,8 +459,9 @@ def import_file(session: Session, path: Path, *, actor: str, now: dt.datetime) -
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError("IMPORT_FILE_UNREADABLE", f"cannot read {path.name}: "
-                         f"{exc.strerror}", "file") from None
+        raise InputError(
+            "IMPORT_FILE_UNREADABLE", f"cannot read {path.name}: {exc.strerror}", "file"
+        ) from None
     return import_bytes(session, data, name=path.name, actor=actor, now=now)
 
 

@@ -39,11 +39,14 @@ class Resolution(NamedTuple):
     active_from: dt.date | None
 
 
-_keys = Table("registry_resolve_keys", MetaData(),
-              Column("i", Integer, nullable=False),
-              Column("owner_kind", String(3), nullable=False),
-              Column("owner_number", String(10), nullable=False),
-              prefixes=["TEMPORARY"])
+_keys = Table(
+    "registry_resolve_keys",
+    MetaData(),
+    Column("i", Integer, nullable=False),
+    Column("owner_kind", String(3), nullable=False),
+    Column("owner_number", String(10), nullable=False),
+    prefixes=["TEMPORARY"],
+)
 
 # Rows come back by position in the key list (``k.i``) with the reason worked out in SQL:
 # a million owner strings and status strings fewer to build in Python.
@@ -87,8 +90,9 @@ def _create_temp_table(conn, table: Table) -> None:
     table.create(conn)
 
 
-def load_temp_table(session: Session, table: Table, rows: Iterable[tuple],
-                    columns: int | None = None) -> None:
+def load_temp_table(
+    session: Session, table: Table, rows: Iterable[tuple], columns: int | None = None
+) -> None:
     """(Re)create a temporary table and fill its first ``columns`` columns from ``rows``:
     COPY on PostgreSQL, executemany on SQLite (dates as ISO text, as SQLAlchemy stores them).
     """
@@ -104,8 +108,10 @@ def load_temp_table(session: Session, table: Table, rows: Iterable[tuple],
         return
     if any(isinstance(c.type, Date) for c in table.columns):
         rows = (tuple(v.isoformat() if isinstance(v, dt.date) else v for v in r) for r in rows)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) "
-                         f"VALUES ({', '.join('?' for _ in names)})", list(rows))
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        list(rows),
+    )
 
 
 def drop_temp_table(session: Session, table: Table) -> None:
@@ -123,11 +129,14 @@ def _load_keys(session: Session, keys: list[tuple[str, str]]) -> None:
         return
     _create_temp_table(conn, _keys)
     buffer = "".join([f"{i}\t{k}\t{n}\n" for i, (k, n) in enumerate(keys)])
-    plain = "\\" not in buffer and "\r" not in buffer and \
-        buffer.count("\n") == len(keys) and buffer.count("\t") == 2 * len(keys)
+    plain = (
+        "\\" not in buffer
+        and "\r" not in buffer
+        and buffer.count("\n") == len(keys)
+        and buffer.count("\t") == 2 * len(keys)
+    )
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy("COPY registry_resolve_keys (i, owner_kind, owner_number) FROM STDIN") \
-            as copy:
+    with cursor.copy("COPY registry_resolve_keys (i, owner_kind, owner_number) FROM STDIN") as copy:
         if plain:
             copy.write(buffer.encode())
         else:
@@ -148,8 +157,9 @@ def _fetch_resolutions(session: Session, on: dt.date) -> list[tuple]:
         return [row[:7] + (dates.get(row[7]),) for row in rows]
     saved = {}
     for name, value in _RESOLVE_SETTINGS.items():
-        cursor.execute("SELECT current_setting(%(n)s), set_config(%(n)s, %(v)s, true)",
-                       {"n": name, "v": value})
+        cursor.execute(
+            "SELECT current_setting(%(n)s), set_config(%(n)s, %(v)s, true)", {"n": name, "v": value}
+        )
         saved[name] = cursor.fetchone()[0]
     cursor.execute(_RESOLVE.format(on="%(on)s"), {"on": on})
     rows = cursor.fetchall()
@@ -158,8 +168,9 @@ def _fetch_resolutions(session: Session, on: dt.date) -> list[tuple]:
     return rows
 
 
-def resolve_many(session: Session, owners: Iterable[tuple[str, str]],
-                 on: dt.date) -> dict[tuple[str, str], Resolution]:
+def resolve_many(
+    session: Session, owners: Iterable[tuple[str, str]], on: dt.date
+) -> dict[tuple[str, str], Resolution]:
     """Resolve every owner to its account in force on ``on`` with one set-based query.
 
     The owner keys go into a temporary table (COPY on PostgreSQL) that one SELECT joins to

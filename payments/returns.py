@@ -96,23 +96,32 @@ def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
         yield chunk
 
 
-def _whole_message(session: Session, original_msg_id: str | None, status: str,
-                   reason: str | None) -> Iterator[TxOutcome]:
+def _whole_message(
+    session: Session, original_msg_id: str | None, status: str, reason: str | None
+) -> Iterator[TxOutcome]:
     """A group-level answer: every transaction of the original file gets that status."""
     if not original_msg_id:
         return
     rows = session.execute(
         select(BatchItem.end_to_end_id)
-        .join(BatchFile, (BatchFile.batch_id == BatchItem.batch_id)
-              & (BatchFile.seq == BatchItem.file_seq))
+        .join(
+            BatchFile,
+            (BatchFile.batch_id == BatchItem.batch_id) & (BatchFile.seq == BatchItem.file_seq),
+        )
         .where(BatchFile.msg_id == original_msg_id)
-        .order_by(BatchItem.order_id))
+        .order_by(BatchItem.order_id)
+    )
     for (e2e,) in rows:
         yield TxOutcome(e2e, status, reason)
 
 
-def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport, actor: str,
-           now: dt.datetime) -> ReturnsImport:
+def _apply(
+    session: Session,
+    outcomes: Iterable[TxOutcome],
+    report: StatusReport,
+    actor: str,
+    now: dt.datetime,
+) -> ReturnsImport:
     settled = returned = unchanged = flagged = 0
     unknown: list[str] = []
     held_back: list[tuple[str, str]] = []
@@ -124,14 +133,20 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
             for item, order in session.execute(
                 select(BatchItem, PaymentOrder)
                 .join(PaymentOrder, PaymentOrder.id == BatchItem.order_id)
-                .where(BatchItem.end_to_end_id.in_(ids)))
+                .where(BatchItem.end_to_end_id.in_(ids))
+            )
         }
         for outcome in chunk:
             match = found.get(outcome.end_to_end_id)
-            session.add(StatusReportItem(
-                report_id=report.id, end_to_end_id=outcome.end_to_end_id[:35],
-                status=outcome.status[:4], reason_code=outcome.reason,
-                order_id=match[1].id if match else None))
+            session.add(
+                StatusReportItem(
+                    report_id=report.id,
+                    end_to_end_id=outcome.end_to_end_id[:35],
+                    status=outcome.status[:4],
+                    reason_code=outcome.reason,
+                    order_id=match[1].id if match else None,
+                )
+            )
             if match is None:
                 unknown.append(outcome.end_to_end_id)
                 continue
@@ -156,20 +171,32 @@ def _apply(session: Session, outcomes: Iterable[TxOutcome], report: StatusReport
                 unchanged += 1
         session.flush()
     return ReturnsImport(
-        msg_id=report.msg_id, kind=report.kind, created=True, settled=settled,
-        returned=returned, unchanged=unchanged, unknown=tuple(unknown),
-        registrations_flagged=flagged, by_reason=tuple(sorted(reasons.items())),
-        not_applied=tuple(held_back))
+        msg_id=report.msg_id,
+        kind=report.kind,
+        created=True,
+        settled=settled,
+        returned=returned,
+        unchanged=unchanged,
+        unknown=tuple(unknown),
+        registrations_flagged=flagged,
+        by_reason=tuple(sorted(reasons.items())),
+        not_applied=tuple(held_back),
+    )
 
 
-def _mark_returned(session: Session, item: BatchItem, order: PaymentOrder, reason: str | None,
-                   actor: str, now: dt.datetime) -> bool:
+def _mark_returned(
+    session: Session,
+    item: BatchItem,
+    order: PaymentOrder,
+    reason: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> bool:
     """The order came back; an account reason also flags the registration it was paid to
     (True when that changed it), so the next batch holds the payee."""
     order.status, order.return_reason = "returned", reason
     if reason in ACCOUNT_REASONS:
-        return registry.mark_rejected_by_bank(session, item.registration_id, reason, actor,
-                                              now)
+        return registry.mark_rejected_by_bank(session, item.registration_id, reason, actor, now)
     return False
 
 
@@ -177,8 +204,9 @@ def _not_applicable(outcome: TxOutcome, item: BatchItem) -> str | None:
     """Why a camt.054 return must not change its order (``None``: apply it)."""
     if not outcome.booked:
         return "not a booked credit"
-    if outcome.amount is not None and (outcome.currency not in (None, "DKK")
-                                       or outcome.amount * 100 != item.amount_ore):
+    if outcome.amount is not None and (
+        outcome.currency not in (None, "DKK") or outcome.amount * 100 != item.amount_ore
+    ):
         return f"{outcome.amount} {outcome.currency or ''} back, not the amount sent".strip()
     return None
 
@@ -189,16 +217,22 @@ def _pain002_outcomes(session: Session, parsed) -> Iterator[TxOutcome]:
         any_tx = True
         yield TxOutcome(tx.original_end_to_end_id or "", tx.status or "", tx.reason_code)
     if not any_tx and parsed.group_status in ACCEPTED | {REJECTED}:
-        yield from _whole_message(session, parsed.original_msg_id, parsed.group_status,
-                                  parsed.group_reason_code)
+        yield from _whole_message(
+            session, parsed.original_msg_id, parsed.group_status, parsed.group_reason_code
+        )
 
 
 def _camt054_outcomes(parsed) -> Iterator[TxOutcome]:
     for credit in parsed.returns:
-        booked = (credit.entry_status in (None, "BOOK")
-                  and credit.credit_debit in (None, "CRDT"))
-        yield TxOutcome(credit.original_end_to_end_id or "", REJECTED, credit.reason_code,
-                        credit.amount, credit.currency, booked)
+        booked = credit.entry_status in (None, "BOOK") and credit.credit_debit in (None, "CRDT")
+        yield TxOutcome(
+            credit.original_end_to_end_id or "",
+            REJECTED,
+            credit.reason_code,
+            credit.amount,
+            credit.currency,
+            booked,
+        )
 
 
 def _check_file(path: Path) -> str:
@@ -218,9 +252,11 @@ def _check_file(path: Path) -> str:
     if not result.valid:
         first = result.errors[0]
         where = f" (line {first.line})" if first.line else ""
-        raise InputError("RETURNS_FILE_INVALID",
-                         f"{path.name} is not a valid {message}{where}: {first.message}",
-                         "file")
+        raise InputError(
+            "RETURNS_FILE_INVALID",
+            f"{path.name} is not a valid {message}{where}: {first.message}",
+            "file",
+        )
     return message
 
 
@@ -233,30 +269,47 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
     elif message.startswith("camt.054"):
         kind, parsed = "camt.054", camt054.read(path)
     else:
-        raise InputError("RETURNS_WRONG_MESSAGE",
-                         f"{path.name} is a {message}, not a pain.002 or camt.054", "file")
+        raise InputError(
+            "RETURNS_WRONG_MESSAGE",
+            f"{path.name} is a {message}, not a pain.002 or camt.054",
+            "file",
+        )
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.returns")
         if session.scalar(select(StatusReport.id).where(StatusReport.msg_id == parsed.msg_id)):
             return ReturnsImport(msg_id=parsed.msg_id, kind=kind, created=False)
         report = StatusReport(
-            msg_id=parsed.msg_id, kind=kind,
+            msg_id=parsed.msg_id,
+            kind=kind,
             original_msg_id=getattr(parsed, "original_msg_id", None),
-            group_status=getattr(parsed, "group_status", None), file_sha256=sha256_file(path),
-            imported_at=now, actor=actor)
+            group_status=getattr(parsed, "group_status", None),
+            file_sha256=sha256_file(path),
+            imported_at=now,
+            actor=actor,
+        )
         session.add(report)
         session.flush()
-        outcomes = (_pain002_outcomes(session, parsed) if kind == "pain.002"
-                    else _camt054_outcomes(parsed))
+        outcomes = (
+            _pain002_outcomes(session, parsed) if kind == "pain.002" else _camt054_outcomes(parsed)
+        )
         result = _apply(session, outcomes, report, actor, now)
-        audit.append(session, actor=actor, action="returns.import",
-                     subject=f"status_report:{report.id}",
-                     payload={"msg_id": result.msg_id, "kind": kind, "settled": result.settled,
-                              "returned": result.returned, "unknown": len(result.unknown),
-                              "not_applied": dict(result.not_applied),
-                              "flagged": result.registrations_flagged,
-                              "by_reason": dict(result.by_reason)},
-                     now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="returns.import",
+            subject=f"status_report:{report.id}",
+            payload={
+                "msg_id": result.msg_id,
+                "kind": kind,
+                "settled": result.settled,
+                "returned": result.returned,
+                "unknown": len(result.unknown),
+                "not_applied": dict(result.not_applied),
+                "flagged": result.registrations_flagged,
+                "by_reason": dict(result.by_reason),
+            },
+            now=now,
+        )
         return result
 
 
@@ -274,33 +327,50 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")  # not while a run is choosing orders
         match = session.execute(
-            select(BatchItem, PaymentOrder).join(PaymentOrder,
-                                                 PaymentOrder.id == BatchItem.order_id)
-            .where(BatchItem.end_to_end_id == end_to_end_id)).first()
+            select(BatchItem, PaymentOrder)
+            .join(PaymentOrder, PaymentOrder.id == BatchItem.order_id)
+            .where(BatchItem.end_to_end_id == end_to_end_id)
+        ).first()
         if match is None:
-            raise NotFound("ORDER_NOT_FOUND", f"no transaction {end_to_end_id} was ever sent",
-                           "end_to_end_id")
+            raise NotFound(
+                "ORDER_NOT_FOUND", f"no transaction {end_to_end_id} was ever sent", "end_to_end_id"
+            )
         item, order = match
         report = session.execute(
             select(StatusReportItem.reason_code)
-            .where(StatusReportItem.end_to_end_id == end_to_end_id,
-                   StatusReportItem.status == REJECTED)
-            .order_by(StatusReportItem.id.desc())).first()
+            .where(
+                StatusReportItem.end_to_end_id == end_to_end_id, StatusReportItem.status == REJECTED
+            )
+            .order_by(StatusReportItem.id.desc())
+        ).first()
         if report is None:
-            raise ConflictError("RETURN_NOT_REPORTED", f"no bank report returned "
-                                f"{end_to_end_id}; import the bank's file first",
-                                "end_to_end_id")
+            raise ConflictError(
+                "RETURN_NOT_REPORTED",
+                f"no bank report returned {end_to_end_id}; import the bank's file first",
+                "end_to_end_id",
+            )
         reported = report[0]
         if item.attempt != order.attempts or order.status not in ("sent", "settled"):
-            raise ConflictError("ORDER_NOT_SENT", f"{end_to_end_id} is not a payment waiting "
-                                f"for the bank's answer (its order is {order.status})",
-                                "end_to_end_id")
+            raise ConflictError(
+                "ORDER_NOT_SENT",
+                f"{end_to_end_id} is not a payment waiting "
+                f"for the bank's answer (its order is {order.status})",
+                "end_to_end_id",
+            )
         flagged = _mark_returned(session, item, order, reported, actor, now)
-        audit.append(session, actor=actor, action="order.return_applied",
-                     subject=f"order:{order.id}",
-                     payload={"end_to_end_id": end_to_end_id, "return_reason": reported,
-                              "amount_ore": order.amount_ore, "registration_flagged": flagged},
-                     now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="order.return_applied",
+            subject=f"order:{order.id}",
+            payload={
+                "end_to_end_id": end_to_end_id,
+                "return_reason": reported,
+                "amount_ore": order.amount_ore,
+                "registration_flagged": flagged,
+            },
+            now=now,
+        )
         return reported or "NONE"
 
 
@@ -315,24 +385,40 @@ def requeue(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.datetime)
     """
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")  # not while a run is choosing orders
-        order = session.scalar(select(PaymentOrder)
-                               .join(BatchItem, BatchItem.order_id == PaymentOrder.id)
-                               .where(BatchItem.end_to_end_id == end_to_end_id))
+        order = session.scalar(
+            select(PaymentOrder)
+            .join(BatchItem, BatchItem.order_id == PaymentOrder.id)
+            .where(BatchItem.end_to_end_id == end_to_end_id)
+        )
         if order is None:
-            raise NotFound("ORDER_NOT_FOUND", f"no transaction {end_to_end_id} was ever sent",
-                           "end_to_end_id")
+            raise NotFound(
+                "ORDER_NOT_FOUND", f"no transaction {end_to_end_id} was ever sent", "end_to_end_id"
+            )
         if order.status != "returned":
-            raise ConflictError("ORDER_NOT_RETURNED",
-                                f"the order of {end_to_end_id} is {order.status}, not "
-                                "returned", "end_to_end_id")
+            raise ConflictError(
+                "ORDER_NOT_RETURNED",
+                f"the order of {end_to_end_id} is {order.status}, not returned",
+                "end_to_end_id",
+            )
         reason = order.return_reason or "NONE"
         if reason in ACCOUNT_REASONS:
-            raise ConflictError("ORDER_RETRIED_AUTOMATICALLY",
-                                f"{end_to_end_id} was returned for {reason}, an account "
-                                "reason: the batch pays it once the payee has a new account",
-                                "end_to_end_id")
+            raise ConflictError(
+                "ORDER_RETRIED_AUTOMATICALLY",
+                f"{end_to_end_id} was returned for {reason}, an account "
+                "reason: the batch pays it once the payee has a new account",
+                "end_to_end_id",
+            )
         order.status, order.return_reason = "pending", None
-        audit.append(session, actor=actor, action="order.requeued", subject=f"order:{order.id}",
-                     payload={"end_to_end_id": end_to_end_id, "return_reason": reason,
-                              "amount_ore": order.amount_ore}, now=now)
+        audit.append(
+            session,
+            actor=actor,
+            action="order.requeued",
+            subject=f"order:{order.id}",
+            payload={
+                "end_to_end_id": end_to_end_id,
+                "return_reason": reason,
+                "amount_ore": order.amount_ore,
+            },
+            now=now,
+        )
         return reason

@@ -26,8 +26,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False)
-                        .replace("%", "%%"))
+    cfg.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     return cfg
 
 
@@ -70,9 +71,11 @@ def _migrate(engine: Engine, step, revision: str) -> None:
                 cfg.attributes["connection"] = conn
                 step(cfg, revision)
                 if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
-                    raise PaymentsError("DB_MIGRATION_FAILED", f"migrating to {revision} "
-                                        "would break a foreign key; nothing was changed",
-                                        "revision")
+                    raise PaymentsError(
+                        "DB_MIGRATION_FAILED",
+                        f"migrating to {revision} would break a foreign key; nothing was changed",
+                        "revision",
+                    )
         finally:
             if sqlite:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -121,8 +121,13 @@ def _text(value: Any) -> str:
 
 def _type_name(value: Any) -> str:
     return {
-        bool: "a boolean", int: "a number", Decimal: "a number", float: "a number",
-        list: "a list", dict: "an object", str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        Decimal: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+        str: "a string",
     }.get(type(value), type(value).__name__)
 
 
@@ -131,11 +136,16 @@ def _ref(value: Any) -> str:
     if not 1 <= len(text) <= 35:
         raise _Bad(codes.CLAIM_FIELD_RANGE, "must be 1 to 35 characters")
     if not text.isprintable():  # NUL, line breaks, tabs: PostgreSQL refuses NUL outright
-        raise _Bad(codes.CLAIM_FIELD_RANGE, "must be printable characters, without control "
-                   "characters or line breaks")
+        raise _Bad(
+            codes.CLAIM_FIELD_RANGE,
+            "must be printable characters, without control characters or line breaks",
+        )
     if _CPR_LIKE.search(text):  # the reference is printed in the bank's remittance text
-        raise _Bad(codes.CLAIM_FIELD_RANGE, "must not hold a CPR-like number (6 + 4 digits): "
-                   "the reference is printed on the payee's bank statement")
+        raise _Bad(
+            codes.CLAIM_FIELD_RANGE,
+            "must not hold a CPR-like number (6 + 4 digits): "
+            "the reference is printed on the payee's bank statement",
+        )
     return text
 
 
@@ -285,8 +295,12 @@ REQUIRED = tuple(name for name, (_, required) in FIELDS.items() if required is T
 _ONLY = {
     "sickness": ("section_56_agreement", "small_employer_insurance"),
     "maternity": (
-        "parent", "child_birth_date", "expected_birth_date", "weeks_transferred_in",
-        "weeks_transferred_out", "salary_paid_amount",
+        "parent",
+        "child_birth_date",
+        "expected_birth_date",
+        "weeks_transferred_in",
+        "weeks_transferred_out",
+        "salary_paid_amount",
     ),
 }
 
@@ -324,9 +338,7 @@ def parse_claim(raw: Mapping[str, Any], today: date) -> Claim:
     for key, value in raw.items():
         spec = FIELDS.get(key) if isinstance(key, str) else None
         if spec is None:
-            problems.append(
-                Problem(codes.CLAIM_FIELD_UNKNOWN, str(key), f"unknown field {key!r}")
-            )
+            problems.append(Problem(codes.CLAIM_FIELD_UNKNOWN, str(key), f"unknown field {key!r}"))
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue  # absent (null, empty CSV cell)
@@ -365,15 +377,24 @@ def _cross_checks(values: dict[str, Any], kind: str | None, today: date) -> list
     first, last = values.get("first_absence_day"), values.get("last_absence_day")
     if first and last:
         if last < first:
-            add(codes.CLAIM_DATES_REVERSED, "last_absence_day",
-                "last_absence_day is before first_absence_day")
+            add(
+                codes.CLAIM_DATES_REVERSED,
+                "last_absence_day",
+                "last_absence_day is before first_absence_day",
+            )
         elif (last - first).days >= MAX_PERIOD_DAYS:
-            add(codes.CLAIM_PERIOD_TOO_LONG, "last_absence_day",
-                f"a claim may cover at most {MAX_PERIOD_DAYS} days")
+            add(
+                codes.CLAIM_PERIOD_TOO_LONG,
+                "last_absence_day",
+                f"a claim may cover at most {MAX_PERIOD_DAYS} days",
+            )
     start = values.get("employment_start")
     if first and start and start > first:
-        add(codes.CLAIM_EMPLOYMENT_AFTER_ABSENCE, "employment_start",
-            "employment_start is after first_absence_day")
+        add(
+            codes.CLAIM_EMPLOYMENT_AFTER_ABSENCE,
+            "employment_start",
+            "employment_start is after first_absence_day",
+        )
     if values["submitted_on"] > today:
         add(codes.CLAIM_FIELD_RANGE, "submitted_on", "submitted_on is in the future")
     birth = values.get("child_birth_date")
@@ -381,17 +402,26 @@ def _cross_checks(values: dict[str, Any], kind: str | None, today: date) -> list
         add(codes.CLAIM_FIELD_RANGE, "child_birth_date", "child_birth_date is in the future")
     months = values.get("monthly_hours")
     if kind in MONTHS_BY_KIND and months is not None and len(months) != MONTHS_BY_KIND[kind]:
-        add(codes.CLAIM_MONTHLY_HOURS_LENGTH, "monthly_hours",
+        add(
+            codes.CLAIM_MONTHLY_HOURS_LENGTH,
+            "monthly_hours",
             f"monthly_hours must hold {MONTHS_BY_KIND[kind]} months for a {kind} claim "
-            f"(oldest first), not {len(months)}")
+            f"(oldest first), not {len(months)}",
+        )
     if kind in _ONLY:
         other = "maternity" if kind == "sickness" else "sickness"
         for name in _ONLY[other]:
             value = values.get(name)
             if value is not None and value is not False and value != 0:
-                add(codes.CLAIM_FIELD_NOT_APPLICABLE, name,
-                    f"{name} belongs to {other} claims, not to a {kind} claim")
+                add(
+                    codes.CLAIM_FIELD_NOT_APPLICABLE,
+                    name,
+                    f"{name} belongs to {other} claims, not to a {kind} claim",
+                )
     if values.get("salary_paid_amount") is not None and values.get("salary_paid") is False:
-        add(codes.CLAIM_SALARY_AMOUNT_WITHOUT_SALARY, "salary_paid_amount",
-            "salary_paid_amount is given but salary_paid is false")
+        add(
+            codes.CLAIM_SALARY_AMOUNT_WITHOUT_SALARY,
+            "salary_paid_amount",
+            "salary_paid_amount is given but salary_paid is false",
+        )
     return out

@@ -137,8 +137,9 @@ def _ending_with_problem(records: Iterator[ClaimRecord]) -> Iterator[ClaimRecord
     except ClaimFileError as exc:
         if last is None:
             raise
-        yield _problem(f"after {last}", exc.code,
-                       f"{exc.message}; the rest of the file is not read")
+        yield _problem(
+            f"after {last}", exc.code, f"{exc.message}; the rest of the file is not read"
+        )
 
 
 def _read_head(handle: IO[bytes]) -> tuple[bytes, bool]:
@@ -210,7 +211,8 @@ def _ndjson(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
             text = line.decode("utf-8")
         except UnicodeDecodeError as exc:
             yield _problem(
-                position, codes.CLAIM_FILE_ENCODING,
+                position,
+                codes.CLAIM_FILE_ENCODING,
                 f"not UTF-8 (byte {exc.start + 1} of the line)",
             )
             continue
@@ -221,7 +223,8 @@ def _ndjson(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
             value = _DECODER.decode(text)
         except json.JSONDecodeError as exc:
             yield _problem(
-                position, codes.CLAIM_FILE_MALFORMED,
+                position,
+                codes.CLAIM_FILE_MALFORMED,
                 f"malformed JSON: {exc.msg} (column {exc.colno})",
             )
             continue
@@ -339,7 +342,8 @@ def _json_document(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
                 yield _record(f"item {item}", js.value())
     except _Malformed as exc:
         yield _problem(
-            f"item {max(item, 1)}", codes.CLAIM_FILE_MALFORMED,
+            f"item {max(item, 1)}",
+            codes.CLAIM_FILE_MALFORMED,
             f"malformed JSON at line {exc.line}: {exc.message}; the rest of the file is not read",
         )
 
@@ -362,7 +366,8 @@ def _csv(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
             position = f"row {row_number}"
             if len(row) > width:
                 yield _problem(
-                    position, codes.CLAIM_FILE_MALFORMED,
+                    position,
+                    codes.CLAIM_FILE_MALFORMED,
                     f"{len(row)} cells but the header has {width} columns",
                 )
                 continue

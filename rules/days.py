@@ -115,7 +115,8 @@ def holidays_between(first: int, last: int) -> list[date]:
     out: list[date] = []
     for year in range(DATES[first].year, DATES[last].year + 1):
         out.extend(
-            DATES[o] for o in sorted(holiday_ordinals(year))
+            DATES[o]
+            for o in sorted(holiday_ordinals(year))
             if first <= o <= last and (o + 6) % 7 < 5
         )
     return out

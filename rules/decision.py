@@ -143,8 +143,13 @@ def text(value: Any) -> str:
 
 
 _TEXT: dict[type, Any] = {
-    str: str, int: str, type(None): lambda _: "—", bool: lambda v: "yes" if v else "no",
-    Decimal: plain, date: date.isoformat, ParameterValue: ParameterValue.value_text,
+    str: str,
+    int: str,
+    type(None): lambda _: "—",
+    bool: lambda v: "yes" if v else "no",
+    Decimal: plain,
+    date: date.isoformat,
+    ParameterValue: ParameterValue.value_text,
 }
 
 
@@ -192,8 +197,11 @@ class TraceStep:
 
     def to_dict(self) -> dict[str, Any]:
         """This step as it reads in the decision JSON."""
-        return orjson.loads(orjson.dumps(self._document(), default=_Encoder(),
-                                         option=orjson.OPT_PASSTHROUGH_DATACLASS))
+        return orjson.loads(
+            orjson.dumps(
+                self._document(), default=_Encoder(), option=orjson.OPT_PASSTHROUGH_DATACLASS
+            )
+        )
 
     def _document(self) -> dict[str, Any]:
         """The step with its values as they are (:class:`_Encoder` makes them JSON)."""

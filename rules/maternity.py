@@ -103,8 +103,12 @@ def decide_maternity(
         return rec.rejected()
     # 2. employment requirement
     if not employment_requirement(
-        rec, claim, reference=REF_EMPLOYMENT, code=codes.RULE_MAT_EMPLOYMENT,
-        total_min=160, months_min=3,
+        rec,
+        claim,
+        reference=REF_EMPLOYMENT,
+        code=codes.RULE_MAT_EMPLOYMENT,
+        total_min=160,
+        months_min=3,
     ):
         return rec.rejected()
     # 3. window
@@ -113,7 +117,8 @@ def decide_maternity(
         return rec.rejected()
     # 4. entitlement (and days already granted to this employer)
     mine = [
-        h for h in history
+        h
+        for h in history
         if h.kind == "maternity" and h.parent == claim.parent and h.child_birth_date == birth
     ]
     same_employer = [h for h in mine if h.employer_cvr == claim.employer_cvr]
@@ -133,9 +138,14 @@ def decide_maternity(
     if hours is None:
         return rec.rejected()
     weeks, amount = price(
-        rec, claim, days, hours,
-        params["maternity.weekly_max"], params["maternity.am_contribution_rate"],
-        rate_reference=REF_RATE, amount_reference=REF_AMOUNT,
+        rec,
+        claim,
+        days,
+        hours,
+        params["maternity.weekly_max"],
+        params["maternity.am_contribution_rate"],
+        rate_reference=REF_RATE,
+        amount_reference=REF_AMOUNT,
     )
     # 7. salary cap
     if claim.salary_paid_amount is not None:
@@ -174,8 +184,12 @@ def _window(
         REF_WINDOW,
         window + "; {pre_birth_days} pre-birth and {post_birth_days} post-birth benefit days, "
         "{days_outside_window} outside"
-        + ("; {days_after_first_birthday} day(s) after the child's first birthday: postponed "
-           "leave is out of scope and was not assessed" if late_days else ""),
+        + (
+            "; {days_after_first_birthday} day(s) after the child's first birthday: postponed "
+            "leave is out of scope and was not assessed"
+            if late_days
+            else ""
+        ),
         (
             ("parent", claim.parent),
             ("child_birth_date", birth),

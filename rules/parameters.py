@@ -283,8 +283,11 @@ def _read_file(path: Path) -> Iterator[tuple[str, dict[str, Any], list[Any]]]:
         unknown = set(table) - _PARAMETER_KEYS
         if unknown:
             _invalid(path, f"{name}: unknown keys {', '.join(sorted(unknown))}", name)
-        info = {k: table[k] for k in ("description", "unit", "reference", "valid_until_rule")
-                if k in table}
+        info = {
+            k: table[k]
+            for k in ("description", "unit", "reference", "valid_until_rule")
+            if k in table
+        }
         if "unit" in info and info["unit"] not in UNITS:
             _invalid(path, f"{name}: unit must be one of {', '.join(UNITS)}", name)
         rule = info.get("valid_until_rule")
@@ -355,8 +358,9 @@ def _typed(path: Path, name: str, unit: str, raw: Any) -> Decimal | int | bool:
         _invalid(path, f"{name}: value must be a non-negative decimal number", name)
     if number >= _VALUE_LIMIT or number.as_tuple().exponent < -10:
         # the rules compute in 28 significant digits: 1e999 cannot even be shown in øre
-        _invalid(path, f"{name}: value must be below {_VALUE_LIMIT:,} with at most 10 "
-                 "decimals", name)
+        _invalid(
+            path, f"{name}: value must be below {_VALUE_LIMIT:,} with at most 10 decimals", name
+        )
     if unit == "fraction" and number > 1:
         _invalid(path, f"{name}: a fraction must be between 0 and 1", name)
     return number

@@ -85,8 +85,12 @@ def decide_sickness(
 ) -> Decision:
     # 1. employment requirement
     if not employment_requirement(
-        rec, claim, reference=REF_EMPLOYMENT, code=codes.RULE_SICK_EMPLOYMENT,
-        total_min=240, months_min=5,
+        rec,
+        claim,
+        reference=REF_EMPLOYMENT,
+        code=codes.RULE_SICK_EMPLOYMENT,
+        total_min=240,
+        months_min=5,
     ):
         return rec.rejected()
     # 2. first reimbursable day
@@ -118,9 +122,14 @@ def decide_sickness(
         return rec.rejected()
     # 6. + 7. rate and weekly amounts
     weeks, amount = price(
-        rec, claim, days, hours,
-        params["sickness.weekly_max"], params["sickness.am_contribution_rate"],
-        rate_reference=REF_RATE, amount_reference=REF_AMOUNT,
+        rec,
+        claim,
+        days,
+        hours,
+        params["sickness.weekly_max"],
+        params["sickness.am_contribution_rate"],
+        rate_reference=REF_RATE,
+        amount_reference=REF_AMOUNT,
     )
     # 9. payee
     who = payee(rec, claim, employer_reference=REF_REFUSION, employee_reference=REF_DIRECT)

@@ -197,9 +197,9 @@ def price(
         cap = (wm.value / normal).quantize(CENT, ROUND_HALF_UP)
         after_am = wage * (_ONE - am.value)
         rate = after_am if after_am < cap else cap
-        segments.append(RateSegment(
-            day, DATES[days[j - 1]], wm, am, normal, cap, wage, after_am, rate
-        ))
+        segments.append(
+            RateSegment(day, DATES[days[j - 1]], wm, am, normal, cap, wage, after_am, rate)
+        )
         ends.append(j)
         seg_rates.append(rate)
         seg_caps.append(wm)

@@ -24,10 +24,12 @@ from payments.db import make_engine, metadata
 
 # Database-backed properties are slower than pure ones; no per-example deadline, and CI
 # runs a fixed, derandomised sequence so a red build is reproducible.
-settings.register_profile("dev", deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture])
-settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True,
-                          print_blob=True)
+settings.register_profile(
+    "dev", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "ci", parent=settings.get_profile("dev"), derandomize=True, print_blob=True
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 PG_URL = os.environ.get("PAYMENTS_TEST_DATABASE_URL", "")

@@ -49,24 +49,33 @@ def register(pay, *extra, cpr=CPR):
 def test_register_show_history_masked_and_reveal_audited(pay, db_url):
     ok = register(pay, "--reg", "1234", "--account", "567890", "--date", "2024-01-01")
     assert ok.exit_code == 0, ok.output
-    changed = register(pay, "--iban", "DK5000400440116243", "--bic", "DABADKKK",
-                       "--date", "2024-03-01")
+    changed = register(
+        pay, "--iban", "DK5000400440116243", "--bic", "DABADKKK", "--date", "2024-03-01"
+    )
     assert changed.exit_code == 0
-    assert "unchanged" in register(pay, "--iban", "DK5000400440116243", "--bic", "DABADKKK",
-                                   "--date", "2024-04-01").stdout
+    assert (
+        "unchanged"
+        in register(
+            pay, "--iban", "DK5000400440116243", "--bic", "DABADKKK", "--date", "2024-04-01"
+        ).stdout
+    )
     shown = pay("show", "--cpr", CPR, "--as-of", "2024-02-01")
     assert shown.exit_code == 0 and MASKED in shown.stdout and "****7890" in shown.stdout
     as_json = json.loads(pay("show", "--cpr", CPR, "--as-of", "2024-03-01", "--json").stdout)
-    assert (as_json["account"], as_json["status"], as_json["active_from"]) == \
-        ("****6243", "active", "2024-03-01")
+    assert (as_json["account"], as_json["status"], as_json["active_from"]) == (
+        "****6243",
+        "active",
+        "2024-03-01",
+    )
     assert "iban" not in as_json and as_json["owner"] == MASKED
     hist = pay("history", "--cpr", CPR, "--json")
     assert [h["status"] for h in json.loads(hist.stdout)] == ["ended", "active"]
     for result in (ok, changed, shown, hist, pay("history", "--cpr", CPR)):
         assert CPR not in result.output and "567890" not in result.output
     assert events(db_url, "account.revealed") == []
-    revealed = pay("show", "--cpr", CPR, "--as-of", "2024-02-01", "--reveal", "--json",
-                   "--actor", "clerk")
+    revealed = pay(
+        "show", "--cpr", CPR, "--as-of", "2024-02-01", "--reveal", "--json", "--actor", "clerk"
+    )
     data = json.loads(revealed.stdout)
     assert (data["owner"], data["account_no"], data["reg_no"]) == (CPR, "0000567890", "1234")
     assert [e.actor for e in events(db_url, "account.revealed")] == ["clerk"]
@@ -75,11 +84,25 @@ def test_register_show_history_masked_and_reveal_audited(pay, db_url):
 
 
 def test_show_as_of_agrees_with_the_registry_on_every_day(pay, db_url):
-    for args in (("--reg", "1234", "--account", "1", "--date", "2024-01-05"),
-                 ("--reg", "1234", "--account", "2", "--date", "2024-01-10")):
+    for args in (
+        ("--reg", "1234", "--account", "1", "--date", "2024-01-05"),
+        ("--reg", "1234", "--account", "2", "--date", "2024-01-10"),
+    ):
         assert register(pay, *args).exit_code == 0
-    assert pay("close", "--cpr", CPR, "--reason", "owner_request", "--actor", "c",
-               "--date", "2024-01-15").exit_code == 0
+    assert (
+        pay(
+            "close",
+            "--cpr",
+            CPR,
+            "--reason",
+            "owner_request",
+            "--actor",
+            "c",
+            "--date",
+            "2024-01-15",
+        ).exit_code
+        == 0
+    )
     engine = make_engine(db_url)
     for offset in range(0, 20):
         on = dt.date(2024, 1, 1) + dt.timedelta(days=offset)
@@ -97,8 +120,21 @@ def test_show_as_of_agrees_with_the_registry_on_every_day(pay, db_url):
 
 
 def test_citizen_letter_activation_and_lock(pay, db_url):
-    reg = pay("register", "--cpr", CPR, "--reg", "1234", "--account", "1", "--channel",
-              "citizen", "--actor", "self", "--date", "2024-01-01")
+    reg = pay(
+        "register",
+        "--cpr",
+        CPR,
+        "--reg",
+        "1234",
+        "--account",
+        "1",
+        "--channel",
+        "citizen",
+        "--actor",
+        "self",
+        "--date",
+        "2024-01-01",
+    )
     assert reg.exit_code == 0 and "waits for activation" in reg.stdout
     shown = pay("show", "--cpr", CPR, "--as-of", "2024-01-01", "--json")
     assert shown.exit_code == 1 and json.loads(shown.stdout)["reason"] == "PENDING_ACTIVATION"
@@ -115,12 +151,27 @@ def test_citizen_letter_activation_and_lock(pay, db_url):
     again = pay("activate", "--cpr", CPR, "--code", code, "--date", "2024-01-04")
     assert again.exit_code == 1 and code_of(again) == "ACCOUNT_NO_PENDING"
 
-    pay("register", "--cpr", CPR, "--reg", "1234", "--account", "2", "--channel", "authority",
-        "--actor", "caseworker", "--date", "2024-02-01")
-    results = [pay("activate", "--cpr", CPR, "--code", "BAD", "--date", "2024-02-03")
-               for _ in range(6)]
-    assert [code_of(r) for r in results] == ["ACCOUNT_ACTIVATION_CODE_WRONG"] * 4 + \
-        ["ACCOUNT_ACTIVATION_LOCKED"] * 2
+    pay(
+        "register",
+        "--cpr",
+        CPR,
+        "--reg",
+        "1234",
+        "--account",
+        "2",
+        "--channel",
+        "authority",
+        "--actor",
+        "caseworker",
+        "--date",
+        "2024-02-01",
+    )
+    results = [
+        pay("activate", "--cpr", CPR, "--code", "BAD", "--date", "2024-02-03") for _ in range(6)
+    ]
+    assert [code_of(r) for r in results] == ["ACCOUNT_ACTIVATION_CODE_WRONG"] * 4 + [
+        "ACCOUNT_ACTIVATION_LOCKED"
+    ] * 2
     assert all(r.exit_code == 1 for r in results)
     states = [x["state"] for x in json.loads(pay("letters", "--json").stdout)]
     assert states == ["active", "locked"]
@@ -128,8 +179,9 @@ def test_citizen_letter_activation_and_lock(pay, db_url):
 
 def test_close_and_error_codes(pay):
     assert register(pay, "--reg", "1234", "--account", "1", "--date", "2024-01-01").exit_code == 0
-    closed = pay("close", "--cpr", CPR, "--reason", "deceased", "--actor", "x",
-                 "--date", "2024-02-01")
+    closed = pay(
+        "close", "--cpr", CPR, "--reason", "deceased", "--actor", "x", "--date", "2024-02-01"
+    )
     assert closed.exit_code == 0 and MASKED in closed.stdout
     twice = pay("close", "--cpr", CPR, "--reason", "deceased", "--actor", "x")
     assert twice.exit_code == 1 and code_of(twice) == "ACCOUNT_NONE_TO_CLOSE"
@@ -137,32 +189,56 @@ def test_close_and_error_codes(pay):
         (pay("show", "--cpr", CPR, "--cvr", "13585628"), None),
         (pay("show"), None),
         (pay("show", "--cpr", "3201901234"), "ID_CPR_INVALID"),
-        (pay("register", "--cvr", "13585628", "--reg", "1234", "--account", "1", "--channel",
-             "citizen", "--actor", "x"), "ACCOUNT_CHANNEL_NOT_ALLOWED"),
+        (
+            pay(
+                "register",
+                "--cvr",
+                "13585628",
+                "--reg",
+                "1234",
+                "--account",
+                "1",
+                "--channel",
+                "citizen",
+                "--actor",
+                "x",
+            ),
+            "ACCOUNT_CHANNEL_NOT_ALLOWED",
+        ),
         (register(pay, "--iban", "DK5000400440116244"), "ID_IBAN_INVALID"),
         (register(pay, "--reg", "1234"), "ID_ACCOUNT_INVALID"),
-        (register(pay, "--iban", "DK5000400440116243", "--reg", "1234"),
-         "ACCOUNT_FORM_INVALID"),
+        (register(pay, "--iban", "DK5000400440116243", "--reg", "1234"), "ACCOUNT_FORM_INVALID"),
         (register(pay, "--reg", "1234", "--account", "1", "--date", "2024-13-01"), None),
-        (register(pay, "--reg", "1234", "--account", "5", "--date", "2024-01-15"),
-         "ACCOUNT_DATE_CONFLICT"),
+        (
+            register(pay, "--reg", "1234", "--account", "5", "--date", "2024-01-15"),
+            "ACCOUNT_DATE_CONFLICT",
+        ),
     ]
-    assert [(r.exit_code, code_of(r)) for r, _ in cases] == \
-        [(1 if code == "ACCOUNT_DATE_CONFLICT" else 2, code) for _, code in cases]
+    assert [(r.exit_code, code_of(r)) for r, _ in cases] == [
+        (1 if code == "ACCOUNT_DATE_CONFLICT" else 2, code) for _, code in cases
+    ]
 
 
 def test_import_exit_codes_reject_file_and_reimport(pay, db_url, tmp_path):
     path = tmp_path / "bank.csv"
-    path.write_text(HEADER + f"cpr,{CPR},1234,1,,,register,2024-01-01\n"
-                    "cpr,3201901234,1234,1,,,register,2024-01-01\n"
-                    "cvr,13585628,,,DK5000400440116243,,register,2024-01-01\n",
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + f"cpr,{CPR},1234,1,,,register,2024-01-01\n"
+        "cpr,3201901234,1234,1,,,register,2024-01-01\n"
+        "cvr,13585628,,,DK5000400440116243,,register,2024-01-01\n",
+        encoding="utf-8",
+    )
     first = pay("import", str(path), "--actor", "bank", "--json")
     assert first.exit_code == 1
     summary = json.loads(first.stdout)
     assert (summary["registered"], summary["rejected"]) == (2, 1)
-    assert summary["rejects"] == [{"line": 3, "code": "ID_CPR_INVALID", "field": "owner_number",
-                                   "message": summary["rejects"][0]["message"]}]
+    assert summary["rejects"] == [
+        {
+            "line": 3,
+            "code": "ID_CPR_INVALID",
+            "field": "owner_number",
+            "message": summary["rejects"][0]["message"],
+        }
+    ]
     rejects = (tmp_path / "bank.rejects.csv").read_text(encoding="utf-8").splitlines()
     assert rejects[0] == "line,code,field,message"
     assert rejects[1].startswith("3,ID_CPR_INVALID,owner_number,")
@@ -174,8 +250,9 @@ def test_import_exit_codes_reject_file_and_reimport(pay, db_url, tmp_path):
     clean.write_text(HEADER + f"cpr,{CPR},,,,,close,2024-02-01\n", encoding="utf-8")
     done = pay("import", str(clean), "--actor", "bank")
     assert done.exit_code == 0 and "1 closed" in done.stdout
-    assert (tmp_path / "clean.rejects.csv").read_text(encoding="utf-8").strip() == \
-        "line,code,field,message"
+    assert (tmp_path / "clean.rejects.csv").read_text(
+        encoding="utf-8"
+    ).strip() == "line,code,field,message"
 
     broken = tmp_path / "broken.csv"
     broken.write_text("owner_kind,owner_number\ncpr,0101901234\n", encoding="utf-8")
@@ -188,8 +265,9 @@ def test_import_exit_codes_reject_file_and_reimport(pay, db_url, tmp_path):
 
 def test_suspicious_lists_shared_accounts_masked(pay):
     for i in range(1, 4):
-        register(pay, "--reg", "1234", "--account", "99", "--date", "2024-01-01",
-                 cpr=f"0{i}0190123{i}")
+        register(
+            pay, "--reg", "1234", "--account", "99", "--date", "2024-01-01", cpr=f"0{i}0190123{i}"
+        )
     register(pay, "--reg", "1234", "--account", "98", "--date", "2024-01-01", cpr="0501901235")
     result = pay("suspicious", "--min-owners", "3", "--as-of", "2024-02-01", "--json")
     assert result.exit_code == 0

@@ -10,10 +10,18 @@ from click.testing import CliRunner
 from cli.main import cli
 
 CLAIM = {
-    "external_ref": "ACME-0001", "employer_cvr": "13585628", "employee_cpr": "010190-1234",
-    "kind": "sickness", "first_absence_day": "2024-03-04", "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37", "hourly_wage": "250.00", "salary_paid": False,
-    "employment_start": "2019-01-01", "monthly_hours": [160] * 6, "submitted_on": "2024-03-20",
+    "external_ref": "ACME-0001",
+    "employer_cvr": "13585628",
+    "employee_cpr": "010190-1234",
+    "kind": "sickness",
+    "first_absence_day": "2024-03-04",
+    "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": "37",
+    "hourly_wage": "250.00",
+    "salary_paid": False,
+    "employment_start": "2019-01-01",
+    "monthly_hours": [160] * 6,
+    "submitted_on": "2024-03-20",
 }
 
 
@@ -25,19 +33,25 @@ def payments(db_url, *args, code=0):
 
 def test_submit_reports_each_line_and_exits_1_after_storing_the_good_ones(db_url, tmp_path):
     path = tmp_path / "claims.ndjson"
-    path.write_text("\n".join([
-        json.dumps(CLAIM),
-        json.dumps(CLAIM | {"external_ref": "ACME\u001b[2J0002"}),  # an escape sequence
-        "{not json",
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps(CLAIM),
+                json.dumps(CLAIM | {"external_ref": "ACME\u001b[2J0002"}),  # an escape sequence
+                "{not json",
+            ]
+        )
+        + "\n"
+    )
     out = payments(db_url, "claims", "submit", str(path), "--date", "2024-03-20", code=1)
     lines = out.splitlines()
     assert lines[0].split()[:5] == ["line", "1", "ACME-0001", "created", "approved"]
     assert "16,901.75 DKK" in lines[0]
     assert "ACME\\x1b[2J0002" in lines[1] and "\x1b" not in out
     assert "CLAIM_FIELD_RANGE" in lines[1] and "CLAIM_FILE_MALFORMED" in lines[2]
-    assert lines[-1] == ("summary: 1 created, 2 invalid; 16,901.75 DKK decided in new or "
-                         "corrected claims")
+    assert lines[-1] == (
+        "summary: 1 created, 2 invalid; 16,901.75 DKK decided in new or corrected claims"
+    )
     again = payments(db_url, "claims", "submit", str(path), "--date", "2024-03-20", code=1)
     assert "summary: 2 invalid, 1 unchanged; 0 DKK" in again
 
@@ -45,7 +59,8 @@ def test_submit_reports_each_line_and_exits_1_after_storing_the_good_ones(db_url
     assert "ACME-0001" in listed and "16,901.75 DKK" in listed
     shown = payments(db_url, "claims", "show", "--employer", "13585628", "--ref", "ACME-0001")
     assert "to cpr 010190-****" in shown and "0101901234" not in shown  # masked
-    explained = payments(db_url, "claims", "explain", "--employer", "13585628",
-                         "--ref", "ACME-0001")
+    explained = payments(
+        db_url, "claims", "explain", "--employer", "13585628", "--ref", "ACME-0001"
+    )
     assert "Sygedagpengeloven § 50" in explained
     payments(db_url, "claims", "show", "--employer", "13585628", "--ref", "NOPE", code=1)

@@ -15,8 +15,7 @@ def _demo(tmp_path, name, *extra):
     result = CliRunner().invoke(cli, [*extra, "demo", "--size", "40", "--dir", str(workdir)])
     assert result.exit_code == 0, (result.output, result.exception)
     files = sorted((workdir / "out").glob("pain001-*.xml"))
-    return result.output, {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}, \
-        files
+    return result.output, {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}, files
 
 
 def test_demo_on_sqlite_is_valid_and_deterministic(tmp_path):

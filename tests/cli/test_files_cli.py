@@ -24,13 +24,21 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 @pytest.fixture
 def pain001_file(tmp_path) -> Path:
-    txs = [pain001.Transaction(f"E{i}", Decimal("1.00"), pain001.DomesticAccount("1234", "5"))
-           for i in range(4)]
-    info = pain001.PaymentInfo("P1", dt.date(2026, 3, 3),
-                               pain001.Debtor("UDK", "DK5000400440116243", "DABADKKK"), 4,
-                               Decimal("4.00"), txs)
-    header = pain001.GroupHeader("M1", dt.datetime(2026, 3, 2, tzinfo=dt.UTC), 4,
-                                 Decimal("4.00"), "UDK")
+    txs = [
+        pain001.Transaction(f"E{i}", Decimal("1.00"), pain001.DomesticAccount("1234", "5"))
+        for i in range(4)
+    ]
+    info = pain001.PaymentInfo(
+        "P1",
+        dt.date(2026, 3, 3),
+        pain001.Debtor("UDK", "DK5000400440116243", "DABADKKK"),
+        4,
+        Decimal("4.00"),
+        txs,
+    )
+    header = pain001.GroupHeader(
+        "M1", dt.datetime(2026, 3, 2, tzinfo=dt.UTC), 4, Decimal("4.00"), "UDK"
+    )
     path = tmp_path / "pain001.xml"
     pain001.write(path, header, [info])
     return path
@@ -41,8 +49,10 @@ def test_valid_file_exits_0(capsys, pain001_file):
     assert status == 0 and "valid pain.001.001.03" in out
 
 
-@pytest.mark.parametrize("name", ["pain.002.001.03", "pain.002.001.08", "pain.002.001.12",
-                                  "camt.054.001.02", "camt.054.001.08"])
+@pytest.mark.parametrize(
+    "name",
+    ["pain.002.001.03", "pain.002.001.08", "pain.002.001.12", "camt.054.001.02", "camt.054.001.08"],
+)
 def test_bank_samples_are_valid(capsys, name):
     status, out, _ = run(capsys, SAMPLES / f"{name}.xml")
     assert status == 0 and name in out
@@ -68,17 +78,30 @@ def test_invalid_file_as_json(capsys, pain001_file):
 def test_valid_file_as_json(capsys, pain001_file):
     status, out, _ = run(capsys, pain001_file, "--json")
     assert status == 0
-    assert json.loads(out) == {"file": str(pain001_file), "message_type": "pain.001.001.03",
-                               "valid": True, "error_count": 0, "errors": []}
+    assert json.loads(out) == {
+        "file": str(pain001_file),
+        "message_type": "pain.001.001.03",
+        "valid": True,
+        "error_count": 0,
+        "errors": [],
+    }
 
 
-@pytest.mark.parametrize("content, code", [
-    ('<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>', "XML_FORBIDDEN"),
-    ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"><GrpHdr>',
-     "XML_MALFORMED"),
-    ('<Document xmlns="urn:example"/>', "XML_UNKNOWN_MESSAGE"),
-    ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.10"/>', "XML_UNKNOWN_MESSAGE"),
-])
+@pytest.mark.parametrize(
+    "content, code",
+    [
+        ('<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>', "XML_FORBIDDEN"),
+        (
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"><GrpHdr>',
+            "XML_MALFORMED",
+        ),
+        ('<Document xmlns="urn:example"/>', "XML_UNKNOWN_MESSAGE"),
+        (
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.10"/>',
+            "XML_UNKNOWN_MESSAGE",
+        ),
+    ],
+)
 def test_unreadable_or_unknown_exits_2_with_one_coded_line(capsys, tmp_path, content, code):
     path = tmp_path / "bad.xml"
     path.write_text(content)

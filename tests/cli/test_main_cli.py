@@ -10,8 +10,9 @@ from payments.db import make_engine, session_scope
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True,
-                          text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_help_lists_the_command_groups():

@@ -19,10 +19,18 @@ from iso20022 import pain002_writer
 
 EMPLOYER, EMPLOYEE = "13585628", "0101901234"
 CLAIM = {
-    "external_ref": "ACME-0001", "employer_cvr": EMPLOYER, "employee_cpr": "010190-1234",
-    "kind": "sickness", "first_absence_day": "2024-03-04", "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37", "hourly_wage": "250.00", "salary_paid": False,
-    "employment_start": "2019-01-01", "monthly_hours": [160] * 6, "submitted_on": "2024-03-20",
+    "external_ref": "ACME-0001",
+    "employer_cvr": EMPLOYER,
+    "employee_cpr": "010190-1234",
+    "kind": "sickness",
+    "first_absence_day": "2024-03-04",
+    "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": "37",
+    "hourly_wage": "250.00",
+    "salary_paid": False,
+    "employment_start": "2019-01-01",
+    "monthly_hours": [160] * 6,
+    "submitted_on": "2024-03-20",
 }
 NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
 
@@ -30,12 +38,15 @@ NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
 class Cli:
     def __init__(self, db_url: str, tmp: Path) -> None:
         self.db_url, self.tmp = db_url, tmp
-        self.env = {"PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
-                    "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox")}
+        self.env = {
+            "PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
+            "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox"),
+        }
 
     def __call__(self, *args: str, code: int = 0):
-        result = CliRunner().invoke(cli, ["--database-url", self.db_url, *args], env=self.env,
-                                    catch_exceptions=True)
+        result = CliRunner().invoke(
+            cli, ["--database-url", self.db_url, *args], env=self.env, catch_exceptions=True
+        )
         assert result.exit_code == code, (args, result.output, result.exception)
         return result
 
@@ -49,8 +60,20 @@ def e2e_ids(path: str) -> list[str]:
 
 def generated_night(run: Cli, tmp: Path) -> dict:
     """One claim to pay to an IBAN account, and night 1 run (not approved yet)."""
-    run("accounts", "register", "--cpr", EMPLOYEE, "--iban", "DK5000400440116243",
-        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
+    run(
+        "accounts",
+        "register",
+        "--cpr",
+        EMPLOYEE,
+        "--iban",
+        "DK5000400440116243",
+        "--channel",
+        "bank",
+        "--actor",
+        "bank",
+        "--date",
+        "2024-01-02",
+    )
     claims = tmp / "claims.ndjson"
     claims.write_text(json.dumps(CLAIM) + "\n")
     run("claims", "submit", str(claims), "--date", "2024-03-20")
@@ -68,8 +91,22 @@ def released_night(run: Cli, tmp: Path) -> tuple[dict, str]:
 
 def test_full_night(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
-    run("accounts", "register", "--cpr", EMPLOYEE, "--reg", "1234", "--account", "5678901",
-        "--channel", "bank", "--actor", "bank", "--date", "2024-01-02")
+    run(
+        "accounts",
+        "register",
+        "--cpr",
+        EMPLOYEE,
+        "--reg",
+        "1234",
+        "--account",
+        "5678901",
+        "--channel",
+        "bank",
+        "--actor",
+        "bank",
+        "--date",
+        "2024-01-02",
+    )
     claims = tmp_path / "claims.json"
     claims.write_text(json.dumps([CLAIM]))
     [decision] = run.json("claims", "submit", str(claims), "--date", "2024-03-20")
@@ -87,23 +124,45 @@ def test_full_night(db_url, tmp_path):
     [e2e] = e2e_ids(file1["path"])
 
     report = tmp_path / "pain002.xml"
-    pain002_writer.write(report, msg_id="BANK-0001", original_msg_id=file1["msg_id"],
-                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
-                         group_status="RJCT",
-                         transactions=[pain002_writer.TxAnswer(e2e, "RJCT", "AC04")])
+    pain002_writer.write(
+        report,
+        msg_id="BANK-0001",
+        original_msg_id=file1["msg_id"],
+        created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+        group_status="RJCT",
+        transactions=[pain002_writer.TxAnswer(e2e, "RJCT", "AC04")],
+    )
     imported = run.json("returns", "import", str(report))
     assert (imported["returned"], imported["registrations_flagged"]) == (1, 1)
     assert run.json("returns", "import", str(report))["created"] is False
-    assert "ORDER_RETRIED_AUTOMATICALLY" in run(  # AC04: the batch retries it itself
-        "returns", "requeue", e2e, "--actor", "clerk", code=1).output
+    assert (
+        "ORDER_RETRIED_AUTOMATICALLY"
+        in run(  # AC04: the batch retries it itself
+            "returns", "requeue", e2e, "--actor", "clerk", code=1
+        ).output
+    )
 
     night2 = run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")
     assert night2["orders"] == 0 and night2["held_by_reason"] == {"REJECTED_BY_BANK": 1}
     shown = run.json("batch", "show", batch_id)  # night 1's transaction came back
     assert shown["orders_by_state"] == {"returned": {"count": 1, "amount": "16901.75"}}
 
-    run("accounts", "register", "--cpr", EMPLOYEE, "--reg", "4321", "--account", "99887766",
-        "--channel", "bank", "--actor", "bank", "--date", "2024-03-22")
+    run(
+        "accounts",
+        "register",
+        "--cpr",
+        EMPLOYEE,
+        "--reg",
+        "4321",
+        "--account",
+        "99887766",
+        "--channel",
+        "bank",
+        "--actor",
+        "bank",
+        "--date",
+        "2024-03-22",
+    )
     night3 = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
     assert night3["orders"] == 1 and night3["amount"] == "16901.75" and night3["held"] == 0
     [file3] = night3["files"]
@@ -114,7 +173,8 @@ def test_full_night(db_url, tmp_path):
     again.write_text(report.read_text().replace("BANK-0001", "BANK-0002"))
     assert run.json("returns", "import", str(again))["unchanged"] == 1
     assert run.json("batch", "show", str(night3["batch_id"]))["orders_by_state"] == {
-        "sent": {"count": 1, "amount": "16901.75"}}  # the new payment is not "returned"
+        "sent": {"count": 1, "amount": "16901.75"}
+    }  # the new payment is not "returned"
     assert "43210099887766" in Path(file3["path"]).read_text()  # paid to the new account
     assert "chain intact" in run("audit", "verify").output
 
@@ -125,18 +185,23 @@ def test_a_clerk_requeues_a_payment_returned_for_another_reason(db_url, tmp_path
     run = Cli(db_url, tmp_path)
     night, e2e = released_night(run, tmp_path)
     report = tmp_path / "pain002.xml"
-    pain002_writer.write(report, msg_id="BANK-AM04", original_msg_id=night["files"][0]["msg_id"],
-                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
-                         group_status="RJCT",
-                         transactions=[pain002_writer.TxAnswer(e2e, "RJCT", "AM04")])
+    pain002_writer.write(
+        report,
+        msg_id="BANK-AM04",
+        original_msg_id=night["files"][0]["msg_id"],
+        created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+        group_status="RJCT",
+        transactions=[pain002_writer.TxAnswer(e2e, "RJCT", "AM04")],
+    )
     imported = run.json("returns", "import", str(report))
     assert (imported["returned"], imported["registrations_flagged"]) == (1, 0)
     assert run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
-    assert "ORDER_NOT_FOUND" in run("returns", "requeue", "NEVER-SENT", "--actor", "clerk",
-                                    code=1).output
+    assert (
+        "ORDER_NOT_FOUND"
+        in run("returns", "requeue", "NEVER-SENT", "--actor", "clerk", code=1).output
+    )
     run("returns", "requeue", e2e, "--actor", "clerk")
-    assert "ORDER_NOT_RETURNED" in run("returns", "requeue", e2e, "--actor", "clerk",
-                                       code=1).output
+    assert "ORDER_NOT_RETURNED" in run("returns", "requeue", e2e, "--actor", "clerk", code=1).output
     again = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
     assert again["orders"] == 1 and again["amount"] == "16901.75"
     assert e2e_ids(again["files"][0]["path"]) == [f"{e2e}-2"]
@@ -147,9 +212,14 @@ def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
     night, e2e = released_night(run, tmp_path)
     accepted = tmp_path / "accepted.xml"
-    pain002_writer.write(accepted, msg_id="BANK-A", original_msg_id=night["files"][0]["msg_id"],
-                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
-                         group_status="ACSC", transactions=[])
+    pain002_writer.write(
+        accepted,
+        msg_id="BANK-A",
+        original_msg_id=night["files"][0]["msg_id"],
+        created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+        group_status="ACSC",
+        transactions=[],
+    )
     assert run.json("returns", "import", str(accepted))["settled"] == 1
     camt = tmp_path / "camt054.xml"
     camt.write_text(CAMT054.format(e2e=e2e))
@@ -160,23 +230,29 @@ def test_camt054_return_after_settlement_and_unknown_ids(db_url, tmp_path):
     assert shown["orders_by_state"] == {"returned": {"count": 1, "amount": "16901.75"}}
 
 
-def test_camt054_return_of_another_amount_or_not_booked_is_recorded_not_applied(db_url,
-                                                                                tmp_path):
+def test_camt054_return_of_another_amount_or_not_booked_is_recorded_not_applied(db_url, tmp_path):
     """100.00 back of 16,901.75 sent, or a return still pending: marking the order returned
     would pay it all again. A clerk applies it once the bank confirms all of it came back."""
     run = Cli(db_url, tmp_path)
     night, e2e = released_night(run, tmp_path)
-    assert "RETURN_NOT_REPORTED" in run("returns", "apply", e2e, "--actor", "clerk",
-                                        code=1).output
+    assert "RETURN_NOT_REPORTED" in run("returns", "apply", e2e, "--actor", "clerk", code=1).output
     camt = tmp_path / "camt054.xml"
-    camt.write_text(CAMT054.format(e2e=e2e).replace(
-        '<TxAmt><Amt Ccy="DKK">16901.75</Amt>', '<TxAmt><Amt Ccy="DKK">100.00</Amt>'))
+    camt.write_text(
+        CAMT054.format(e2e=e2e).replace(
+            '<TxAmt><Amt Ccy="DKK">16901.75</Amt>', '<TxAmt><Amt Ccy="DKK">100.00</Amt>'
+        )
+    )
     result = run.json("returns", "import", str(camt), code=1)
     assert (result["returned"], result["not_applied"]) == (
-        0, {e2e: "100.00 DKK back, not the amount sent"})
+        0,
+        {e2e: "100.00 DKK back, not the amount sent"},
+    )
     pending = tmp_path / "pending.xml"  # an entry not booked yet: money not back yet
-    pending.write_text(CAMT054.format(e2e=e2e).replace("CAMT-0001", "CAMT-0002")
-                       .replace("<Sts>BOOK</Sts>", "<Sts>PDNG</Sts>"))
+    pending.write_text(
+        CAMT054.format(e2e=e2e)
+        .replace("CAMT-0001", "CAMT-0002")
+        .replace("<Sts>BOOK</Sts>", "<Sts>PDNG</Sts>")
+    )
     result = run.json("returns", "import", str(pending), code=1)
     assert result["not_applied"] == {e2e: "not a booked credit"}
     shown = run.json("batch", "show", str(night["batch_id"]))
@@ -195,17 +271,22 @@ def test_a_refused_batch_is_rejected_and_its_date_run_again(db_url, tmp_path):
     night = generated_night(run, tmp_path)
     batch_id, sent_in_rejected = str(night["batch_id"]), e2e_ids(night["files"][0]["path"])
     run("batch", "reject", batch_id, "--actor", "bob", code=2)  # no --reason
-    assert "BATCH_REJECT_REASON" in run("batch", "reject", batch_id, "--reason", " ",
-                                        "--actor", "bob", code=2).output
-    rejected = run.json("batch", "reject", batch_id, "--reason", "wrong amount",
-                        "--actor", "bob")
+    assert (
+        "BATCH_REJECT_REASON"
+        in run("batch", "reject", batch_id, "--reason", " ", "--actor", "bob", code=2).output
+    )
+    rejected = run.json("batch", "reject", batch_id, "--reason", "wrong amount", "--actor", "bob")
     assert (rejected["status"], rejected["rejected_by"], rejected["reject_reason"]) == (
-        "rejected", "bob", "wrong amount")
+        "rejected",
+        "bob",
+        "wrong amount",
+    )
     assert not Path(night["files"][0]["path"]).exists()
     assert "BATCH_REJECTED" in run("batch", "release", batch_id, code=1).output
     assert "rejected by bob: wrong amount" in run("batch", "show", batch_id).output
     assert run.json("batch", "show", batch_id)["orders_by_state"] == {
-        "rejected": {"count": 1, "amount": "16901.75"}}
+        "rejected": {"count": 1, "amount": "16901.75"}
+    }
     again = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
     assert again["created"] and again["batch_id"] != night["batch_id"]
     assert (again["orders"], again["amount"]) == (1, "16901.75")
@@ -217,8 +298,7 @@ def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
     run("batch", "approve", "99", "--actor", "bob", code=1)
     for nobody in ("", "   ", "x" * 101, "bob\x1b[2J"):  # would pass four eyes, audit nothing
-        assert "is not a name" in run("batch", "approve", "99", "--actor", nobody,
-                                      code=2).output
+        assert "is not a name" in run("batch", "approve", "99", "--actor", nobody, code=2).output
     run("batch", "run", "--date", "2024-02-30", code=2)
     hostile = tmp_path / "hostile.xml"
     hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
@@ -227,10 +307,14 @@ def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     claims.write_text("external_ref,employer_cvr\nX,13585628\n")
     run("claims", "submit", str(claims), code=2)
     report = tmp_path / "pain002.xml"
-    pain002_writer.write(report, msg_id="BANK-T", original_msg_id="NKB-1",
-                         created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
-                         group_status="PART",
-                         transactions=[pain002_writer.TxAnswer("E2E-1", "RJCT", "AC04")])
+    pain002_writer.write(
+        report,
+        msg_id="BANK-T",
+        original_msg_id="NKB-1",
+        created_at=dt.datetime(2024, 3, 21, 6, tzinfo=dt.UTC),
+        group_status="PART",
+        transactions=[pain002_writer.TxAnswer("E2E-1", "RJCT", "AC04")],
+    )
     truncated = tmp_path / "truncated.xml"
     truncated.write_bytes(report.read_bytes()[:-60])
     assert "XML_MALFORMED" in run("returns", "import", str(truncated), code=2).output

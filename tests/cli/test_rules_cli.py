@@ -26,9 +26,14 @@ CLAIM = {
     "monthly_hours": [160, 160, 160, 160, 160, 160],
     "submitted_on": "2024-03-20",
 }
-CLAIM_2025 = {**CLAIM, "external_ref": "ACME-2025", "section_56_agreement": True,
-              "first_absence_day": "2025-03-03", "last_absence_day": "2025-03-07",
-              "submitted_on": "2025-03-10"}
+CLAIM_2025 = {
+    **CLAIM,
+    "external_ref": "ACME-2025",
+    "section_56_agreement": True,
+    "first_absence_day": "2025-03-03",
+    "last_absence_day": "2025-03-07",
+    "submitted_on": "2025-03-10",
+}
 OVERRIDE = """
 benefit = "sickness"
 [[weekly_max.values]]
@@ -52,8 +57,9 @@ def invoke(*args: str, input: str | None = None):
 
 def write(tmp_path, name: str, *claims: dict, raw: str | None = None):
     path = tmp_path / name
-    path.write_text(raw if raw is not None else "\n".join(json.dumps(c) for c in claims),
-                    encoding="utf-8")
+    path.write_text(
+        raw if raw is not None else "\n".join(json.dumps(c) for c in claims), encoding="utf-8"
+    )
     return str(path)
 
 
@@ -71,17 +77,18 @@ def test_decide_json_worked_example(tmp_path):
     assert decision["status"] == "approved"
     assert decision["amount"] == "16901.75"
     assert decision["payee"] == {"kind": "cvr", "number": "13585628"}
-    assert [w["amount"] for w in decision["weeks"]] == ["2816.96", "4694.93", "4694.93",
-                                                        "4694.93"]
+    assert [w["amount"] for w in decision["weeks"]] == ["2816.96", "4694.93", "4694.93", "4694.93"]
     assert decision["position"] == "line 1"
     assert decision["trace"][0]["reference"] == "Sygedagpengeloven § 32, stk. 1, nr. 1"
 
 
 def test_decide_prints_every_decision_in_order_and_exits_1_on_invalid_or_error(tmp_path):
     bad = {**CLAIM, "external_ref": "BAD", "employee_cpr": "3102901234"}
-    path = write(tmp_path, "mixed.ndjson", raw="\n".join(
-        [json.dumps(CLAIM), "{not json", json.dumps(bad), json.dumps(CLAIM_2025)]
-    ))
+    path = write(
+        tmp_path,
+        "mixed.ndjson",
+        raw="\n".join([json.dumps(CLAIM), "{not json", json.dumps(bad), json.dumps(CLAIM_2025)]),
+    )
     result = invoke("decide", path, "--json")
     assert result.exit_code == 1
     decisions = json.loads(result.output)
@@ -121,10 +128,18 @@ def test_explain_reads_like_a_letter(tmp_path):
     result = invoke("explain", write(tmp_path, "c.json", CLAIM, direct))
     assert result.exit_code == 0
     text = result.output
-    for expected in ("Sygedagpengeloven § 30", "Sygedagpengeloven § 59", "§ 50",
-                     "first reimbursable day 2024-04-03", "2024-W14", "2,816.96",
-                     "sickness.weekly_max = 4695.00", "2024-01-01 – 2025-01-05",
-                     "16,901.75", "CPR 010190-****"):
+    for expected in (
+        "Sygedagpengeloven § 30",
+        "Sygedagpengeloven § 59",
+        "§ 50",
+        "first reimbursable day 2024-04-03",
+        "2024-W14",
+        "2,816.96",
+        "sickness.weekly_max = 4695.00",
+        "2024-01-01 – 2025-01-05",
+        "16,901.75",
+        "CPR 010190-****",
+    ):
         assert expected in text, expected
     assert "0101901234" not in text
 
@@ -132,8 +147,12 @@ def test_explain_reads_like_a_letter(tmp_path):
 def test_csv_and_stdin(tmp_path):
     header = ",".join(CLAIM)
     row = ",".join(
-        ";".join(map(str, v)) if isinstance(v, list) else str(v).lower()
-        if isinstance(v, bool) else str(v) for v in CLAIM.values()
+        ";".join(map(str, v))
+        if isinstance(v, list)
+        else str(v).lower()
+        if isinstance(v, bool)
+        else str(v)
+        for v in CLAIM.values()
     )
     path = write(tmp_path, "claims.csv", raw=f"{header}\n{row}\n")
     result = invoke("decide", path, "--json")
@@ -200,14 +219,17 @@ def test_unreadable_file_midway_is_the_last_decision(tmp_path, capsys):
     first, last = json.loads(out)
     assert first["amount"] == "16901.75"
     assert (last["status"], [r["code"] for r in last["reasons"]]) == (
-        "invalid", ["CLAIM_FILE_ENCODING"])
+        "invalid",
+        ["CLAIM_FILE_ENCODING"],
+    )
 
 
 def test_parameter_conflict_exits_2(tmp_path, monkeypatch, capsys):
     overrides = tmp_path / "o"
     overrides.mkdir()
-    (overrides / "x.toml").write_text(OVERRIDE.replace("2025-01-06", "2024-06-03"),
-                                      encoding="utf-8")
+    (overrides / "x.toml").write_text(
+        OVERRIDE.replace("2025-01-06", "2024-06-03"), encoding="utf-8"
+    )
     monkeypatch.setenv("PAYMENTS_PARAMETERS_DIR", str(overrides))
     status, _, err = run_main(capsys, "show")
     assert status == 2 and err.startswith("error RULE_PARAM_CONFLICT:")

@@ -46,8 +46,9 @@ PARAMETER_ENTITY = """<?xml version="1.0"?>
 """.replace("@NS@", PAIN002)
 
 # A DOCTYPE hidden behind a comment longer than the scanned head of the file.
-LATE_DOCTYPE = ('<?xml version="1.0"?>\n<!--' + "x" * 200_000 + "-->\n" + EXTERNAL_ENTITY
-                .split("\n", 1)[1])
+LATE_DOCTYPE = (
+    '<?xml version="1.0"?>\n<!--' + "x" * 200_000 + "-->\n" + EXTERNAL_ENTITY.split("\n", 1)[1]
+)
 
 READERS = {
     "pain002": lambda p, **kw: list(pain002.read(p, **kw).transactions),
@@ -67,10 +68,11 @@ def refused(path, reader, **kw) -> XmlInputError:
 
 
 @pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("content", [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD,
-                                     PARAMETER_ENTITY, LATE_DOCTYPE],
-                         ids=["billion-laughs", "external-entity", "external-dtd",
-                              "parameter-entity", "late-doctype"])
+@pytest.mark.parametrize(
+    "content",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD, PARAMETER_ENTITY, LATE_DOCTYPE],
+    ids=["billion-laughs", "external-entity", "external-dtd", "parameter-entity", "late-doctype"],
+)
 def test_dtds_and_entities_are_forbidden(tmp_path, reader, content):
     path = tmp_path / "evil.xml"
     path.write_text(content)
@@ -82,8 +84,9 @@ def test_dtds_and_entities_are_forbidden(tmp_path, reader, content):
 @pytest.mark.parametrize("reader", READERS)
 def test_forbidden_in_utf16_too(tmp_path, reader):
     path = tmp_path / "evil16.xml"
-    path.write_bytes(EXTERNAL_ENTITY.replace('version="1.0"', 'version="1.0" encoding="UTF-16"')
-                     .encode("utf-16"))
+    path.write_bytes(
+        EXTERNAL_ENTITY.replace('version="1.0"', 'version="1.0" encoding="UTF-16"').encode("utf-16")
+    )
     assert refused(path, reader).code == "XML_FORBIDDEN"
 
 
@@ -104,19 +107,27 @@ def test_limit_is_enforced_while_reading_too(tmp_path, monkeypatch):
     assert err.value.code == "XML_TOO_LARGE"
 
 
-NAMESPACE_FOR = {"pain002": PAIN002, "validate": PAIN002, "detect": PAIN002,
-                 "camt054": "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"}
+NAMESPACE_FOR = {
+    "pain002": PAIN002,
+    "validate": PAIN002,
+    "detect": PAIN002,
+    "camt054": "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08",
+}
 
 
 @pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("content, line, after_root", [
-    ('<?xml version="1.0"?>\n<Document xmlns="{ns}">\n<CstmrPmtStsRpt>\n<GrpHdr>', 4, True),
-    ('<Document xmlns="{ns}">\n<a>&undefined;</a></Document>', 2, True),
-    ('<Document xmlns="{ns}">\n<a></b></Document>', 2, True),
-    ("this is not XML at all\n", 1, False),
-    ("", None, False),
-    ("\x00\x01\x02binary", 1, False),
-], ids=["truncated", "undefined-entity", "mismatched-tags", "not-xml", "empty", "binary"])
+@pytest.mark.parametrize(
+    "content, line, after_root",
+    [
+        ('<?xml version="1.0"?>\n<Document xmlns="{ns}">\n<CstmrPmtStsRpt>\n<GrpHdr>', 4, True),
+        ('<Document xmlns="{ns}">\n<a>&undefined;</a></Document>', 2, True),
+        ('<Document xmlns="{ns}">\n<a></b></Document>', 2, True),
+        ("this is not XML at all\n", 1, False),
+        ("", None, False),
+        ("\x00\x01\x02binary", 1, False),
+    ],
+    ids=["truncated", "undefined-entity", "mismatched-tags", "not-xml", "empty", "binary"],
+)
 def test_malformed_files_report_the_line(tmp_path, reader, content, line, after_root):
     path = tmp_path / "broken.xml"
     path.write_text(content.replace("{ns}", NAMESPACE_FOR[reader]))
@@ -130,11 +141,15 @@ def test_malformed_files_report_the_line(tmp_path, reader, content, line, after_
 
 
 @pytest.mark.parametrize("reader", READERS)
-@pytest.mark.parametrize("content", [
-    "<Document><CstmrPmtStsRpt/></Document>",
-    '<Document xmlns="urn:example:not-iso"/>',
-    f'<Other xmlns="{PAIN002}"/>',
-], ids=["no-namespace", "foreign-namespace", "wrong-root"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<Document><CstmrPmtStsRpt/></Document>",
+        '<Document xmlns="urn:example:not-iso"/>',
+        f'<Other xmlns="{PAIN002}"/>',
+    ],
+    ids=["no-namespace", "foreign-namespace", "wrong-root"],
+)
 def test_not_an_iso20022_message(tmp_path, reader, content):
     path = tmp_path / "other.xml"
     path.write_text(content)

@@ -32,8 +32,9 @@ text_chars = st.one_of(st.characters(), st.sampled_from(ODD))
 texts = st.text(alphabet=text_chars, max_size=140)
 # Hypothesis never generates lone surrogates in text(); the writer must still not crash.
 surrogates = st.sampled_from(["Jens \ud800 Hansen", "\udfff"])
-names = st.one_of(st.none(), texts, surrogates, st.text(alphabet=text_chars, min_size=140,
-                                                         max_size=140))
+names = st.one_of(
+    st.none(), texts, surrogates, st.text(alphabet=text_chars, min_size=140, max_size=140)
+)
 identifiers = st.from_regex(IDENTIFIER, fullmatch=True)
 amounts = st.integers(1, 10**18 - 1).map(lambda ore: Decimal(ore).scaleb(-2))  # to the max
 small_amounts = st.integers(1, 10**9).map(lambda ore: Decimal(ore).scaleb(-2))
@@ -46,25 +47,47 @@ def _dk_iban(digits: str) -> str:
 
 ibans = st.one_of(
     st.text(alphabet="0123456789", min_size=14, max_size=14).map(_dk_iban),
-    st.sampled_from(["DE89370400440532013000", "GB82WEST12345698765432", "NO9386011117947",
-                     "SE4550000000058398257466", "FI2112345600000785"]),
+    st.sampled_from(
+        [
+            "DE89370400440532013000",
+            "GB82WEST12345698765432",
+            "NO9386011117947",
+            "SE4550000000058398257466",
+            "FI2112345600000785",
+        ]
+    ),
 )
 accounts = st.one_of(
     ibans.map(IbanAccount),
-    st.builds(DomesticAccount, st.from_regex(r"[0-9]{4}", fullmatch=True),
-              st.from_regex(r"[0-9]{1,10}", fullmatch=True)),
+    st.builds(
+        DomesticAccount,
+        st.from_regex(r"[0-9]{4}", fullmatch=True),
+        st.from_regex(r"[0-9]{1,10}", fullmatch=True),
+    ),
 )
 bics = st.one_of(st.none(), st.sampled_from(["DABADKKK", "NDEADKKKXXX", "JYBADKKK", "SYBKDK22"]))
 transactions = st.builds(Transaction, identifiers, amounts, accounts, names, bics, names)
-small_transactions = st.builds(Transaction, identifiers, small_amounts, accounts, names, bics,
-                               names)
-debtors = st.builds(Debtor, texts.filter(lambda t: clean_text(t, max_len=140, field="x")),
-                    ibans, st.sampled_from(["DABADKKK", "NDEADKKK", "SYBKDK22XXX"]),
-                    st.one_of(st.none(), st.builds(PartyId, identifiers)))
-groups = st.lists(st.tuples(identifiers, st.lists(transactions, min_size=1, max_size=8)),
-                  min_size=1, max_size=4, unique_by=lambda g: g[0])
-created = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 1, 1),
-                       timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=1))]))
+small_transactions = st.builds(
+    Transaction, identifiers, small_amounts, accounts, names, bics, names
+)
+debtors = st.builds(
+    Debtor,
+    texts.filter(lambda t: clean_text(t, max_len=140, field="x")),
+    ibans,
+    st.sampled_from(["DABADKKK", "NDEADKKK", "SYBKDK22XXX"]),
+    st.one_of(st.none(), st.builds(PartyId, identifiers)),
+)
+groups = st.lists(
+    st.tuples(identifiers, st.lists(transactions, min_size=1, max_size=8)),
+    min_size=1,
+    max_size=4,
+    unique_by=lambda g: g[0],
+)
+created = st.datetimes(
+    min_value=dt.datetime(2000, 1, 1),
+    max_value=dt.datetime(2099, 1, 1),
+    timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=1))]),
+)
 versions = st.sampled_from(["001.001.03", "001.001.09"])
 
 
@@ -72,13 +95,18 @@ def _write(version, msg_id, when, debtor, grouped, category) -> bytes:
     infos = []
     for pmt_id, txs in grouped:
         n, s = pain001.totals(txs)
-        infos.append(PaymentInfo(pmt_id, when.date(), debtor, n, s, iter(txs),
-                                 category_purpose=category))
+        infos.append(
+            PaymentInfo(pmt_id, when.date(), debtor, n, s, iter(txs), category_purpose=category)
+        )
     total_n = sum(i.nb_of_txs for i in infos)
     total_s = sum((i.ctrl_sum for i in infos), Decimal("0.00"))
     out = io.BytesIO()
-    pain001.write(out, GroupHeader(msg_id, when, total_n, total_s, "Udbetaling Danmark"), infos,
-                  version=version)
+    pain001.write(
+        out,
+        GroupHeader(msg_id, when, total_n, total_s, "Udbetaling Danmark"),
+        infos,
+        version=version,
+    )
     return out.getvalue()
 
 
@@ -89,8 +117,14 @@ def _expected_text(value):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(version=versions, msg_id=identifiers, when=created, debtor=debtors, grouped=groups,
-       category=st.one_of(st.none(), st.sampled_from(["SSBE", "PENS", "SALA"])))
+@given(
+    version=versions,
+    msg_id=identifiers,
+    when=created,
+    debtor=debtors,
+    grouped=groups,
+    category=st.one_of(st.none(), st.sampled_from(["SSBE", "PENS", "SALA"])),
+)
 def test_any_accepted_input_gives_a_valid_consistent_file(
     version, msg_id, when, debtor, grouped, category, official_schema
 ):
@@ -112,8 +146,7 @@ def test_any_accepted_input_gives_a_valid_consistent_file(
         amounts = [Decimal(r.findtext("p:Amt/p:InstdAmt", namespaces=ns)) for r in read]
         assert Decimal(pmt.findtext("p:CtrlSum", namespaces=ns)) == sum(amounts)
         for element, original in zip(read, txs, strict=True):
-            assert element.findtext("p:PmtId/p:EndToEndId", namespaces=ns) \
-                == original.end_to_end_id
+            assert element.findtext("p:PmtId/p:EndToEndId", namespaces=ns) == original.end_to_end_id
             amount = element.find("p:Amt/p:InstdAmt", ns)
             assert Decimal(amount.text) == original.amount and amount.get("Ccy") == "DKK"
             assert len(amount.text.split(".")[1]) == 2
@@ -121,8 +154,9 @@ def test_any_accepted_input_gives_a_valid_consistent_file(
             if isinstance(account, IbanAccount):
                 assert element.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns) == account.iban
             else:
-                assert element.findtext("p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=ns) \
-                    == account.reg_no + account.account_no.zfill(10)
+                assert element.findtext(
+                    "p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=ns
+                ) == account.reg_no + account.account_no.zfill(10)
             name = element.findtext("p:Cdtr/p:Nm", namespaces=ns)
             rmt = element.findtext("p:RmtInf/p:Ustrd", namespaces=ns)
             assert name == _expected_text(original.creditor_name)
@@ -140,8 +174,14 @@ def test_any_accepted_input_gives_a_valid_consistent_file(
 def test_ten_thousand_generated_transactions_validate(version, pool, official_schema):
     txs = [pool[i % len(pool)] for i in range(10_000)]  # Hypothesis lists stay small
     debtor = Debtor("Udbetaling Danmark", "DK5000400440116243", "DABADKKK")
-    data = _write(version, "BIG-1", dt.datetime(2026, 3, 2, tzinfo=dt.UTC), debtor,
-                  [("P1", txs[:3_000]), ("P2", txs[3_000:])], None)
+    data = _write(
+        version,
+        "BIG-1",
+        dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        debtor,
+        [("P1", txs[:3_000]), ("P2", txs[3_000:])],
+        None,
+    )
     doc = etree.fromstring(data)
     assert official_schema(f"pain.{version}").validate(doc)
     assert len(doc.findall(".//{*}CdtTrfTxInf")) == 10_000

@@ -29,8 +29,11 @@ DEBTOR = Debtor("Udbetaling Danmark", "DK5000400440116243", "DABADKKK", PartyId(
 
 
 def tx(i: int, amount: str = "100.00", **kw) -> Transaction:
-    defaults = dict(creditor_account=IbanAccount("DK5000400440116243"),
-                    creditor_name=f"Modtager {i}", remittance=f"Sygedagpenge {i}")
+    defaults = dict(
+        creditor_account=IbanAccount("DK5000400440116243"),
+        creditor_name=f"Modtager {i}",
+        remittance=f"Sygedagpenge {i}",
+    )
     defaults.update(kw)
     return Transaction(f"E2E-{i}", Decimal(amount), **defaults)
 
@@ -38,13 +41,21 @@ def tx(i: int, amount: str = "100.00", **kw) -> Transaction:
 def info(pmt_id: str, txs, nb=None, ctrl=None, **kw) -> PaymentInfo:
     txs = list(txs)
     n, s = pain001.totals(txs)
-    return PaymentInfo(pmt_id, dt.date(2026, 3, 3), kw.pop("debtor", DEBTOR),
-                       n if nb is None else nb, s if ctrl is None else ctrl, iter(txs), **kw)
+    return PaymentInfo(
+        pmt_id,
+        dt.date(2026, 3, 3),
+        kw.pop("debtor", DEBTOR),
+        n if nb is None else nb,
+        s if ctrl is None else ctrl,
+        iter(txs),
+        **kw,
+    )
 
 
 def header(nb: int, ctrl: Decimal, **kw) -> GroupHeader:
-    return GroupHeader("NR-20260302-1", kw.pop("created_at", CREATED), nb, ctrl,
-                       "Udbetaling Danmark", **kw)
+    return GroupHeader(
+        "NR-20260302-1", kw.pop("created_at", CREATED), nb, ctrl, "Udbetaling Danmark", **kw
+    )
 
 
 def write_bytes(infos, version="001.001.03", hdr=None) -> bytes:
@@ -63,20 +74,24 @@ def ns(version: str) -> dict[str, str]:
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("count", [1, 10_000])
 def test_files_of_1_and_10000_transactions_validate(version, count, official_schema):
-    data = write_bytes([info("P1", (tx(i, f"{i % 997 + 1}.{i % 100:02d}") for i in range(count)))],
-                       version)
+    data = write_bytes(
+        [info("P1", (tx(i, f"{i % 997 + 1}.{i % 100:02d}") for i in range(count)))], version
+    )
     doc = etree.fromstring(data)
     schema = official_schema(f"pain.{version}")
     assert schema.validate(doc), schema.error_log
-    assert doc.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", namespaces=ns(version)) \
-        == str(count)
+    assert doc.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", namespaces=ns(version)) == str(
+        count
+    )
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_several_payment_infos_have_their_own_totals_and_sum_to_the_header(version,
-                                                                           official_schema):
-    groups = [info(f"P{g}", [tx(g * 100 + i, f"{g}{i}.25") for i in range(g + 1)])
-              for g in range(1, 4)]
+def test_several_payment_infos_have_their_own_totals_and_sum_to_the_header(
+    version, official_schema
+):
+    groups = [
+        info(f"P{g}", [tx(g * 100 + i, f"{g}{i}.25") for i in range(g + 1)]) for g in range(1, 4)
+    ]
     doc = etree.fromstring(write_bytes(groups, version))
     assert official_schema(f"pain.{version}").validate(doc)
     n = ns(version)
@@ -122,8 +137,14 @@ def test_each_transaction_shape_fills_its_template_as_lxml_writes_the_element(ve
     """(domestic account, agent, name, remittance): the filled template is the bytes lxml
     gives for the element, whichever optional values the shape leaves out."""
     writer = pain001._Writer(io.BytesIO(), version)
-    values = ("E2E-1", "100.00", "NDEADKKK", "Søren Ærø", "12340000056789" if key[0]
-              else "DK5000400440116243", "Sygedagpenge uge 14")
+    values = (
+        "E2E-1",
+        "100.00",
+        "NDEADKKK",
+        "Søren Ærø",
+        "12340000056789" if key[0] else "DK5000400440116243",
+        "Sygedagpenge uge 14",
+    )
     tx_element, *elements = writer._template(key)
     for element, value in zip(elements, values, strict=True):
         if element is not None:
@@ -139,14 +160,28 @@ def test_amounts_have_exactly_two_decimals_in_dkk():
     doc = etree.fromstring(data)
     amounts = doc.findall(".//p:InstdAmt", ns("001.001.03"))
     assert [(a.text, a.get("Ccy")) for a in amounts] == [
-        ("100.00", "DKK"), ("0.50", "DKK"), ("1234567.89", "DKK")]
+        ("100.00", "DKK"),
+        ("0.50", "DKK"),
+        ("1234567.89", "DKK"),
+    ]
     assert doc.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns("001.001.03")) == "1234668.39"
 
 
 def test_optional_payment_type_and_charge_bearer(official_schema):
     for version in VERSIONS:
-        data = write_bytes([info("P1", [tx(1)], charge_bearer=None, category_purpose="SSBE",
-                                 service_level="NURG", batch_booking=False)], version)
+        data = write_bytes(
+            [
+                info(
+                    "P1",
+                    [tx(1)],
+                    charge_bearer=None,
+                    category_purpose="SSBE",
+                    service_level="NURG",
+                    batch_booking=False,
+                )
+            ],
+            version,
+        )
         doc = etree.fromstring(data)
         assert official_schema(f"pain.{version}").validate(doc)
         n = ns(version)
@@ -165,6 +200,7 @@ def test_same_input_gives_byte_identical_output(tmp_path):
     assert (tmp_path / "f.xml").read_bytes() == first
     assert result.size == len(first) and result.nb_of_txs == 50
     import hashlib
+
     assert result.sha256 == hashlib.sha256(first).hexdigest()
 
 
@@ -181,8 +217,14 @@ def test_one_transaction_per_line():
 
 
 def test_text_is_cleaned_to_the_bank_set():
-    data = write_bytes([info("P1", [tx(1, creditor_name="  Åse\tMüller & Søn\x00 ",
-                                        remittance="Løn – “marts”\n2026")])])
+    data = write_bytes(
+        [
+            info(
+                "P1",
+                [tx(1, creditor_name="  Åse\tMüller & Søn\x00 ", remittance="Løn – “marts”\n2026")],
+            )
+        ]
+    )
     doc = etree.fromstring(data)
     n = ns("001.001.03")
     assert doc.findtext(".//p:Cdtr/p:Nm", namespaces=n) == "Åse Muller + Søn"
@@ -230,43 +272,50 @@ def test_an_error_raised_by_the_callers_iterator_propagates(tmp_path):
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
-        pain001.write(tmp_path / "x.xml", header(2, Decimal("200.00")),
-                      [PaymentInfo("P1", dt.date(2026, 3, 3), DEBTOR, 2, Decimal("200.00"),
-                                   broken())])
+        pain001.write(
+            tmp_path / "x.xml",
+            header(2, Decimal("200.00")),
+            [PaymentInfo("P1", dt.date(2026, 3, 3), DEBTOR, 2, Decimal("200.00"), broken())],
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 # --- input errors are coded ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("make, field_end", [
-    (lambda: tx(1, creditor_account=IbanAccount("DK5000400440116244")), "CdtrAcct"),
-    (lambda: tx(1, creditor_account=IbanAccount("dk5000400440116243")), "CdtrAcct"),
-    (lambda: tx(1, creditor_account=IbanAccount("DK50 0040 0440 1162 43")), "CdtrAcct"),
-    (lambda: tx(1, creditor_account=DomesticAccount("123", "1")), "CdtrAcct"),
-    (lambda: tx(1, creditor_account=DomesticAccount("1234", "12345678901")), "CdtrAcct"),
-    (lambda: tx(1, creditor_account=DomesticAccount("1234", "１２")), "CdtrAcct"),
-    (lambda: tx(1, creditor_account="DK5000400440116243"), "CdtrAcct"),
-    (lambda: tx(1, "0.00"), "InstdAmt"),
-    (lambda: tx(1, "-5.00"), "InstdAmt"),
-    (lambda: tx(1, "1.005"), "InstdAmt"),
-    (lambda: tx(1, "NaN"), "InstdAmt"),
-    (lambda: tx(1, "Infinity"), "InstdAmt"),
-    (lambda: tx(1, "1E+16"), "InstdAmt"),
-    (lambda: Transaction("E2E-1", 100.0, IbanAccount("DK5000400440116243")), "InstdAmt"),
-    (lambda: Transaction("E" * 36, Decimal(1), IbanAccount("DK5000400440116243")),
-     "EndToEndId"),
-    (lambda: Transaction("E2E 1", Decimal(1), IbanAccount("DK5000400440116243")),
-     "EndToEndId"),
-    (lambda: Transaction("/E2E", Decimal(1), IbanAccount("DK5000400440116243")),
-     "EndToEndId"),
-    (lambda: Transaction("E2E//1", Decimal(1), IbanAccount("DK5000400440116243")),
-     "EndToEndId"),
-    (lambda: Transaction("ÆØÅ", Decimal(1), IbanAccount("DK5000400440116243")), "EndToEndId"),
-    (lambda: tx(1, creditor_name="x" * 141), "Cdtr.Nm"),
-    (lambda: tx(1, remittance="x" * 141), "RmtInf.Ustrd"),
-    (lambda: tx(1, creditor_bic="DABADK"), "CdtrAgt"),
-])
+@pytest.mark.parametrize(
+    "make, field_end",
+    [
+        (lambda: tx(1, creditor_account=IbanAccount("DK5000400440116244")), "CdtrAcct"),
+        (lambda: tx(1, creditor_account=IbanAccount("dk5000400440116243")), "CdtrAcct"),
+        (lambda: tx(1, creditor_account=IbanAccount("DK50 0040 0440 1162 43")), "CdtrAcct"),
+        (lambda: tx(1, creditor_account=DomesticAccount("123", "1")), "CdtrAcct"),
+        (lambda: tx(1, creditor_account=DomesticAccount("1234", "12345678901")), "CdtrAcct"),
+        (lambda: tx(1, creditor_account=DomesticAccount("1234", "１２")), "CdtrAcct"),
+        (lambda: tx(1, creditor_account="DK5000400440116243"), "CdtrAcct"),
+        (lambda: tx(1, "0.00"), "InstdAmt"),
+        (lambda: tx(1, "-5.00"), "InstdAmt"),
+        (lambda: tx(1, "1.005"), "InstdAmt"),
+        (lambda: tx(1, "NaN"), "InstdAmt"),
+        (lambda: tx(1, "Infinity"), "InstdAmt"),
+        (lambda: tx(1, "1E+16"), "InstdAmt"),
+        (lambda: Transaction("E2E-1", 100.0, IbanAccount("DK5000400440116243")), "InstdAmt"),
+        (
+            lambda: Transaction("E" * 36, Decimal(1), IbanAccount("DK5000400440116243")),
+            "EndToEndId",
+        ),
+        (lambda: Transaction("E2E 1", Decimal(1), IbanAccount("DK5000400440116243")), "EndToEndId"),
+        (lambda: Transaction("/E2E", Decimal(1), IbanAccount("DK5000400440116243")), "EndToEndId"),
+        (
+            lambda: Transaction("E2E//1", Decimal(1), IbanAccount("DK5000400440116243")),
+            "EndToEndId",
+        ),
+        (lambda: Transaction("ÆØÅ", Decimal(1), IbanAccount("DK5000400440116243")), "EndToEndId"),
+        (lambda: tx(1, creditor_name="x" * 141), "Cdtr.Nm"),
+        (lambda: tx(1, remittance="x" * 141), "RmtInf.Ustrd"),
+        (lambda: tx(1, creditor_bic="DABADK"), "CdtrAgt"),
+    ],
+)
 def test_invalid_transactions_are_refused_with_the_field(make, field_end):
     bad = make()
     payment = PaymentInfo("P1", dt.date(2026, 3, 3), DEBTOR, 1, Decimal("1.00"), [bad])
@@ -278,34 +327,53 @@ def test_invalid_transactions_are_refused_with_the_field(make, field_end):
     assert err.value.exit_status == 2 and isinstance(err.value, Iso20022Error)
 
 
-@pytest.mark.parametrize("change, field", [
-    (dict(msg_id="M" * 36), "GrpHdr.MsgId"),
-    (dict(created_at=dt.datetime(2026, 3, 2, 22, 15)), "GrpHdr.CreDtTm"),
-    (dict(nb_of_txs=0), "GrpHdr.NbOfTxs"),
-    (dict(ctrl_sum=Decimal("1.001")), "GrpHdr.CtrlSum"),
-    (dict(initiating_party_name="\x00\x01"), "GrpHdr.InitgPty.Nm"),
-    (dict(initiating_party_id=PartyId("13585628", scheme_code="TOOLONG")),
-     "GrpHdr.InitgPty.Id.SchmeNm.Cd"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (dict(msg_id="M" * 36), "GrpHdr.MsgId"),
+        (dict(created_at=dt.datetime(2026, 3, 2, 22, 15)), "GrpHdr.CreDtTm"),
+        (dict(nb_of_txs=0), "GrpHdr.NbOfTxs"),
+        (dict(ctrl_sum=Decimal("1.001")), "GrpHdr.CtrlSum"),
+        (dict(initiating_party_name="\x00\x01"), "GrpHdr.InitgPty.Nm"),
+        (
+            dict(initiating_party_id=PartyId("13585628", scheme_code="TOOLONG")),
+            "GrpHdr.InitgPty.Id.SchmeNm.Cd",
+        ),
+    ],
+)
 def test_invalid_group_headers_are_refused(change, field):
-    fields = dict(msg_id="M1", created_at=CREATED, nb_of_txs=1, ctrl_sum=Decimal("100.00"),
-                  initiating_party_name="Udbetaling Danmark")
+    fields = dict(
+        msg_id="M1",
+        created_at=CREATED,
+        nb_of_txs=1,
+        ctrl_sum=Decimal("100.00"),
+        initiating_party_name="Udbetaling Danmark",
+    )
     fields.update(change)
     with pytest.raises(Pain001Error) as err:
         pain001.write(io.BytesIO(), GroupHeader(**fields), [info("P1", [tx(1)])])
     assert (err.value.code, err.value.field) == ("PAIN001_INVALID_INPUT", field)
 
 
-@pytest.mark.parametrize("change, field", [
-    (dict(pmt_inf_id="P" * 36), "PmtInf[" + "P" * 36 + "].PmtInfId"),
-    (dict(requested_execution_date=dt.datetime(2026, 3, 3)), "PmtInf[P1].ReqdExctnDt"),
-    (dict(debtor=Debtor("UDK", "DK5000400440116243", "DABADK")), "PmtInf[P1].DbtrAgt"),
-    (dict(debtor=Debtor("UDK", "NOTANIBAN", "DABADKKK")), "PmtInf[P1].DbtrAcct"),
-    (dict(charge_bearer="XXXX"), "PmtInf[P1].ChrgBr"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (dict(pmt_inf_id="P" * 36), "PmtInf[" + "P" * 36 + "].PmtInfId"),
+        (dict(requested_execution_date=dt.datetime(2026, 3, 3)), "PmtInf[P1].ReqdExctnDt"),
+        (dict(debtor=Debtor("UDK", "DK5000400440116243", "DABADK")), "PmtInf[P1].DbtrAgt"),
+        (dict(debtor=Debtor("UDK", "NOTANIBAN", "DABADKKK")), "PmtInf[P1].DbtrAcct"),
+        (dict(charge_bearer="XXXX"), "PmtInf[P1].ChrgBr"),
+    ],
+)
 def test_invalid_payment_infos_are_refused_before_their_transactions(change, field):
-    fields = dict(pmt_inf_id="P1", requested_execution_date=dt.date(2026, 3, 3), debtor=DEBTOR,
-                  nb_of_txs=1, ctrl_sum=Decimal("100.00"), transactions=[tx(1)])
+    fields = dict(
+        pmt_inf_id="P1",
+        requested_execution_date=dt.date(2026, 3, 3),
+        debtor=DEBTOR,
+        nb_of_txs=1,
+        ctrl_sum=Decimal("100.00"),
+        transactions=[tx(1)],
+    )
     fields.update(change)
     with pytest.raises(Pain001Error) as err:
         pain001.write(io.BytesIO(), header(1, Decimal("100.00")), [PaymentInfo(**fields)])
@@ -327,8 +395,20 @@ def test_bic_patterns_follow_the_version():
 
 
 def test_foreign_iban_is_accepted():
-    data = write_bytes([info("P1", [tx(1, creditor_account=IbanAccount("DE89370400440532013000"),
-                                        creditor_bic="COBADEFFXXX")])])
+    data = write_bytes(
+        [
+            info(
+                "P1",
+                [
+                    tx(
+                        1,
+                        creditor_account=IbanAccount("DE89370400440532013000"),
+                        creditor_bic="COBADEFFXXX",
+                    )
+                ],
+            )
+        ]
+    )
     assert b"<IBAN>DE89370400440532013000</IBAN>" in data
 
 
@@ -348,10 +428,18 @@ def test_memory_does_not_grow_with_the_number_of_transactions():
     def peak(count: int) -> int:
         def txs():
             for i in range(count):
-                yield Transaction(f"E2E-{i}", Decimal("12.34"),
-                                  DomesticAccount("1234", str(i)), f"Navn {i}", None, f"Tekst {i}")
-        payment = PaymentInfo("P1", dt.date(2026, 3, 3), DEBTOR, count,
-                              Decimal("12.34") * count, txs())
+                yield Transaction(
+                    f"E2E-{i}",
+                    Decimal("12.34"),
+                    DomesticAccount("1234", str(i)),
+                    f"Navn {i}",
+                    None,
+                    f"Tekst {i}",
+                )
+
+        payment = PaymentInfo(
+            "P1", dt.date(2026, 3, 3), DEBTOR, count, Decimal("12.34") * count, txs()
+        )
         tracemalloc.start()
         try:
             pain001.write(Null(), header(count, Decimal("12.34") * count), [payment])

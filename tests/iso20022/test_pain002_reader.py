@@ -18,6 +18,7 @@ def test_samples_validate_against_their_official_schema(samples, version, offici
     path = samples / f"pain.002.001.{version}.xml"
     assert validate(path).valid
     from lxml import etree
+
     assert official_schema(f"pain.002.001.{version}").validate(etree.parse(str(path)))
 
 
@@ -26,11 +27,22 @@ def test_partly_accepted_report_v03(samples):
     assert report.message_type == "pain.002.001.03"
     assert report.msg_id == "DABA-STS-20260303-0001"
     assert report.created_at == dt.datetime(2026, 3, 3, 7, 45, 12)
-    assert (report.original_msg_id, report.original_msg_name_id) == ("NR-20260302-1",
-                                                                     "pain.001.001.03")
+    assert (report.original_msg_id, report.original_msg_name_id) == (
+        "NR-20260302-1",
+        "pain.001.001.03",
+    )
     assert (report.group_status, report.group_reason_code) == ("PART", None)
-    rows = [(t.original_end_to_end_id, t.status, t.reason_code, t.original_amount,
-             t.original_payment_info_id, t.status_inherited) for t in report.transactions]
+    rows = [
+        (
+            t.original_end_to_end_id,
+            t.status,
+            t.reason_code,
+            t.original_amount,
+            t.original_payment_info_id,
+            t.status_inherited,
+        )
+        for t in report.transactions
+    ]
     assert rows == [
         ("PO-0000001", "ACSC", None, Decimal("1200.00"), "NR-20260302-1-1", False),
         ("PO-0000002", "RJCT", "AC04", Decimal("3456.75"), "NR-20260302-1-1", False),
@@ -42,7 +54,9 @@ def test_partly_accepted_report_v03(samples):
     assert second.additional_info == "Account closed by the account holder"
     assert second.currency == "DKK" and second.line == 28
     assert [(p.original_payment_info_id, p.status) for p in report.payment_infos] == [
-        ("NR-20260302-1-1", "PART"), ("NR-20260302-1-2", "ACCP")]
+        ("NR-20260302-1-1", "PART"),
+        ("NR-20260302-1-2", "ACCP"),
+    ]
 
 
 def test_whole_message_rejected_v08(samples):
@@ -50,8 +64,9 @@ def test_whole_message_rejected_v08(samples):
     assert report.message_type == "pain.002.001.08"
     assert (report.group_status, report.group_reason_code) == ("RJCT", "AM04")
     assert report.group_additional_info == "Insufficient funds on the debtor account"
-    assert report.created_at == dt.datetime(2026, 3, 3, 6, 1,
-                                            tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert report.created_at == dt.datetime(
+        2026, 3, 3, 6, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))
+    )
     assert list(report.transactions) == [] and list(report.payment_infos) == []
 
 
@@ -60,11 +75,16 @@ def test_payment_info_rejected_as_a_whole_v12(samples):
     assert report.message_type == "pain.002.001.12"
     assert report.created_at.tzinfo is not None
     infos = list(report.payment_infos)
-    assert [(p.original_payment_info_id, p.status, p.reason_code, p.additional_info)
-            for p in infos] == [("NR-20260303-1-1", "RJCT", "DT01", "Invalid execution date"),
-                                ("NR-20260303-1-2", None, None, None)]
-    assert [(t.original_end_to_end_id, t.status, t.reason_code, t.original_amount)
-            for t in report.transactions] == [
+    assert [
+        (p.original_payment_info_id, p.status, p.reason_code, p.additional_info) for p in infos
+    ] == [
+        ("NR-20260303-1-1", "RJCT", "DT01", "Invalid execution date"),
+        ("NR-20260303-1-2", None, None, None),
+    ]
+    assert [
+        (t.original_end_to_end_id, t.status, t.reason_code, t.original_amount)
+        for t in report.transactions
+    ] == [
         ("PO-0000101", "ACSC", None, Decimal("250.50")),
         ("PO-0000102", "RJCT", "AC01", Decimal("99.95")),
     ]
@@ -85,8 +105,10 @@ def test_a_camt054_is_the_wrong_message(samples):
 
 def test_missing_header_is_reported(tmp_path):
     path = tmp_path / "bad.xml"
-    path.write_text('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
-                    "<CstmrPmtStsRpt><GrpHdr/></CstmrPmtStsRpt></Document>")
+    path.write_text(
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
+        "<CstmrPmtStsRpt><GrpHdr/></CstmrPmtStsRpt></Document>"
+    )
     with pytest.raises(XmlInputError) as err:
         pain002.read(path)
     assert err.value.code == "XML_MISSING_ELEMENT"
@@ -102,7 +124,8 @@ def test_bad_amount_is_reported_with_its_line(tmp_path):
         "<OrgnlPmtInfAndSts><OrgnlPmtInfId>P</OrgnlPmtInfId>\n"
         "<TxInfAndSts><OrgnlEndToEndId>E</OrgnlEndToEndId><OrgnlTxRef><Amt>\n"
         '<InstdAmt Ccy="DKK">12,50</InstdAmt></Amt></OrgnlTxRef></TxInfAndSts>\n'
-        "</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n")
+        "</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n"
+    )
     report = pain002.read(path)
     with pytest.raises(XmlInputError) as err:
         list(report.transactions)
@@ -111,15 +134,19 @@ def test_bad_amount_is_reported_with_its_line(tmp_path):
 
 def _big_report(path, count: int) -> None:
     with open(path, "w") as out:
-        out.write('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
-                  "<CstmrPmtStsRpt><GrpHdr><MsgId>M</MsgId>"
-                  "<CreDtTm>2026-03-03T07:45:12</CreDtTm></GrpHdr><OrgnlGrpInfAndSts>"
-                  "<OrgnlMsgId>O</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>"
-                  "<GrpSts>PART</GrpSts></OrgnlGrpInfAndSts><OrgnlPmtInfAndSts>"
-                  "<OrgnlPmtInfId>P</OrgnlPmtInfId>\n")
+        out.write(
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">'
+            "<CstmrPmtStsRpt><GrpHdr><MsgId>M</MsgId>"
+            "<CreDtTm>2026-03-03T07:45:12</CreDtTm></GrpHdr><OrgnlGrpInfAndSts>"
+            "<OrgnlMsgId>O</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>"
+            "<GrpSts>PART</GrpSts></OrgnlGrpInfAndSts><OrgnlPmtInfAndSts>"
+            "<OrgnlPmtInfId>P</OrgnlPmtInfId>\n"
+        )
         for i in range(count):
-            out.write(f"<TxInfAndSts><OrgnlEndToEndId>E{i}</OrgnlEndToEndId><TxSts>RJCT</TxSts>"
-                      "<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf></TxInfAndSts>\n")
+            out.write(
+                f"<TxInfAndSts><OrgnlEndToEndId>E{i}</OrgnlEndToEndId><TxSts>RJCT</TxSts>"
+                "<StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf></TxInfAndSts>\n"
+            )
         out.write("</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n")
 
 

@@ -43,6 +43,7 @@ def test_the_library_imports_nothing_of_the_engine():
 
 @pytest.mark.parametrize("module", ["iso20022.text", "iso20022.pain001_types"])
 def test_doctests(module):
-    result = doctest.testmod(importlib.import_module(module),
-                             optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert result.attempted > 0 and result.failed == 0

@@ -15,14 +15,21 @@ from iso20022.validate import SCHEMAS, ValidationResult, detect_message, schema,
 
 
 def _pain001(path, count=3, version="001.001.03"):
-    txs = [pain001.Transaction(f"E{i}", Decimal("10.00"),
-                               pain001.IbanAccount("DK5000400440116243")) for i in range(count)]
+    txs = [
+        pain001.Transaction(f"E{i}", Decimal("10.00"), pain001.IbanAccount("DK5000400440116243"))
+        for i in range(count)
+    ]
     info = pain001.PaymentInfo(
-        "P1", dt.date(2026, 3, 3),
-        pain001.Debtor("UDK", "DK5000400440116243", "DABADKKK"), count,
-        Decimal("10.00") * count, txs)
-    header = pain001.GroupHeader("M1", dt.datetime(2026, 3, 2, tzinfo=dt.UTC), count,
-                                 Decimal("10.00") * count, "UDK")
+        "P1",
+        dt.date(2026, 3, 3),
+        pain001.Debtor("UDK", "DK5000400440116243", "DABADKKK"),
+        count,
+        Decimal("10.00") * count,
+        txs,
+    )
+    header = pain001.GroupHeader(
+        "M1", dt.datetime(2026, 3, 2, tzinfo=dt.UTC), count, Decimal("10.00") * count, "UDK"
+    )
     pain001.write(path, header, [info], version=version)
     return path
 

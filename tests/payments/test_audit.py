@@ -15,9 +15,14 @@ from payments.models import AuditEvent
 def _fill(engine, now, n=5):
     with session_scope(engine) as s:
         for i in range(n):
-            audit.append(s, actor="clerk", action="test.event", subject=f"thing:{i}",
-                         payload={"i": i, "who": "010190-****"},
-                         now=now + dt.timedelta(seconds=i))
+            audit.append(
+                s,
+                actor="clerk",
+                action="test.event",
+                subject=f"thing:{i}",
+                payload={"i": i, "who": "010190-****"},
+                now=now + dt.timedelta(seconds=i),
+            )
 
 
 def test_intact_chain(engine, now):
@@ -52,35 +57,53 @@ def test_rehashed_row_still_breaks_the_next_link(engine, now):
     _fill(engine, now)
     with session_scope(engine) as s:
         row = s.get(AuditEvent, 2)
-        forged = audit.event_hash(row.prev_hash, row.occurred_at, "mallory", row.action,
-                                  row.subject, row.payload)
-        s.execute(update(AuditEvent).where(AuditEvent.id == 2)
-                  .values(actor="mallory", hash=forged))
+        forged = audit.event_hash(
+            row.prev_hash, row.occurred_at, "mallory", row.action, row.subject, row.payload
+        )
+        s.execute(update(AuditEvent).where(AuditEvent.id == 2).values(actor="mallory", hash=forged))
     with session_scope(engine) as s:
         assert audit.verify(s).broken_id == 3
 
 
 def test_full_cpr_in_payload_is_refused(engine, now):
     with session_scope(engine) as s, pytest.raises(ValueError):
-        audit.append(s, actor="a", action="x", subject="y", payload={"cpr": "0101901234"},
-                     now=now)
+        audit.append(s, actor="a", action="x", subject="y", payload={"cpr": "0101901234"}, now=now)
 
 
 def test_chain_cannot_fork(engine, now):
     _fill(engine, now, 1)
     with pytest.raises(Exception), session_scope(engine) as s:  # noqa: B017 - IntegrityError
-        s.add(AuditEvent(occurred_at=now, actor="a", action="x", subject="y", payload="{}",
-                         prev_hash=audit.GENESIS, hash="f" * 64))
+        s.add(
+            AuditEvent(
+                occurred_at=now,
+                actor="a",
+                action="x",
+                subject="y",
+                payload="{}",
+                prev_hash=audit.GENESIS,
+                hash="f" * 64,
+            )
+        )
         s.flush()
 
 
 def test_amounts_and_hashes_are_not_mistaken_for_cpr_numbers(engine, now):
     hashes = ["0123456789abcdef" * 4, "ab" + "9" * 62]
     with session_scope(engine) as s:
-        event = audit.append(s, actor="a", action="batch.release", subject="batch:1",
-                             payload={"total_ore": 1_451_725_492, "sha256": hashes}, now=now)
+        event = audit.append(
+            s,
+            actor="a",
+            action="batch.release",
+            subject="batch:1",
+            payload={"total_ore": 1_451_725_492, "sha256": hashes},
+            now=now,
+        )
     assert event.id
-    for bad in ({"owner": "010190-1234"}, {"account": "1234 0000056789"},
-                {"list": ["x", "0101901234"]}, {"0101901234": 1}):
+    for bad in (
+        {"owner": "010190-1234"},
+        {"account": "1234 0000056789"},
+        {"list": ["x", "0101901234"]},
+        {"0101901234": 1},
+    ):
         with session_scope(engine) as s, pytest.raises(ValueError):
             audit.append(s, actor="a", action="x", subject="y", payload=bad, now=now)

@@ -45,17 +45,34 @@ def cpr(i: int) -> str:
 
 
 def make_settings(tmp_path: Path, **kw) -> Settings:
-    return Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"),
-                    **kw)
+    return Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"), **kw)
 
 
-def add_registration(session, number, *, kind="cpr", status="active", account="1",
-                     active_from=dt.date(2024, 1, 1), iban=None, ended_on=None):
+def add_registration(
+    session,
+    number,
+    *,
+    kind="cpr",
+    status="active",
+    account="1",
+    active_from=dt.date(2024, 1, 1),
+    iban=None,
+    ended_on=None,
+):
     reg = AccountRegistration(
-        owner_kind=kind, owner_number=number,
-        reg_no=None if iban else "1234", account_no=None if iban else account.zfill(10),
-        iban=iban, channel="bank", status=status, actor="bank",
-        registered_at=NOW, active_from=active_from, ended_on=ended_on, activation_attempts=0)
+        owner_kind=kind,
+        owner_number=number,
+        reg_no=None if iban else "1234",
+        account_no=None if iban else account.zfill(10),
+        iban=iban,
+        channel="bank",
+        status=status,
+        actor="bank",
+        registered_at=NOW,
+        active_from=active_from,
+        ended_on=ended_on,
+        activation_attempts=0,
+    )
     session.add(reg)
     session.flush()
     return reg
@@ -64,22 +81,50 @@ def add_registration(session, number, *, kind="cpr", status="active", account="1
 def add_order(session, number, amount_ore, *, kind="cpr", due=RUN, ref=None):
     n = session.scalar(select(func.count()).select_from(Claim)) + 1
     ref = ref or f"REF-{n}"
-    claim = Claim(employer_cvr="13585628", external_ref=ref, employee_cpr=cpr(n),
-                  kind="sickness", first_day=dt.date(2024, 4, 1), last_day=dt.date(2024, 4, 5),
-                  raw="{}", raw_sha256="0" * 64, version=1, received_at=NOW, actor="t")
+    claim = Claim(
+        employer_cvr="13585628",
+        external_ref=ref,
+        employee_cpr=cpr(n),
+        kind="sickness",
+        first_day=dt.date(2024, 4, 1),
+        last_day=dt.date(2024, 4, 5),
+        raw="{}",
+        raw_sha256="0" * 64,
+        version=1,
+        received_at=NOW,
+        actor="t",
+    )
     session.add(claim)
     session.flush()
-    decision = Decision(claim_id=claim.id, version=1, status="approved",
-                        amount_ore=amount_ore, payee_kind=kind, payee_number=number, codes="",
-                        granted_days="", parameter_versions="{}", document="{}",
-                        decided_on=due, created_at=NOW)
+    decision = Decision(
+        claim_id=claim.id,
+        version=1,
+        status="approved",
+        amount_ore=amount_ore,
+        payee_kind=kind,
+        payee_number=number,
+        codes="",
+        granted_days="",
+        parameter_versions="{}",
+        document="{}",
+        decided_on=due,
+        created_at=NOW,
+    )
     session.add(decision)
     session.flush()
-    order = PaymentOrder(decision_id=decision.id, claim_id=claim.id, payee_kind=kind,
-                         payee_number=number, amount_ore=amount_ore,
-                         remittance=f"Refusion sygedagpenge {ref}",
-                         end_to_end_id=f"E2E-{claim.id:08d}", due_date=due, status="pending",
-                         attempts=0, created_at=NOW)
+    order = PaymentOrder(
+        decision_id=decision.id,
+        claim_id=claim.id,
+        payee_kind=kind,
+        payee_number=number,
+        amount_ore=amount_ore,
+        remittance=f"Refusion sygedagpenge {ref}",
+        end_to_end_id=f"E2E-{claim.id:08d}",
+        due_date=due,
+        status="pending",
+        attempts=0,
+        created_at=NOW,
+    )
     session.add(order)
     session.flush()
     return order
@@ -112,9 +157,10 @@ def items_by_order(engine) -> dict[int, list[BatchItem]]:
 
 def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
     tree = etree.parse(str(path))
-    return [(tx.findtext(f"{NS}PmtId/{NS}EndToEndId"),
-             Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
-            for tx in tree.iter(f"{NS}CdtTrfTxInf")]
+    return [
+        (tx.findtext(f"{NS}PmtId/{NS}EndToEndId"), Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
+        for tx in tree.iter(f"{NS}CdtTrfTxInf")
+    ]
 
 
 @pytest.fixture
@@ -172,14 +218,14 @@ def test_an_order_in_an_unreleased_batch_is_not_paid_again(engine, tmp_path, nig
     """Night 1 is not released yet; night 2 must not take its orders a second time."""
     settings = make_settings(tmp_path)
     first = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
-    second = batches.run(engine, settings, run_date=RUN + dt.timedelta(days=1), actor="night",
-                         now=NOW)
+    second = batches.run(
+        engine, settings, run_date=RUN + dt.timedelta(days=1), actor="night", now=NOW
+    )
     assert (first.order_count, second.order_count) == (3, 1)  # 1: the order due on day 2
     assert dict(second.held_by_reason) == {"NO_ACCOUNT": 1, "PENDING_ACTIVATION": 1}
     items = items_by_order(engine)
     assert [[i.batch_id for i in items[o]] for o in night[:3]] == [[first.batch_id]] * 3
-    assert [o for o, got in items.items() if got[0].batch_id == second.batch_id] == \
-        [max(items)]
+    assert [o for o, got in items.items() if got[0].batch_id == second.batch_id] == [max(items)]
 
 
 def test_database_refuses_an_order_in_two_unreleased_batches(engine, tmp_path, night):
@@ -187,8 +233,17 @@ def test_database_refuses_an_order_in_two_unreleased_batches(engine, tmp_path, n
     batches.run(engine, make_settings(tmp_path), run_date=RUN, actor="night", now=NOW)
     with pytest.raises(IntegrityError):
         with session_scope(engine) as s:
-            s.add(BatchItem(batch_id=999, order_id=night[0], attempt=1, file_seq=1,
-                            registration_id=1, end_to_end_id="SECOND-COPY", amount_ore=1))
+            s.add(
+                BatchItem(
+                    batch_id=999,
+                    order_id=night[0],
+                    attempt=1,
+                    file_seq=1,
+                    registration_id=1,
+                    end_to_end_id="SECOND-COPY",
+                    amount_ore=1,
+                )
+            )
 
 
 def test_release_refuses_when_an_order_left_the_batch(engine, tmp_path, night):
@@ -196,8 +251,9 @@ def test_release_refuses_when_an_order_left_the_batch(engine, tmp_path, night):
     run = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
     with session_scope(engine) as s:  # what no command does: an order changed under the batch
-        s.execute(update(PaymentOrder).where(PaymentOrder.id == night[0])
-                  .values(status="cancelled"))
+        s.execute(
+            update(PaymentOrder).where(PaymentOrder.id == night[0]).values(status="cancelled")
+        )
     with pytest.raises(PaymentsError) as info:
         approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_ORDERS_CHANGED"
@@ -212,18 +268,25 @@ def test_a_rejected_batch_frees_its_orders_and_its_date(engine, tmp_path, night)
     first = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     approval.approve(engine, settings, first.batch_id, actor="bob", now=NOW)
     e2e = sorted(e for f in first.files for e, _ in file_transactions(f.path))
-    rejected = approval.reject(engine, settings, first.batch_id, actor="bob",
-                               reason="  wrong   debtor account ", now=NOW)
+    rejected = approval.reject(
+        engine, settings, first.batch_id, actor="bob", reason="  wrong   debtor account ", now=NOW
+    )
     assert (rejected.status, rejected.rejected_by, rejected.reject_reason) == (
-        "rejected", "bob", "wrong debtor account")
+        "rejected",
+        "bob",
+        "wrong debtor account",
+    )
     assert not any(f.path.exists() for f in first.files)
     assert [orders_by_id(engine)[i].status for i in night[:3]] == ["pending"] * 3
     assert items_by_order(engine) == {}
     _, states = batches.show(engine, settings, first.batch_id)
     assert states == {"rejected": {"count": 3, "amount": first.total}}
     with session_scope(engine) as s:
-        kept = s.scalars(select(RejectedBatchItem.end_to_end_id)
-                         .where(RejectedBatchItem.batch_id == first.batch_id)).all()
+        kept = s.scalars(
+            select(RejectedBatchItem.end_to_end_id).where(
+                RejectedBatchItem.batch_id == first.batch_id
+            )
+        ).all()
         [event] = [e for e in s.scalars(select(audit.AuditEvent)) if e.action == "batch.reject"]
     assert sorted(kept) == e2e
     assert json.loads(event.payload)["reason"] == "wrong debtor account"
@@ -234,27 +297,33 @@ def test_a_rejected_batch_frees_its_orders_and_its_date(engine, tmp_path, night)
     assert sorted(e for f in again.files for e, _ in file_transactions(f.path)) == e2e
     approval.approve(engine, settings, again.batch_id, actor="bob", now=NOW)
     approval.release(engine, settings, again.batch_id, actor="bob", now=NOW)
-    assert [(orders_by_id(engine)[i].status, orders_by_id(engine)[i].attempts)
-            for i in night[:3]] == [("sent", 1)] * 3
-    assert [b.status for b in batches.list_batches(engine, settings)] == ["rejected",
-                                                                          "released"]
+    assert [
+        (orders_by_id(engine)[i].status, orders_by_id(engine)[i].attempts) for i in night[:3]
+    ] == [("sent", 1)] * 3
+    assert [b.status for b in batches.list_batches(engine, settings)] == ["rejected", "released"]
 
 
 def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
     settings = make_settings(tmp_path)
     run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     codes = []
-    for batch_id, reason in ((run.batch_id, " "), (run.batch_id, "x" * 501),
-                             (run.batch_id, "ok\x1b[2J"), (run.batch_id, "0101901234 is wrong"),
-                             (99, "why")):
+    for batch_id, reason in (
+        (run.batch_id, " "),
+        (run.batch_id, "x" * 501),
+        (run.batch_id, "ok\x1b[2J"),
+        (run.batch_id, "0101901234 is wrong"),
+        (99, "why"),
+    ):
         with pytest.raises(PaymentsError) as info:
             approval.reject(engine, settings, batch_id, actor="bob", reason=reason, now=NOW)
         codes.append(info.value.code)
     assert codes == ["BATCH_REJECT_REASON"] * 4 + ["BATCH_NOT_FOUND"]
     assert run.files[0].path.exists()  # nothing happened to the batch
     approval.reject(engine, settings, run.batch_id, actor="alice", reason="test run", now=NOW)
-    for action, code in ((approval.approve, "BATCH_NOT_GENERATED"),
-                         (approval.release, "BATCH_REJECTED")):
+    for action, code in (
+        (approval.approve, "BATCH_NOT_GENERATED"),
+        (approval.release, "BATCH_REJECTED"),
+    ):
         with pytest.raises(PaymentsError) as info:
             action(engine, settings, run.batch_id, actor="bob", now=NOW)
         assert info.value.code == code
@@ -270,8 +339,9 @@ def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
     assert all(f.path.exists() for f in second.files)
 
 
-def test_a_batch_whose_release_stopped_after_copying_cannot_be_rejected(engine, tmp_path,
-                                                                        night, monkeypatch):
+def test_a_batch_whose_release_stopped_after_copying_cannot_be_rejected(
+    engine, tmp_path, night, monkeypatch
+):
     """The file reached the outbox, then the release failed before its commit: the bank may
     have it, so rejecting (and paying the orders again next night) is refused; releasing
     again finishes the job with the same bytes."""
@@ -294,9 +364,20 @@ def test_a_batch_whose_release_stopped_after_copying_cannot_be_rejected(engine, 
 
 def test_database_keeps_one_live_batch_per_date_and_a_reason_for_a_rejection(engine):
     def batch(**kw):
-        return Batch(**{"run_date": RUN, "execution_date": RUN, "status": "generated",
-                        "pain001_version": "001.001.03", "order_count": 0, "total_ore": 0,
-                        "held_count": 0, "created_by": "alice", "created_at": NOW} | kw)
+        return Batch(
+            **{
+                "run_date": RUN,
+                "execution_date": RUN,
+                "status": "generated",
+                "pain001_version": "001.001.03",
+                "order_count": 0,
+                "total_ore": 0,
+                "held_count": 0,
+                "created_by": "alice",
+                "created_at": NOW,
+            }
+            | kw
+        )
 
     with session_scope(engine) as s:
         s.add(batch(status="rejected", rejected_by="bob", rejected_at=NOW, reject_reason="x"))
@@ -354,8 +435,7 @@ def test_four_eyes_release_and_tamper_check(engine, tmp_path, night):
     assert info.value.code == "BATCH_ALREADY_RELEASED"
 
 
-def test_crash_between_file_write_and_commit_leaves_no_batch(engine, tmp_path, night,
-                                                             monkeypatch):
+def test_crash_between_file_write_and_commit_leaves_no_batch(engine, tmp_path, night, monkeypatch):
     settings = make_settings(tmp_path)
 
     def crash(*a, **kw):
@@ -375,8 +455,9 @@ def test_crash_between_file_write_and_commit_leaves_no_batch(engine, tmp_path, n
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
-def test_crash_after_commit_before_rename_is_finished_by_a_rerun(engine, tmp_path, night,
-                                                                 monkeypatch):
+def test_crash_after_commit_before_rename_is_finished_by_a_rerun(
+    engine, tmp_path, night, monkeypatch
+):
     settings = make_settings(tmp_path)
 
     def crash(*a, **kw):
@@ -414,14 +495,17 @@ def test_amount_review_and_cooling_off(engine, tmp_path):
     assert orders[changed].hold_reason == "ACCOUNT_RECENTLY_CHANGED"
     assert orders[first].status == "in_batch" and run.order_count == 1
     approval.approve_review(engine, big, actor="supervisor", now=NOW)
-    later = batches.run(engine, settings, run_date=RUN + dt.timedelta(days=7), actor="night",
-                        now=NOW)
+    later = batches.run(
+        engine, settings, run_date=RUN + dt.timedelta(days=7), actor="night", now=NOW
+    )
     assert later.order_count == 2  # the reviewed order, and the account past cooling-off
 
 
 @settings(max_examples=15)
-@given(st.lists(st.tuples(st.integers(1, 10_000_000), st.booleans()), min_size=1,
-                max_size=25), st.integers(1, 7))
+@given(
+    st.lists(st.tuples(st.integers(1, 10_000_000), st.booleans()), min_size=1, max_size=25),
+    st.integers(1, 7),
+)
 def test_money_is_conserved(db_url, tmp_path_factory, orders, per_file):
     engine = make_engine(db_url)
     out = tmp_path_factory.mktemp("conserve")
@@ -445,8 +529,9 @@ def test_money_is_conserved(db_url, tmp_path_factory, orders, per_file):
         assert len(file_transactions(f.path)) == f.tx_count <= per_file
     with session_scope(engine) as s:
         status = order_states.reported_status()
-        by_state = dict(s.execute(select(status, func.sum(PaymentOrder.amount_ore))
-                                  .group_by(status)).all())
+        by_state = dict(
+            s.execute(select(status, func.sum(PaymentOrder.amount_ore)).group_by(status)).all()
+        )
     assert sum(by_state.values()) == sum(a for a, _ in orders)
     assert by_state.get("in_batch", 0) == paid
     engine.dispose()
@@ -459,12 +544,26 @@ def test_two_simultaneous_runs_make_one_batch(db_url, tmp_path):
         for i in range(200):
             add_registration(s, cpr(i), account=str(i + 1))
             add_order(s, cpr(i), 1_000 + i)
-    env = os.environ | {"PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
-                        "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox")}
-    cmd = [sys.executable, "-m", "cli.main", "--database-url", db_url, "batch", "run",
-           "--date", RUN.isoformat(), "--json"]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                              text=True) for _ in range(2)]
+    env = os.environ | {
+        "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
+        "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "cli.main",
+        "--database-url",
+        db_url,
+        "batch",
+        "run",
+        "--date",
+        RUN.isoformat(),
+        "--json",
+    ]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     results = [json.loads(out) for out, _ in outputs]
@@ -503,8 +602,12 @@ def test_a_killed_batch_process_never_loses_or_doubles_a_payment(db_url, tmp_pat
             add_registration(s, cpr(i), account=str(i + 1))
             add_order(s, cpr(i), 10_000 + i)
     out = tmp_path / "out"
-    child = subprocess.run([sys.executable, "-c", KILL_CHILD, db_url, str(out), point],
-                           capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", KILL_CHILD, db_url, str(out), point],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -9, child.stderr
     with session_scope(engine) as s:
         batches_after_kill = s.scalar(select(func.count()).select_from(Batch))

@@ -29,10 +29,18 @@ EMPLOYER, OTHER_EMPLOYER = "13585628", "10150817"
 
 # sickness.md, worked example: 16,901.75 kr to the employer's CVR.
 WORKED = {
-    "external_ref": "ACME-0001", "employer_cvr": EMPLOYER, "employee_cpr": "010190-1234",
-    "kind": "sickness", "first_absence_day": "2024-03-04", "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37", "hourly_wage": "250.00", "salary_paid": True,
-    "employment_start": "2019-01-01", "monthly_hours": [160] * 6, "submitted_on": "2024-03-20",
+    "external_ref": "ACME-0001",
+    "employer_cvr": EMPLOYER,
+    "employee_cpr": "010190-1234",
+    "kind": "sickness",
+    "first_absence_day": "2024-03-04",
+    "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": "37",
+    "hourly_wage": "250.00",
+    "salary_paid": True,
+    "employment_start": "2019-01-01",
+    "monthly_hours": [160] * 6,
+    "submitted_on": "2024-03-20",
 }
 
 
@@ -43,15 +51,19 @@ class Record:
 
 def submit(engine, *raws, today=TODAY):
     records = [Record(r, f"item {i}") for i, r in enumerate(raws, 1)]
-    return list(intake.submit(engine, records, actor="employer", today=today, now=NOW,
-                              parameters=PARAMS))
+    return list(
+        intake.submit(engine, records, actor="employer", today=today, now=NOW, parameters=PARAMS)
+    )
 
 
 def live_orders(engine, ref="ACME-0001"):
     with session_scope(engine) as s:
-        return s.scalars(select(PaymentOrder).join(Claim, Claim.id == PaymentOrder.claim_id)
-                         .where(Claim.external_ref == ref, PaymentOrder.status != "cancelled")
-                         .order_by(PaymentOrder.id)).all()
+        return s.scalars(
+            select(PaymentOrder)
+            .join(Claim, Claim.id == PaymentOrder.claim_id)
+            .where(Claim.external_ref == ref, PaymentOrder.status != "cancelled")
+            .order_by(PaymentOrder.id)
+        ).all()
 
 
 def count(engine, model):
@@ -90,10 +102,20 @@ def test_resubmitting_the_same_claim_changes_nothing(engine):
     [out] = submit(engine, WORKED | {"correction": True})
     assert out.outcome == "unchanged" and out.decision["amount"] == "16901.75"
     assert (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder)) == before
-    [brief] = intake.submit(engine, [Record(WORKED)], actor="e", today=TODAY, now=NOW,
-                            parameters=PARAMS, documents=False)
+    [brief] = intake.submit(
+        engine,
+        [Record(WORKED)],
+        actor="e",
+        today=TODAY,
+        now=NOW,
+        parameters=PARAMS,
+        documents=False,
+    )
     assert (brief.outcome, brief.status, brief.decision["amount"]) == (
-        "unchanged", "approved", "16901.75")
+        "unchanged",
+        "approved",
+        "16901.75",
+    )
     assert brief.decision["payee"] == {"kind": "cvr", "number": EMPLOYER}
 
 
@@ -114,8 +136,7 @@ def test_correction_of_an_unknown_reference_is_refused(engine):
 
 
 def test_claim_and_its_correction_in_the_same_file(engine):
-    outs = submit(engine, WORKED, WORKED | {"last_absence_day": "2024-05-03",
-                                            "correction": True})
+    outs = submit(engine, WORKED, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
     assert [o.outcome for o in outs] == ["created", "corrected"]
     assert [o.amount_ore for o in live_orders(engine)] == [2_159_668]
 
@@ -125,22 +146,35 @@ def test_chunk_boundaries_change_nothing(engine):
     earlier, committed chunk, and are answered as in one chunk."""
     other = WORKED | {"external_ref": "ACME-0002", "employee_cpr": "020290-1234"}
     corrected = WORKED | {"last_absence_day": "2024-05-03", "correction": True}
-    overlapping = WORKED | {"external_ref": "ACME-0003", "first_absence_day": "2024-04-29",
-                            "last_absence_day": "2024-05-10"}
-    records = [Record(r, f"line {i}") for i, r in enumerate(
-        [WORKED, other, WORKED, corrected, overlapping, other], 1)]
-    outs = list(intake.submit(engine, records, actor="employer", today=TODAY, now=NOW,
-                              parameters=PARAMS, chunk_size=2))
-    assert [o.outcome for o in outs] == ["created", "created", "unchanged", "corrected",
-                                         "not_stored", "unchanged"]
+    overlapping = WORKED | {
+        "external_ref": "ACME-0003",
+        "first_absence_day": "2024-04-29",
+        "last_absence_day": "2024-05-10",
+    }
+    records = [
+        Record(r, f"line {i}")
+        for i, r in enumerate([WORKED, other, WORKED, corrected, overlapping, other], 1)
+    ]
+    outs = list(
+        intake.submit(
+            engine, records, actor="employer", today=TODAY, now=NOW, parameters=PARAMS, chunk_size=2
+        )
+    )
+    assert [o.outcome for o in outs] == [
+        "created",
+        "created",
+        "unchanged",
+        "corrected",
+        "not_stored",
+        "unchanged",
+    ]
     assert [r["code"] for r in outs[4].decision["reasons"]] == ["CLAIM_OVERLAP"]
     assert outs[2].decision["amount"] == "16901.75" and outs[3].decision["amount"] == "21596.68"
     assert [o.amount_ore for o in live_orders(engine)] == [2_159_668]
     assert (count(engine, Claim), count(engine, Decision)) == (2, 3)
 
 
-def test_a_reference_stored_by_a_concurrent_submitter_loses_no_other_claim(engine,
-                                                                           monkeypatch):
+def test_a_reference_stored_by_a_concurrent_submitter_loses_no_other_claim(engine, monkeypatch):
     """Another submitter stores ACME-0001 after this chunk looked it up: the database
     refuses the chunk's insert (unique employer + reference), the chunk is redone one claim
     per transaction, and only that claim is reported."""
@@ -157,14 +191,14 @@ def test_a_reference_stored_by_a_concurrent_submitter_loses_no_other_claim(engin
     other = WORKED | {"external_ref": "ACME-0002", "employee_cpr": "020290-1234"}
     [lost, kept] = submit(engine, WORKED, other)
     assert (lost.outcome, [r["code"] for r in lost.decision["reasons"]]) == (
-        "not_stored", ["CLAIM_CONFLICT"])
+        "not_stored",
+        ["CLAIM_CONFLICT"],
+    )
     assert kept.outcome == "created" and kept.decision["amount"] == "16901.75"
-    assert (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder)) == (
-        2, 2, 2)
+    assert (count(engine, Claim), count(engine, Decision), count(engine, PaymentOrder)) == (2, 2, 2)
 
 
-def test_a_claim_the_database_refuses_is_reported_and_the_others_stored(engine,
-                                                                         monkeypatch):
+def test_a_claim_the_database_refuses_is_reported_and_the_others_stored(engine, monkeypatch):
     """A value the database cannot hold (PostgreSQL refuses NUL in text, say) fails the
     chunk; redone claim by claim, only that claim is reported."""
     real = intake.insert_rows
@@ -179,7 +213,9 @@ def test_a_claim_the_database_refuses_is_reported_and_the_others_stored(engine,
     [kept, lost] = submit(engine, WORKED, refused)
     assert kept.outcome == "created"
     assert (lost.outcome, [r["code"] for r in lost.decision["reasons"]]) == (
-        "not_stored", ["CLAIM_NOT_STORABLE"])
+        "not_stored",
+        ["CLAIM_NOT_STORABLE"],
+    )
     assert "value refused" in lost.decision["reasons"][0]["message"]
     assert (count(engine, Claim), count(engine, PaymentOrder)) == (1, 1)
 
@@ -195,14 +231,19 @@ def test_correction_before_payment_replaces_the_order(engine):
     with session_scope(engine) as s:
         statuses = sorted(s.scalars(select(PaymentOrder.status)).all())
         assert statuses == ["cancelled", "pending"]
-        assert s.scalar(select(func.count()).select_from(Decision)
-                        .where(Decision.superseded.is_(False))) == 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Decision).where(Decision.superseded.is_(False))
+            )
+            == 1
+        )
 
 
 def _mark_sent(engine):
     with session_scope(engine) as s:
-        s.execute(update(PaymentOrder).where(PaymentOrder.status == "pending")
-                  .values(status="sent"))
+        s.execute(
+            update(PaymentOrder).where(PaymentOrder.status == "pending").values(status="sent")
+        )
 
 
 def test_correcting_a_mistyped_employee_cpr_moves_the_claim_to_the_right_person(engine):
@@ -214,18 +255,22 @@ def test_correcting_a_mistyped_employee_cpr_moves_the_claim_to_the_right_person(
     _mark_sent(engine)
     [out] = submit(engine, first | {"employee_cpr": "010190-1234", "correction": True})
     assert out.outcome == "corrected" and out.decision["payee"] == {
-        "kind": "cpr", "number": "0101901234"}
+        "kind": "cpr",
+        "number": "0101901234",
+    }
     with session_scope(engine) as s:
         claim, _ = intake.find(s, EMPLOYER, "ACME-0001")
         recovery = s.scalars(select(Recovery)).one()
     assert claim.employee_cpr == "0101901234" and claim.version == 2
     assert (recovery.payee_number, recovery.amount_ore) == ("0202901234", 1_690_175)
     assert [(o.payee_number, o.amount_ore, o.status) for o in live_orders(engine)] == [
-        ("0202901234", 1_690_175, "sent"), ("0101901234", 1_690_175, "pending")]
+        ("0202901234", 1_690_175, "sent"),
+        ("0101901234", 1_690_175, "pending"),
+    ]
     same_days = WORKED | {"external_ref": "ACME-0002"}
-    [right, wrong] = submit(engine, same_days,
-                            same_days | {"external_ref": "ACME-0003",
-                                         "employee_cpr": "020290-1234"})
+    [right, wrong] = submit(
+        engine, same_days, same_days | {"external_ref": "ACME-0003", "employee_cpr": "020290-1234"}
+    )
     assert [r["code"] for r in right.decision["reasons"]] == ["CLAIM_OVERLAP"]
     assert wrong.outcome == "created"  # the first person has no such absence any more
 
@@ -235,26 +280,38 @@ def test_correction_up_after_payment_adds_a_difference_order(engine):
     _mark_sent(engine)
     submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
     orders = live_orders(engine)
-    assert [(o.status, o.amount_ore) for o in orders] == [("sent", 1_690_175),
-                                                          ("pending", 469_493)]
+    assert [(o.status, o.amount_ore) for o in orders] == [("sent", 1_690_175), ("pending", 469_493)]
     assert orders[1].end_to_end_id != orders[0].end_to_end_id
 
 
 def test_correction_keeps_an_order_already_in_an_unreleased_batch(engine, tmp_path):
     """The file with the first amount is made: the correction pays only the difference."""
     with session_scope(engine) as s:
-        s.add(AccountRegistration(
-            owner_kind="cvr", owner_number=EMPLOYER, reg_no="1234", account_no="0000567890",
-            channel="bank", status="active", actor="bank", registered_at=NOW,
-            active_from=dt.date(2024, 1, 1), activation_attempts=0))
+        s.add(
+            AccountRegistration(
+                owner_kind="cvr",
+                owner_number=EMPLOYER,
+                reg_no="1234",
+                account_no="0000567890",
+                channel="bank",
+                status="active",
+                actor="bank",
+                registered_at=NOW,
+                active_from=dt.date(2024, 1, 1),
+                activation_attempts=0,
+            )
+        )
     submit(engine, WORKED)
     settings = Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"))
     night = batches.run(engine, settings, run_date=TODAY, actor="night", now=NOW)
     assert night.order_count == 1
     submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
     with session_scope(engine) as s:
-        rows = s.execute(select(order_states.reported_status(), PaymentOrder.amount_ore)
-                         .order_by(PaymentOrder.id)).all()
+        rows = s.execute(
+            select(order_states.reported_status(), PaymentOrder.amount_ore).order_by(
+                PaymentOrder.id
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [("in_batch", 1_690_175), ("pending", 469_493)]
 
 
@@ -271,9 +328,15 @@ def test_correction_down_after_payment_records_a_recovery(engine):
 
 def test_overlapping_sickness_claim_for_the_same_employee_is_invalid(engine):
     submit(engine, WORKED)
-    [out] = submit(engine, WORKED | {"external_ref": "ACME-0002",
-                                     "first_absence_day": "2024-04-22",
-                                     "last_absence_day": "2024-05-10"})
+    [out] = submit(
+        engine,
+        WORKED
+        | {
+            "external_ref": "ACME-0002",
+            "first_absence_day": "2024-04-22",
+            "last_absence_day": "2024-05-10",
+        },
+    )
     assert [r["code"] for r in out.decision["reasons"]] == ["CLAIM_OVERLAP"]
     # the same days at another employer (a second job) are not an overlap
     [other] = submit(engine, WORKED | {"external_ref": "JOB2-1", "employer_cvr": OTHER_EMPLOYER})
@@ -281,13 +344,20 @@ def test_overlapping_sickness_claim_for_the_same_employee_is_invalid(engine):
 
 
 def test_22_weeks_in_9_months_counts_days_from_another_employer(engine):
-    first = WORKED | {"external_ref": "A-1", "first_absence_day": "2023-12-01",
-                      "last_absence_day": "2024-05-31", "submitted_on": "2023-12-20"}
-    second = WORKED | {"external_ref": "B-1", "employer_cvr": OTHER_EMPLOYER,
-                       "first_absence_day": "2024-06-03", "last_absence_day": "2024-08-30",
-                       "submitted_on": "2024-06-20"}
-    alone = rules.decide(rules.parse_claim(second, today=dt.date(2024, 6, 20)),
-                         parameters=PARAMS)
+    first = WORKED | {
+        "external_ref": "A-1",
+        "first_absence_day": "2023-12-01",
+        "last_absence_day": "2024-05-31",
+        "submitted_on": "2023-12-20",
+    }
+    second = WORKED | {
+        "external_ref": "B-1",
+        "employer_cvr": OTHER_EMPLOYER,
+        "first_absence_day": "2024-06-03",
+        "last_absence_day": "2024-08-30",
+        "submitted_on": "2024-06-20",
+    }
+    alone = rules.decide(rules.parse_claim(second, today=dt.date(2024, 6, 20)), parameters=PARAMS)
     assert "RULE_SICK_22_WEEKS" not in alone.codes
     [a, b] = submit(engine, first, second, today=dt.date(2024, 6, 20))
     assert a.outcome == b.outcome == "created"
@@ -296,14 +366,30 @@ def test_22_weeks_in_9_months_counts_days_from_another_employer(engine):
 
 
 def test_maternity_weeks_already_granted_limit_the_next_claim(engine):
-    base = {"employer_cvr": EMPLOYER, "employee_cpr": "010190-1234", "kind": "maternity",
-            "normal_weekly_hours": "37", "hourly_wage": "250.00", "salary_paid": True,
-            "employment_start": "2019-01-01", "monthly_hours": [160] * 4, "parent": "mother",
-            "child_birth_date": "2024-02-05"}
-    first = base | {"external_ref": "MAT-1", "first_absence_day": "2024-02-05",
-                    "last_absence_day": "2024-06-28", "submitted_on": "2024-06-28"}
-    second = base | {"external_ref": "MAT-2", "first_absence_day": "2024-07-01",
-                     "last_absence_day": "2024-08-30", "submitted_on": "2024-08-30"}
+    base = {
+        "employer_cvr": EMPLOYER,
+        "employee_cpr": "010190-1234",
+        "kind": "maternity",
+        "normal_weekly_hours": "37",
+        "hourly_wage": "250.00",
+        "salary_paid": True,
+        "employment_start": "2019-01-01",
+        "monthly_hours": [160] * 4,
+        "parent": "mother",
+        "child_birth_date": "2024-02-05",
+    }
+    first = base | {
+        "external_ref": "MAT-1",
+        "first_absence_day": "2024-02-05",
+        "last_absence_day": "2024-06-28",
+        "submitted_on": "2024-06-28",
+    }
+    second = base | {
+        "external_ref": "MAT-2",
+        "first_absence_day": "2024-07-01",
+        "last_absence_day": "2024-08-30",
+        "submitted_on": "2024-08-30",
+    }
     [a, b] = submit(engine, first, second, today=dt.date(2024, 8, 30))
     assert a.decision["days"] == 105  # 21 weeks of Monday-Friday from the birth
     assert b.decision["days"] == 15  # 24 weeks = 120 days; 105 used
@@ -318,16 +404,33 @@ def test_bad_records_are_reported_and_good_ones_stored(engine):
         Record(WORKED | {"external_ref": "X-2", "surprise": 1}, "line 3"),
         Record(WORKED | {"external_ref": "X-3", "employee_cpr": "3102901234"}, "line 4"),
         Record(WORKED | {"external_ref": "X-4", "employer_cvr": "13585627"}, "line 5"),
-        Record(WORKED | {"external_ref": "X-5", "first_absence_day": "2025-03-03",
-                         "last_absence_day": "2025-04-25", "submitted_on": "2025-03-20"},
-               "line 6"),
+        Record(
+            WORKED
+            | {
+                "external_ref": "X-5",
+                "first_absence_day": "2025-03-03",
+                "last_absence_day": "2025-04-25",
+                "submitted_on": "2025-03-20",
+            },
+            "line 6",
+        ),
         Record(WORKED | {"external_ref": "X-6", "employee_cpr": "020290-1234"}, "line 7"),
     ]
-    outs = list(intake.submit(engine, records, actor="e", today=dt.date(2025, 3, 20),
-                              now=NOW, parameters=PARAMS))
+    outs = list(
+        intake.submit(
+            engine, records, actor="e", today=dt.date(2025, 3, 20), now=NOW, parameters=PARAMS
+        )
+    )
     assert [o.position for o in outs] == [f"line {i}" for i in range(1, 8)]
-    assert [o.status for o in outs] == ["approved", "invalid", "invalid", "invalid", "invalid",
-                                        "error", "approved"]
+    assert [o.status for o in outs] == [
+        "approved",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "error",
+        "approved",
+    ]
     codes = [[r["code"] for r in o.decision["reasons"]] for o in outs]
     assert codes[1] == ["CLAIM_FILE_MALFORMED"]
     assert "CLAIM_FIELD_UNKNOWN" in codes[2]
@@ -343,25 +446,39 @@ def _wipe(engine):
 
 
 @settings(max_examples=12)
-@given(st.lists(st.tuples(st.sampled_from(["2024-04-05", "2024-04-12", "2024-04-19",
-                                           "2024-04-26", "2024-05-10"]),
-                          st.booleans(), st.booleans(),
-                          st.sampled_from(["010190-1234", "020290-1234"])),  # a mistyped CPR
-                min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["2024-04-05", "2024-04-12", "2024-04-19", "2024-04-26", "2024-05-10"]),
+            st.booleans(),
+            st.booleans(),
+            st.sampled_from(["010190-1234", "020290-1234"]),
+        ),  # a mistyped CPR
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_live_orders_minus_recoveries_equal_the_latest_decision(db_url, steps):
     engine = make_engine(db_url)
     _wipe(engine)
     for i, (last_day, salary_paid, send, employee) in enumerate(steps):
-        claim = WORKED | {"last_absence_day": last_day, "salary_paid": salary_paid,
-                          "employee_cpr": employee, "correction": i > 0}
+        claim = WORKED | {
+            "last_absence_day": last_day,
+            "salary_paid": salary_paid,
+            "employee_cpr": employee,
+            "correction": i > 0,
+        }
         [out] = submit(engine, claim)
         assert out.outcome in ("created", "corrected", "unchanged")
         if send:
             _mark_sent(engine)
         with session_scope(engine) as s:
             _, decision = intake.find(s, EMPLOYER, "ACME-0001")
-            paid = s.scalar(select(func.coalesce(func.sum(PaymentOrder.amount_ore), 0))
-                            .where(PaymentOrder.status != "cancelled"))
+            paid = s.scalar(
+                select(func.coalesce(func.sum(PaymentOrder.amount_ore), 0)).where(
+                    PaymentOrder.status != "cancelled"
+                )
+            )
             recovered = s.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))
         assert paid - recovered == decision.amount_ore
     engine.dispose()
@@ -391,21 +508,38 @@ list(intake.submit(make_engine(url), rules.iter_claim_records(path), actor="empl
 def test_a_killed_intake_loses_no_claim_and_pays_none_twice(db_url, tmp_path):
     """Killed in its third chunk: the two committed chunks stay, the third leaves nothing;
     the same file again creates exactly the rest, and every claim has one order."""
-    records = [WORKED | {"external_ref": f"K-{i}", "employee_cpr": f"{i + 1:02d}0190-1234"}
-               for i in range(7)]
+    records = [
+        WORKED | {"external_ref": f"K-{i}", "employee_cpr": f"{i + 1:02d}0190-1234"}
+        for i in range(7)
+    ]
     path = tmp_path / "claims.ndjson"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    child = subprocess.run([sys.executable, "-c", KILL_CHILD, db_url, str(path)],
-                           capture_output=True, text=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", KILL_CHILD, db_url, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr
     engine = make_engine(db_url)
     assert (count(engine, Claim), count(engine, PaymentOrder)) == (4, 4)
-    again = list(intake.submit(engine, rules.iter_claim_records(path), actor="employer",
-                               today=TODAY, now=NOW, parameters=PARAMS, chunk_size=2))
+    again = list(
+        intake.submit(
+            engine,
+            rules.iter_claim_records(path),
+            actor="employer",
+            today=TODAY,
+            now=NOW,
+            parameters=PARAMS,
+            chunk_size=2,
+        )
+    )
     assert [o.outcome for o in again] == ["unchanged"] * 4 + ["created"] * 3
     with session_scope(engine) as s:
-        per_claim = s.execute(select(PaymentOrder.claim_id, func.count(),
-                                     func.sum(PaymentOrder.amount_ore))
-                              .group_by(PaymentOrder.claim_id)).all()
+        per_claim = s.execute(
+            select(PaymentOrder.claim_id, func.count(), func.sum(PaymentOrder.amount_ore)).group_by(
+                PaymentOrder.claim_id
+            )
+        ).all()
     assert len(per_claim) == 7 and {(n, total) for _, n, total in per_claim} == {(1, 1_690_175)}
     engine.dispose()

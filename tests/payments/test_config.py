@@ -17,30 +17,37 @@ def test_defaults(tmp_path):
 
 
 def test_precedence_file_env_override(tmp_path):
-    (tmp_path / "payments.toml").write_text('database_url = "sqlite:///file.db"\n'
-                                            "max_tx_per_file = 50\n")
+    (tmp_path / "payments.toml").write_text(
+        'database_url = "sqlite:///file.db"\nmax_tx_per_file = 50\n'
+    )
     s = load_settings(environ={}, cwd=tmp_path)
     assert s.database_url == "sqlite:///file.db" and s.max_tx_per_file == 50
     s = load_settings(environ={"PAYMENTS_DATABASE_URL": "sqlite:///env.db"}, cwd=tmp_path)
     assert s.database_url == "sqlite:///env.db"
-    s = load_settings(environ={"PAYMENTS_DATABASE_URL": "sqlite:///env.db"}, cwd=tmp_path,
-                      database_url="sqlite:///cli.db")
+    s = load_settings(
+        environ={"PAYMENTS_DATABASE_URL": "sqlite:///env.db"},
+        cwd=tmp_path,
+        database_url="sqlite:///cli.db",
+    )
     assert s.database_url == "sqlite:///cli.db"
 
 
-@pytest.mark.parametrize("content,field", [
-    ('unknown_key = 1\n', "unknown_key"),
-    ('max_tx_per_file = "many"\n', "PAYMENTS_MAX_TX_PER_FILE"),
-    ('pain001_version = "001.001.99"\n', "pain001_version"),
-    ('max_tx_per_file = 0\n', "max_tx_per_file"),
-    ('review_amount = -1\n', "review_amount"),  # would hold every order for review
-    ('review_amount = 0\n', "review_amount"),
-    ('review_amount = "1.005"\n', "review_amount"),
-    ('review_amount = "1e9999"\n', "review_amount"),
-    ('review_amount = "NaN"\n', "review_amount"),
-    ('cooling_off_days = -1\n', "cooling_off_days"),
-    ('cooling_off_days = 400\n', "cooling_off_days"),
-])
+@pytest.mark.parametrize(
+    "content,field",
+    [
+        ("unknown_key = 1\n", "unknown_key"),
+        ('max_tx_per_file = "many"\n', "PAYMENTS_MAX_TX_PER_FILE"),
+        ('pain001_version = "001.001.99"\n', "pain001_version"),
+        ("max_tx_per_file = 0\n", "max_tx_per_file"),
+        ("review_amount = -1\n", "review_amount"),  # would hold every order for review
+        ("review_amount = 0\n", "review_amount"),
+        ('review_amount = "1.005"\n', "review_amount"),
+        ('review_amount = "1e9999"\n', "review_amount"),
+        ('review_amount = "NaN"\n', "review_amount"),
+        ("cooling_off_days = -1\n", "cooling_off_days"),
+        ("cooling_off_days = 400\n", "cooling_off_days"),
+    ],
+)
 def test_bad_settings_are_coded_errors(tmp_path, content, field):
     (tmp_path / "payments.toml").write_text(content)
     with pytest.raises(InputError) as info:

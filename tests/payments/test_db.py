@@ -15,10 +15,22 @@ RECEIVED = dt.datetime(2024, 3, 20, 10, 30, tzinfo=dt.timezone(dt.timedelta(hour
 
 
 def claim_row(id_: int, ref: str, received: dt.datetime = RECEIVED) -> dict:
-    return dict(id=id_, employer_cvr="13585628", external_ref=ref, employee_cpr="0101901234",
-                kind="maternity", first_day=dt.date(2024, 3, 4), last_day=dt.date(2024, 3, 15),
-                child_birth_date=dt.date(2024, 3, 4), parent=None, raw='{"a": "æ\\t\\\\"}',
-                raw_sha256="0" * 64, version=1, received_at=received, actor="employer")
+    return dict(
+        id=id_,
+        employer_cvr="13585628",
+        external_ref=ref,
+        employee_cpr="0101901234",
+        kind="maternity",
+        first_day=dt.date(2024, 3, 4),
+        last_day=dt.date(2024, 3, 15),
+        child_birth_date=dt.date(2024, 3, 4),
+        parent=None,
+        raw='{"a": "æ\\t\\\\"}',
+        raw_sha256="0" * 64,
+        version=1,
+        received_at=received,
+        actor="employer",
+    )
 
 
 def test_rows_are_stored_as_given(engine):
@@ -43,6 +55,8 @@ def test_a_constraint_violation_is_an_integrity_error_and_nothing_is_stored(engi
 
 def test_a_naive_timestamp_is_refused(engine):
     naive = dt.datetime(2024, 3, 20, 10, 30)
-    with pytest.raises((ValueError, StatementError), match="naive datetime"), \
-            session_scope(engine) as s:
+    with (
+        pytest.raises((ValueError, StatementError), match="naive datetime"),
+        session_scope(engine) as s,
+    ):
         insert_rows(s.connection(), Claim.__table__, [claim_row(1, "A-1", naive)])

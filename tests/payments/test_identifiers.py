@@ -47,8 +47,18 @@ class TestCpr:
         # 29 Feb 1900 (7th digit 1 → 1900) did not exist; 29 Feb 2001 neither.
         assert code_of(Cpr.parse, text) == "ID_CPR_INVALID"
 
-    @pytest.mark.parametrize("text", ["", "01019012345", "010190 1234", "01019-01234",
-                                      "abcdefghij", "010190--1234", "010190123"])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "",
+            "01019012345",
+            "010190 1234",
+            "01019-01234",
+            "abcdefghij",
+            "010190--1234",
+            "010190123",
+        ],
+    )
     def test_malformed_text_is_rejected(self, text):
         assert code_of(Cpr.parse, text) == "ID_CPR_INVALID"
 
@@ -83,8 +93,9 @@ class TestCvr:
         assert str(Cvr.parse("13585628")) == "13585628"
         assert Cvr.parse(" 1358 5628 ").number == "13585628"
 
-    @pytest.mark.parametrize("text", ["13585627", "1358562", "135856280", "abcdefgh", "",
-                                      "03585628"])
+    @pytest.mark.parametrize(
+        "text", ["13585627", "1358562", "135856280", "abcdefgh", "", "03585628"]
+    )
     def test_invalid(self, text):
         assert code_of(Cvr.parse, text) == "ID_CVR_INVALID"
 
@@ -103,16 +114,19 @@ class TestAccounts:
         assert acc.bban == "12340000056789"
         assert acc.mask() == "****6789"
 
-    @pytest.mark.parametrize("reg,acc,code", [
-        ("123", "1234567", "ID_REG_NO_INVALID"),
-        ("12345", "1234567", "ID_REG_NO_INVALID"),
-        ("0000", "1234567", "ID_REG_NO_INVALID"),
-        ("12a4", "1234567", "ID_REG_NO_INVALID"),
-        ("1234", "12345678901", "ID_ACCOUNT_INVALID"),
-        ("1234", "", "ID_ACCOUNT_INVALID"),
-        ("1234", "0000000000", "ID_ACCOUNT_INVALID"),
-        ("1234", "12x45", "ID_ACCOUNT_INVALID"),
-    ])
+    @pytest.mark.parametrize(
+        "reg,acc,code",
+        [
+            ("123", "1234567", "ID_REG_NO_INVALID"),
+            ("12345", "1234567", "ID_REG_NO_INVALID"),
+            ("0000", "1234567", "ID_REG_NO_INVALID"),
+            ("12a4", "1234567", "ID_REG_NO_INVALID"),
+            ("1234", "12345678901", "ID_ACCOUNT_INVALID"),
+            ("1234", "", "ID_ACCOUNT_INVALID"),
+            ("1234", "0000000000", "ID_ACCOUNT_INVALID"),
+            ("1234", "12x45", "ID_ACCOUNT_INVALID"),
+        ],
+    )
     def test_domestic_invalid(self, reg, acc, code):
         assert code_of(DomesticAccount.parse, reg, acc) == code
 

@@ -25,13 +25,13 @@ A3 = Account.parse(iban="DK50 0040 0440 1162 43", bic="DABADKKK")
 
 
 def _code(session, registration_id: int) -> str:
-    return session.execute(select(ActivationLetter.code).where(
-        ActivationLetter.registration_id == registration_id)).scalar_one()
+    return session.execute(
+        select(ActivationLetter.code).where(ActivationLetter.registration_id == registration_id)
+    ).scalar_one()
 
 
 def _bank(s, now, account=A1, on=D(2024, 1, 1), number=CPR, kind="cpr"):
-    return registry.register(s, kind, number, account, channel="bank", actor="bank", on=on,
-                             now=now)
+    return registry.register(s, kind, number, account, channel="bank", actor="bank", on=on, now=now)
 
 
 def _codes(fn) -> str:
@@ -45,16 +45,18 @@ def test_whole_lifecycle(engine, now):
         first = _bank(s, now)
         assert first.outcome == "registered"
         assert _bank(s, now, on=D(2024, 2, 1)).outcome == "unchanged"
-        pending = registry.register(s, "cpr", CPR, A3, channel="citizen", actor="self",
-                                    on=D(2024, 3, 1), now=now)
+        pending = registry.register(
+            s, "cpr", CPR, A3, channel="citizen", actor="self", on=D(2024, 3, 1), now=now
+        )
         assert pending.outcome == "pending" and pending.letter_id
         row = s.get(AccountRegistration, pending.registration_id)
         code = _code(s, pending.registration_id)
         assert row.activation_code_hash and code not in row.activation_code_hash
     with session_scope(engine) as s:  # pending does not change what is in force
         assert registry.as_of(s, "cpr", CPR, D(2024, 3, 10)).id == first.registration_id
-        done = registry.activate(s, "cpr", CPR, code.lower(), actor="owner",
-                                 on=D(2024, 3, 10), now=now)
+        done = registry.activate(
+            s, "cpr", CPR, code.lower(), actor="owner", on=D(2024, 3, 10), now=now
+        )
         assert done.code is None and done.ended_id == first.registration_id
     with session_scope(engine) as s:
         assert registry.as_of(s, "cpr", CPR, D(2023, 12, 31)) is None
@@ -65,20 +67,28 @@ def test_whole_lifecycle(engine, now):
         old = s.get(AccountRegistration, first.registration_id)
         assert (old.status, old.ended_on, old.end_reason) == ("ended", D(2024, 3, 10), "replaced")
         assert now_in_force.activation_code_hash is None
-        closed = registry.close(s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 6, 1),
-                                now=now)
+        closed = registry.close(s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 6, 1), now=now)
         assert closed.registration_id == pending.registration_id
     with session_scope(engine) as s:
         assert registry.as_of(s, "cpr", CPR, D(2024, 5, 31)).id == pending.registration_id
         assert registry.as_of(s, "cpr", CPR, D(2024, 6, 1)) is None
         hist = registry.history(s, "cpr", CPR)
         assert [h.id for h in hist] == [first.registration_id, pending.registration_id]
-        assert _codes(lambda: registry.close(s, "cpr", CPR, "owner_request", actor="c",
-                                             on=D(2024, 7, 1), now=now)) == \
-            "ACCOUNT_NONE_TO_CLOSE"
+        assert (
+            _codes(
+                lambda: registry.close(
+                    s, "cpr", CPR, "owner_request", actor="c", on=D(2024, 7, 1), now=now
+                )
+            )
+            == "ACCOUNT_NONE_TO_CLOSE"
+        )
         actions = s.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
-        assert actions == ["account.registered", "account.registration_pending",
-                           "account.activated", "account.closed"]
+        assert actions == [
+            "account.registered",
+            "account.registration_pending",
+            "account.activated",
+            "account.closed",
+        ]
         for payload in s.execute(select(AuditEvent.payload)).scalars():
             assert CPR not in payload and "567890" not in payload and "0440116243" not in payload
 
@@ -91,8 +101,9 @@ def test_bank_change_ends_the_current_one_at_its_start_and_keeps_history(engine,
         assert registry.as_of(s, "cpr", CPR, D(2024, 3, 31)).id == a.registration_id
         assert registry.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == b.registration_id
         # a change dated before the history ends would rewrite it
-        assert _codes(lambda: _bank(s, now, account=A3, on=D(2024, 3, 15))) == \
-            "ACCOUNT_DATE_CONFLICT"
+        assert (
+            _codes(lambda: _bank(s, now, account=A3, on=D(2024, 3, 15))) == "ACCOUNT_DATE_CONFLICT"
+        )
         c = _bank(s, now, account=A3, on=D(2024, 4, 1))  # same-day correction is allowed
         assert registry.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == c.registration_id
         assert len(registry.history(s, "cpr", CPR)) == 3
@@ -100,109 +111,181 @@ def test_bank_change_ends_the_current_one_at_its_start_and_keeps_history(engine,
 
 def test_channel_and_input_rules(engine, now):
     with session_scope(engine) as s:
-        assert _codes(lambda: registry.register(s, "cvr", CVR, A1, channel="citizen",
-                                                actor="x", on=D(2024, 1, 1), now=now)) == \
-            "ACCOUNT_CHANNEL_NOT_ALLOWED"
+        assert (
+            _codes(
+                lambda: registry.register(
+                    s, "cvr", CVR, A1, channel="citizen", actor="x", on=D(2024, 1, 1), now=now
+                )
+            )
+            == "ACCOUNT_CHANNEL_NOT_ALLOWED"
+        )
         assert _bank(s, now, kind="cvr", number=CVR).outcome == "registered"
         assert _codes(lambda: _bank(s, now, number="3201901234")) == "ID_CPR_INVALID"
         assert _codes(lambda: _bank(s, now, kind="cvr", number="13585629")) == "ID_CVR_INVALID"
-        assert _codes(lambda: registry.register(s, "cpr", CPR, A1, channel="post", actor="x",
-                                                on=D(2024, 1, 1), now=now)) == \
-            "ACCOUNT_CHANNEL_INVALID"
-        assert _codes(lambda: registry.register(s, "cpr", CPR, A1, channel="bank", actor=" ",
-                                                on=D(2024, 1, 1), now=now)) == \
-            "ACCOUNT_ACTOR_REQUIRED"
-        assert _codes(lambda: registry.close(s, "cvr", CVR, "deceased", actor="x",
-                                             on=D(2024, 2, 1), now=now)) == \
-            "ACCOUNT_CLOSE_REASON_INVALID"
-        assert _codes(lambda: registry.close(s, "cvr", CVR, "business_closed", actor="x",
-                                             on=D(2023, 2, 1), now=now)) == \
-            "ACCOUNT_DATE_CONFLICT"
+        assert (
+            _codes(
+                lambda: registry.register(
+                    s, "cpr", CPR, A1, channel="post", actor="x", on=D(2024, 1, 1), now=now
+                )
+            )
+            == "ACCOUNT_CHANNEL_INVALID"
+        )
+        assert (
+            _codes(
+                lambda: registry.register(
+                    s, "cpr", CPR, A1, channel="bank", actor=" ", on=D(2024, 1, 1), now=now
+                )
+            )
+            == "ACCOUNT_ACTOR_REQUIRED"
+        )
+        assert (
+            _codes(
+                lambda: registry.close(
+                    s, "cvr", CVR, "deceased", actor="x", on=D(2024, 2, 1), now=now
+                )
+            )
+            == "ACCOUNT_CLOSE_REASON_INVALID"
+        )
+        assert (
+            _codes(
+                lambda: registry.close(
+                    s, "cvr", CVR, "business_closed", actor="x", on=D(2023, 2, 1), now=now
+                )
+            )
+            == "ACCOUNT_DATE_CONFLICT"
+        )
 
 
-@pytest.mark.parametrize("given, code", [
-    ({"reg_no": "123", "account_no": "1"}, "ID_REG_NO_INVALID"),
-    ({"reg_no": "1234", "account_no": "0"}, "ID_ACCOUNT_INVALID"),
-    ({"reg_no": "1234", "account_no": "12345678901"}, "ID_ACCOUNT_INVALID"),
-    ({"iban": "DK5000400440116244"}, "ID_IBAN_INVALID"),
-    ({"iban": "DK5000400440116243", "bic": "NOTABIC"}, "ID_BIC_INVALID"),
-    ({"iban": "DK5000400440116243", "reg_no": "1234", "account_no": "1"},
-     "ACCOUNT_FORM_INVALID"),
-    ({"reg_no": "1234", "account_no": "1", "bic": "DABADKKK"}, "ACCOUNT_FORM_INVALID"),
-    ({}, "ACCOUNT_FORM_INVALID"),
-])
+@pytest.mark.parametrize(
+    "given, code",
+    [
+        ({"reg_no": "123", "account_no": "1"}, "ID_REG_NO_INVALID"),
+        ({"reg_no": "1234", "account_no": "0"}, "ID_ACCOUNT_INVALID"),
+        ({"reg_no": "1234", "account_no": "12345678901"}, "ID_ACCOUNT_INVALID"),
+        ({"iban": "DK5000400440116244"}, "ID_IBAN_INVALID"),
+        ({"iban": "DK5000400440116243", "bic": "NOTABIC"}, "ID_BIC_INVALID"),
+        (
+            {"iban": "DK5000400440116243", "reg_no": "1234", "account_no": "1"},
+            "ACCOUNT_FORM_INVALID",
+        ),
+        ({"reg_no": "1234", "account_no": "1", "bic": "DABADKKK"}, "ACCOUNT_FORM_INVALID"),
+        ({}, "ACCOUNT_FORM_INVALID"),
+    ],
+)
 def test_account_validation_codes(given, code):
     assert _codes(lambda: Account.parse(**given)) == code
 
 
 def test_activation_locks_after_five_wrong_codes(engine, now):
     with session_scope(engine) as s:
-        reg = registry.register(s, "cpr", CPR, A1, channel="authority", actor="caseworker",
-                                on=D(2024, 1, 1), now=now)
+        reg = registry.register(
+            s, "cpr", CPR, A1, channel="authority", actor="caseworker", on=D(2024, 1, 1), now=now
+        )
         code = _code(s, reg.registration_id)
     outcomes = []
     for _ in range(5):
         with session_scope(engine) as s:  # each attempt its own transaction, as in the CLI
-            result = registry.activate(s, "cpr", CPR, "WRONG123", actor="o", on=D(2024, 1, 5),
-                                       now=now)
+            result = registry.activate(
+                s, "cpr", CPR, "WRONG123", actor="o", on=D(2024, 1, 5), now=now
+            )
             outcomes.append((result.code, result.attempts_left))
-    assert outcomes == [("ACCOUNT_ACTIVATION_CODE_WRONG", 4), ("ACCOUNT_ACTIVATION_CODE_WRONG", 3),
-                        ("ACCOUNT_ACTIVATION_CODE_WRONG", 2), ("ACCOUNT_ACTIVATION_CODE_WRONG", 1),
-                        ("ACCOUNT_ACTIVATION_LOCKED", 0)]
+    assert outcomes == [
+        ("ACCOUNT_ACTIVATION_CODE_WRONG", 4),
+        ("ACCOUNT_ACTIVATION_CODE_WRONG", 3),
+        ("ACCOUNT_ACTIVATION_CODE_WRONG", 2),
+        ("ACCOUNT_ACTIVATION_CODE_WRONG", 1),
+        ("ACCOUNT_ACTIVATION_LOCKED", 0),
+    ]
     with session_scope(engine) as s:
         row = s.get(AccountRegistration, reg.registration_id)
         assert (row.status, row.activation_attempts) == ("locked", 5)
         # even the right code no longer works
-        assert _codes(lambda: registry.activate(s, "cpr", CPR, code, actor="o",
-                                                on=D(2024, 1, 5), now=now)) == \
-            "ACCOUNT_ACTIVATION_LOCKED"
+        assert (
+            _codes(
+                lambda: registry.activate(s, "cpr", CPR, code, actor="o", on=D(2024, 1, 5), now=now)
+            )
+            == "ACCOUNT_ACTIVATION_LOCKED"
+        )
         assert registry.as_of(s, "cpr", CPR, D(2024, 1, 5)) is None
-        assert registry.resolve_many(s, [("cpr", CPR)], D(2024, 1, 5))[("cpr", CPR)].reason \
+        assert (
+            registry.resolve_many(s, [("cpr", CPR)], D(2024, 1, 5))[("cpr", CPR)].reason
             == "NO_ACCOUNT"
+        )
     with session_scope(engine) as s:  # registering again starts over with a new letter
-        again = registry.register(s, "cpr", CPR, A1, channel="citizen", actor="self",
-                                  on=D(2024, 1, 6), now=now)
-        done = registry.activate(s, "cpr", CPR, _code(s, again.registration_id), actor="o",
-                                 on=D(2024, 1, 7), now=now)
+        again = registry.register(
+            s, "cpr", CPR, A1, channel="citizen", actor="self", on=D(2024, 1, 6), now=now
+        )
+        done = registry.activate(
+            s, "cpr", CPR, _code(s, again.registration_id), actor="o", on=D(2024, 1, 7), now=now
+        )
         assert done.code is None
         assert s.get(AccountRegistration, reg.registration_id).ended_on == D(2024, 1, 6)
 
 
 def test_activation_without_pending_and_superseded_letters(engine, now):
     with session_scope(engine) as s:
-        assert _codes(lambda: registry.activate(s, "cpr", CPR, "X", actor="o",
-                                                on=D(2024, 1, 1), now=now)) == \
-            "ACCOUNT_NO_PENDING"
-        first = registry.register(s, "cpr", CPR, A1, channel="citizen", actor="self",
-                                  on=D(2024, 1, 1), now=now)
-        second = registry.register(s, "cpr", CPR, A2, channel="citizen", actor="self",
-                                   on=D(2024, 1, 2), now=now)
+        assert (
+            _codes(
+                lambda: registry.activate(s, "cpr", CPR, "X", actor="o", on=D(2024, 1, 1), now=now)
+            )
+            == "ACCOUNT_NO_PENDING"
+        )
+        first = registry.register(
+            s, "cpr", CPR, A1, channel="citizen", actor="self", on=D(2024, 1, 1), now=now
+        )
+        second = registry.register(
+            s, "cpr", CPR, A2, channel="citizen", actor="self", on=D(2024, 1, 2), now=now
+        )
         old_code = _code(s, first.registration_id)
-        result = registry.activate(s, "cpr", CPR, old_code, actor="o", on=D(2024, 1, 3),
-                                   now=now)
+        result = registry.activate(s, "cpr", CPR, old_code, actor="o", on=D(2024, 1, 3), now=now)
         assert result.code == "ACCOUNT_ACTIVATION_CODE_WRONG"
         assert result.registration_id == second.registration_id
-        assert _codes(lambda: registry.activate(
-            s, "cpr", CPR, _code(s, second.registration_id), actor="o", on=D(2024, 1, 1),
-            now=now)) == "ACCOUNT_DATE_CONFLICT"
+        assert (
+            _codes(
+                lambda: registry.activate(
+                    s,
+                    "cpr",
+                    CPR,
+                    _code(s, second.registration_id),
+                    actor="o",
+                    on=D(2024, 1, 1),
+                    now=now,
+                )
+            )
+            == "ACCOUNT_DATE_CONFLICT"
+        )
         states = {x.registration_id: (x.status, x.withdrawn) for x in registry.letters(s)}
-        assert states == {first.registration_id: ("pending_activation", True),
-                          second.registration_id: ("pending_activation", False)}
-        assert [x.registration_id for x in registry.letters(s, pending_only=True)] == \
-            [second.registration_id]
+        assert states == {
+            first.registration_id: ("pending_activation", True),
+            second.registration_id: ("pending_activation", False),
+        }
+        assert [x.registration_id for x in registry.letters(s, pending_only=True)] == [
+            second.registration_id
+        ]
 
 
 def test_close_cancels_a_waiting_request(engine, now):
     with session_scope(engine) as s:
-        reg = registry.register(s, "cpr", CPR, A1, channel="citizen", actor="self",
-                                on=D(2024, 1, 1), now=now)
-        closed = registry.close(s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 1, 2),
-                                now=now)
+        reg = registry.register(
+            s, "cpr", CPR, A1, channel="citizen", actor="self", on=D(2024, 1, 1), now=now
+        )
+        closed = registry.close(s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 1, 2), now=now)
         assert closed.registration_id is None
         assert s.get(AccountRegistration, reg.registration_id).end_reason == "deceased"
-        assert _codes(lambda: registry.activate(s, "cpr", CPR, _code(s, reg.registration_id),
-                                                actor="o", on=D(2024, 1, 3), now=now)) == \
-            "ACCOUNT_NO_PENDING"
+        assert (
+            _codes(
+                lambda: registry.activate(
+                    s,
+                    "cpr",
+                    CPR,
+                    _code(s, reg.registration_id),
+                    actor="o",
+                    on=D(2024, 1, 3),
+                    now=now,
+                )
+            )
+            == "ACCOUNT_NO_PENDING"
+        )
 
 
 def test_resolve_many_reasons(engine, now):
@@ -210,20 +293,30 @@ def test_resolve_many_reasons(engine, now):
     with session_scope(engine) as s:
         payable = _bank(s, now, number=owners[0][1])
         rejected = _bank(s, now, number=owners[1][1], account=A3)
-        registry.register(s, "cpr", owners[2][1], A2, channel="citizen", actor="self",
-                          on=D(2024, 1, 1), now=now)
+        registry.register(
+            s, "cpr", owners[2][1], A2, channel="citizen", actor="self", on=D(2024, 1, 1), now=now
+        )
         _bank(s, now, number=owners[3][1], on=D(2024, 6, 1))  # not yet in force
-        assert registry.mark_rejected_by_bank(s, rejected.registration_id, "AC04", "returns",
-                                              now)
-        assert not registry.mark_rejected_by_bank(s, rejected.registration_id, "AC01",
-                                                  "returns", now)
+        assert registry.mark_rejected_by_bank(s, rejected.registration_id, "AC04", "returns", now)
+        assert not registry.mark_rejected_by_bank(
+            s, rejected.registration_id, "AC01", "returns", now
+        )
         got = registry.resolve_many(s, owners + [owners[0]], D(2024, 3, 1))
     assert set(got) == set(owners)
-    assert [got[o].reason for o in owners] == [None, "REJECTED_BY_BANK", "PENDING_ACTIVATION",
-                                               "NO_ACCOUNT", "NO_ACCOUNT"]
+    assert [got[o].reason for o in owners] == [
+        None,
+        "REJECTED_BY_BANK",
+        "PENDING_ACTIVATION",
+        "NO_ACCOUNT",
+        "NO_ACCOUNT",
+    ]
     first = got[owners[0]]
-    assert (first.registration_id, first.reg_no, first.account_no, first.active_from) == \
-        (payable.registration_id, "1234", "0000567890", D(2024, 1, 1))
+    assert (first.registration_id, first.reg_no, first.account_no, first.active_from) == (
+        payable.registration_id,
+        "1234",
+        "0000567890",
+        D(2024, 1, 1),
+    )
     assert got[owners[1]].registration_id == rejected.registration_id
     assert got[owners[1]].iban == "DK5000400440116243"
     assert got[owners[2]].registration_id is None
@@ -255,7 +348,8 @@ def test_database_forbids_two_current_registrations(engine, now):
     insert = text(
         "INSERT INTO account_registrations (owner_kind, owner_number, reg_no, account_no, "
         "channel, status, actor, registered_at, active_from, activation_attempts) VALUES "
-        "('cpr', :n, '1234', '0000000002', 'bank', :status, 'x', :now, :d, 0)")
+        "('cpr', :n, '1234', '0000000002', 'bank', :status, 'x', :now, :d, 0)"
+    )
     args = {"n": CPR, "now": now.replace(tzinfo=None), "d": D(2024, 2, 1)}
     for status in ("active", "rejected_by_bank"):
         with pytest.raises(IntegrityError), session_scope(engine) as s:
@@ -271,12 +365,13 @@ def test_suspicious_accounts(engine, now):
             _bank(s, now, number=number)
         _bank(s, now, number=owners[5], account=Account.parse(iban="DK9412340000567890"))
         _bank(s, now, kind="cvr", number=CVR, account=A2)
-        registry.close(s, "cpr", owners[0], "owner_request", actor="x", on=D(2024, 3, 1),
-                       now=now)
+        registry.close(s, "cpr", owners[0], "owner_request", actor="x", on=D(2024, 3, 1), now=now)
         before = registry_import.suspicious(s, D(2024, 2, 1), min_owners=5)
         after = registry_import.suspicious(s, D(2024, 3, 1), min_owners=5)
-        assert _codes(lambda: registry_import.suspicious(s, D(2024, 3, 1), min_owners=1)) == \
-            "ACCOUNT_MIN_OWNERS_INVALID"
+        assert (
+            _codes(lambda: registry_import.suspicious(s, D(2024, 3, 1), min_owners=1))
+            == "ACCOUNT_MIN_OWNERS_INVALID"
+        )
     # the DK IBAN is the same account as reg. 1234 / 0000567890
     assert [(x.account, x.owners) for x in before] == [("****7890", 6)]
     assert [(x.account, x.owners) for x in after] == [("****7890", 5)]

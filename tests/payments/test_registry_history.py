@@ -20,9 +20,11 @@ from payments.registry import Account
 
 BASE = dt.date(2024, 1, 1)
 DAYS = 20
-ACCOUNTS = (Account.parse(reg_no="1234", account_no="1"),
-            Account.parse(reg_no="5678", account_no="2"),
-            Account.parse(iban="DK5000400440116243"))
+ACCOUNTS = (
+    Account.parse(reg_no="1234", account_no="1"),
+    Account.parse(reg_no="5678", account_no="2"),
+    Account.parse(iban="DK5000400440116243"),
+)
 _owner_numbers = itertools.count(1)
 
 day = st.integers(0, DAYS).map(lambda n: BASE + dt.timedelta(days=n))
@@ -80,8 +82,9 @@ class Model:
 
 
 def _code_of(session, registration_id: int) -> str:
-    return session.execute(select(ActivationLetter.code).where(
-        ActivationLetter.registration_id == registration_id)).scalar_one()
+    return session.execute(
+        select(ActivationLetter.code).where(ActivationLetter.registration_id == registration_id)
+    ).scalar_one()
 
 
 def _apply(session, model: Model, op, cpr: str, now) -> None:
@@ -93,8 +96,9 @@ def _apply(session, model: Model, op, cpr: str, now) -> None:
     try:
         if kind in ("bank", "citizen"):
             acc, on = op[1], op[2]
-            change = registry.register(session, "cpr", cpr, ACCOUNTS[acc], channel=kind,
-                                       actor="t", on=on, now=now)
+            change = registry.register(
+                session, "cpr", cpr, ACCOUNTS[acc], channel=kind, actor="t", on=on, now=now
+            )
             if model.same_as_current(acc):
                 assert change.outcome == "unchanged"
             elif kind == "citizen":

@@ -33,8 +33,17 @@ def test_migrated_database_matches_models(engine):
     assert report.differences == ()
     assert report.revision in report.head
     names = set(inspect(engine).get_table_names())
-    assert {"account_registrations", "claims", "decisions", "payment_orders", "batches",
-            "batch_files", "batch_items", "status_reports", "audit_events"} <= names
+    assert {
+        "account_registrations",
+        "claims",
+        "decisions",
+        "payment_orders",
+        "batches",
+        "batch_files",
+        "batch_items",
+        "status_reports",
+        "audit_events",
+    } <= names
 
 
 def test_drift_is_detected(engine):
@@ -47,9 +56,17 @@ def test_utc_timestamps_round_trip(engine):
     when = dt.datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     with session_scope(engine) as s:
         reg = AccountRegistration(
-            owner_kind="cpr", owner_number="0101901234", reg_no="1234", account_no="0000000001",
-            channel="bank", status="active", actor="t", registered_at=when,
-            active_from=dt.date(2024, 3, 1), activation_attempts=0)
+            owner_kind="cpr",
+            owner_number="0101901234",
+            reg_no="1234",
+            account_no="0000000001",
+            channel="bank",
+            status="active",
+            actor="t",
+            registered_at=when,
+            active_from=dt.date(2024, 3, 1),
+            activation_attempts=0,
+        )
         s.add(reg)
     with session_scope(engine) as s:
         back = s.get(AccountRegistration, reg.id).registered_at
@@ -58,9 +75,18 @@ def test_utc_timestamps_round_trip(engine):
 
 def test_database_refuses_two_current_registrations(engine, now):
     def reg(**kw):
-        base = dict(owner_kind="cpr", owner_number="0101901234", reg_no="1234",
-                    account_no="0000000001", channel="bank", status="active", actor="t",
-                    registered_at=now, active_from=dt.date(2024, 1, 1), activation_attempts=0)
+        base = dict(
+            owner_kind="cpr",
+            owner_number="0101901234",
+            reg_no="1234",
+            account_no="0000000001",
+            channel="bank",
+            status="active",
+            actor="t",
+            registered_at=now,
+            active_from=dt.date(2024, 1, 1),
+            activation_attempts=0,
+        )
         return AccountRegistration(**(base | kw))
 
     with session_scope(engine) as s:
@@ -74,10 +100,21 @@ def test_database_refuses_two_current_registrations(engine, now):
 
 def test_database_refuses_an_account_in_two_forms(engine, now):
     with pytest.raises(IntegrityError), session_scope(engine) as s:
-        s.add(AccountRegistration(
-            owner_kind="cpr", owner_number="0101901234", reg_no="1234", account_no="1",
-            iban="DK5000400440116243", channel="bank", status="active", actor="t",
-            registered_at=now, active_from=dt.date(2024, 1, 1), activation_attempts=0))
+        s.add(
+            AccountRegistration(
+                owner_kind="cpr",
+                owner_number="0101901234",
+                reg_no="1234",
+                account_no="1",
+                iban="DK5000400440116243",
+                channel="bank",
+                status="active",
+                actor="t",
+                registered_at=now,
+                active_from=dt.date(2024, 1, 1),
+                activation_attempts=0,
+            )
+        )
         s.flush()
 
 
@@ -124,22 +161,28 @@ def test_0002_keeps_orders_in_unreleased_batches_and_numbers_attempts(tmp_path):
     schema.upgrade(engine)
     assert schema.check(engine).clean
     with engine.connect() as conn:
-        orders = conn.execute(text("SELECT id, status, attempts FROM payment_orders "
-                                   "ORDER BY id")).all()
-        items = conn.execute(text("SELECT batch_id, order_id, attempt FROM batch_items "
-                                  "ORDER BY batch_id, order_id")).all()
+        orders = conn.execute(
+            text("SELECT id, status, attempts FROM payment_orders ORDER BY id")
+        ).all()
+        items = conn.execute(
+            text("SELECT batch_id, order_id, attempt FROM batch_items ORDER BY batch_id, order_id")
+        ).all()
     assert [tuple(r) for r in orders] == [(1, "pending", 1), (2, "sent", 1)]
     assert [tuple(r) for r in items] == [(1, 1, 1), (1, 2, 1), (2, 1, 2)]
     with session_scope(engine) as s:
-        assert s.execute(select(PaymentOrder.id, reported_status())
-                         .order_by(PaymentOrder.id)).all() == [(1, "in_batch"), (2, "sent")]
+        assert s.execute(
+            select(PaymentOrder.id, reported_status()).order_by(PaymentOrder.id)
+        ).all() == [(1, "in_batch"), (2, "sent")]
     schema.downgrade(engine, "0001")
     with engine.connect() as conn:
-        orders = conn.execute(text("SELECT id, status, attempts, batch_id, registration_id "
-                                   "FROM payment_orders ORDER BY id")).all()
+        orders = conn.execute(
+            text(
+                "SELECT id, status, attempts, batch_id, registration_id "
+                "FROM payment_orders ORDER BY id"
+            )
+        ).all()
     assert [tuple(r) for r in orders] == [(1, "in_batch", 2, 2, 1), (2, "sent", 1, None, 1)]
     engine.dispose()
-
 
 
 def test_decision_documents_are_lz4_compressed_on_postgresql(engine):
@@ -147,10 +190,18 @@ def test_decision_documents_are_lz4_compressed_on_postgresql(engine):
     if engine.dialect.name != "postgresql":
         return  # SQLite has no compression setting; nothing to check
     with engine.connect() as conn:
-        lz4 = conn.scalar(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
-                               "WHERE name = 'default_toast_compression'"))
-        method = conn.scalar(text("SELECT attcompression FROM pg_attribute WHERE attrelid = "
-                                  "'decisions'::regclass AND attname = 'document'"))
+        lz4 = conn.scalar(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        )
+        method = conn.scalar(
+            text(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = "
+                "'decisions'::regclass AND attname = 'document'"
+            )
+        )
     assert method == ("l" if lz4 else "")
 
 
@@ -160,22 +211,30 @@ def test_0004_and_0005_up_and_down(empty_db_url):
     with its index reference first (0005) as before."""
     engine = make_engine(empty_db_url)
     schema.upgrade(engine, "0003")
-    claim = ("INSERT INTO claims (id, employer_cvr, external_ref, employee_cpr, kind, first_day, "
-             "last_day, raw, raw_sha256, version, received_at, actor) VALUES ({id}, '13585628', "
-             "'R1', '0101901234', 'sickness', '2024-04-01', '2024-04-05', '{{}}', 'x', 1, "
-             "'2024-05-06 22:00:00', 't')")
-    row = ("INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
-           "order_count, total_ore, held_count, created_by, created_at) VALUES "
-           "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', "
-           "'2024-05-06 22:00:00')")
+    claim = (
+        "INSERT INTO claims (id, employer_cvr, external_ref, employee_cpr, kind, first_day, "
+        "last_day, raw, raw_sha256, version, received_at, actor) VALUES ({id}, '13585628', "
+        "'R1', '0101901234', 'sickness', '2024-04-01', '2024-04-05', '{{}}', 'x', 1, "
+        "'2024-05-06 22:00:00', 't')"
+    )
+    row = (
+        "INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
+        "order_count, total_ore, held_count, created_by, created_at) VALUES "
+        "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', "
+        "'2024-05-06 22:00:00')"
+    )
     with engine.begin() as conn:
         conn.execute(text(claim.format(id=1)))
         conn.execute(text(row.format(id=1)))
     schema.upgrade(engine)
     assert schema.check(engine).clean
     with engine.begin() as conn:
-        conn.execute(text("UPDATE batches SET status = 'rejected', rejected_by = 'b', "
-                          "rejected_at = created_at, reject_reason = 'r' WHERE id = 1"))
+        conn.execute(
+            text(
+                "UPDATE batches SET status = 'rejected', rejected_by = 'b', "
+                "rejected_at = created_at, reject_reason = 'r' WHERE id = 1"
+            )
+        )
         conn.execute(text(row.format(id=2)))
     with pytest.raises(RuntimeError, match="1 rejected batch"):
         schema.downgrade(engine, "0003")

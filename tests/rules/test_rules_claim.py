@@ -35,8 +35,12 @@ def sickness(**changes):
 
 
 def maternity(**changes):
-    raw = sickness(kind="maternity", parent="mother", child_birth_date="2024-03-04",
-                   monthly_hours=[160, 160, 160, 160])
+    raw = sickness(
+        kind="maternity",
+        parent="mother",
+        child_birth_date="2024-03-04",
+        monthly_hours=[160, 160, 160, 160],
+    )
     raw.update(changes)
     return {k: v for k, v in raw.items() if v is not ...}
 
@@ -66,8 +70,12 @@ def test_submitted_on_defaults_to_today():
 
 def test_csv_strings_are_accepted():
     raw = {k: str(v) for k, v in sickness().items() if k != "monthly_hours"}
-    raw.update(salary_paid="TRUE", monthly_hours="160; 160;160;160;160;158.5",
-               section_56_agreement="false", absence_hours_per_week="")
+    raw.update(
+        salary_paid="TRUE",
+        monthly_hours="160; 160;160;160;160;158.5",
+        section_56_agreement="false",
+        absence_hours_per_week="",
+    )
     claim = parse_claim(raw, TODAY)
     assert claim.salary_paid is True
     assert claim.section_56_agreement is False
@@ -81,8 +89,15 @@ def test_cpr_with_hyphen_is_normalised():
 
 @pytest.mark.parametrize(
     "cpr",
-    ["010190123", "01019012345", "0101-901234", "abcdefghij", "3102901234", "0113901234",
-     "0101251234"[:6] + "4234"],  # last: born 2025-01-01 (century digit 4, year 25): future
+    [
+        "010190123",
+        "01019012345",
+        "0101-901234",
+        "abcdefghij",
+        "3102901234",
+        "0113901234",
+        "0101251234"[:6] + "4234",
+    ],  # last: born 2025-01-01 (century digit 4, year 25): future
 )
 def test_bad_cpr(cpr):
     assert codes(sickness(employee_cpr=cpr)) == [("ID_CPR_INVALID", "employee_cpr")]
@@ -171,8 +186,9 @@ def test_dates_reversed_period_too_long_employment_after_absence():
 
 
 def test_maternity_fields():
-    claim = parse_claim(maternity(weeks_transferred_in="3", expected_birth_date="2024-03-01"),
-                        TODAY)
+    claim = parse_claim(
+        maternity(weeks_transferred_in="3", expected_birth_date="2024-03-01"), TODAY
+    )
     assert (claim.parent, claim.weeks_transferred_in) == ("mother", 3)
     assert codes(maternity(parent=...)) == [("CLAIM_FIELD_MISSING", "parent")]
     assert codes(maternity(child_birth_date=...)) == [("CLAIM_FIELD_MISSING", "child_birth_date")]

@@ -32,8 +32,11 @@ CLAIM = {
 }
 HEADER = ",".join(k for k in CLAIM)
 ROW = ",".join(
-    ";".join(str(x) for x in v) if isinstance(v, list) else str(v).lower()
-    if isinstance(v, bool) else str(v)
+    ";".join(str(x) for x in v)
+    if isinstance(v, list)
+    else str(v).lower()
+    if isinstance(v, bool)
+    else str(v)
     for v in CLAIM.values()
 )
 
@@ -75,8 +78,14 @@ def test_empty_array_and_utf8_bom():
 
 
 def test_ndjson_malformed_line_is_a_record_problem_and_reading_goes_on():
-    lines = [json.dumps(claim("A-1")), '{"external_ref": "A-2", oops}', "",
-             json.dumps(claim("A-3")), "[1, 2]", json.dumps(claim("A-5"))]
+    lines = [
+        json.dumps(claim("A-1")),
+        '{"external_ref": "A-2", oops}',
+        "",
+        json.dumps(claim("A-3")),
+        "[1, 2]",
+        json.dumps(claim("A-5")),
+    ]
     recs = records("\n".join(lines).encode())
     assert refs(recs) == ["A-1", "CLAIM_FILE_MALFORMED", "A-3", "CLAIM_NOT_AN_OBJECT", "A-5"]
     assert recs[1].position == "line 2"
@@ -99,8 +108,14 @@ def test_ndjson_nan_is_not_json():
 
 def test_json_nested_too_deeply_is_a_problem_not_a_crash():
     bomb = b"[" * 100_000 + b"]" * 100_000
-    recs = records(json.dumps(claim("A-1")).encode() + b"\n" + bomb + b"\n"
-                   + json.dumps(claim("A-3")).encode() + b"\n")
+    recs = records(
+        json.dumps(claim("A-1")).encode()
+        + b"\n"
+        + bomb
+        + b"\n"
+        + json.dumps(claim("A-3")).encode()
+        + b"\n"
+    )
     assert refs(recs) == ["A-1", "CLAIM_FILE_MALFORMED", "A-3"]
     assert "nested too deeply" in recs[1].problem.message
     recs = records(b'[{"external_ref": "A-1"}, ' + bomb + b"]")
@@ -110,7 +125,7 @@ def test_json_nested_too_deeply_is_a_problem_not_a_crash():
 
 
 def test_concatenated_pretty_objects():
-    data = (json.dumps(claim("A-1"), indent=2) + "\n" + json.dumps(claim("A-2"), indent=2))
+    data = json.dumps(claim("A-1"), indent=2) + "\n" + json.dumps(claim("A-2"), indent=2)
     assert refs(records(data.encode())) == ["A-1", "A-2"]
 
 
@@ -132,8 +147,10 @@ def test_broken_array_stops_with_a_problem_after_the_good_items(data):
 
 def test_array_items_across_buffer_boundaries_including_numbers():
     # numbers that straddle the 64 KiB boundaries must not be cut in two
-    items = [{"external_ref": f"A-{i}", "hourly_wage": 123456789 + i, "pad": "x" * (i % 97)}
-             for i in range(4000)]
+    items = [
+        {"external_ref": f"A-{i}", "hourly_wage": 123456789 + i, "pad": "x" * (i % 97)}
+        for i in range(4000)
+    ]
     data = json.dumps(items).encode()
     assert len(data) > 3 * CHUNK
     recs = records(data)
@@ -214,8 +231,7 @@ def test_csv_header_errors(header, code):
 
 def test_csv_not_utf8_is_a_file_error():
     with pytest.raises(ClaimFileError) as caught:
-        records(f"{HEADER}\n".encode() + ROW.encode().replace(b"A-1", b"\xe6\xf8") + b"\n",
-                "x.csv")
+        records(f"{HEADER}\n".encode() + ROW.encode().replace(b"A-1", b"\xe6\xf8") + b"\n", "x.csv")
     assert caught.value.code == "CLAIM_FILE_ENCODING"
 
 
@@ -298,28 +314,39 @@ def test_big_json_array_is_decoded_item_by_item():
 # -- any input: a record or a coded error, never a crash ----------------------------------------
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=20)
     | st.sampled_from(["2024-03-04", "13585628", "0101901234", "sickness", "1e400", "NaN"]),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from([*CLAIM, "correction", "x"]), inner, max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from([*CLAIM, "correction", "x"]), inner, max_size=6)
+    ),
     max_leaves=20,
 )
 _claimish = st.fixed_dictionaries(
-    {k: st.one_of(st.just(v), _json_values) for k, v in CLAIM.items()})
+    {k: st.one_of(st.just(v), _json_values) for k, v in CLAIM.items()}
+)
 
 
 @settings(max_examples=300)
-@given(st.one_of(
-    st.binary(max_size=300),
-    st.lists(st.one_of(_claimish, _json_values), max_size=4).map(
-        lambda items: "\n".join(json.dumps(i) for i in items).encode()),
-    st.lists(st.one_of(_claimish, _json_values), max_size=4).map(
-        lambda items: json.dumps(items, indent=1).encode()),
-    st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=12), max_size=4).map(
-        lambda rows: (HEADER + "\n" + "\n".join(",".join(r) for r in rows)).encode()),
-), st.sampled_from(["claims", "claims.csv"]))
-def test_any_file_gives_records_or_a_coded_error_and_any_record_a_claim_or_problems(data,
-                                                                                   name):
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.one_of(_claimish, _json_values), max_size=4).map(
+            lambda items: "\n".join(json.dumps(i) for i in items).encode()
+        ),
+        st.lists(st.one_of(_claimish, _json_values), max_size=4).map(
+            lambda items: json.dumps(items, indent=1).encode()
+        ),
+        st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=12), max_size=4).map(
+            lambda rows: (HEADER + "\n" + "\n".join(",".join(r) for r in rows)).encode()
+        ),
+    ),
+    st.sampled_from(["claims", "claims.csv"]),
+)
+def test_any_file_gives_records_or_a_coded_error_and_any_record_a_claim_or_problems(data, name):
     """Whatever the bytes: reading yields records (each a raw claim or a problem) or raises
     ClaimFileError; parsing a raw claim gives a Claim or InvalidClaim with codes."""
     try:

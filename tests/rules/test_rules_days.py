@@ -20,10 +20,19 @@ from rules.days import (
 @pytest.mark.parametrize(
     "day",
     [
-        date(2023, 1, 1), date(2023, 4, 6), date(2023, 4, 7), date(2023, 4, 10),
+        date(2023, 1, 1),
+        date(2023, 4, 6),
+        date(2023, 4, 7),
+        date(2023, 4, 10),
         date(2023, 5, 5),  # Great Prayer Day, last time
-        date(2023, 5, 18), date(2023, 5, 29), date(2023, 12, 25), date(2023, 12, 26),
-        date(2024, 3, 28), date(2024, 3, 29), date(2024, 4, 1), date(2024, 5, 9),
+        date(2023, 5, 18),
+        date(2023, 5, 29),
+        date(2023, 12, 25),
+        date(2023, 12, 26),
+        date(2024, 3, 28),
+        date(2024, 3, 29),
+        date(2024, 4, 1),
+        date(2024, 5, 9),
         date(2024, 5, 20),
     ],
 )
@@ -37,7 +46,9 @@ def test_public_holidays(day):
     [
         date(2024, 4, 26),  # Great Prayer Day abolished from 2024
         date(2025, 5, 16),
-        date(2024, 6, 5), date(2024, 12, 24), date(2024, 12, 31),  # bank closing days only
+        date(2024, 6, 5),
+        date(2024, 12, 24),
+        date(2024, 12, 31),  # bank closing days only
         date(2024, 5, 10),  # the Friday after Ascension: a bank closing day, not a holiday
         date(2024, 5, 1),
     ],
@@ -51,8 +62,13 @@ def test_public_holidays_is_cached_and_frozen():
     assert isinstance(public_holidays(2024), frozenset)
     weekday_holidays_2026 = sorted(d for d in public_holidays(2026) if d.weekday() < 5)
     assert weekday_holidays_2026 == [
-        date(2026, 1, 1), date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 6),
-        date(2026, 5, 14), date(2026, 5, 25), date(2026, 12, 25),
+        date(2026, 1, 1),
+        date(2026, 4, 2),
+        date(2026, 4, 3),
+        date(2026, 4, 6),
+        date(2026, 5, 14),
+        date(2026, 5, 25),
+        date(2026, 12, 25),
     ]
 
 
@@ -73,8 +89,17 @@ def test_calendar_months():
 
 @pytest.mark.parametrize(
     ("year", "monday"),
-    [(2013, 7), (2015, 5), (2018, 1), (2019, 7), (2021, 4), (2022, 3), (2023, 2), (2024, 1),
-     (2025, 6)],
+    [
+        (2013, 7),
+        (2015, 5),
+        (2018, 1),
+        (2019, 7),
+        (2021, 4),
+        (2022, 3),
+        (2023, 2),
+        (2024, 1),
+        (2025, 6),
+    ],
 )
 def test_first_monday_of_january_matches_the_spec_table(year, monday):
     assert first_monday_of_january(year) == date(year, 1, monday)

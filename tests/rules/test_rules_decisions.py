@@ -38,16 +38,30 @@ def sick(**changes) -> Claim:
 
 
 def mat(**changes) -> Claim:
-    raw = {**WORKED, "kind": "maternity", "parent": "father", "monthly_hours": [160] * 4,
-           "child_birth_date": "2024-03-04", "first_absence_day": "2024-03-04",
-           "last_absence_day": "2024-03-15", "submitted_on": "2024-03-18"}
+    raw = {
+        **WORKED,
+        "kind": "maternity",
+        "parent": "father",
+        "monthly_hours": [160] * 4,
+        "child_birth_date": "2024-03-04",
+        "first_absence_day": "2024-03-04",
+        "last_absence_day": "2024-03-15",
+        "submitted_on": "2024-03-18",
+    }
     return parse_claim({**raw, **changes}, TODAY)
 
 
 def test_worked_example_json_is_the_documented_format():
     data = decide(sick()).to_dict()
     assert list(data)[:9] == [
-        "external_ref", "status", "amount", "currency", "payee", "days", "weeks", "reasons",
+        "external_ref",
+        "status",
+        "amount",
+        "currency",
+        "payee",
+        "days",
+        "weeks",
+        "reasons",
         "trace",
     ]
     assert data["external_ref"] == "ACME-0001"
@@ -56,8 +70,7 @@ def test_worked_example_json_is_the_documented_format():
     assert data["currency"] == "DKK"
     assert data["payee"] == {"kind": "cvr", "number": "13585628"}
     assert data["days"] == 18
-    assert data["weeks"][0] == {"week": "2024-W14", "days": 3, "hours": "22.2",
-                                "amount": "2816.96"}
+    assert data["weeks"][0] == {"week": "2024-W14", "days": 3, "hours": "22.2", "amount": "2816.96"}
     assert data["reasons"] == []
     assert len(data["granted_days"]) == 18 and data["granted_days"][0] == "2024-04-03"
     for step in data["trace"]:
@@ -70,14 +83,20 @@ def test_worked_example_json_is_the_documented_format():
 def test_trace_has_one_step_per_rule_with_the_parameters_it_read():
     decision = decide(sick())
     assert [s.rule for s in decision.trace] == [
-        "employment_requirement", "first_reimbursable_day", "deadline", "payable_days",
-        "22_weeks_in_9_months", "hours_per_day", "hourly_rate", "amount", "payee",
+        "employment_requirement",
+        "first_reimbursable_day",
+        "deadline",
+        "payable_days",
+        "22_weeks_in_9_months",
+        "hours_per_day",
+        "hourly_rate",
+        "amount",
+        "payee",
     ]
     rate = next(s for s in decision.trace if s.rule == "hourly_rate")
     weekly_max = dict(rate.inputs)["weekly_max"]
     assert weekly_max.value == Decimal(4695)
-    assert (weekly_max.valid_from, weekly_max.valid_until) == (date(2024, 1, 1),
-                                                                date(2025, 1, 5))
+    assert (weekly_max.valid_from, weekly_max.valid_until) == (date(2024, 1, 1), date(2025, 1, 5))
     segment = dict(rate.result)["segments"][0]
     assert segment.hourly_cap == Decimal("126.89")
     assert segment.rate == Decimal("126.89")
@@ -93,8 +112,11 @@ def test_the_trace_never_holds_a_full_cpr():
 
 
 def test_missing_parameter_is_an_error_decision_not_an_exception():
-    decision = decide(sick(first_absence_day="2025-03-03", last_absence_day="2025-04-25",
-                           submitted_on="2025-03-10"))
+    decision = decide(
+        sick(
+            first_absence_day="2025-03-03", last_absence_day="2025-04-25", submitted_on="2025-03-10"
+        )
+    )
     assert decision.status == "error"
     assert decision.amount == Decimal("0.00")
     assert decision.codes == ("RULE_PARAM_MISSING",)
@@ -124,8 +146,14 @@ def test_granted_days_roundtrip_through_decision_and_json():
 
 def test_22_weeks_in_one_long_claim():
     """No history: the 111th payable day stops payment at the end of its month."""
-    decision = decide(sick(section_56_agreement=True, first_absence_day="2024-01-02",
-                           last_absence_day="2024-09-30", submitted_on="2024-01-05"))
+    decision = decide(
+        sick(
+            section_56_agreement=True,
+            first_absence_day="2024-01-02",
+            last_absence_day="2024-09-30",
+            submitted_on="2024-01-05",
+        )
+    )
     payable, day = [], date(2024, 1, 2)
     while day <= date(2024, 9, 30):
         if day.weekday() < 5 and not is_public_holiday(day):
@@ -145,8 +173,12 @@ def test_22_weeks_passed_in_history_rejects_a_later_claim():
             days.append(day)
         day += timedelta(days=1)
     history = (GrantedDays("sickness", tuple(days), employer_cvr="29189714"),)
-    later = sick(section_56_agreement=True, first_absence_day="2024-08-05",
-                 last_absence_day="2024-08-09", submitted_on="2024-08-12")
+    later = sick(
+        section_56_agreement=True,
+        first_absence_day="2024-08-05",
+        last_absence_day="2024-08-09",
+        submitted_on="2024-08-12",
+    )
     decision = decide(later, history)
     assert decision.status == "rejected"
     assert decision.codes == ("RULE_SICK_22_WEEKS",)
@@ -154,11 +186,20 @@ def test_22_weeks_passed_in_history_rejects_a_later_claim():
 
 def test_maternity_history_of_other_children_and_parents_is_ignored():
     other = (
-        GrantedDays("maternity", tuple(date(2024, 1, 1) + timedelta(d) for d in range(200)),
-                    parent="mother", child_birth_date=date(2024, 3, 4),
-                    employer_cvr="29189714"),
-        GrantedDays("maternity", (date(2024, 3, 4),), parent="father",
-                    child_birth_date=date(2021, 1, 1), employer_cvr="29189714"),
+        GrantedDays(
+            "maternity",
+            tuple(date(2024, 1, 1) + timedelta(d) for d in range(200)),
+            parent="mother",
+            child_birth_date=date(2024, 3, 4),
+            employer_cvr="29189714",
+        ),
+        GrantedDays(
+            "maternity",
+            (date(2024, 3, 4),),
+            parent="father",
+            child_birth_date=date(2021, 1, 1),
+            employer_cvr="29189714",
+        ),
         GrantedDays("sickness", (date(2024, 3, 4),), employer_cvr="13585628"),
     )
     assert decide(mat(), other).amount == Decimal("9389.86")
@@ -204,8 +245,14 @@ def test_maternity_weekend_only():
 
 
 def test_days_after_the_first_birthday_are_noted_in_the_trace():
-    decision = decide(mat(child_birth_date="2023-03-01", first_absence_day="2024-03-04",
-                          last_absence_day="2024-03-08", submitted_on="2024-03-11"))
+    decision = decide(
+        mat(
+            child_birth_date="2023-03-01",
+            first_absence_day="2024-03-04",
+            last_absence_day="2024-03-08",
+            submitted_on="2024-03-11",
+        )
+    )
     window = next(s for s in decision.trace if s.rule == "entitled_window")
     assert dict(window.result)["days_after_first_birthday"] == 5
     assert "postponed" in window.output
@@ -219,7 +266,8 @@ def test_unknown_kind():
 
 def test_week_with_a_mid_week_change_is_capped_by_the_value_of_its_first_day(tmp_path):
     """A parameter set of one's own: 4000 Mon-Wed, 5000 from Thursday, in one ISO week."""
-    (tmp_path / "sickness.toml").write_text("""
+    (tmp_path / "sickness.toml").write_text(
+        """
 benefit = "sickness"
 [weekly_max]
 unit = "DKK"
@@ -247,44 +295,79 @@ reference = "test"
 valid_from = 2030-01-01
 value = true
 source = "test"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     params = load_parameters([tmp_path], include_packaged=False)
-    claim = parse_claim({**WORKED, "section_56_agreement": True, "first_absence_day": "2030-01-07",
-                         "last_absence_day": "2030-01-11", "submitted_on": "2030-01-14"},
-                        date(2030, 2, 1))
+    claim = parse_claim(
+        {
+            **WORKED,
+            "section_56_agreement": True,
+            "first_absence_day": "2030-01-07",
+            "last_absence_day": "2030-01-11",
+            "submitted_on": "2030-01-14",
+        },
+        date(2030, 2, 1),
+    )
     decision = decide(claim, parameters=params)
     # Mon-Wed 3 × round(4000/37, 2) 108.11 × 7.4 = 2400.042; Thu-Fri 2 × 135.14 × 7.4 =
     # 2000.072; 4400.114 is capped at 4000, the maximum in force on Monday.
     assert decision.amount == Decimal("4000.00")
     rate = next(s for s in decision.trace if s.rule == "hourly_rate")
-    assert [s.rate for s in dict(rate.result)["segments"]] == [Decimal("108.11"),
-                                                               Decimal("135.14")]
+    assert [s.rate for s in dict(rate.result)["segments"]] == [Decimal("108.11"), Decimal("135.14")]
 
 
 def test_trace_values_become_json_as_documented():
     """Decimals plain (no exponent), dates ISO, sets sorted, a parameter value with its
     provenance wherever it is used, a dataclass as its fields in order."""
     weekly_max = load_parameters().at("sickness.weekly_max", date(2024, 6, 3))
-    week = Week("2024-W23", 3, Decimal("22.2"), Decimal("2816.96"), Decimal("2816.958"),
-                weekly_max)
+    week = Week("2024-W23", 3, Decimal("22.2"), Decimal("2816.96"), Decimal("2816.958"), weekly_max)
     step = TraceStep(
-        rule="example", reference="§ 1", template="{n} with {cap}",
-        inputs=(("n", Decimal("4E+1")), ("days", frozenset({date(2024, 6, 4), date(2024, 6, 3)})),
-                ("cap", weekly_max), ("none", None), ("flag", True)),
+        rule="example",
+        reference="§ 1",
+        template="{n} with {cap}",
+        inputs=(
+            ("n", Decimal("4E+1")),
+            ("days", frozenset({date(2024, 6, 4), date(2024, 6, 3)})),
+            ("cap", weekly_max),
+            ("none", None),
+            ("flag", True),
+        ),
         result=(("weeks", (week,)), ("by_day", MappingProxyType({"a": Decimal("1.50")}))),
     )
-    provenance = {"parameter": "sickness.weekly_max", "value": "4695.00", "unit": "DKK",
-                  "valid_from": "2024-01-01", "valid_until": "2025-01-05",
-                  "reference": weekly_max.reference, "source": weekly_max.source}
+    provenance = {
+        "parameter": "sickness.weekly_max",
+        "value": "4695.00",
+        "unit": "DKK",
+        "valid_from": "2024-01-01",
+        "valid_until": "2025-01-05",
+        "reference": weekly_max.reference,
+        "source": weekly_max.source,
+    }
     assert step.to_dict() == {
-        "rule": "example", "reference": "§ 1",
-        "inputs": {"n": "40", "days": ["2024-06-03", "2024-06-04"], "cap": provenance,
-                   "none": None, "flag": True},
+        "rule": "example",
+        "reference": "§ 1",
+        "inputs": {
+            "n": "40",
+            "days": ["2024-06-03", "2024-06-04"],
+            "cap": provenance,
+            "none": None,
+            "flag": True,
+        },
         "output": "40 with 4695.00",
-        "result": {"weeks": [{"week": "2024-W23", "days": 3, "hours": "22.2",
-                              "amount": "2816.96", "uncapped": "2816.958",
-                              "weekly_max": provenance}],
-                   "by_day": {"a": "1.50"}},
+        "result": {
+            "weeks": [
+                {
+                    "week": "2024-W23",
+                    "days": 3,
+                    "hours": "22.2",
+                    "amount": "2816.96",
+                    "uncapped": "2816.958",
+                    "weekly_max": provenance,
+                }
+            ],
+            "by_day": {"a": "1.50"},
+        },
     }
     with pytest.raises(TypeError, match="object"):
         TraceStep("x", "§", (("x", object()),), (), "").to_dict()

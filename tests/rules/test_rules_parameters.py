@@ -43,8 +43,16 @@ def test_weekly_max_is_valid_until_the_day_before_the_next_first_monday(day, val
 
 @pytest.mark.parametrize(
     "day",
-    [date(2013, 1, 6), date(2014, 1, 6), date(2016, 1, 4), date(2017, 6, 1), date(2020, 1, 6),
-     date(2020, 12, 31), date(2025, 1, 6), date(2026, 3, 1)],
+    [
+        date(2013, 1, 6),
+        date(2014, 1, 6),
+        date(2016, 1, 4),
+        date(2017, 6, 1),
+        date(2020, 1, 6),
+        date(2020, 12, 31),
+        date(2025, 1, 6),
+        date(2026, 3, 1),
+    ],
 )
 def test_gaps_raise_param_missing_naming_parameter_and_day(day):
     with pytest.raises(ParameterMissing) as caught:
@@ -130,13 +138,17 @@ def test_override_directory_extends_the_packaged_values(tmp_path):
 
 
 def test_override_with_a_different_value_for_a_packaged_period_is_a_conflict(tmp_path):
-    _write(tmp_path, "fix.toml", """
+    _write(
+        tmp_path,
+        "fix.toml",
+        """
 benefit = "sickness"
 [[weekly_max.values]]
 valid_from = 2024-01-01
 value = 4700
 source = "https://example.invalid"
-""")
+""",
+    )
     with pytest.raises(ParameterFileError) as caught:
         load_parameters([tmp_path])
     assert caught.value.code == "RULE_PARAM_CONFLICT"
@@ -144,27 +156,35 @@ source = "https://example.invalid"
 
 
 def test_partially_overlapping_period_with_another_value_is_a_conflict(tmp_path):
-    _write(tmp_path, "fix.toml", """
+    _write(
+        tmp_path,
+        "fix.toml",
+        """
 benefit = "sickness"
 [[weekly_max.values]]
 valid_from = 2024-12-30
 valid_until = 2025-03-31
 value = 4800
 source = "https://example.invalid"
-""")
+""",
+    )
     with pytest.raises(ParameterFileError) as caught:
         load_parameters([tmp_path])
     assert caught.value.code == "RULE_PARAM_CONFLICT"
 
 
 def test_restating_a_packaged_value_is_harmless(tmp_path):
-    _write(tmp_path, "same.toml", """
+    _write(
+        tmp_path,
+        "same.toml",
+        """
 benefit = "sickness"
 [[weekly_max.values]]
 valid_from = 2024-01-01
 value = 4695
 source = "https://dag.dk/g-dagssats-og-dagpengesats/"
-""")
+""",
+    )
     params = load_parameters([tmp_path])
     assert params.at("sickness.weekly_max", date(2025, 1, 5)).value == Decimal(4695)
     assert len(params["sickness.weekly_max"].values) == len(PARAMS["sickness.weekly_max"].values)
@@ -225,7 +245,10 @@ def test_missing_override_directory(tmp_path):
 
 
 def test_a_parameter_set_of_ones_own(tmp_path):
-    _write(tmp_path, "only.toml", """
+    _write(
+        tmp_path,
+        "only.toml",
+        """
 benefit = "sickness"
 [weekly_max]
 unit = "DKK"
@@ -234,7 +257,8 @@ reference = "test"
 valid_from = 2030-01-07
 value = "6000.50"
 source = "test"
-""")
+""",
+    )
     params = load_parameters([tmp_path], include_packaged=False)
     assert list(p.name for p in params) == ["sickness.weekly_max"]
     assert params.at("sickness.weekly_max", date(2099, 1, 1)).value == Decimal("6000.50")

@@ -36,33 +36,44 @@ def upgrade() -> None:
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attempt", sa.Integer(), nullable=True))
     # attempt n of an order is its n-th batch
-    op.execute("UPDATE batch_items SET attempt = (SELECT count(*) FROM batch_items AS earlier "
-               "WHERE earlier.order_id = batch_items.order_id "
-               "AND earlier.batch_id <= batch_items.batch_id)")
+    op.execute(
+        "UPDATE batch_items SET attempt = (SELECT count(*) FROM batch_items AS earlier "
+        "WHERE earlier.order_id = batch_items.order_id "
+        "AND earlier.batch_id <= batch_items.batch_id)"
+    )
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
         batch_op.alter_column("attempt", existing_type=sa.Integer(), nullable=False)
         batch_op.create_check_constraint(op.f("ck_batch_items_attempt"), "attempt >= 1")
         batch_op.drop_index(batch_op.f("ix_batch_items_order"))
-        batch_op.create_unique_constraint(batch_op.f("uq_batch_items_order_id_attempt"),
-                                          ["order_id", "attempt"])
-        for name in ("fk_batch_items_batch_id_batches", "fk_batch_items_batch_id_batch_files",
-                     "fk_batch_items_registration_id_account_registrations"):
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_batch_items_order_id_attempt"), ["order_id", "attempt"]
+        )
+        for name in (
+            "fk_batch_items_batch_id_batches",
+            "fk_batch_items_batch_id_batch_files",
+            "fk_batch_items_registration_id_account_registrations",
+        ):
             batch_op.drop_constraint(batch_op.f(name), type_="foreignkey")
 
     with op.batch_alter_table("payment_orders", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_payment_orders_live_batch"), type_="check")
         batch_op.drop_constraint(op.f("ck_payment_orders_status"), type_="check")
-    op.execute("UPDATE payment_orders SET status = 'pending', attempts = attempts - 1 "
-               "WHERE status = 'in_batch'")
+    op.execute(
+        "UPDATE payment_orders SET status = 'pending', attempts = attempts - 1 "
+        "WHERE status = 'in_batch'"
+    )
     with op.batch_alter_table("payment_orders", schema=None) as batch_op:
-        batch_op.create_check_constraint(op.f("ck_payment_orders_status"),
-                                         f"status IN ({NEW_STATUSES})")
+        batch_op.create_check_constraint(
+            op.f("ck_payment_orders_status"), f"status IN ({NEW_STATUSES})"
+        )
         batch_op.drop_index(batch_op.f("ix_payment_orders_batch"))
         batch_op.drop_constraint(
             batch_op.f("fk_payment_orders_registration_id_account_registrations"),
-            type_="foreignkey")
-        batch_op.drop_constraint(batch_op.f("fk_payment_orders_batch_id_batches"),
-                                 type_="foreignkey")
+            type_="foreignkey",
+        )
+        batch_op.drop_constraint(
+            batch_op.f("fk_payment_orders_batch_id_batches"), type_="foreignkey"
+        )
         batch_op.drop_column("batch_id")
         batch_op.drop_column("registration_id")
 
@@ -83,31 +94,47 @@ def downgrade() -> None:
         "AND b.status <> 'released') "
         "WHERE status = 'pending' AND EXISTS (SELECT 1 FROM batch_items AS i JOIN batches AS b "
         "ON b.id = i.batch_id WHERE i.order_id = payment_orders.id "
-        "AND b.status <> 'released')")
-    op.execute("UPDATE payment_orders SET registration_id = (SELECT i.registration_id FROM "
-               "batch_items AS i WHERE i.order_id = payment_orders.id "
-               "ORDER BY i.attempt DESC LIMIT 1)")
+        "AND b.status <> 'released')"
+    )
+    op.execute(
+        "UPDATE payment_orders SET registration_id = (SELECT i.registration_id FROM "
+        "batch_items AS i WHERE i.order_id = payment_orders.id "
+        "ORDER BY i.attempt DESC LIMIT 1)"
+    )
     with op.batch_alter_table("payment_orders", schema=None) as batch_op:
-        batch_op.create_check_constraint(op.f("ck_payment_orders_status"),
-                                         f"status IN ({OLD_STATUSES})")
-        batch_op.create_check_constraint(op.f("ck_payment_orders_live_batch"),
-                                         "(status = 'in_batch') = (batch_id IS NOT NULL)")
-        batch_op.create_foreign_key(batch_op.f("fk_payment_orders_batch_id_batches"),
-                                    "batches", ["batch_id"], ["id"])
+        batch_op.create_check_constraint(
+            op.f("ck_payment_orders_status"), f"status IN ({OLD_STATUSES})"
+        )
+        batch_op.create_check_constraint(
+            op.f("ck_payment_orders_live_batch"), "(status = 'in_batch') = (batch_id IS NOT NULL)"
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_payment_orders_batch_id_batches"), "batches", ["batch_id"], ["id"]
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_payment_orders_registration_id_account_registrations"),
-            "account_registrations", ["registration_id"], ["id"])
+            "account_registrations",
+            ["registration_id"],
+            ["id"],
+        )
         batch_op.create_index(batch_op.f("ix_payment_orders_batch"), ["batch_id"], unique=False)
 
     with op.batch_alter_table("batch_items", schema=None) as batch_op:
-        batch_op.create_foreign_key(batch_op.f("fk_batch_items_batch_id_batches"), "batches",
-                                    ["batch_id"], ["id"])
-        batch_op.create_foreign_key(batch_op.f("fk_batch_items_batch_id_batch_files"),
-                                    "batch_files", ["batch_id", "file_seq"],
-                                    ["batch_id", "seq"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_batch_items_batch_id_batches"), "batches", ["batch_id"], ["id"]
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_batch_items_batch_id_batch_files"),
+            "batch_files",
+            ["batch_id", "file_seq"],
+            ["batch_id", "seq"],
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_batch_items_registration_id_account_registrations"),
-            "account_registrations", ["registration_id"], ["id"])
+            "account_registrations",
+            ["registration_id"],
+            ["id"],
+        )
         batch_op.drop_constraint(batch_op.f("uq_batch_items_order_id_attempt"), type_="unique")
         batch_op.drop_constraint(op.f("ck_batch_items_attempt"), type_="check")
         batch_op.create_index(batch_op.f("ix_batch_items_order"), ["order_id"], unique=False)

@@ -25,9 +25,14 @@ def _lz4_available() -> bool:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return False
-    return bool(bind.execute(sa.text(
-        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
-        "WHERE name = 'default_toast_compression'")).scalar())
+    return bool(
+        bind.execute(
+            sa.text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ).scalar()
+    )
 
 
 def upgrade() -> None:

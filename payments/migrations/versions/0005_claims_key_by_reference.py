@@ -23,15 +23,15 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("claims", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_claims_employer_cvr_external_ref"),
-                                 type_="unique")
-        batch_op.create_unique_constraint(batch_op.f("uq_claims_external_ref_employer_cvr"),
-                                          ["external_ref", "employer_cvr"])
+        batch_op.drop_constraint(batch_op.f("uq_claims_employer_cvr_external_ref"), type_="unique")
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_claims_external_ref_employer_cvr"), ["external_ref", "employer_cvr"]
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("claims", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_claims_external_ref_employer_cvr"),
-                                 type_="unique")
-        batch_op.create_unique_constraint(batch_op.f("uq_claims_employer_cvr_external_ref"),
-                                          ["employer_cvr", "external_ref"])
+        batch_op.drop_constraint(batch_op.f("uq_claims_external_ref_employer_cvr"), type_="unique")
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_claims_employer_cvr_external_ref"), ["employer_cvr", "external_ref"]
+        )
