@@ -14,7 +14,7 @@ most 200 MB; 100,000 orders in at most 10 s on SQLite.
    each, all due on or before the run date; one order in 100,000 is above the review
    amount. SQLite: a fresh file in a temporary directory; PostgreSQL: a fresh schema in the
    given database (dropped at the end unless ``--keep``), migrated with the app's migrations.
-2. **Run** ``payments.batch.run`` in a child process, so that its peak RSS is the batch's
+2. **Run** ``payments.batch.night.run`` in a child process, so that its peak RSS is the batch's
    own; the child times the call and reports ``ru_maxrss``.
 3. **Check** that the money is conserved: the files' ``CtrlSum`` add up to the orders in the
    batch (``pending`` with an item of this batch for their next attempt: count and sum),
@@ -213,7 +213,7 @@ def _cpr(p: int) -> str:
 
 def child(args: argparse.Namespace) -> None:
     """Run the batch once and print what happened as JSON on stdout."""
-    from payments import batch
+    from payments.batch import night
     from payments.config import Settings
     from payments.db import make_engine
 
@@ -233,7 +233,7 @@ def child(args: argparse.Namespace) -> None:
     own = resource.getrusage(resource.RUSAGE_SELF)
     phases: dict[str, float] = {}
     if args.phases:
-        _time_phases(batch, phases)
+        _time_phases(night, phases)
     profiler = None
     if args.profile:
         import cProfile
@@ -241,7 +241,7 @@ def child(args: argparse.Namespace) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     started = time.perf_counter()
-    result = batch.run(engine, settings, run_date=RUN_DATE, actor="bench", now=NOW)
+    result = night.run(engine, settings, run_date=RUN_DATE, actor="bench", now=NOW)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
@@ -291,14 +291,14 @@ def _process_cpu(pid: int | None) -> float | None:
 
 def _time_phases(batch, phases: dict[str, float]) -> None:
     """Wrap the batch's steps to add up the time spent in each (``--phases``)."""
-    from payments import batch_candidates, batch_files
+    from payments.batch import candidates, pain_files
 
     for module, name in (
-        (batch_candidates, "fill"),
-        (batch_candidates, "add_files"),
-        (batch_candidates, "insert_items"),
-        (batch_candidates, "update_orders"),
-        (batch_files, "write_file"),
+        (candidates, "fill"),
+        (candidates, "add_files"),
+        (candidates, "insert_items"),
+        (candidates, "update_orders"),
+        (pain_files, "write_file"),
     ):
         inner = getattr(module, name, None)
         if inner is None:
@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def release_seconds(url: str, workdir: Path, args, run: dict) -> None:
     """Approve and release the batch (not part of the target): marks every order ``sent``."""
-    from payments import batch_approval
+    from payments.batch import approval
     from payments.config import Settings
     from payments.db import make_engine
 
@@ -513,9 +513,9 @@ def release_seconds(url: str, workdir: Path, args, run: dict) -> None:
         outbox_dir=str(workdir / "outbox"),
         max_tx_per_file=args.max_tx_per_file,
     )
-    batch_approval.approve(engine, settings, run["batch_id"], actor="approver", now=NOW)
+    approval.approve(engine, settings, run["batch_id"], actor="approver", now=NOW)
     started = time.perf_counter()
-    released = batch_approval.release(engine, settings, run["batch_id"], actor="approver", now=NOW)
+    released = approval.release(engine, settings, run["batch_id"], actor="approver", now=NOW)
     seconds = time.perf_counter() - started
     engine.dispose()
     print(

@@ -1,7 +1,7 @@
 """Figures for the NemKonto registry: bank-file import, resolve_many, a single lookup.
 
-    .venv/bin/python benchmarks/registry.py --database-url sqlite:////tmp/bench.db
-    psql -c 'CREATE SCHEMA bench' && .venv/bin/python benchmarks/registry.py \\
+    .venv/bin/python benchmarks/lifecycle.py --database-url sqlite:////tmp/bench.db
+    psql -c 'CREATE SCHEMA bench' && .venv/bin/python benchmarks/lifecycle.py \\
         --database-url 'postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench'
 
 Use an empty database (or ``--reset``, which deletes the registry tables' rows). Steps:
@@ -34,9 +34,12 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from payments import registry, schema  # noqa: E402
-from payments import registry_import as bank_file  # noqa: E402
+from payments import schema  # noqa: E402
 from payments.db import make_engine, session_scope  # noqa: E402
+from payments.registry import (
+    bank_file,
+    lifecycle,  # noqa: E402
+)
 
 NOW = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
 ON = dt.date(2024, 5, 1)
@@ -82,7 +85,7 @@ def seed(engine, start: int, owners: int) -> None:
             )
         rows.append((cpr(i), f"{i + 1:010d}", dt.date(2024, 1, 1), None, "active", i))
     with session_scope(engine) as s:
-        registry.load_temp_table(s, stage, rows)
+        lifecycle.load_temp_table(s, stage, rows)
         s.execute(
             text(
                 "INSERT INTO account_registrations (owner_kind, owner_number, reg_no, account_no,"
@@ -94,7 +97,7 @@ def seed(engine, start: int, owners: int) -> None:
             ),
             {"now": NOW if engine.dialect.name == "postgresql" else NOW.replace(tzinfo=None)},
         )
-        registry.drop_temp_table(s, stage)
+        lifecycle.drop_temp_table(s, stage)
     with engine.connect() as conn:
         conn.exec_driver_sql(
             "ANALYZE account_registrations" if engine.dialect.name == "postgresql" else "ANALYZE"
@@ -163,7 +166,7 @@ def main() -> None:
 
     def run_resolve():
         with session_scope(engine) as s:
-            return registry.resolve_many(s, keys, ON)
+            return lifecycle.resolve_many(s, keys, ON)
 
     runs = []
     for n in range(args.repeat):
@@ -179,9 +182,9 @@ def main() -> None:
     with session_scope(engine) as s:
         for i in sample:
             start = time.perf_counter()
-            row = registry.as_of(s, "cpr", cpr(i), ON)
+            row = lifecycle.as_of(s, "cpr", cpr(i), ON)
             if row is None:
-                registry.has_pending(s, "cpr", cpr(i))
+                lifecycle.has_pending(s, "cpr", cpr(i))
             times.append((time.perf_counter() - start) * 1000)
     times.sort()
     print(

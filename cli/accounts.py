@@ -15,12 +15,12 @@ import click
 
 from cli.options import ACTOR, DATE
 from cli.output import echo_json, exit_with
-from payments import audit, registry
-from payments import registry_import as bank_file
+from identifiers import mask_account, mask_owner, parse_owner
+from payments import audit
 from payments.db import session_scope
 from payments.errors import NotFound, PaymentsError
-from payments.identifiers import mask_account, mask_owner, parse_owner
-from payments.models import CHANNELS
+from payments.registry import bank_file, lifecycle
+from payments.statuses import Channel
 
 
 def _login() -> str:
@@ -53,8 +53,7 @@ def owner_options(func):
 def _owner(cpr: str | None, cvr: str | None) -> tuple[str, str]:
     if bool(cpr) == bool(cvr):
         raise click.UsageError("give exactly one of --cpr or --cvr")
-    owner = parse_owner("cpr" if cpr else "cvr", cpr or cvr, "cpr" if cpr else "cvr")
-    return owner.kind, str(owner)
+    return parse_owner("cpr" if cpr else "cvr", cpr or cvr, "cpr" if cpr else "cvr")
 
 
 def _open(app):
@@ -67,7 +66,7 @@ def _view(row, reveal: bool) -> dict:
         "registration_id": row.id,
         "owner_kind": row.owner_kind,
         "owner": row.owner_number if reveal else mask_owner(row.owner_kind, row.owner_number),
-        "account": registry.Account.of(row).reveal()
+        "account": lifecycle.Account.of(row).reveal()
         if reveal
         else mask_account(row.reg_no, row.account_no, row.iban),
         "status": row.status,
@@ -123,7 +122,7 @@ def accounts() -> None:
 @click.option("--account", "account_no", metavar="NUMBER", help="Danish account number.")
 @click.option(
     "--channel",
-    type=click.Choice(CHANNELS),
+    type=click.Choice([c.value for c in Channel]),
     required=True,
     help="bank: active from --date; citizen/authority: activated by letter code.",
 )
@@ -135,10 +134,10 @@ def accounts() -> None:
 def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, as_json):
     """Register an account for a CPR or CVR number."""
     kind, number = _owner(cpr, cvr)
-    account = registry.Account.parse(reg_no=reg_no, account_no=account_no, iban=iban, bic=bic)
+    account = lifecycle.Account.parse(reg_no=reg_no, account_no=account_no, iban=iban, bic=bic)
     on = on or app.today()
     with _open(app) as session:
-        change = registry.register(
+        change = lifecycle.register(
             session, kind, number, account, channel=channel, actor=actor, on=on, now=app.now()
         )
     if as_json:
@@ -183,7 +182,7 @@ def activate(app, cpr, code, actor, on):
     """Activate a pending registration with the one-time code from the letter."""
     kind, number = _owner(cpr, None)
     with _open(app) as session:
-        result = registry.activate(
+        result = lifecycle.activate(
             session, kind, number, code, actor=actor, on=on or app.today(), now=app.now()
         )
     if result.code == "ACCOUNT_ACTIVATION_CODE_WRONG":
@@ -204,7 +203,7 @@ def activate(app, cpr, code, actor, on):
 
 @accounts.command()
 @owner_options
-@click.option("--reason", required=True, type=click.Choice(registry.CLOSE_REASONS))
+@click.option("--reason", required=True, type=click.Choice(lifecycle.CLOSE_REASONS))
 @click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who closes (audited).")
 @click.option("--date", "on", type=DATE, help="End date, exclusive (default today).")
 @click.pass_obj
@@ -214,7 +213,7 @@ def close(app, cpr, cvr, reason, actor, on):
     kind, number = _owner(cpr, cvr)
     on = on or app.today()
     with _open(app) as session:
-        change = registry.close(session, kind, number, reason, actor=actor, on=on, now=app.now())
+        change = lifecycle.close(session, kind, number, reason, actor=actor, on=on, now=app.now())
     what = (
         f"registration {change.registration_id}"
         if change.registration_id
@@ -239,8 +238,8 @@ def show(app, cpr, cvr, on, reveal, actor, as_json):
     on = on or app.today()
     who = number if reveal else mask_owner(kind, number)
     with _open(app) as session:
-        row = registry.as_of(session, kind, number, on)
-        pending = row is None and registry.has_pending(session, kind, number)
+        row = lifecycle.as_of(session, kind, number, on)
+        pending = row is None and lifecycle.has_pending(session, kind, number)
         if row is not None and reveal:
             audit.append(
                 session,
@@ -282,7 +281,7 @@ def history(app, cpr, cvr, reveal, actor, as_json):
     """Every registration of the owner, oldest first."""
     kind, number = _owner(cpr, cvr)
     with _open(app) as session:
-        rows = registry.history(session, kind, number)
+        rows = lifecycle.history(session, kind, number)
         if rows and reveal:
             audit.append(
                 session,
@@ -323,7 +322,7 @@ def history(app, cpr, cvr, reveal, actor, as_json):
 def letters(app, pending_only, actor, as_json):
     """The activation-letter outbox: the only place the one-time codes are shown."""
     with _open(app) as session:
-        found = registry.letters(session, pending_only=pending_only)
+        found = lifecycle.letters(session, pending_only=pending_only)
         if found:
             audit.append(
                 session,

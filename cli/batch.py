@@ -8,11 +8,10 @@ import click
 
 from cli.options import DATE, actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
-from payments import batch as batches
-from payments import batch_approval as approval
+from payments.batch import approval, night
 
 
-def _run_dict(run: batches.BatchRun) -> dict:
+def _run_dict(run: night.BatchRun) -> dict:
     return {
         "batch_id": run.batch_id,
         "created": run.created,
@@ -40,7 +39,7 @@ def _run_dict(run: batches.BatchRun) -> dict:
     )
 
 
-def _print_run(run: batches.BatchRun) -> None:
+def _print_run(run: night.BatchRun) -> None:
     verb = "created" if run.created else "exists"
     click.echo(
         f"batch {run.batch_id} {verb}: run date {run.run_date}, execution "
@@ -82,7 +81,7 @@ def run_cmd(app, run_date, actor, as_json) -> None:
             written[0] += n
             click.echo(f"\r  writing pain.001: {written[0]:,} transactions", err=True, nl=False)
 
-    result = batches.run(
+    result = night.run(
         engine,
         app.settings,
         run_date=run_date or app.today(),
@@ -156,7 +155,7 @@ def reject(app, batch_id, reason, actor, as_json) -> None:
 def list_cmd(app, as_json) -> None:
     """Every batch, oldest first."""
     engine = app.engine()
-    runs = batches.list_batches(engine, app.settings)
+    runs = night.list_batches(engine, app.settings)
     if as_json:
         echo_json([_run_dict(r) for r in runs])
         return
@@ -174,7 +173,7 @@ def list_cmd(app, as_json) -> None:
 def show(app, batch_id, as_json) -> None:
     """A batch with counts and sums of its orders by current state."""
     engine = app.engine()
-    run, states = batches.show(engine, app.settings, batch_id)
+    run, states = night.show(engine, app.settings, batch_id)
     if as_json:
         echo_json(_run_dict(run) | {"orders_by_state": states})
         return

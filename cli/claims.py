@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 import rules
 from cli.options import DATE, json_option, optional_actor
 from cli.output import exit_with, printable
-from payments import claims as intake
+from identifiers import cvr
+from payments.claims import intake
 from payments.db import session_scope
-from payments.identifiers import Cvr
 from payments.models import Claim, Decision, Recovery
 
 
@@ -113,7 +113,7 @@ def list_cmd(app, employer, status, as_json) -> None:
         .limit(1000)
     )
     if employer:
-        query = query.where(Claim.employer_cvr == Cvr.parse(employer, "employer").number)
+        query = query.where(Claim.employer_cvr == cvr.parse(employer, "employer"))
     if status:
         query = query.where(Decision.status == status)
     with session_scope(engine) as session:
@@ -145,7 +145,7 @@ def list_cmd(app, employer, status, as_json) -> None:
 def _load(app, employer: str, ref: str) -> dict:
     engine = app.engine()
     with session_scope(engine) as session:
-        claim, decision = intake.find(session, Cvr.parse(employer, "employer").number, ref)
+        claim, decision = intake.find(session, cvr.parse(employer, "employer"), ref)
         return json.loads(decision.document) | {"version": claim.version}
 
 
@@ -212,7 +212,7 @@ def recoveries(app, employer) -> None:
         .order_by(Recovery.id)
     )
     if employer:
-        query = query.where(Claim.employer_cvr == Cvr.parse(employer, "employer").number)
+        query = query.where(Claim.employer_cvr == cvr.parse(employer, "employer"))
     with session_scope(engine) as session:
         rows = session.execute(query).all()
         total = session.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))

@@ -21,13 +21,8 @@ from typing import Any
 import click
 import sqlalchemy.exc
 
-from iso20022.errors import Iso20022Error
 from payments.config import Settings, load_settings
-from payments.errors import PaymentsError
-from rules.errors import RuleError
-
-# the engine's three error hierarchies; each error has a stable code and an exit status
-CODED_ERRORS = (PaymentsError, RuleError, Iso20022Error)
+from payments.errors import CODED_ERRORS
 
 # name -> "module:attribute"; one line per command group
 COMMANDS = {

@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Integer,
     MetaData,
@@ -217,3 +218,42 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
                 copy.write_row(values)
     except dbapi.Error as exc:  # as SQLAlchemy raises it for a statement of its own
         raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
+# -- temporary tables for set-based bulk work (the bank file import, the batch) -------------
+
+
+def _create_temp_table(conn, table: Table) -> None:
+    schema = "pg_temp" if conn.dialect.name == "postgresql" else "temp"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{table.name}")
+    table.create(conn)
+
+
+def load_temp_table(
+    session: Session, table: Table, rows: Iterable[tuple], columns: int | None = None
+) -> None:
+    """(Re)create a temporary table and fill its first ``columns`` columns from ``rows``:
+    COPY on PostgreSQL, executemany on SQLite (dates as ISO text, as SQLAlchemy stores them).
+    """
+    conn = session.connection()
+    _create_temp_table(conn, table)
+    names = [c.name for c in list(table.columns)[:columns]]
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
+        return
+    if any(isinstance(c.type, Date) for c in table.columns):
+        rows = (tuple(v.isoformat() if isinstance(v, dt.date) else v for v in r) for r in rows)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        list(rows),
+    )
+
+
+def drop_temp_table(session: Session, table: Table) -> None:
+    conn = session.connection()
+    schema = "pg_temp" if conn.dialect.name == "postgresql" else "temp"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{table.name}")

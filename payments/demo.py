@@ -35,13 +35,13 @@ from sqlalchemy.engine import Engine
 import iso20022
 import rules
 from iso20022 import pain002_writer
-from payments import audit, registry, returns, schema
-from payments import batch as batches
-from payments import batch_approval as approval
-from payments import claims as intake
+from payments import audit, returns, schema
+from payments.batch import approval, night
+from payments.claims import intake
 from payments.config import Settings
 from payments.db import session_scope
 from payments.models import BatchFile, BatchItem, PaymentOrder
+from payments.registry import lifecycle
 
 Say = Callable[[str], None]
 WEIGHTS_CVR = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -51,7 +51,7 @@ WEIGHTS_CVR = (2, 7, 6, 5, 4, 3, 2, 1)
 class DemoSummary:
     claims_by_outcome: tuple[tuple[str, int], ...]
     decided_amount: Decimal
-    batches: tuple[batches.BatchRun, ...]
+    batches: tuple[night.BatchRun, ...]
     files_valid: bool
     returned: int
     held_by_reason: tuple[tuple[str, int], ...]
@@ -77,8 +77,8 @@ def synthetic_cpr(rng: random.Random, used: set[str]) -> str:
             return number
 
 
-def _account(rng: random.Random) -> registry.Account:
-    return registry.Account.parse(
+def _account(rng: random.Random) -> lifecycle.Account:
+    return lifecycle.Account.parse(
         reg_no=str(rng.randint(1000, 9899)), account_no=str(rng.randint(10**6, 10**10 - 1))
     )
 
@@ -182,7 +182,7 @@ def run(
     with session_scope(engine) as s:
         now = _stamp(registered_on, 8)
         for cvr in employers:
-            registry.register(
+            lifecycle.register(
                 s,
                 "cvr",
                 cvr,
@@ -196,13 +196,13 @@ def run(
             if cpr in no_account or cpr in self_service:
                 continue
             account = (
-                registry.Account.parse(iban="DK5000400440116243") if n % 15 == 0 else _account(rng)
+                lifecycle.Account.parse(iban="DK5000400440116243") if n % 15 == 0 else _account(rng)
             )
-            registry.register(
+            lifecycle.register(
                 s, "cpr", cpr, account, channel="bank", actor="bank-demo", on=registered_on, now=now
             )
         for cpr in self_service:
-            registry.register(
+            lifecycle.register(
                 s,
                 "cpr",
                 cpr,
@@ -219,10 +219,10 @@ def run(
     )
     with session_scope(engine) as s:
         codes = {
-            (letter.owner_kind, letter.owner_number): letter.code for letter in registry.letters(s)
+            (letter.owner_kind, letter.owner_number): letter.code for letter in lifecycle.letters(s)
         }
         for cpr in self_service[1:]:  # the first never activates; its benefit waits
-            registry.activate(
+            lifecycle.activate(
                 s,
                 "cpr",
                 cpr,
@@ -287,7 +287,7 @@ def run(
     )
 
     # 4: night 1
-    night1 = batches.run(engine, settings, run_date=day, actor="alice", now=_stamp(day, 22))
+    night1 = night.run(engine, settings, run_date=day, actor="alice", now=_stamp(day, 22))
     say(
         f"night 1 (batch {night1.batch_id}, run by alice): {night1.order_count} orders, "
         f"{night1.total:,} DKK in {len(night1.files)} file(s); {night1.held_count} held "
@@ -357,7 +357,7 @@ def run(
             .join(BatchItem, BatchItem.order_id == PaymentOrder.id)
             .where(BatchItem.end_to_end_id == rejected[0])
         ).one()
-        registry.register(
+        lifecycle.register(
             s,
             payee[0],
             payee[1],
@@ -369,7 +369,7 @@ def run(
         )
     say(f"the payee of {rejected[0]} registered a new NemKonto through the bank")
     night2_day = answer_day
-    night2 = batches.run(
+    night2 = night.run(
         engine, settings, run_date=night2_day, actor="alice", now=_stamp(night2_day, 22)
     )
     approval.approve(engine, settings, night2.batch_id, actor="bob", now=_stamp(night2_day, 23))

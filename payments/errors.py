@@ -8,6 +8,10 @@ turns :class:`InputError` into exit status 2 (bad usage or bad input) and every 
 
 from __future__ import annotations
 
+from identifiers.errors import IdentifierError
+from iso20022.errors import Iso20022Error
+from rules.errors import RuleError
+
 
 class PaymentsError(Exception):
     """A failure with a stable code; the base of everything ``payments`` raises on purpose."""
@@ -39,3 +43,13 @@ class NotFound(PaymentsError):
 
 class ConflictError(PaymentsError):
     """The request contradicts the current state (four eyes, already released): exit 1."""
+
+
+#: every error class of the engine that carries a stable ``code``, ``message``, ``field``
+#: and ``exit_status``: the one list the CLI and the API map to exit codes and problems
+CODED_ERRORS: tuple[type[Exception], ...] = (
+    PaymentsError,
+    IdentifierError,
+    RuleError,
+    Iso20022Error,
+)

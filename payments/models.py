@@ -40,30 +40,35 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from payments.db import Base, Id, Ore, UtcDateTime
-
-OWNER_KINDS = ("cpr", "cvr")
-CHANNELS = ("bank", "citizen", "authority")
-REGISTRATION_STATUSES = ("pending_activation", "active", "ended", "rejected_by_bank", "locked")
-END_REASONS = ("replaced", "deceased", "bankrupt", "business_closed", "owner_request")
-CLAIM_KINDS = ("sickness", "maternity")
-DECISION_STATUSES = ("approved", "partially_approved", "rejected", "error", "invalid")
-# An order in a batch that is not yet released keeps ``pending`` in its row: its batch item
-# says it is in that batch (see payments.batch, "Order states"). ``in_batch`` is reported,
-# never stored.
-ORDER_STATUSES = ("pending", "held", "sent", "settled", "returned", "cancelled")
-HOLD_REASONS = (
-    "NO_ACCOUNT",
-    "PENDING_ACTIVATION",
-    "REJECTED_BY_BANK",
-    "ACCOUNT_RECENTLY_CHANGED",
-    "AMOUNT_REVIEW",
-    "RETURNED_FOR_REVIEW",
+from payments.registry import periods
+from payments.statuses import (
+    BatchStatus,
+    Channel,
+    ClaimKind,
+    DecisionStatus,
+    EndReason,
+    HoldReason,
+    OrderStatus,
+    OwnerKind,
+    RegistrationStatus,
+    sql_list,
 )
-BATCH_STATUSES = ("generated", "approved", "released", "rejected")
+
+OWNER_KINDS = tuple(OwnerKind)
+CHANNELS = tuple(Channel)
+REGISTRATION_STATUSES = tuple(RegistrationStatus)
+END_REASONS = tuple(EndReason)
+CLAIM_KINDS = tuple(ClaimKind)
+DECISION_STATUSES = tuple(DecisionStatus)
+# An order in a batch that is not yet released keeps ``pending`` in its row: its batch item
+# says it is in that batch (see payments.orders). ``in_batch`` is reported, never stored.
+ORDER_STATUSES = tuple(OrderStatus)
+HOLD_REASONS = tuple(HoldReason)
+BATCH_STATUSES = tuple(BatchStatus)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    return f"{column} IN ({sql_list(values)})"
 
 
 class AccountRegistration(Base):
@@ -90,8 +95,8 @@ class AccountRegistration(Base):
             "owner_kind",
             "owner_number",
             unique=True,
-            sqlite_where=text("ended_on IS NULL AND status IN ('active', 'rejected_by_bank')"),
-            postgresql_where=text("ended_on IS NULL AND status IN ('active', 'rejected_by_bank')"),
+            sqlite_where=text(periods.current_sql()),
+            postgresql_where=text(periods.current_sql()),
         ),
         Index("ix_account_registrations_owner_from", "owner_kind", "owner_number", "active_from"),
         Index("ix_account_registrations_account", "reg_no", "account_no"),

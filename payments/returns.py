@@ -49,12 +49,14 @@ import iso20022
 from iso20022 import camt054, pain002
 from iso20022.errors import Iso20022Error
 from iso20022.validate import detect_message
-from payments import audit, registry
-from payments.batch_files import sha256_file
+from payments import audit, money, orders
+from payments.batch.pain_files import sha256_file
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem
-from payments.order_states import ACCOUNT_REASONS
+from payments.orders import ACCOUNT_REASONS
+from payments.registry import lifecycle
+from payments.statuses import OrderStatus
 
 ACCEPTED = frozenset({"ACSC", "ACCP", "ACTC", "ACWC", "ACSP"})
 REJECTED = "RJCT"
@@ -160,10 +162,12 @@ def _apply(
                 # intraday and an end-of-day report): it says nothing of the latest one
                 unchanged += 1
                 continue
-            if outcome.status in ACCEPTED and order.status == "sent":
-                order.status = "settled"
+            if outcome.status in ACCEPTED and orders.settle(order):
                 settled += 1
-            elif outcome.status == REJECTED and order.status in ("sent", "settled"):
+            elif outcome.status == REJECTED and order.status in (
+                OrderStatus.SENT,
+                OrderStatus.SETTLED,
+            ):
                 flagged += _mark_returned(session, item, order, outcome.reason, actor, now)
                 returned += 1
                 reasons[outcome.reason or "NONE"] += 1
@@ -194,9 +198,9 @@ def _mark_returned(
 ) -> bool:
     """The order came back; an account reason also flags the registration it was paid to
     (True when that changed it), so the next batch holds the payee."""
-    order.status, order.return_reason = "returned", reason
+    orders.mark_returned(order, reason)
     if reason in ACCOUNT_REASONS:
-        return registry.mark_rejected_by_bank(session, item.registration_id, reason, actor, now)
+        return lifecycle.mark_rejected_by_bank(session, item.registration_id, reason, actor, now)
     return False
 
 
@@ -205,7 +209,7 @@ def _not_applicable(outcome: TxOutcome, item: BatchItem) -> str | None:
     if not outcome.booked:
         return "not a booked credit"
     if outcome.amount is not None and (
-        outcome.currency not in (None, "DKK") or outcome.amount * 100 != item.amount_ore
+        outcome.currency not in (None, "DKK") or outcome.amount != money.kr(item.amount_ore)
     ):
         return f"{outcome.amount} {outcome.currency or ''} back, not the amount sent".strip()
     return None
@@ -350,7 +354,10 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
                 "end_to_end_id",
             )
         reported = report[0]
-        if item.attempt != order.attempts or order.status not in ("sent", "settled"):
+        if item.attempt != order.attempts or order.status not in (
+            OrderStatus.SENT,
+            OrderStatus.SETTLED,
+        ):
             raise ConflictError(
                 "ORDER_NOT_SENT",
                 f"{end_to_end_id} is not a payment waiting "
@@ -394,7 +401,7 @@ def requeue(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.datetime)
             raise NotFound(
                 "ORDER_NOT_FOUND", f"no transaction {end_to_end_id} was ever sent", "end_to_end_id"
             )
-        if order.status != "returned":
+        if order.status != OrderStatus.RETURNED:
             raise ConflictError(
                 "ORDER_NOT_RETURNED",
                 f"the order of {end_to_end_id} is {order.status}, not returned",
@@ -408,7 +415,7 @@ def requeue(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.datetime)
                 "reason: the batch pays it once the payee has a new account",
                 "end_to_end_id",
             )
-        order.status, order.return_reason = "pending", None
+        orders.requeue(order)
         audit.append(
             session,
             actor=actor,

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import cli
-from payments import registry
 from payments.db import make_engine, session_scope
 from payments.models import AuditEvent
+from payments.registry import lifecycle
 
 CPR, MASKED = "0101901234", "010190-****"
 HEADER = "owner_kind,owner_number,reg_no,account_no,iban,bic,action,effective_date\n"
@@ -107,7 +107,7 @@ def test_show_as_of_agrees_with_the_registry_on_every_day(pay, db_url):
     for offset in range(0, 20):
         on = dt.date(2024, 1, 1) + dt.timedelta(days=offset)
         with session_scope(engine) as s:
-            row = registry.as_of(s, "cpr", CPR, on)
+            row = lifecycle.as_of(s, "cpr", CPR, on)
             expected = None if row is None else row.id
         result = pay("show", "--cpr", CPR, "--as-of", on.isoformat(), "--json")
         if expected is None:

@@ -19,9 +19,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 import iso20022
-from payments import audit, batch_files, order_states
-from payments import batch as batches
-from payments import batch_approval as approval
+from payments import audit, orders
+from payments.batch import approval, night, pain_files
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.errors import PaymentsError
@@ -139,7 +138,7 @@ def wipe(engine) -> None:
 def orders_by_id(engine) -> dict[int, PaymentOrder]:
     """Every order, with ``status`` as reported (``in_batch`` while in an unreleased batch)."""
     with session_scope(engine) as s:
-        rows = s.execute(select(PaymentOrder, order_states.reported_status())).all()
+        rows = s.execute(select(PaymentOrder, orders.reported_status())).all()
         s.expunge_all()
     for order, status in rows:
         order.status = status
@@ -164,7 +163,7 @@ def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
 
 
 @pytest.fixture
-def night(engine):
+def night_db(engine):
     """Three payees with an account, one without, one pending activation."""
     with session_scope(engine) as s:
         for i in range(3):
@@ -177,9 +176,9 @@ def night(engine):
     return ids
 
 
-def test_run_pays_resolvable_orders_and_holds_the_rest(engine, tmp_path, night):
+def test_run_pays_resolvable_orders_and_holds_the_rest(engine, tmp_path, night_db):
     settings = make_settings(tmp_path)
-    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    result = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     assert result.created and result.execution_date == dt.date(2024, 5, 7)
     assert result.order_count == 3 and result.total == Decimal("3000.03")
     assert dict(result.held_by_reason) == {"NO_ACCOUNT": 1, "PENDING_ACTIVATION": 1}
@@ -193,20 +192,20 @@ def test_run_pays_resolvable_orders_and_holds_the_rest(engine, tmp_path, night):
     assert tree.findtext(f".//{NS}GrpHdr/{NS}CtrlSum") == "3000.03"
     assert tree.findtext(f".//{NS}PmtInf/{NS}ReqdExctnDt") == "2024-05-07"
     orders = orders_by_id(engine)
-    assert [orders[i].status for i in night] == ["in_batch"] * 3 + ["held", "held"]
-    assert orders[night[3]].hold_reason == "NO_ACCOUNT"
+    assert [orders[i].status for i in night_db] == ["in_batch"] * 3 + ["held", "held"]
+    assert orders[night_db[3]].hold_reason == "NO_ACCOUNT"
     items = items_by_order(engine)
-    assert [(len(items[i]), items[i][0].attempt) for i in night[:3]] == [(1, 1)] * 3
-    assert all(items[i][0].registration_id for i in night[:3])
-    assert not any(i in items for i in night[3:])
+    assert [(len(items[i]), items[i][0].attempt) for i in night_db[:3]] == [(1, 1)] * 3
+    assert all(items[i][0].registration_id for i in night_db[:3])
+    assert not any(i in items for i in night_db[3:])
     with session_scope(engine) as s:
         assert audit.verify(s).intact
 
 
-def test_second_run_for_the_same_date_creates_nothing(engine, tmp_path, night):
+def test_second_run_for_the_same_date_creates_nothing(engine, tmp_path, night_db):
     settings = make_settings(tmp_path)
-    first = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
-    again = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    first = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    again = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     assert not again.created and again.batch_id == first.batch_id
     assert again.files == first.files
     with session_scope(engine) as s:
@@ -214,29 +213,29 @@ def test_second_run_for_the_same_date_creates_nothing(engine, tmp_path, night):
         assert s.scalar(select(func.count()).select_from(BatchItem)) == 3
 
 
-def test_an_order_in_an_unreleased_batch_is_not_paid_again(engine, tmp_path, night):
-    """Night 1 is not released yet; night 2 must not take its orders a second time."""
+def test_an_order_in_an_unreleased_batch_is_not_paid_again(engine, tmp_path, night_db):
+    """Night 1 is not released yet; night_db 2 must not take its orders a second time."""
     settings = make_settings(tmp_path)
-    first = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
-    second = batches.run(
+    first = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    second = night.run(
         engine, settings, run_date=RUN + dt.timedelta(days=1), actor="night", now=NOW
     )
     assert (first.order_count, second.order_count) == (3, 1)  # 1: the order due on day 2
     assert dict(second.held_by_reason) == {"NO_ACCOUNT": 1, "PENDING_ACTIVATION": 1}
     items = items_by_order(engine)
-    assert [[i.batch_id for i in items[o]] for o in night[:3]] == [[first.batch_id]] * 3
+    assert [[i.batch_id for i in items[o]] for o in night_db[:3]] == [[first.batch_id]] * 3
     assert [o for o, got in items.items() if got[0].batch_id == second.batch_id] == [max(items)]
 
 
-def test_database_refuses_an_order_in_two_unreleased_batches(engine, tmp_path, night):
+def test_database_refuses_an_order_in_two_unreleased_batches(engine, tmp_path, night_db):
     """``unique(order_id, attempt)``: a second item for the same attempt cannot exist."""
-    batches.run(engine, make_settings(tmp_path), run_date=RUN, actor="night", now=NOW)
+    night.run(engine, make_settings(tmp_path), run_date=RUN, actor="night", now=NOW)
     with pytest.raises(IntegrityError):
         with session_scope(engine) as s:
             s.add(
                 BatchItem(
                     batch_id=999,
-                    order_id=night[0],
+                    order_id=night_db[0],
                     attempt=1,
                     file_seq=1,
                     registration_id=1,
@@ -246,26 +245,26 @@ def test_database_refuses_an_order_in_two_unreleased_batches(engine, tmp_path, n
             )
 
 
-def test_release_refuses_when_an_order_left_the_batch(engine, tmp_path, night):
+def test_release_refuses_when_an_order_left_the_batch(engine, tmp_path, night_db):
     settings = make_settings(tmp_path)
-    run = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    run = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
     with session_scope(engine) as s:  # what no command does: an order changed under the batch
         s.execute(
-            update(PaymentOrder).where(PaymentOrder.id == night[0]).values(status="cancelled")
+            update(PaymentOrder).where(PaymentOrder.id == night_db[0]).values(status="cancelled")
         )
     with pytest.raises(PaymentsError) as info:
         approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_ORDERS_CHANGED"
     assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
-    assert [orders_by_id(engine)[i].status for i in night[1:3]] == ["in_batch"] * 2
+    assert [orders_by_id(engine)[i].status for i in night_db[1:3]] == ["in_batch"] * 2
 
 
-def test_a_rejected_batch_frees_its_orders_and_its_date(engine, tmp_path, night):
-    """The approver refuses night 1: its files go, its orders are due again, and the same
+def test_a_rejected_batch_frees_its_orders_and_its_date(engine, tmp_path, night_db):
+    """The approver refuses night_db 1: its files go, its orders are due again, and the same
     date is run again with the same end-to-end ids (the rejected files never left)."""
     settings = make_settings(tmp_path)
-    first = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    first = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     approval.approve(engine, settings, first.batch_id, actor="bob", now=NOW)
     e2e = sorted(e for f in first.files for e, _ in file_transactions(f.path))
     rejected = approval.reject(
@@ -277,9 +276,9 @@ def test_a_rejected_batch_frees_its_orders_and_its_date(engine, tmp_path, night)
         "wrong debtor account",
     )
     assert not any(f.path.exists() for f in first.files)
-    assert [orders_by_id(engine)[i].status for i in night[:3]] == ["pending"] * 3
+    assert [orders_by_id(engine)[i].status for i in night_db[:3]] == ["pending"] * 3
     assert items_by_order(engine) == {}
-    _, states = batches.show(engine, settings, first.batch_id)
+    _, states = night.show(engine, settings, first.batch_id)
     assert states == {"rejected": {"count": 3, "amount": first.total}}
     with session_scope(engine) as s:
         kept = s.scalars(
@@ -291,21 +290,21 @@ def test_a_rejected_batch_frees_its_orders_and_its_date(engine, tmp_path, night)
     assert sorted(kept) == e2e
     assert json.loads(event.payload)["reason"] == "wrong debtor account"
 
-    again = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    again = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     assert again.created and again.batch_id != first.batch_id
     assert (again.order_count, again.total) == (first.order_count, first.total)
     assert sorted(e for f in again.files for e, _ in file_transactions(f.path)) == e2e
     approval.approve(engine, settings, again.batch_id, actor="bob", now=NOW)
     approval.release(engine, settings, again.batch_id, actor="bob", now=NOW)
     assert [
-        (orders_by_id(engine)[i].status, orders_by_id(engine)[i].attempts) for i in night[:3]
+        (orders_by_id(engine)[i].status, orders_by_id(engine)[i].attempts) for i in night_db[:3]
     ] == [("sent", 1)] * 3
-    assert [b.status for b in batches.list_batches(engine, settings)] == ["rejected", "released"]
+    assert [b.status for b in night.list_batches(engine, settings)] == ["rejected", "released"]
 
 
-def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
+def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night_db):
     settings = make_settings(tmp_path)
-    run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     codes = []
     for batch_id, reason in (
         (run.batch_id, " "),
@@ -330,7 +329,7 @@ def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
     with pytest.raises(PaymentsError) as info:
         approval.reject(engine, settings, run.batch_id, actor="bob", reason="again", now=NOW)
     assert info.value.code == "BATCH_REJECTED"
-    second = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    second = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     approval.approve(engine, settings, second.batch_id, actor="bob", now=NOW)
     approval.release(engine, settings, second.batch_id, actor="bob", now=NOW)
     with pytest.raises(PaymentsError) as info:
@@ -340,20 +339,20 @@ def test_reject_refuses_what_cannot_be_rejected(engine, tmp_path, night):
 
 
 def test_a_batch_whose_release_stopped_after_copying_cannot_be_rejected(
-    engine, tmp_path, night, monkeypatch
+    engine, tmp_path, night_db, monkeypatch
 ):
     """The file reached the outbox, then the release failed before its commit: the bank may
     have it, so rejecting (and paying the orders again next night) is refused; releasing
     again finishes the job with the same bytes."""
     settings = make_settings(tmp_path)
-    run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
     monkeypatch.setattr(approval.audit, "append", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     monkeypatch.undo()
     outbox = tmp_path / "outbox" / run.files[0].path.name
-    assert outbox.exists() and batches.list_batches(engine, settings)[0].status == "approved"
+    assert outbox.exists() and night.list_batches(engine, settings)[0].status == "approved"
     with pytest.raises(PaymentsError) as info:
         approval.reject(engine, settings, run.batch_id, actor="bob", reason="x", now=NOW)
     assert info.value.code == "BATCH_IN_OUTBOX"
@@ -393,20 +392,20 @@ def test_files_split_by_size_and_regenerate_identically(engine, tmp_path):
         for i in range(5):
             add_registration(s, cpr(i), account=str(500 + i))
             add_order(s, cpr(i), 1_000 * (i + 1))
-    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    result = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     assert [f.tx_count for f in result.files] == [2, 2, 1]
     assert sum(f.total for f in result.files) == result.total == Decimal("150.00")
     for f in result.files:
         assert sum(a for _, a in file_transactions(f.path)) == f.total
     original = result.files[1].path.read_bytes()
     result.files[1].path.unlink()
-    batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     assert result.files[1].path.read_bytes() == original
 
 
-def test_four_eyes_release_and_tamper_check(engine, tmp_path, night):
+def test_four_eyes_release_and_tamper_check(engine, tmp_path, night_db):
     settings = make_settings(tmp_path)
-    run = batches.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
     with pytest.raises(PaymentsError) as info:
         approval.approve(engine, settings, run.batch_id, actor="alice", now=NOW)
     assert info.value.code == "BATCH_FOUR_EYES"
@@ -428,51 +427,53 @@ def test_four_eyes_release_and_tamper_check(engine, tmp_path, night):
     assert released.status == "released"
     assert (tmp_path / "outbox" / path.name).read_bytes() == good
     orders = orders_by_id(engine)
-    assert [orders[i].status for i in night[:3]] == ["sent"] * 3
-    assert [orders[i].attempts for i in night] == [1, 1, 1, 0, 0]
+    assert [orders[i].status for i in night_db[:3]] == ["sent"] * 3
+    assert [orders[i].attempts for i in night_db] == [1, 1, 1, 0, 0]
     with pytest.raises(PaymentsError) as info:
         approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
     assert info.value.code == "BATCH_ALREADY_RELEASED"
 
 
-def test_crash_between_file_write_and_commit_leaves_no_batch(engine, tmp_path, night, monkeypatch):
-    settings = make_settings(tmp_path)
-
-    def crash(*a, **kw):
-        raise KeyboardInterrupt("killed")
-
-    monkeypatch.setattr(batches.audit, "append", crash)
-    with pytest.raises(KeyboardInterrupt):
-        batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
-    assert list((tmp_path / "out").glob(".*.tmp"))  # the half-done file is left behind
-    orders = orders_by_id(engine)
-    assert {o.status for o in orders.values()} == {"pending"}
-    with session_scope(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Batch)) == 0
-    monkeypatch.undo()
-    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
-    assert result.created and result.order_count == 3
-    assert not list((tmp_path / "out").glob(".*.tmp"))
-
-
-def test_crash_after_commit_before_rename_is_finished_by_a_rerun(
-    engine, tmp_path, night, monkeypatch
+def test_crash_between_file_write_and_commit_leaves_no_batch(
+    engine, tmp_path, night_db, monkeypatch
 ):
     settings = make_settings(tmp_path)
 
     def crash(*a, **kw):
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(batch_files, "publish", crash)
+    monkeypatch.setattr(night.audit, "append", crash)
     with pytest.raises(KeyboardInterrupt):
-        batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+        night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert list((tmp_path / "out").glob(".*.tmp"))  # the half-done file is left behind
+    orders = orders_by_id(engine)
+    assert {o.status for o in orders.values()} == {"pending"}
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Batch)) == 0
+    monkeypatch.undo()
+    result = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    assert result.created and result.order_count == 3
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_crash_after_commit_before_rename_is_finished_by_a_rerun(
+    engine, tmp_path, night_db, monkeypatch
+):
+    settings = make_settings(tmp_path)
+
+    def crash(*a, **kw):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(pain_files, "publish", crash)
+    with pytest.raises(KeyboardInterrupt):
+        night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     monkeypatch.undo()
     with session_scope(engine) as s:
         [batch] = s.scalars(select(Batch)).all()
         assert batch.order_count == 3
     final = next(iter((tmp_path / "out").glob(".*.tmp")))
     final.unlink()  # even the temporary file is lost: regenerate from the database
-    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    result = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     assert not result.created
     [info] = result.files
     assert hashlib.sha256(info.path.read_bytes()).hexdigest() == info.sha256
@@ -489,15 +490,13 @@ def test_amount_review_and_cooling_off(engine, tmp_path):
         changed = add_order(s, cpr(2), 1_000).id
         add_registration(s, cpr(3), active_from=RUN - dt.timedelta(days=1))  # first account
         first = add_order(s, cpr(3), 1_000).id
-    run = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    run = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     orders = orders_by_id(engine)
     assert orders[big].hold_reason == "AMOUNT_REVIEW"
     assert orders[changed].hold_reason == "ACCOUNT_RECENTLY_CHANGED"
     assert orders[first].status == "in_batch" and run.order_count == 1
     approval.approve_review(engine, big, actor="supervisor", now=NOW)
-    later = batches.run(
-        engine, settings, run_date=RUN + dt.timedelta(days=7), actor="night", now=NOW
-    )
+    later = night.run(engine, settings, run_date=RUN + dt.timedelta(days=7), actor="night", now=NOW)
     assert later.order_count == 2  # the reviewed order, and the account past cooling-off
 
 
@@ -506,20 +505,20 @@ def test_amount_review_and_cooling_off(engine, tmp_path):
     st.lists(st.tuples(st.integers(1, 10_000_000), st.booleans()), min_size=1, max_size=25),
     st.integers(1, 7),
 )
-def test_money_is_conserved(db_url, tmp_path_factory, orders, per_file):
+def test_money_is_conserved(db_url, tmp_path_factory, cases, per_file):
     engine = make_engine(db_url)
     out = tmp_path_factory.mktemp("conserve")
     settings = make_settings(out, max_tx_per_file=per_file)
     wipe(engine)
     with session_scope(engine) as s:
-        for i, (amount, has_account) in enumerate(orders):
+        for i, (amount, has_account) in enumerate(cases):
             number = cpr(i)
             if has_account:
                 add_registration(s, number, account=str(i + 1))
             add_order(s, number, amount)
-    run_date = RUN + dt.timedelta(days=len(orders))
-    result = batches.run(engine, settings, run_date=run_date, actor="night", now=NOW)
-    paid = sum(a for a, ok in orders if ok)
+    run_date = RUN + dt.timedelta(days=len(cases))
+    result = night.run(engine, settings, run_date=run_date, actor="night", now=NOW)
+    paid = sum(a for a, ok in cases if ok)
     assert result.total * 100 == paid
     assert sum(f.total for f in result.files) == result.total
     for f in result.files:
@@ -528,11 +527,11 @@ def test_money_is_conserved(db_url, tmp_path_factory, orders, per_file):
         assert sum(a for _, a in file_transactions(f.path)) == f.total
         assert len(file_transactions(f.path)) == f.tx_count <= per_file
     with session_scope(engine) as s:
-        status = order_states.reported_status()
+        status = orders.reported_status()
         by_state = dict(
             s.execute(select(status, func.sum(PaymentOrder.amount_ore)).group_by(status)).all()
         )
-    assert sum(by_state.values()) == sum(a for a, _ in orders)
+    assert sum(by_state.values()) == sum(a for a, _ in cases)
     assert by_state.get("in_batch", 0) == paid
     engine.dispose()
 
@@ -577,7 +576,7 @@ def test_two_simultaneous_runs_make_one_batch(db_url, tmp_path):
 
 KILL_CHILD = """
 import datetime as dt, os, signal, sys
-from payments import batch, batch_files
+from payments.batch import night, pain_files
 from payments.config import Settings
 from payments.db import make_engine
 
@@ -585,11 +584,11 @@ url, out, point = sys.argv[1], sys.argv[2], sys.argv[3]
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 if point == "before_commit":
-    batch.audit.append = die          # files written and fsynced, transaction still open
+    night.audit.append = die          # files written and fsynced, transaction still open
 else:
-    batch_files.publish = die         # committed, files not yet renamed
+    pain_files.publish = die         # committed, files not yet renamed
 settings = Settings(output_dir=out, outbox_dir=out + "-outbox")
-batch.run(make_engine(url), settings, run_date=dt.date(2024, 5, 6), actor="night",
+night.run(make_engine(url), settings, run_date=dt.date(2024, 5, 6), actor="night",
           now=dt.datetime(2024, 5, 6, 22, 0, tzinfo=dt.UTC))
 """
 
@@ -613,7 +612,7 @@ def test_a_killed_batch_process_never_loses_or_doubles_a_payment(db_url, tmp_pat
         batches_after_kill = s.scalar(select(func.count()).select_from(Batch))
     assert batches_after_kill == (0 if point == "before_commit" else 1)
     settings = make_settings(tmp_path)
-    result = batches.run(engine, settings, run_date=RUN, actor="night", now=NOW)
+    result = night.run(engine, settings, run_date=RUN, actor="night", now=NOW)
     assert result.created == (point == "before_commit")
     [info] = result.files
     txs = file_transactions(info.path)

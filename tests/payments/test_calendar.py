@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.calendar import add_banking_days, is_banking_day, next_banking_day
+from payments.batch.banking_days import add_banking_days, is_banking_day, next_banking_day
 from payments.errors import InputError
 
 D = dt.date

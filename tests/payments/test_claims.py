@@ -15,9 +15,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DataError
 
 import rules
-from payments import batch as batches
-from payments import claims as intake
-from payments import order_states
+from payments import orders
+from payments.batch import night
+from payments.claims import intake
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.models import AccountRegistration, Claim, Decision, PaymentOrder, Recovery
@@ -303,14 +303,12 @@ def test_correction_keeps_an_order_already_in_an_unreleased_batch(engine, tmp_pa
         )
     submit(engine, WORKED)
     settings = Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"))
-    night = batches.run(engine, settings, run_date=TODAY, actor="night", now=NOW)
-    assert night.order_count == 1
+    run = night.run(engine, settings, run_date=TODAY, actor="night", now=NOW)
+    assert run.order_count == 1
     submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
     with session_scope(engine) as s:
         rows = s.execute(
-            select(order_states.reported_status(), PaymentOrder.amount_ore).order_by(
-                PaymentOrder.id
-            )
+            select(orders.reported_status(), PaymentOrder.amount_ore).order_by(PaymentOrder.id)
         ).all()
     assert [tuple(r) for r in rows] == [("in_batch", 1_690_175), ("pending", 469_493)]
 
@@ -487,7 +485,7 @@ def test_live_orders_minus_recoveries_equal_the_latest_decision(db_url, steps):
 KILL_CHILD = """
 import datetime as dt, json, os, signal, sys
 import rules
-from payments import claims as intake
+from payments.claims import intake
 from payments.db import make_engine
 
 url, path = sys.argv[1], sys.argv[2]

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from payments import registry, registry_import
 from payments.db import session_scope
-from payments.errors import PaymentsError
+from payments.errors import CODED_ERRORS
 from payments.models import AccountRegistration, ActivationLetter, AuditEvent
-from payments.registry import Account
+from payments.registry import bank_file, lifecycle, lookup
+from payments.registry.lifecycle import Account
 
 D = dt.date
 CPR = "0101901234"
@@ -31,11 +31,13 @@ def _code(session, registration_id: int) -> str:
 
 
 def _bank(s, now, account=A1, on=D(2024, 1, 1), number=CPR, kind="cpr"):
-    return registry.register(s, kind, number, account, channel="bank", actor="bank", on=on, now=now)
+    return lifecycle.register(
+        s, kind, number, account, channel="bank", actor="bank", on=on, now=now
+    )
 
 
 def _codes(fn) -> str:
-    with pytest.raises(PaymentsError) as info:
+    with pytest.raises(CODED_ERRORS) as info:
         fn()
     return info.value.code
 
@@ -45,7 +47,7 @@ def test_whole_lifecycle(engine, now):
         first = _bank(s, now)
         assert first.outcome == "registered"
         assert _bank(s, now, on=D(2024, 2, 1)).outcome == "unchanged"
-        pending = registry.register(
+        pending = lifecycle.register(
             s, "cpr", CPR, A3, channel="citizen", actor="self", on=D(2024, 3, 1), now=now
         )
         assert pending.outcome == "pending" and pending.letter_id
@@ -53,30 +55,32 @@ def test_whole_lifecycle(engine, now):
         code = _code(s, pending.registration_id)
         assert row.activation_code_hash and code not in row.activation_code_hash
     with session_scope(engine) as s:  # pending does not change what is in force
-        assert registry.as_of(s, "cpr", CPR, D(2024, 3, 10)).id == first.registration_id
-        done = registry.activate(
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 3, 10)).id == first.registration_id
+        done = lifecycle.activate(
             s, "cpr", CPR, code.lower(), actor="owner", on=D(2024, 3, 10), now=now
         )
         assert done.code is None and done.ended_id == first.registration_id
     with session_scope(engine) as s:
-        assert registry.as_of(s, "cpr", CPR, D(2023, 12, 31)) is None
-        assert registry.as_of(s, "cpr", CPR, D(2024, 3, 9)).id == first.registration_id
-        now_in_force = registry.as_of(s, "cpr", CPR, D(2024, 3, 10))
+        assert lifecycle.as_of(s, "cpr", CPR, D(2023, 12, 31)) is None
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 3, 9)).id == first.registration_id
+        now_in_force = lifecycle.as_of(s, "cpr", CPR, D(2024, 3, 10))
         assert now_in_force.id == pending.registration_id
         assert now_in_force.iban == "DK5000400440116243" and now_in_force.bic == "DABADKKK"
         old = s.get(AccountRegistration, first.registration_id)
         assert (old.status, old.ended_on, old.end_reason) == ("ended", D(2024, 3, 10), "replaced")
         assert now_in_force.activation_code_hash is None
-        closed = registry.close(s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 6, 1), now=now)
+        closed = lifecycle.close(
+            s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 6, 1), now=now
+        )
         assert closed.registration_id == pending.registration_id
     with session_scope(engine) as s:
-        assert registry.as_of(s, "cpr", CPR, D(2024, 5, 31)).id == pending.registration_id
-        assert registry.as_of(s, "cpr", CPR, D(2024, 6, 1)) is None
-        hist = registry.history(s, "cpr", CPR)
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 5, 31)).id == pending.registration_id
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 6, 1)) is None
+        hist = lifecycle.history(s, "cpr", CPR)
         assert [h.id for h in hist] == [first.registration_id, pending.registration_id]
         assert (
             _codes(
-                lambda: registry.close(
+                lambda: lifecycle.close(
                     s, "cpr", CPR, "owner_request", actor="c", on=D(2024, 7, 1), now=now
                 )
             )
@@ -98,22 +102,22 @@ def test_bank_change_ends_the_current_one_at_its_start_and_keeps_history(engine,
         a = _bank(s, now)
         b = _bank(s, now, account=A2, on=D(2024, 4, 1))  # a future change, known today
         assert b.ended_id == a.registration_id
-        assert registry.as_of(s, "cpr", CPR, D(2024, 3, 31)).id == a.registration_id
-        assert registry.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == b.registration_id
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 3, 31)).id == a.registration_id
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == b.registration_id
         # a change dated before the history ends would rewrite it
         assert (
             _codes(lambda: _bank(s, now, account=A3, on=D(2024, 3, 15))) == "ACCOUNT_DATE_CONFLICT"
         )
         c = _bank(s, now, account=A3, on=D(2024, 4, 1))  # same-day correction is allowed
-        assert registry.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == c.registration_id
-        assert len(registry.history(s, "cpr", CPR)) == 3
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == c.registration_id
+        assert len(lifecycle.history(s, "cpr", CPR)) == 3
 
 
 def test_channel_and_input_rules(engine, now):
     with session_scope(engine) as s:
         assert (
             _codes(
-                lambda: registry.register(
+                lambda: lifecycle.register(
                     s, "cvr", CVR, A1, channel="citizen", actor="x", on=D(2024, 1, 1), now=now
                 )
             )
@@ -124,7 +128,7 @@ def test_channel_and_input_rules(engine, now):
         assert _codes(lambda: _bank(s, now, kind="cvr", number="13585629")) == "ID_CVR_INVALID"
         assert (
             _codes(
-                lambda: registry.register(
+                lambda: lifecycle.register(
                     s, "cpr", CPR, A1, channel="post", actor="x", on=D(2024, 1, 1), now=now
                 )
             )
@@ -132,15 +136,15 @@ def test_channel_and_input_rules(engine, now):
         )
         assert (
             _codes(
-                lambda: registry.register(
+                lambda: lifecycle.register(
                     s, "cpr", CPR, A1, channel="bank", actor=" ", on=D(2024, 1, 1), now=now
                 )
             )
-            == "ACCOUNT_ACTOR_REQUIRED"
+            == "ACTOR_INVALID"
         )
         assert (
             _codes(
-                lambda: registry.close(
+                lambda: lifecycle.close(
                     s, "cvr", CVR, "deceased", actor="x", on=D(2024, 2, 1), now=now
                 )
             )
@@ -148,7 +152,7 @@ def test_channel_and_input_rules(engine, now):
         )
         assert (
             _codes(
-                lambda: registry.close(
+                lambda: lifecycle.close(
                     s, "cvr", CVR, "business_closed", actor="x", on=D(2023, 2, 1), now=now
                 )
             )
@@ -178,14 +182,14 @@ def test_account_validation_codes(given, code):
 
 def test_activation_locks_after_five_wrong_codes(engine, now):
     with session_scope(engine) as s:
-        reg = registry.register(
+        reg = lifecycle.register(
             s, "cpr", CPR, A1, channel="authority", actor="caseworker", on=D(2024, 1, 1), now=now
         )
         code = _code(s, reg.registration_id)
     outcomes = []
     for _ in range(5):
         with session_scope(engine) as s:  # each attempt its own transaction, as in the CLI
-            result = registry.activate(
+            result = lifecycle.activate(
                 s, "cpr", CPR, "WRONG123", actor="o", on=D(2024, 1, 5), now=now
             )
             outcomes.append((result.code, result.attempts_left))
@@ -202,20 +206,19 @@ def test_activation_locks_after_five_wrong_codes(engine, now):
         # even the right code no longer works
         assert (
             _codes(
-                lambda: registry.activate(s, "cpr", CPR, code, actor="o", on=D(2024, 1, 5), now=now)
+                lambda: lifecycle.activate(
+                    s, "cpr", CPR, code, actor="o", on=D(2024, 1, 5), now=now
+                )
             )
             == "ACCOUNT_ACTIVATION_LOCKED"
         )
-        assert registry.as_of(s, "cpr", CPR, D(2024, 1, 5)) is None
-        assert (
-            registry.resolve_many(s, [("cpr", CPR)], D(2024, 1, 5))[("cpr", CPR)].reason
-            == "NO_ACCOUNT"
-        )
+        assert lifecycle.as_of(s, "cpr", CPR, D(2024, 1, 5)) is None
+        assert lookup.resolve(s, [("cpr", CPR)], D(2024, 1, 5))[("cpr", CPR)].reason == "NO_ACCOUNT"
     with session_scope(engine) as s:  # registering again starts over with a new letter
-        again = registry.register(
+        again = lifecycle.register(
             s, "cpr", CPR, A1, channel="citizen", actor="self", on=D(2024, 1, 6), now=now
         )
-        done = registry.activate(
+        done = lifecycle.activate(
             s, "cpr", CPR, _code(s, again.registration_id), actor="o", on=D(2024, 1, 7), now=now
         )
         assert done.code is None
@@ -226,23 +229,23 @@ def test_activation_without_pending_and_superseded_letters(engine, now):
     with session_scope(engine) as s:
         assert (
             _codes(
-                lambda: registry.activate(s, "cpr", CPR, "X", actor="o", on=D(2024, 1, 1), now=now)
+                lambda: lifecycle.activate(s, "cpr", CPR, "X", actor="o", on=D(2024, 1, 1), now=now)
             )
             == "ACCOUNT_NO_PENDING"
         )
-        first = registry.register(
+        first = lifecycle.register(
             s, "cpr", CPR, A1, channel="citizen", actor="self", on=D(2024, 1, 1), now=now
         )
-        second = registry.register(
+        second = lifecycle.register(
             s, "cpr", CPR, A2, channel="citizen", actor="self", on=D(2024, 1, 2), now=now
         )
         old_code = _code(s, first.registration_id)
-        result = registry.activate(s, "cpr", CPR, old_code, actor="o", on=D(2024, 1, 3), now=now)
+        result = lifecycle.activate(s, "cpr", CPR, old_code, actor="o", on=D(2024, 1, 3), now=now)
         assert result.code == "ACCOUNT_ACTIVATION_CODE_WRONG"
         assert result.registration_id == second.registration_id
         assert (
             _codes(
-                lambda: registry.activate(
+                lambda: lifecycle.activate(
                     s,
                     "cpr",
                     CPR,
@@ -254,27 +257,29 @@ def test_activation_without_pending_and_superseded_letters(engine, now):
             )
             == "ACCOUNT_DATE_CONFLICT"
         )
-        states = {x.registration_id: (x.status, x.withdrawn) for x in registry.letters(s)}
+        states = {x.registration_id: (x.status, x.withdrawn) for x in lifecycle.letters(s)}
         assert states == {
             first.registration_id: ("pending_activation", True),
             second.registration_id: ("pending_activation", False),
         }
-        assert [x.registration_id for x in registry.letters(s, pending_only=True)] == [
+        assert [x.registration_id for x in lifecycle.letters(s, pending_only=True)] == [
             second.registration_id
         ]
 
 
 def test_close_cancels_a_waiting_request(engine, now):
     with session_scope(engine) as s:
-        reg = registry.register(
+        reg = lifecycle.register(
             s, "cpr", CPR, A1, channel="citizen", actor="self", on=D(2024, 1, 1), now=now
         )
-        closed = registry.close(s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 1, 2), now=now)
+        closed = lifecycle.close(
+            s, "cpr", CPR, "deceased", actor="clerk", on=D(2024, 1, 2), now=now
+        )
         assert closed.registration_id is None
         assert s.get(AccountRegistration, reg.registration_id).end_reason == "deceased"
         assert (
             _codes(
-                lambda: registry.activate(
+                lambda: lifecycle.activate(
                     s,
                     "cpr",
                     CPR,
@@ -288,20 +293,20 @@ def test_close_cancels_a_waiting_request(engine, now):
         )
 
 
-def test_resolve_many_reasons(engine, now):
+def test_resolve_reasons(engine, now):
     owners = [("cpr", f"0{i}0190123{i}") for i in range(1, 6)]
     with session_scope(engine) as s:
         payable = _bank(s, now, number=owners[0][1])
         rejected = _bank(s, now, number=owners[1][1], account=A3)
-        registry.register(
+        lifecycle.register(
             s, "cpr", owners[2][1], A2, channel="citizen", actor="self", on=D(2024, 1, 1), now=now
         )
         _bank(s, now, number=owners[3][1], on=D(2024, 6, 1))  # not yet in force
-        assert registry.mark_rejected_by_bank(s, rejected.registration_id, "AC04", "returns", now)
-        assert not registry.mark_rejected_by_bank(
+        assert lifecycle.mark_rejected_by_bank(s, rejected.registration_id, "AC04", "returns", now)
+        assert not lifecycle.mark_rejected_by_bank(
             s, rejected.registration_id, "AC01", "returns", now
         )
-        got = registry.resolve_many(s, owners + [owners[0]], D(2024, 3, 1))
+        got = lookup.resolve(s, owners + [owners[0]], D(2024, 3, 1))
     assert set(got) == set(owners)
     assert [got[o].reason for o in owners] == [
         None,
@@ -321,24 +326,24 @@ def test_resolve_many_reasons(engine, now):
     assert got[owners[1]].iban == "DK5000400440116243"
     assert got[owners[2]].registration_id is None
     with session_scope(engine) as s:
-        assert registry.resolve_many(s, [], D(2024, 3, 1)) == {}
+        assert lookup.resolve(s, [], D(2024, 3, 1)) == {}
         row = s.get(AccountRegistration, rejected.registration_id)
         assert (row.status, row.rejected_reason) == ("rejected_by_bank", "AC04")
         # twice in one transaction: the temporary table is recreated
-        registry.resolve_many(s, owners, D(2024, 3, 1))
-        again = registry.resolve_many(s, owners[:1], D(2024, 7, 1))
+        lookup.resolve(s, owners, D(2024, 3, 1))
+        again = lookup.resolve(s, owners[:1], D(2024, 7, 1))
         assert again[owners[0]].reason is None
 
 
 def test_a_rejected_account_is_replaced_not_unchanged(engine, now):
     with session_scope(engine) as s:
         old = _bank(s, now)
-        registry.mark_rejected_by_bank(s, old.registration_id, "AC04", "returns", now)
+        lifecycle.mark_rejected_by_bank(s, old.registration_id, "AC04", "returns", now)
         new = _bank(s, now, on=D(2024, 2, 1))  # the same account, confirmed again by the bank
         assert new.outcome == "registered"
         row = s.get(AccountRegistration, old.registration_id)
         assert (row.status, row.ended_on) == ("rejected_by_bank", D(2024, 2, 1))
-        got = registry.resolve_many(s, [("cpr", CPR)], D(2024, 2, 1))[("cpr", CPR)]
+        got = lookup.resolve(s, [("cpr", CPR)], D(2024, 2, 1))[("cpr", CPR)]
         assert got.reason is None and got.registration_id == new.registration_id
 
 
@@ -365,11 +370,11 @@ def test_suspicious_accounts(engine, now):
             _bank(s, now, number=number)
         _bank(s, now, number=owners[5], account=Account.parse(iban="DK9412340000567890"))
         _bank(s, now, kind="cvr", number=CVR, account=A2)
-        registry.close(s, "cpr", owners[0], "owner_request", actor="x", on=D(2024, 3, 1), now=now)
-        before = registry_import.suspicious(s, D(2024, 2, 1), min_owners=5)
-        after = registry_import.suspicious(s, D(2024, 3, 1), min_owners=5)
+        lifecycle.close(s, "cpr", owners[0], "owner_request", actor="x", on=D(2024, 3, 1), now=now)
+        before = bank_file.suspicious(s, D(2024, 2, 1), min_owners=5)
+        after = bank_file.suspicious(s, D(2024, 3, 1), min_owners=5)
         assert (
-            _codes(lambda: registry_import.suspicious(s, D(2024, 3, 1), min_owners=1))
+            _codes(lambda: bank_file.suspicious(s, D(2024, 3, 1), min_owners=1))
             == "ACCOUNT_MIN_OWNERS_INVALID"
         )
     # the DK IBAN is the same account as reg. 1234 / 0000567890

@@ -12,11 +12,11 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from payments import registry
 from payments.db import session_scope
 from payments.errors import PaymentsError
 from payments.models import ActivationLetter
-from payments.registry import Account
+from payments.registry import lifecycle, lookup
+from payments.registry.lifecycle import Account
 
 BASE = dt.date(2024, 1, 1)
 DAYS = 20
@@ -96,7 +96,7 @@ def _apply(session, model: Model, op, cpr: str, now) -> None:
     try:
         if kind in ("bank", "citizen"):
             acc, on = op[1], op[2]
-            change = registry.register(
+            change = lifecycle.register(
                 session, "cpr", cpr, ACCOUNTS[acc], channel=kind, actor="t", on=on, now=now
             )
             if model.same_as_current(acc):
@@ -110,11 +110,11 @@ def _apply(session, model: Model, op, cpr: str, now) -> None:
         elif kind == "activate":
             on, right = op[1], op[2]
             code = _code_of(session, model.pending[3]) if model.pending and right else "NOPE"
-            result = registry.activate(session, "cpr", cpr, code, actor="t", on=on, now=now)
+            result = lifecycle.activate(session, "cpr", cpr, code, actor="t", on=on, now=now)
             if not right:
                 model.pending[2] += 1
                 expected = "ACCOUNT_ACTIVATION_CODE_WRONG"
-                if model.pending[2] >= registry.MAX_ACTIVATION_ATTEMPTS:
+                if model.pending[2] >= lifecycle.MAX_ACTIVATION_ATTEMPTS:
                     model.pending, model.locked = [], True
                     expected = "ACCOUNT_ACTIVATION_LOCKED"
                 assert result.code == expected
@@ -125,7 +125,7 @@ def _apply(session, model: Model, op, cpr: str, now) -> None:
                 model.pending = []
         elif kind == "close":
             on = op[1]
-            registry.close(session, "cpr", cpr, op[2], actor="t", on=on, now=now)
+            lifecycle.close(session, "cpr", cpr, op[2], actor="t", on=on, now=now)
             cur = model.current()
             assert cur is not None or model.pending or model.locked
             assert cur is None or cur.start <= on
@@ -136,7 +136,7 @@ def _apply(session, model: Model, op, cpr: str, now) -> None:
             if not model.periods:
                 return
             last = model.periods[-1]
-            changed = registry.mark_rejected_by_bank(session, last.reg_id, "AC04", "t", now)
+            changed = lifecycle.mark_rejected_by_bank(session, last.reg_id, "AC04", "t", now)
             assert changed == (not last.rejected)
             last.rejected = True
     except PaymentsError as exc:
@@ -178,7 +178,7 @@ def test_as_of_agrees_with_a_model_of_the_history(engine, now, ops):
         for offset in range(-1, DAYS + 2):
             on = BASE + dt.timedelta(days=offset)
             want = model.in_force(on)
-            got = registry.as_of(session, "cpr", cpr, on)
+            got = lifecycle.as_of(session, "cpr", cpr, on)
             if want is None:
                 assert got is None, (on, got.id)
                 continue
@@ -187,7 +187,7 @@ def test_as_of_agrees_with_a_model_of_the_history(engine, now, ops):
             assert (got.status == "rejected_by_bank") == want.rejected
         for offset in range(0, DAYS + 1, 4):
             on = BASE + dt.timedelta(days=offset)
-            got = registry.resolve_many(session, [("cpr", cpr)], on)[("cpr", cpr)]
+            got = lookup.resolve(session, [("cpr", cpr)], on)[("cpr", cpr)]
             want = model.in_force(on)
             if want is not None:
                 reason = "REJECTED_BY_BANK" if want.rejected else None

@@ -10,12 +10,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from payments import registry
-from payments import registry_import as bank_file
 from payments.db import session_scope
 from payments.errors import InputError
 from payments.models import AccountRegistration, AuditEvent
-from payments.registry import Account
+from payments.registry import bank_file, lifecycle, lookup
+from payments.registry.lifecycle import Account
 
 D = dt.date
 HEADER = "owner_kind,owner_number,reg_no,account_no,iban,bic,action,effective_date\n"
@@ -50,7 +49,7 @@ def snapshot(engine):
 
 def in_force(engine, number, on, kind="cpr"):
     with session_scope(engine) as s:
-        row = registry.as_of(s, kind, number, on)
+        row = lifecycle.as_of(s, kind, number, on)
         return None if row is None else Account.of(row)
 
 
@@ -191,7 +190,7 @@ cpr,0201901234,1234,7,,,register,2024-01-01
         got = in_force(engine, "0101901234", on)
         assert (got.account_no if got else None) == account_no, on
     with session_scope(engine) as s:
-        hist = registry.history(s, "cpr", "0101901234")
+        hist = lifecycle.history(s, "cpr", "0101901234")
         assert [(h.status, h.end_reason) for h in hist] == [
             ("ended", "owner_request"),
             ("ended", "replaced"),
@@ -208,7 +207,7 @@ cpr,0201901234,1234,7,,,register,2024-01-01
 
 def test_import_works_with_the_single_owner_lifecycle(engine, now):
     with session_scope(engine) as s:
-        old = registry.register(
+        old = lifecycle.register(
             s,
             "cpr",
             "0101901234",
@@ -218,8 +217,8 @@ def test_import_works_with_the_single_owner_lifecycle(engine, now):
             on=D(2024, 1, 1),
             now=now,
         )
-        registry.mark_rejected_by_bank(s, old.registration_id, "AC04", "returns", now)
-        registry.register(
+        lifecycle.mark_rejected_by_bank(s, old.registration_id, "AC04", "returns", now)
+        lifecycle.register(
             s,
             "cpr",
             "0201901234",
@@ -241,11 +240,9 @@ cpr,0201901234,1234,5,,,register,2024-02-01
     with session_scope(engine) as s:
         row = s.get(AccountRegistration, old.registration_id)
         assert (row.status, row.ended_on) == ("rejected_by_bank", D(2024, 2, 1))
-        got = registry.resolve_many(
-            s, [("cpr", "0101901234"), ("cpr", "0201901234")], D(2024, 2, 1)
-        )
+        got = lookup.resolve(s, [("cpr", "0101901234"), ("cpr", "0201901234")], D(2024, 2, 1))
         assert got[("cpr", "0101901234")].reason is None
-        assert registry.has_pending(s, "cpr", "0201901234")  # the letter still works later
+        assert lifecycle.has_pending(s, "cpr", "0201901234")  # the letter still works later
 
 
 @pytest.mark.parametrize(
@@ -305,7 +302,7 @@ def test_many_rows_through_the_staging_table(engine, now):
     result = run(engine, now, "".join(lines))
     assert (result.registered, result.rejected) == (2000, 0)
     with session_scope(engine) as s:
-        got = registry.resolve_many(
+        got = lookup.resolve(
             s,
             [("cpr", f"{i % 28 + 1:02d}{i % 12 + 1:02d}80{i:04d}") for i in range(1500)],
             D(2024, 2, 1),

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from payments import schema
 from payments.db import make_engine, session_scope
 from payments.models import AccountRegistration, PaymentOrder
-from payments.order_states import reported_status
+from payments.orders import reported_status
 
 
 def test_one_head():

@@ -18,7 +18,6 @@ import hashlib
 import io
 import os
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
 from typing import IO
@@ -27,6 +26,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from iso20022 import pain001
+from payments import money
 from payments.config import Settings
 from payments.errors import PaymentsError
 from payments.models import AccountRegistration, Batch, BatchFile, BatchItem, PaymentOrder
@@ -48,7 +48,7 @@ def file_rows(session: Session, batch_id: int, seq: int | None = None) -> Iterat
     """Stream the transactions of a committed batch (or of one of its files), by order id.
 
     Used to regenerate a file: the items joined to their orders and registrations give
-    exactly the rows the run wrote the file from (``batch_candidates.file_rows_query``).
+    exactly the rows the run wrote the file from (``candidates.file_rows_query``).
     """
     i, o, r = BatchItem, PaymentOrder, AccountRegistration
     query = (
@@ -114,6 +114,7 @@ def stream(session: Session, query) -> Iterator[tuple]:
 
 def _transactions(rows: Iterator[tuple], seq: int, count: int) -> Iterator[pain001.Transaction]:
     """The next ``count`` rows of ``rows`` as transactions of file ``seq``."""
+    kr = money.kr  # a million calls: the attribute looked up once
     transaction, domestic, iban_account = (
         pain001.Transaction,
         pain001.DomesticAccount,
@@ -128,7 +129,7 @@ def _transactions(rows: Iterator[tuple], seq: int, count: int) -> Iterator[pain0
             )
         yield transaction(
             end_to_end_id=e2e,
-            amount=Decimal(amount_ore).scaleb(-2),  # øre → kr with exactly two decimals
+            amount=kr(amount_ore),
             creditor_account=iban_account(iban) if iban else domestic(reg_no, account_no),
             creditor_bic=bic,
             remittance=remittance,
@@ -144,7 +145,7 @@ def write_file(
     progress: Progress | None,
 ) -> str:
     """Write one pain.001 file to ``path`` (fsynced); return its SHA-256."""
-    total = Decimal(bfile.total_ore).scaleb(-2)  # øre → kr with exactly two decimals
+    total = money.kr(bfile.total_ore)
     header = pain001.GroupHeader(
         msg_id=bfile.msg_id,
         created_at=batch.created_at,

@@ -39,8 +39,10 @@ Choices where the issue is silent (what a citizen, a bank or an agency would exp
 - Audit events hold masked owners (``010190-****``), masked accounts (``****1234``) and
   registration ids, never a full CPR or account number.
 
-Resolving many owners at once (:func:`resolve_many`) lives in :mod:`payments.resolve`;
-the bank file import and the shared-account report in :mod:`payments.registry_import`.
+When a registration counts (in force, current, waiting) is defined once, in
+:mod:`payments.registry.periods`; which account an owner is paid into, in
+:mod:`payments.registry.lookup`; the bank file import and the shared-account report in
+:mod:`payments.registry.bank_file`.
 """
 
 from __future__ import annotations
@@ -54,36 +56,22 @@ from dataclasses import dataclass
 from sqlalchemy import (
     case,
     func,
-    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
-from payments import audit
+from identifiers import Bic, DomesticAccount, Iban, mask_account, mask_owner, parse_owner
+from payments import actors, audit
 from payments.db import lock_for_writing
 from payments.errors import ConflictError, InputError, NotFound
-from payments.identifiers import (
-    Bic,
-    DomesticAccount,
-    Iban,
-    mask_account,
-    mask_owner,
-    parse_owner,
-)
 from payments.models import CHANNELS, AccountRegistration, ActivationLetter
-from payments.resolve import (  # noqa: F401 - part of the registry's interface
-    Resolution,
-    drop_temp_table,
-    load_temp_table,
-    resolve_many,
-)
+from payments.registry import periods
+from payments.statuses import Channel, EndReason, OwnerKind, RegistrationStatus
 
 AR = AccountRegistration
-IN_FORCE_STATUSES = ("active", "ended", "rejected_by_bank")
-CURRENT_STATUSES = ("active", "rejected_by_bank")
-WAITING_STATUSES = ("pending_activation", "locked")
-CLOSE_REASONS = ("deceased", "bankrupt", "business_closed", "owner_request")
+S = RegistrationStatus
+CLOSE_REASONS = tuple(r.value for r in EndReason if r is not EndReason.REPLACED)
 MAX_ACTIVATION_ATTEMPTS = 5
 REGISTRY_LOCK = "account_registrations"
 # Unambiguous letters and digits for a code typed from paper (no 0/O, 1/I/L).
@@ -186,27 +174,8 @@ class Letter:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_actor(actor: str) -> str:
-    actor = (actor or "").strip()
-    if not actor or len(actor) > 100:
-        raise InputError(
-            "ACCOUNT_ACTOR_REQUIRED", "an actor name (1-100 characters) is required", "actor"
-        )
-    return actor
-
-
 def _owner_filter(kind: str, number: str):
-    return (AR.owner_kind == kind, AR.owner_number == number)
-
-
-def in_force_on(on, reg=AR) -> tuple:
-    """SQL conditions: registration ``reg`` (the table or an alias of it) is in force on
-    ``on`` (a date or a SQL expression). Shared with the batch's set-based resolution."""
-    return (
-        reg.status.in_(IN_FORCE_STATUSES),
-        reg.active_from <= on,
-        or_(reg.ended_on.is_(None), reg.ended_on > on),
-    )
+    return periods.owned_by(AR, kind, number)
 
 
 def code_hash(kind: str, number: str, code: str) -> str:
@@ -220,20 +189,14 @@ def _normalise_code(code: str) -> str:
 
 def _current(session: Session, kind: str, number: str) -> AR | None:
     return session.execute(
-        select(AR).where(
-            *_owner_filter(kind, number), AR.ended_on.is_(None), AR.status.in_(CURRENT_STATUSES)
-        )
+        select(AR).where(_owner_filter(kind, number), periods.is_current(AR))
     ).scalar_one_or_none()
 
 
 def _waiting(session: Session, kind: str, number: str) -> list[AR]:
     return list(
         session.execute(
-            select(AR)
-            .where(
-                *_owner_filter(kind, number), AR.ended_on.is_(None), AR.status.in_(WAITING_STATUSES)
-            )
-            .order_by(AR.id)
+            select(AR).where(_owner_filter(kind, number), periods.is_waiting(AR)).order_by(AR.id)
         ).scalars()
     )
 
@@ -242,7 +205,7 @@ def _check_start(session: Session, kind: str, number: str, on: dt.date) -> None:
     """A new period may not begin before the owner's timeline so far ends."""
     boundary = session.execute(
         select(func.max(func.coalesce(AR.ended_on, AR.active_from))).where(
-            *_owner_filter(kind, number), AR.status.in_(IN_FORCE_STATUSES)
+            _owner_filter(kind, number), AR.status.in_(periods.IN_FORCE_STATUSES)
         )
     ).scalar_one_or_none()
     if boundary is not None and boundary > on:
@@ -267,7 +230,7 @@ def _end(session: Session, row: AR, on: dt.date, reason: str) -> None:
         .values(
             ended_on=case((AR.active_from > on, AR.active_from), else_=on),
             end_reason=reason,
-            status=case((AR.status.in_(("active", "ended")), "ended"), else_=AR.status),
+            status=case((AR.status.in_((S.ACTIVE, S.ENDED)), S.ENDED), else_=AR.status),
         )
     )
     session.refresh(row)
@@ -307,12 +270,11 @@ def register(
     source: str | None = None,
 ) -> Change:
     """Register ``account`` for the owner: active from ``on`` (bank) or pending a letter."""
-    owner = parse_owner(kind, number)
-    kind, number = owner.kind, str(owner)
-    actor = _check_actor(actor)
+    kind, number = parse_owner(kind, number, on=on)
+    actor = actors.actor(actor)
     if channel not in CHANNELS:
         raise InputError("ACCOUNT_CHANNEL_INVALID", f"channel must be one of {CHANNELS}", "channel")
-    if kind == "cvr" and channel != "bank":
+    if kind == OwnerKind.CVR and channel != Channel.BANK:
         raise InputError(
             "ACCOUNT_CHANNEL_NOT_ALLOWED",
             "a company (CVR) registers its NemKonto through its bank only",
@@ -320,7 +282,7 @@ def register(
         )
     lock_for_writing(session, REGISTRY_LOCK)
     current = _current(session, kind, number)
-    if current is not None and current.status == "active" and Account.of(current) == account:
+    if current is not None and current.status == S.ACTIVE and Account.of(current) == account:
         return Change("unchanged", current.id)
     row = AR(
         owner_kind=kind,
@@ -336,11 +298,11 @@ def register(
         activation_attempts=0,
         source=source,
     )
-    if channel == "bank":
+    if channel == Channel.BANK:
         _check_start(session, kind, number, on)
         if current is not None:  # the old row leaves the unique index before the new enters
-            _end(session, current, on, "replaced")
-        row.status = "active"
+            _end(session, current, on, EndReason.REPLACED)
+        row.status = S.ACTIVE
         session.add(row)
         session.flush()
         _event(
@@ -355,9 +317,9 @@ def register(
         return Change("registered", row.id, current.id if current else None)
 
     for old in _waiting(session, kind, number):
-        _end(session, old, on, "replaced")
+        _end(session, old, on, EndReason.REPLACED)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    row.status = "pending_activation"
+    row.status = S.PENDING_ACTIVATION
     row.activation_code_hash = code_hash(kind, number, code)
     session.add(row)
     session.flush()
@@ -385,12 +347,11 @@ def activate(
     Raises ``ACCOUNT_NO_PENDING`` (nothing to activate), ``ACCOUNT_ACTIVATION_LOCKED`` (the
     only request is locked) or ``ACCOUNT_DATE_CONFLICT``; a wrong code is a returned outcome.
     """
-    owner = parse_owner(kind, number)
-    kind, number = owner.kind, str(owner)
-    actor = _check_actor(actor)
+    kind, number = parse_owner(kind, number, on=on)
+    actor = actors.actor(actor)
     lock_for_writing(session, REGISTRY_LOCK)
     waiting = _waiting(session, kind, number)
-    pending = [w for w in waiting if w.status == "pending_activation"]
+    pending = [w for w in waiting if w.status == S.PENDING_ACTIVATION]
     if not pending:
         if waiting:
             raise ConflictError(
@@ -408,7 +369,7 @@ def activate(
         row.activation_attempts += 1
         left = MAX_ACTIVATION_ATTEMPTS - row.activation_attempts
         if left <= 0:
-            row.status = "locked"
+            row.status = S.LOCKED
             session.flush()
             _event(
                 session,
@@ -433,8 +394,8 @@ def activate(
     _check_start(session, kind, number, on)
     current = _current(session, kind, number)
     if current is not None:
-        _end(session, current, on, "replaced")
-    row.status, row.active_from, row.activation_code_hash = "active", on, None
+        _end(session, current, on, EndReason.REPLACED)
+    row.status, row.active_from, row.activation_code_hash = S.ACTIVE, on, None
     session.flush()
     _event(
         session,
@@ -464,9 +425,8 @@ def close(
     now: dt.datetime,
 ) -> Change:
     """End the owner's current registration on ``on`` (and cancel any waiting request)."""
-    owner = parse_owner(kind, number)
-    kind, number = owner.kind, str(owner)
-    actor = _check_actor(actor)
+    kind, number = parse_owner(kind, number, on=on)
+    actor = actors.actor(actor)
     if reason not in CLOSE_REASONS or (reason, kind) in (
         ("deceased", "cvr"),
         ("business_closed", "cpr"),
@@ -525,8 +485,8 @@ def mark_rejected_by_bank(
     reason = (reason_code or "").strip().upper()[:4] or None
     result = session.execute(
         AR.__table__.update()
-        .where(AR.id == registration_id, AR.status.in_(("active", "ended")))
-        .values(status="rejected_by_bank", rejected_reason=reason)
+        .where(AR.id == registration_id, AR.status.in_((S.ACTIVE, S.ENDED)))
+        .values(status=S.REJECTED_BY_BANK, rejected_reason=reason)
     )
     if result.rowcount == 0:
         return False
@@ -542,7 +502,7 @@ def as_of(session: Session, kind: str, number: str, on: dt.date) -> AR | None:
     """The registration in force for the owner on ``on`` (``rejected_by_bank`` included)."""
     return session.execute(
         select(AR)
-        .where(*_owner_filter(kind, number), *in_force_on(on))
+        .where(_owner_filter(kind, number), periods.in_force_on(AR, on))
         .order_by(AR.active_from.desc(), AR.id.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -551,13 +511,7 @@ def as_of(session: Session, kind: str, number: str, on: dt.date) -> AR | None:
 def has_pending(session: Session, kind: str, number: str) -> bool:
     return (
         session.execute(
-            select(AR.id)
-            .where(
-                *_owner_filter(kind, number),
-                AR.ended_on.is_(None),
-                AR.status == "pending_activation",
-            )
-            .limit(1)
+            select(AR.id).where(_owner_filter(kind, number), periods.is_pending(AR)).limit(1)
         ).first()
         is not None
     )
@@ -566,7 +520,7 @@ def has_pending(session: Session, kind: str, number: str) -> bool:
 def history(session: Session, kind: str, number: str) -> list[AR]:
     """Every registration of the owner, oldest first (pending and locked ones included)."""
     return list(
-        session.execute(select(AR).where(*_owner_filter(kind, number)).order_by(AR.id)).scalars()
+        session.execute(select(AR).where(_owner_filter(kind, number)).order_by(AR.id)).scalars()
     )
 
 
@@ -578,7 +532,7 @@ def letters(session: Session, *, pending_only: bool = False) -> list[Letter]:
         .order_by(ActivationLetter.id)
     )
     if pending_only:
-        query = query.where(AR.status == "pending_activation", AR.ended_on.is_(None))
+        query = query.where(periods.is_pending(AR))
     return [
         Letter(
             letter.id,
@@ -588,7 +542,7 @@ def letters(session: Session, *, pending_only: bool = False) -> list[Letter]:
             letter.code,
             letter.created_at,
             status,
-            status == "pending_activation" and ended_on is not None,
+            status == S.PENDING_ACTIVATION and ended_on is not None,
         )
         for letter, status, ended_on in session.execute(query)
     ]

@@ -1,6 +1,6 @@
 """What one night pays: every due order resolved to its account, or held with a reason.
 
-The nightly run (:func:`payments.batch.run`) fills the temporary table ``batch_candidates``
+The nightly run (:func:`payments.batch.night.run`) fills the temporary table ``batch_candidates``
 with one ``INSERT … SELECT`` (:func:`fill`), then from it numbers the files
 (:func:`add_files`), inserts the batch items (:func:`insert_items`), marks the held orders
 (:func:`update_orders`) and streams the files' rows (:func:`file_rows_query`). Set-based
@@ -33,10 +33,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
-from payments import batch_files, registry
+from payments import money
+from payments.batch import pain_files
 from payments.config import Settings
 from payments.models import AccountRegistration, Batch, BatchFile, BatchItem, PaymentOrder
-from payments.order_states import due_orders, in_force
+from payments.orders import due_orders
+from payments.registry import periods
+from payments.statuses import HoldReason, OrderStatus
 
 _tmp_meta = MetaData()
 candidates = Table(
@@ -71,33 +74,28 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
     r = aliased(AccountRegistration, name="r")
     pending = aliased(AccountRegistration, name="p")
     older = aliased(AccountRegistration, name="q")
-    review_ore = int(settings.review_amount * 100)
+    review_ore = money.ore(settings.review_amount)
     cooling = settings.cooling_off_days
-    has_pending = exists().where(
-        pending.owner_kind == o.payee_kind,
-        pending.owner_number == o.payee_number,
-        pending.status == "pending_activation",
-        pending.ended_on.is_(None),
-    )
     replaced_another = exists().where(
-        older.owner_kind == o.payee_kind,
-        older.owner_number == o.payee_number,
+        periods.owned_by(older, o.payee_kind, o.payee_number),
         older.id != r.id,
-        older.status.in_(registry.IN_FORCE_STATUSES),
+        older.status.in_(periods.IN_FORCE_STATUSES),
         older.active_from <= r.active_from,
     )
-    whens = [
-        (and_(r.id.is_(None), has_pending), literal("PENDING_ACTIVATION")),
-        (r.id.is_(None), literal("NO_ACCOUNT")),
-        (r.status == "rejected_by_bank", literal("REJECTED_BY_BANK")),
-    ]
+    whens = periods.no_account_whens(r, pending, o.payee_kind, o.payee_number)
     if cooling > 0:
         limit = execution_date - dt.timedelta(days=cooling)
         whens.append(
-            (and_(r.active_from > limit, replaced_another), literal("ACCOUNT_RECENTLY_CHANGED"))
+            (
+                and_(r.active_from > limit, replaced_another),
+                literal(HoldReason.ACCOUNT_RECENTLY_CHANGED.value),
+            )
         )
     whens.append(
-        (and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)), literal("AMOUNT_REVIEW"))
+        (
+            and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)),
+            literal(HoldReason.AMOUNT_REVIEW.value),
+        )
     )
     # a retry after an account return is a new transaction: its end-to-end id gets a suffix
     e2e = case(
@@ -120,7 +118,13 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
             r.bic,
         )
         .select_from(o)
-        .outerjoin(r, in_force(r, o.payee_kind, o.payee_number, execution_date))
+        .outerjoin(
+            r,
+            and_(
+                periods.owned_by(r, o.payee_kind, o.payee_number),
+                periods.in_force_on(r, execution_date),
+            ),
+        )
         .where(due_orders(run_date))
         .subquery()
     )
@@ -192,8 +196,8 @@ def add_files(session: Session, batch: Batch, run_date: dt.date) -> list[BatchFi
         BatchFile(
             batch_id=batch.id,
             seq=seq,
-            msg_id=batch_files.msg_id_for(run_date, batch.id, seq),
-            filename=batch_files.file_name_for(run_date, batch.id, seq),
+            msg_id=pain_files.msg_id_for(run_date, batch.id, seq),
+            filename=pain_files.file_name_for(run_date, batch.id, seq),
             sha256="",
             tx_count=count,
             total_ore=int(total),
@@ -247,12 +251,17 @@ def update_orders(conn: Connection) -> None:
         .where(
             o.id == c.order_id,
             or_(
-                and_(paid, o.status != "pending"),
-                and_(~paid, or_(o.status != "held", o.hold_reason.is_distinct_from(c.reason))),
+                and_(paid, o.status != OrderStatus.PENDING),
+                and_(
+                    ~paid,
+                    or_(o.status != OrderStatus.HELD, o.hold_reason.is_distinct_from(c.reason)),
+                ),
             ),
         )
         .values(
-            status=case((paid, literal("pending")), else_=literal("held")),
+            status=case(
+                (paid, literal(OrderStatus.PENDING.value)), else_=literal(OrderStatus.HELD.value)
+            ),
             hold_reason=c.reason,
             return_reason=case((paid, null()), else_=o.return_reason),
         )

@@ -23,11 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
+from payments import orders
 from payments.db import IdReserver, lock_for_writing
 from payments.models import Claim, Decision, PaymentOrder, Recovery
-from payments.order_states import in_unreleased_batch
-
-UNPAID = ("pending", "held", "returned")
+from payments.statuses import OrderStatus
 
 
 def remittance(result: rules.Decision, payee_kind: str) -> str:
@@ -87,7 +86,7 @@ def payments(
                     remittance=remittance(result, payee[0]),
                     end_to_end_id=end_to_end_id(stored, n),
                     due_date=today,
-                    status="pending",
+                    status=OrderStatus.PENDING,
                     hold_reason=None,
                     return_reason=None,
                     attempts=0,
@@ -126,16 +125,16 @@ def correct(
     cancelled here; an order in a batch not yet released counts as paid.
     """
     lock_for_writing(session, "payments.batch")  # no run between read and cancel
-    orders = session.execute(
-        select(PaymentOrder, in_unreleased_batch()).where(
-            PaymentOrder.claim_id == stored.id, PaymentOrder.status != "cancelled"
+    existing = session.execute(
+        select(PaymentOrder, orders.in_unreleased_batch()).where(
+            PaymentOrder.claim_id == stored.id, PaymentOrder.status != OrderStatus.CANCELLED
         )
     ).all()
     recovered = session.scalars(select(Recovery).where(Recovery.claim_id == stored.id)).all()
     already: dict[tuple[str, str], int] = defaultdict(int)
-    for order, committed in orders:
-        if order.status in UNPAID and not committed:
-            order.status, order.hold_reason = "cancelled", None
+    for order, committed in existing:
+        if order.status in orders.UNPAID and not committed:
+            orders.cancel(order)
         else:
             already[(order.payee_kind, order.payee_number)] += order.amount_ore
     for recovery in recovered:

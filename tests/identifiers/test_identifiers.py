@@ -1,4 +1,5 @@
-"""Identifiers: CPR (date, no modulus 11), CVR (modulus 11), accounts, IBAN, BIC."""
+"""Identifiers: CPR (date, no modulus 11, not born after the day checked), CVR (modulus 11,
+``DK`` prefix allowed), accounts, IBAN, BIC."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.dk import cpr as stdnum_cpr
 
-from payments.identifiers import (
+from identifiers import (
     Bic,
-    Cpr,
-    Cvr,
     DomesticAccount,
     Iban,
     IdentifierError,
+    cpr,
+    cvr,
     mask_account,
     parse_owner,
 )
@@ -29,23 +30,22 @@ def code_of(fn, *args) -> str:
 
 class TestCpr:
     def test_both_spellings_give_the_same_number(self):
-        assert Cpr.parse("010190-1234") == Cpr.parse("0101901234")
-        assert str(Cpr.parse("010190-1234")) == "0101901234"
+        assert cpr.parse("010190-1234") == cpr.parse("0101901234") == "0101901234"
 
     def test_valid_number_failing_modulus_11_is_accepted(self):
         # 0101901234 fails modulus 11 (issued since 2007 without it) but is a real date.
         assert stdnum_cpr.checksum("0101901234") != 0
-        assert Cpr.parse("0101901234").birth_date == dt.date(1990, 1, 1)
+        assert cpr.birth_date(cpr.parse("0101901234")) == dt.date(1990, 1, 1)
 
     def test_century_digit_decides_the_year(self):
-        assert Cpr.parse("0101054000").birth_date == dt.date(2005, 1, 1)
-        assert Cpr.parse("0101584000").birth_date == dt.date(1958, 1, 1)
-        assert Cpr.parse("2902008000").birth_date == dt.date(2000, 2, 29)
+        assert cpr.birth_date(cpr.parse("0101054000")) == dt.date(2005, 1, 1)
+        assert cpr.birth_date(cpr.parse("0101584000")) == dt.date(1958, 1, 1)
+        assert cpr.birth_date(cpr.parse("2902008000")) == dt.date(2000, 2, 29)
 
     @pytest.mark.parametrize("text", ["3102901234", "0013901234", "2902011234", "290200-1234"])
     def test_impossible_dates_are_rejected(self, text):
         # 29 Feb 1900 (7th digit 1 → 1900) did not exist; 29 Feb 2001 neither.
-        assert code_of(Cpr.parse, text) == "ID_CPR_INVALID"
+        assert code_of(cpr.parse, text) == "ID_CPR_INVALID"
 
     @pytest.mark.parametrize(
         "text",
@@ -60,18 +60,26 @@ class TestCpr:
         ],
     )
     def test_malformed_text_is_rejected(self, text):
-        assert code_of(Cpr.parse, text) == "ID_CPR_INVALID"
+        assert code_of(cpr.parse, text) == "ID_CPR_INVALID"
 
     def test_error_names_the_field_and_never_the_full_number(self):
         with pytest.raises(IdentifierError) as info:
-            Cpr.parse("3102901234", field="employee_cpr")
+            cpr.parse("3102901234", field="employee_cpr")
         assert info.value.field == "employee_cpr"
         assert "3102901234" not in info.value.message
 
     def test_mask_and_format(self):
-        cpr = Cpr.parse("0101901234")
-        assert cpr.mask() == "010190-****"
-        assert cpr.format() == "010190-1234"
+        number = cpr.parse("0101901234")
+        assert cpr.mask(number) == "010190-****"
+        assert cpr.format(number) == "010190-1234"
+
+    def test_a_birth_date_after_the_day_checked_is_refused(self):
+        # born 1 January 2030 (7th digit 4, year 30): valid as a number, not yet as a person
+        assert cpr.is_valid("0101304000")
+        on = dt.date(2026, 12, 1)
+        assert code_of(lambda t: cpr.parse(t, on=on), "0101304000") == "ID_CPR_INVALID"
+        assert cpr.parse("0112264000", on=on) == "0112264000"  # born that very day
+        assert code_of(lambda: parse_owner("cpr", "0101304000", on=on)) == "ID_CPR_INVALID"
 
     @given(st.dates(dt.date(1858, 1, 1), dt.date(2057, 12, 31)), st.integers(0, 9999))
     def test_every_real_date_with_a_matching_century_digit_is_valid(self, day, serial):
@@ -85,26 +93,31 @@ class TestCpr:
         else:  # 1858-1899
             digit = 5
         number = f"{day:%d%m}{yy:02d}{digit}{serial % 1000:03d}"
-        assert Cpr.parse(number).birth_date == day
+        assert cpr.birth_date(cpr.parse(number)) == day
 
 
 class TestCvr:
     def test_valid(self):
-        assert str(Cvr.parse("13585628")) == "13585628"
-        assert Cvr.parse(" 1358 5628 ").number == "13585628"
+        assert cvr.parse("13585628") == "13585628"
+        assert cvr.parse(" 1358 5628 ") == "13585628"
+
+    @pytest.mark.parametrize("text", ["DK 13585628", "dk13585628", "DK-1358-5628"])
+    def test_the_vat_spelling_is_the_same_number(self, text):
+        assert cvr.parse(text) == "13585628"
+        assert parse_owner("cvr", text).number == "13585628"
 
     @pytest.mark.parametrize(
         "text", ["13585627", "1358562", "135856280", "abcdefgh", "", "03585628"]
     )
     def test_invalid(self, text):
-        assert code_of(Cvr.parse, text) == "ID_CVR_INVALID"
+        assert code_of(cvr.parse, text) == "ID_CVR_INVALID"
 
     @given(st.integers(10_000_000, 99_999_999))
     def test_agrees_with_modulus_11(self, n):
         digits = str(n)
         weights = (2, 7, 6, 5, 4, 3, 2, 1)
         ok = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 == 0
-        assert Cvr.is_valid(digits) is ok
+        assert cvr.is_valid(digits) is ok
 
 
 class TestAccounts:

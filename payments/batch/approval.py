@@ -20,11 +20,12 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from payments import audit, batch_files
-from payments.batch import BatchRun, get_batch, summary
+from payments import audit, orders
+from payments.batch import pain_files
+from payments.batch.night import BatchRun, get_batch, summary
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound, PaymentsError
@@ -92,18 +93,7 @@ def release(
                 "batch_id",
             )
         # the orders first: if any left the batch, nothing reaches the outbox
-        o, i = PaymentOrder, BatchItem
-        sent = session.execute(
-            update(o)
-            .where(
-                o.status == "pending",
-                exists().where(
-                    i.batch_id == batch_id, i.order_id == o.id, i.attempt == o.attempts + 1
-                ),
-            )
-            .values(status="sent", attempts=o.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        sent = orders.mark_sent(session, batch_id)
         if sent != batch.order_count:
             raise PaymentsError(
                 "BATCH_ORDERS_CHANGED",
@@ -111,30 +101,30 @@ def release(
                 f"{sent} are still waiting in it; nothing was released",
                 "batch_id",
             )
-        batch_files.complete_files(session, settings, batch)
+        pain_files.complete_files(session, settings, batch)
         files = session.scalars(
             select(BatchFile).where(BatchFile.batch_id == batch_id).order_by(BatchFile.seq)
         ).all()
         outbox.mkdir(parents=True, exist_ok=True)
         for bfile in files:
             source = Path(settings.output_dir) / bfile.filename
-            if batch_files.sha256_file(source) != bfile.sha256:
+            if pain_files.sha256_file(source) != bfile.sha256:
                 raise PaymentsError(
                     "BATCH_FILE_TAMPERED",
                     f"{bfile.filename} does not match its recorded SHA-256",
                     "batch_id",
                 )
             target = outbox / bfile.filename
-            tmp = batch_files.tmp_path(target)
+            tmp = pain_files.tmp_path(target)
             shutil.copyfile(source, tmp)
-            if batch_files.sha256_file(tmp) != bfile.sha256:
+            if pain_files.sha256_file(tmp) != bfile.sha256:
                 tmp.unlink()
                 raise PaymentsError(
                     "BATCH_FILE_TAMPERED",
                     f"copy of {bfile.filename} in the outbox is corrupt",
                     "batch_id",
                 )
-            batch_files.publish(tmp, target)
+            pain_files.publish(tmp, target)
         batch.status, batch.released_by, batch.released_at = "released", actor, now
         audit.append(
             session,
@@ -190,7 +180,7 @@ def reject(
         ).all()
         outbox = Path(settings.outbox_dir)
         sent = [
-            n for n in files if (outbox / n).exists() or batch_files.tmp_path(outbox / n).exists()
+            n for n in files if (outbox / n).exists() or pain_files.tmp_path(outbox / n).exists()
         ]
         if sent:  # a release stopped after copying: the bank may have the file already
             raise ConflictError(
@@ -233,7 +223,7 @@ def reject(
         for name in files:
             final = Path(settings.output_dir) / name
             final.unlink(missing_ok=True)
-            batch_files.tmp_path(final).unlink(missing_ok=True)
+            pain_files.tmp_path(final).unlink(missing_ok=True)
         return summary(session, batch, False, settings)
 
 

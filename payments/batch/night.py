@@ -39,10 +39,10 @@ be in two unreleased batches, and a due order is one with no such item. This is 
 for speed with the invariant kept: rewriting every paid order at run time (and again at
 release) cost 29 of the 74 s a 1,000,000-order night took on PostgreSQL.
 
-The SQL of steps 1-4 is :mod:`payments.batch_candidates`, the order states it reads
-:mod:`payments.order_states`; approving (four eyes), releasing and rejecting a batch is
-:mod:`payments.batch_approval`; writing, publishing, checking and regenerating the files is
-:mod:`payments.batch_files`. A rejected batch does not count as the date's batch: running
+The SQL of steps 1-4 is :mod:`payments.batch.candidates`, the order states it reads
+:mod:`payments.orders`; approving (four eyes), releasing and rejecting a batch is
+:mod:`payments.batch.approval`; writing, publishing, checking and regenerating the files is
+:mod:`payments.batch.pain_files`. A rejected batch does not count as the date's batch: running
 the date again makes a new one.
 """
 
@@ -67,12 +67,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from payments import audit, batch_candidates, batch_files
-from payments.calendar import next_banking_day
+from identifiers import Bic, Iban, IdentifierError, cvr
+from payments import audit, money
+from payments.batch import candidates, pain_files
+from payments.batch.banking_days import next_banking_day
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
 from payments.errors import InputError, NotFound, PaymentsError
-from payments.identifiers import Bic, Cvr, Iban, IdentifierError
 from payments.models import (
     Batch,
     BatchFile,
@@ -106,10 +107,6 @@ class BatchRun:
     files: tuple[FileInfo, ...]
     rejected_by: str | None = None
     reject_reason: str | None = None
-
-
-def _ore_to_kr(ore: int) -> Decimal:
-    return (Decimal(ore) / 100).quantize(Decimal("0.01"))
 
 
 def _in_background(work: Callable[[], None]) -> Callable[[], None]:
@@ -159,7 +156,7 @@ def summary(
         execution_date=batch.execution_date,
         status=batch.status,
         order_count=batch.order_count,
-        total=_ore_to_kr(batch.total_ore),
+        total=money.kr(batch.total_ore),
         held_count=sum(held.values()),
         held_by_reason=tuple(sorted(held.items())),
         files=tuple(
@@ -168,7 +165,7 @@ def summary(
                 Path(settings.output_dir) / f.filename,
                 f.msg_id,
                 f.tx_count,
-                _ore_to_kr(f.total_ore),
+                money.kr(f.total_ore),
                 f.sha256,
             )
             for f in files
@@ -183,7 +180,7 @@ def _check_debtor(settings: Settings) -> None:
     for parse, value, name in (
         (Iban.parse, settings.debtor_iban, "PAYMENTS_DEBTOR_IBAN"),
         (Bic.parse, settings.debtor_bic, "PAYMENTS_DEBTOR_BIC"),
-        (Cvr.parse, settings.debtor_cvr, "PAYMENTS_DEBTOR_CVR"),
+        (cvr.parse, settings.debtor_cvr, "PAYMENTS_DEBTOR_CVR"),
     ):
         try:
             parse(value, name)
@@ -200,7 +197,7 @@ def run(
     run_date: dt.date,
     actor: str,
     now: dt.datetime,
-    progress: batch_files.Progress | None = None,
+    progress: pain_files.Progress | None = None,
 ) -> BatchRun:
     """Run (or finish) the nightly batch for ``run_date``. See the module docstring."""
     _check_debtor(settings)
@@ -212,9 +209,9 @@ def run(
             select(Batch).where(Batch.run_date == run_date, Batch.status != "rejected")
         )
         if existing is not None:
-            batch_files.complete_files(session, settings, existing)
+            pain_files.complete_files(session, settings, existing)
             return summary(session, existing, False, settings)
-        batch_files.remove_stray_temporaries(settings, run_date)
+        pain_files.remove_stray_temporaries(settings, run_date)
         batch = Batch(
             run_date=run_date,
             execution_date=execution_date,
@@ -235,30 +232,30 @@ def run(
             # no JIT: compiling these plain statements costs more than it saves
             session.execute(text("SET LOCAL work_mem = '64MB'"))
             session.execute(text("SET LOCAL jit = off"))
-        batch_candidates.fill(session, settings, run_date, execution_date)
-        held = batch_candidates.held_by_reason(session)
-        files = batch_candidates.add_files(session, batch, run_date)
+        candidates.fill(session, settings, run_date, execution_date)
+        held = candidates.held_by_reason(session)
+        files = candidates.add_files(session, batch, run_date)
         batch.held_count = sum(held.values())
         out = Path(settings.output_dir)
         out.mkdir(parents=True, exist_ok=True)
         # the spool is used on PostgreSQL only (an empty, already unlinked file elsewhere)
-        steps = batch_candidates
+        steps = candidates
         with tempfile.TemporaryFile(dir=out) as spool:
             if postgresql:
                 # the database inserts the items while this thread writes the files
-                rows = batch_files.spooled_rows(session, steps.file_rows_query(), spool)
+                rows = pain_files.spooled_rows(session, steps.file_rows_query(), spool)
                 wait = _in_background(
                     lambda: (steps.insert_items(conn, batch.id), steps.update_orders(conn))
                 )
             else:
                 steps.insert_items(conn, batch.id)
                 steps.update_orders(conn)
-                rows, wait = batch_files.stream(session, steps.file_rows_query()), lambda: None
+                rows, wait = pain_files.stream(session, steps.file_rows_query()), lambda: None
             try:
                 for bfile in files:
                     final = out / bfile.filename
-                    tmp = batch_files.tmp_path(final)
-                    bfile.sha256 = batch_files.write_file(
+                    tmp = pain_files.tmp_path(final)
+                    bfile.sha256 = pain_files.write_file(
                         settings, batch, bfile, rows, tmp, progress
                     )
                     published.append((tmp, final))
@@ -270,7 +267,7 @@ def run(
                     )
             finally:
                 wait()  # never roll back or commit under a running statement
-        batch_candidates.candidates.drop(session.connection())
+        candidates.candidates.drop(session.connection())
         audit.append(
             session,
             actor=actor,
@@ -288,7 +285,7 @@ def run(
         )
         result = summary(session, batch, True, settings, held)
     for tmp, final in published:  # after the commit: a crash here is finished by a re-run
-        batch_files.publish(tmp, final)
+        pain_files.publish(tmp, final)
     return result
 
 
@@ -331,7 +328,7 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
                 .group_by(state)
             )
         by_state = {
-            s: {"count": n, "amount": _ore_to_kr(int(t or 0))}
+            s: {"count": n, "amount": money.kr(int(t or 0))}
             for s, n, t in session.execute(query)
             if n
         }

@@ -62,11 +62,11 @@ from pathlib import Path
 from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Table, bindparam, text
 from sqlalchemy.orm import Session
 
+from identifiers import IdentifierError, mask_owner, parse_owner
 from payments import audit
-from payments.db import UtcDateTime, lock_for_writing
+from payments.db import UtcDateTime, drop_temp_table, load_temp_table, lock_for_writing
 from payments.errors import InputError, PaymentsError
-from payments.identifiers import mask_owner, parse_owner
-from payments.registry import REGISTRY_LOCK, Account, drop_temp_table, load_temp_table
+from payments.registry.lifecycle import REGISTRY_LOCK, Account
 from rules.days import FIRST_DATE, LAST_DATE
 
 COLUMNS = (
@@ -304,9 +304,8 @@ def _header(reader) -> list[str]:
 
 def _row(values: dict[str, str]) -> tuple:
     """Validate one record; returns (kind, number, reg, acc, iban, bic, action, date)."""
-    owner = parse_owner(
-        values["owner_kind"].strip().lower(), values["owner_number"], "owner_number"
-    )
+    kind = values["owner_kind"].strip().lower()
+    number = values["owner_number"]
     action = values["action"].strip().lower()
     if action not in ("register", "close"):
         raise InputError("IMPORT_ACTION_INVALID", "action must be register or close", "action")
@@ -323,6 +322,8 @@ def _row(values: dict[str, str]) -> tuple:
             f"effective_date must be a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}",
             "effective_date",
         ) from None
+    # a person cannot have an account from before being born (a CPR mistyped)
+    owner = parse_owner(kind, number, "owner_number", on=effective)
     given = {f: values[f] for f in ACCOUNT_FIELDS}
     if action == "register" or any(v.strip() for v in given.values()):
         acc = Account.parse(**given)
@@ -330,7 +331,7 @@ def _row(values: dict[str, str]) -> tuple:
         acc = Account()
     return (
         owner.kind,
-        str(owner),
+        owner.number,
         acc.reg_no,
         acc.account_no,
         acc.iban,
@@ -367,7 +368,7 @@ def parse(data: bytes) -> tuple[list[tuple], list[Reject], int]:
                 continue
             try:
                 row = _row(dict(zip(names, record, strict=True)))
-            except PaymentsError as exc:
+            except (PaymentsError, IdentifierError) as exc:
                 rejects.append(Reject(start, exc.code, exc.message, exc.field))
                 continue
             first = seen.setdefault(row, start)
@@ -398,9 +399,7 @@ def import_bytes(
     """Apply a bank file's content in the caller's transaction; see the module docstring."""
     actor = (actor or "").strip()
     if not actor or len(actor) > 100:
-        raise InputError(
-            "ACCOUNT_ACTOR_REQUIRED", "an actor name (1-100 characters) is required", "actor"
-        )
+        raise InputError("ACTOR_INVALID", "an actor name (1-100 characters) is required", "actor")
     sha256 = hashlib.sha256(data).hexdigest()
     rows, rejects, records = parse(data)
     prefix = f"import:{sha256}:"

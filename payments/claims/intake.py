@@ -20,12 +20,12 @@
 5. stores the raw claim, the decision (status, amount in øre, codes, granted days,
    parameter versions and the full decision document with its trace), and the payment
    order: to the employer's CVR when salary was paid, else to the employee's CPR, due on the
-   processing date, with a stable end-to-end id (:func:`payments.claim_orders.end_to_end_id`).
+   processing date, with a stable end-to-end id (:func:`payments.payouts.end_to_end_id`).
 
 A decision with status ``error`` (e.g. ``RULE_PARAM_MISSING``) is reported and not stored,
 so the same claim can be submitted again once the operator has added the missing rate.
 
-Corrections supersede the live decision; :mod:`payments.claim_orders` turns a decision into
+Corrections supersede the live decision; :mod:`payments.claims.payouts` turns a decision into
 orders and recoveries, so that for every claim, at any time:
 ``sum(live orders) - sum(recoveries) = latest decision amount``. A chunk that corrects takes
 the batch lock first, so a nightly run never pays an order that a correction is cancelling.
@@ -49,7 +49,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -61,8 +60,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, defer
 
 import rules
-from payments import audit, claim_orders
-from payments.claim_chunk import ClaimChunk
+from payments import audit, money
+from payments.claims import payouts
+from payments.claims.chunk import ClaimChunk
 from payments.db import IdReserver, insert_rows, session_scope
 from payments.errors import NotFound
 from payments.models import Claim, Decision, PaymentOrder
@@ -105,10 +105,6 @@ def _canonical(raw: dict[str, Any]) -> tuple[str, str]:
     return text, hashlib.sha256(body.encode()).hexdigest()
 
 
-def _ore(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
-
-
 def _invalid(position: str, code: str, message: str, field: str, raw: dict | None) -> Outcome:
     decision = rules.invalid_decision((rules.Problem(code, field, message),), raw)
     return Outcome(position, "not_stored", decision.to_dict())
@@ -144,7 +140,7 @@ def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
     return _brief(
         claim.external_ref,
         decision.status,
-        f"{Decimal(decision.amount_ore) / 100:.2f}",
+        money.text(decision.amount_ore),
         decision.payee_kind,
         decision.payee_number,
         decision.codes.split(","),
@@ -316,7 +312,7 @@ class _Intake:
         self.session.flush()  # supersede before the new live decision
         decision = Decision(**self._decision_values(stored, result, document))
         self.session.add(decision)
-        claim_orders.correct(
+        payouts.correct(
             self.session, self.ids, stored, decision, result, today=self.today, now=self.now
         )
         chunk.remember(stored, decision)
@@ -348,7 +344,7 @@ class _Intake:
         self.rows[Decision].append(decision)
         self.rows[PaymentOrder].extend(
             values
-            for kind, values in claim_orders.payments(
+            for kind, values in payouts.payments(
                 self.ids, view, decision, result, {}, today=self.today, now=self.now
             )
             if kind is PaymentOrder
@@ -361,7 +357,7 @@ class _Intake:
             claim_id=stored.id,
             version=stored.version,
             status=result.status,
-            amount_ore=_ore(result.amount),
+            amount_ore=money.ore(result.amount),
             payee_kind=result.payee.kind if result.payee else None,
             payee_number=result.payee.number if result.payee else None,
             codes=",".join(result.codes),

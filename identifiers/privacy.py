@@ -1,0 +1,42 @@
+"""What may be shown of a CPR or an account number, and how to recognise a full one.
+
+Human output shows ``010190-****`` for a CPR and ``****1234`` for an account; a full
+number is shown only on an explicit request, which the caller audits. :func:`holds_full_number`
+is the one pattern of "a full CPR or 10-digit account number inside a text": the audit log
+refuses payloads that hold one, and claim references may not hold one (they are printed
+on the payee's bank statement).
+
+>>> mask_owner("cpr", "0101901234"), mask_owner("cvr", "13585628")
+('010190-****', '13585628')
+>>> mask_account("1234", "0000056789", None), mask_account(None, None, "DK5000400440116243")
+('****6789', '****6243')
+>>> holds_full_number("ref 010190-1234"), holds_full_number("sha 0123456789abcdef")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+
+# A full CPR or 10-digit account number as its own token: not part of a longer run of
+# letters and digits (a SHA-256 in hex often holds ten digits in a row; that is no CPR).
+FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z*])\d{6}-?\d{4}(?![0-9A-Za-z*])")
+
+
+def holds_full_number(text: str) -> bool:
+    """Whether ``text`` holds a full CPR or account number."""
+    return FULL_NUMBER.search(text) is not None
+
+
+def mask_tail(text: str, keep: int = 4) -> str:
+    return "****" + text[-keep:]
+
+
+def mask_owner(kind: str, number: str) -> str:
+    """Masked display of an owner key: a CPR masked, a CVR (public) shown."""
+    return f"{number.replace('-', '')[:6]}-****" if kind == "cpr" else number
+
+
+def mask_account(reg_no: str | None, account_no: str | None, iban: str | None) -> str:
+    """Masked display of a stored account: ``****1234`` from the account number or IBAN."""
+    return mask_tail(iban) if iban else mask_tail(account_no or "")
