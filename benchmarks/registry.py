@@ -127,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     owners = args.owners or 10 * args.size
     engine = make_engine(args.database_url)
-    schema.ensure_schema(engine)
+    schema.upgrade(engine)
     with engine.begin() as conn:
         if args.reset:
             conn.exec_driver_sql("DELETE FROM activation_letters")

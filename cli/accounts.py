@@ -8,18 +8,16 @@ registry's state, or rows rejected; 2 bad usage or a bad input file.
 
 from __future__ import annotations
 
-import functools
 import getpass
 
 import click
 
 from cli.options import ACTOR, DATE
 from cli.output import echo_json, exit_with
-from identifiers import mask_account, mask_owner, parse_owner
-from payments import audit
-from payments.db import session_scope
-from payments.errors import NotFound, PaymentsError
-from payments.registry import bank_file, lifecycle
+from identifiers import mask_owner
+from payments.errors import NotFound
+from payments.registry import bank_file, service
+from payments.registry.lifecycle import CLOSE_REASONS, Account
 from payments.statuses import Channel
 
 
@@ -30,21 +28,6 @@ def _login() -> str:
         return "unknown"
 
 
-def coded(func):
-    """Turn the engine's coded errors into one stderr line and the error's exit status."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except PaymentsError as exc:
-            suffix = f" [{exc.field}]" if exc.field else ""
-            click.echo(f"error {exc.code}: {exc.message}{suffix}", err=True)
-            exit_with(exc.exit_status)
-
-    return wrapper
-
-
 def owner_options(func):
     func = click.option("--cvr", metavar="NUMBER", help="The company's CVR number.")(func)
     return click.option("--cpr", metavar="NUMBER", help="The person's CPR number.")(func)
@@ -53,39 +36,7 @@ def owner_options(func):
 def _owner(cpr: str | None, cvr: str | None) -> tuple[str, str]:
     if bool(cpr) == bool(cvr):
         raise click.UsageError("give exactly one of --cpr or --cvr")
-    return parse_owner("cpr" if cpr else "cvr", cpr or cvr, "cpr" if cpr else "cvr")
-
-
-def _open(app):
-    engine = app.engine()
-    return session_scope(engine)
-
-
-def _view(row, reveal: bool) -> dict:
-    view = {
-        "registration_id": row.id,
-        "owner_kind": row.owner_kind,
-        "owner": row.owner_number if reveal else mask_owner(row.owner_kind, row.owner_number),
-        "account": lifecycle.Account.of(row).reveal()
-        if reveal
-        else mask_account(row.reg_no, row.account_no, row.iban),
-        "status": row.status,
-        "channel": row.channel,
-        "active_from": row.active_from,
-        "ended_on": row.ended_on,
-        "end_reason": row.end_reason,
-        "rejected_reason": row.rejected_reason,
-        "registered_at": row.registered_at,
-        "registered_by": row.actor,
-    }
-    if reveal:
-        view |= {
-            "reg_no": row.reg_no,
-            "account_no": row.account_no,
-            "iban": row.iban,
-            "bic": row.bic,
-        }
-    return view
+    return service.owner("cpr" if cpr else "cvr", cpr or cvr)
 
 
 def _print_view(view: dict) -> None:
@@ -130,16 +81,14 @@ def accounts() -> None:
 @click.option("--date", "on", type=DATE, help="Active from (bank) / request day; default today.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-@coded
 def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, as_json):
     """Register an account for a CPR or CVR number."""
     kind, number = _owner(cpr, cvr)
-    account = lifecycle.Account.parse(reg_no=reg_no, account_no=account_no, iban=iban, bic=bic)
+    account = Account.parse(reg_no=reg_no, account_no=account_no, iban=iban, bic=bic)
     on = on or app.today()
-    with _open(app) as session:
-        change = lifecycle.register(
-            session, kind, number, account, channel=channel, actor=actor, on=on, now=app.now()
-        )
+    change = service.register(
+        app.engine(), kind, number, account, channel=channel, actor=actor, on=on, now=app.now()
+    )
     if as_json:
         echo_json(
             {
@@ -177,43 +126,26 @@ def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, a
 @click.option("--actor", default="owner", show_default=True, type=ACTOR, metavar="NAME")
 @click.option("--date", "on", type=DATE, help="Activation day (default today).")
 @click.pass_obj
-@coded
 def activate(app, cpr, code, actor, on):
     """Activate a pending registration with the one-time code from the letter."""
     kind, number = _owner(cpr, None)
-    with _open(app) as session:
-        result = lifecycle.activate(
-            session, kind, number, code, actor=actor, on=on or app.today(), now=app.now()
-        )
-    if result.code == "ACCOUNT_ACTIVATION_CODE_WRONG":
-        raise PaymentsError(
-            result.code,
-            f"wrong activation code; {result.attempts_left} "
-            "attempts left before the registration locks",
-            "code",
-        )
-    if result.code is not None:
-        raise PaymentsError(
-            result.code,
-            "wrong activation code; the registration is now locked and must be registered again",
-            "code",
-        )
+    result = service.activate(
+        app.engine(), kind, number, code, actor=actor, on=on or app.today(), now=app.now()
+    )
     click.echo(f"registration {result.registration_id} is active from {on or app.today()}")
 
 
 @accounts.command()
 @owner_options
-@click.option("--reason", required=True, type=click.Choice(lifecycle.CLOSE_REASONS))
+@click.option("--reason", required=True, type=click.Choice(CLOSE_REASONS))
 @click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who closes (audited).")
 @click.option("--date", "on", type=DATE, help="End date, exclusive (default today).")
 @click.pass_obj
-@coded
 def close(app, cpr, cvr, reason, actor, on):
     """End the owner's current NemKonto (and cancel a waiting self-service request)."""
     kind, number = _owner(cpr, cvr)
     on = on or app.today()
-    with _open(app) as session:
-        change = lifecycle.close(session, kind, number, reason, actor=actor, on=on, now=app.now())
+    change = service.close(app.engine(), kind, number, reason, actor=actor, on=on, now=app.now())
     what = (
         f"registration {change.registration_id}"
         if change.registration_id
@@ -231,38 +163,21 @@ def close(app, cpr, cvr, reason, actor, on):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-@coded
 def show(app, cpr, cvr, on, reveal, actor, as_json):
     """The NemKonto in force on a day; exit 1 when there is none."""
     kind, number = _owner(cpr, cvr)
     on = on or app.today()
     who = number if reveal else mask_owner(kind, number)
-    with _open(app) as session:
-        row = lifecycle.as_of(session, kind, number, on)
-        pending = row is None and lifecycle.has_pending(session, kind, number)
-        if row is not None and reveal:
-            audit.append(
-                session,
-                actor=actor,
-                action="account.revealed",
-                subject=f"registration:{row.id}",
-                payload={
-                    "registration_id": row.id,
-                    "command": "show",
-                    "owner": mask_owner(kind, number),
-                    "as_of": on,
-                },
-                now=app.now(),
-            )
-        view = _view(row, reveal) if row is not None else None
-    if view is None:
-        reason = "PENDING_ACTIVATION" if pending else "NO_ACCOUNT"
+    try:
+        view = service.show(
+            app.engine(), kind, number, on=on, reveal=reveal, actor=actor, now=app.now()
+        )
+    except NotFound as missing:
         if as_json:
-            echo_json({"owner": who, "as_of": on, "account": None, "reason": reason})
-        note = " (a registration waits for activation)" if pending else ""
-        raise NotFound("ACCOUNT_NOT_FOUND", f"no NemKonto for {who} on {on}{note}", "owner")
+            echo_json({"owner": who, "as_of": on, "account": None, "reason": missing.reason})
+        raise
     if as_json:
-        echo_json(view | {"as_of": on})
+        echo_json(view)
         return
     click.echo(f"NemKonto of {who} on {on}")
     _print_view(view)
@@ -276,26 +191,10 @@ def show(app, cpr, cvr, on, reveal, actor, as_json):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-@coded
 def history(app, cpr, cvr, reveal, actor, as_json):
     """Every registration of the owner, oldest first."""
     kind, number = _owner(cpr, cvr)
-    with _open(app) as session:
-        rows = lifecycle.history(session, kind, number)
-        if rows and reveal:
-            audit.append(
-                session,
-                actor=actor,
-                action="account.revealed",
-                subject=f"owner:{mask_owner(kind, number)}",
-                payload={
-                    "registration_ids": [r.id for r in rows],
-                    "command": "history",
-                    "owner": mask_owner(kind, number),
-                },
-                now=app.now(),
-            )
-        views = [_view(r, reveal) for r in rows]
+    views = service.history(app.engine(), kind, number, reveal=reveal, actor=actor, now=app.now())
     if as_json:
         echo_json(views)
         return
@@ -318,36 +217,9 @@ def history(app, cpr, cvr, reveal, actor, as_json):
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-@coded
 def letters(app, pending_only, actor, as_json):
     """The activation-letter outbox: the only place the one-time codes are shown."""
-    with _open(app) as session:
-        found = lifecycle.letters(session, pending_only=pending_only)
-        if found:
-            audit.append(
-                session,
-                actor=actor,
-                action="account.letters_listed",
-                subject="registry:letters",
-                payload={
-                    "letters": len(found),
-                    "first_id": found[0].letter_id,
-                    "last_id": found[-1].letter_id,
-                    "pending_only": pending_only,
-                },
-                now=app.now(),
-            )
-    views = [
-        {
-            "letter_id": x.letter_id,
-            "registration_id": x.registration_id,
-            "owner": mask_owner(x.owner_kind, x.owner_number),
-            "code": x.code,
-            "created_at": x.created_at,
-            "state": "withdrawn" if x.withdrawn else x.status,
-        }
-        for x in found
-    ]
+    views = service.letters(app.engine(), pending_only=pending_only, actor=actor, now=app.now())
     if as_json:
         echo_json(views)
         return
@@ -363,11 +235,9 @@ def letters(app, pending_only, actor, as_json):
 @click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who imports (audited).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-@coded
 def import_(app, file, actor, as_json):
     """Apply a bank CSV; rejected rows go to FILE.rejects.csv (exit 1 when any)."""
-    with _open(app) as session:
-        result = bank_file.import_file(session, file, actor=actor, now=app.now())
+    result = service.import_file(app.engine(), file, actor=actor, now=app.now())
     try:
         target = bank_file.write_rejects(file, result.rejects)
     except OSError as exc:  # the import is committed; say where the rejects could not go
@@ -419,12 +289,10 @@ def import_(app, file, actor, as_json):
 @click.option("--as-of", "on", type=DATE, help="The day (default today).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-@coded
 def suspicious(app, min_owners, on, as_json):
     """Accounts that are the NemKonto of many owners at once (a money-mule signal)."""
     on = on or app.today()
-    with _open(app) as session:
-        found = bank_file.suspicious(session, on, min_owners)
+    found = service.suspicious(app.engine(), on, min_owners)
     if as_json:
         echo_json(
             [

@@ -9,15 +9,11 @@ from pathlib import Path
 
 import click
 import orjson
-from sqlalchemy import func, select
 
 import rules
 from cli.options import DATE, json_option, optional_actor
 from cli.output import exit_with, printable
-from identifiers import cvr
-from payments.claims import intake
-from payments.db import session_scope
-from payments.models import Claim, Decision, Recovery
+from payments.claims import intake, queries
 
 
 def _line(outcome: intake.Outcome) -> str:
@@ -95,42 +91,7 @@ def submit(app, file, today, actor, as_json) -> None:
 @click.pass_obj
 def list_cmd(app, employer, status, as_json) -> None:
     """Claims with their live decision, newest first (at most 1,000 lines)."""
-    engine = app.engine()
-    query = (
-        select(
-            Claim.employer_cvr,
-            Claim.external_ref,
-            Claim.kind,
-            Claim.first_day,
-            Claim.last_day,
-            Claim.version,
-            Decision.status,
-            Decision.amount_ore,
-            Decision.codes,
-        )
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
-        .order_by(Claim.id.desc())
-        .limit(1000)
-    )
-    if employer:
-        query = query.where(Claim.employer_cvr == cvr.parse(employer, "employer"))
-    if status:
-        query = query.where(Decision.status == status)
-    with session_scope(engine) as session:
-        rows = session.execute(query).all()
-    items = [
-        {
-            "employer_cvr": r.employer_cvr,
-            "external_ref": r.external_ref,
-            "kind": r.kind,
-            "period": f"{r.first_day}..{r.last_day}",
-            "version": r.version,
-            "status": r.status,
-            "amount": f"{Decimal(r.amount_ore) / 100:.2f}",
-            "codes": [c for c in r.codes.split(",") if c],
-        }
-        for r in rows
-    ]
+    items = queries.list_claims(app.engine(), employer=employer, status=status)
     if as_json:
         click.echo(json.dumps(items, indent=2))
         return
@@ -142,13 +103,6 @@ def list_cmd(app, employer, status, as_json) -> None:
         )
 
 
-def _load(app, employer: str, ref: str) -> dict:
-    engine = app.engine()
-    with session_scope(engine) as session:
-        claim, decision = intake.find(session, cvr.parse(employer, "employer"), ref)
-        return json.loads(decision.document) | {"version": claim.version}
-
-
 @claims.command()
 @click.option("--employer", required=True, help="Employer CVR.")
 @click.option("--ref", required=True, help="The employer's reference (external_ref).")
@@ -156,7 +110,7 @@ def _load(app, employer: str, ref: str) -> dict:
 @click.pass_obj
 def show(app, employer, ref, as_json) -> None:
     """The live decision on one claim."""
-    doc = _load(app, employer, ref)
+    doc = queries.document(app.engine(), employer, ref)
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
@@ -183,7 +137,7 @@ def show(app, employer, ref, as_json) -> None:
 @click.pass_obj
 def explain(app, employer, ref) -> None:
     """The stored trace of the live decision, step by step, with the legal references."""
-    doc = _load(app, employer, ref)
+    doc = queries.document(app.engine(), employer, ref)
     click.echo(
         f"Decision on {doc['external_ref']} (version {doc['version']}): "
         f"{doc['status']}, {Decimal(doc['amount']):,} DKK"
@@ -198,28 +152,11 @@ def explain(app, employer, ref) -> None:
 @click.pass_obj
 def recoveries(app, employer) -> None:
     """Amounts to claw back after corrections lowered what was already paid."""
-    engine = app.engine()
-    query = (
-        select(
-            Claim.employer_cvr,
-            Claim.external_ref,
-            Recovery.payee_kind,
-            Recovery.payee_number,
-            Recovery.amount_ore,
-            Recovery.created_at,
-        )
-        .join(Claim, Claim.id == Recovery.claim_id)
-        .order_by(Recovery.id)
-    )
-    if employer:
-        query = query.where(Claim.employer_cvr == cvr.parse(employer, "employer"))
-    with session_scope(engine) as session:
-        rows = session.execute(query).all()
-        total = session.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))
-    for r in rows:
-        who = f"{r.payee_number[:6]}-****" if r.payee_kind == "cpr" else r.payee_number
+    lines = queries.recoveries(app.engine(), employer=employer)
+    for r in lines:
         click.echo(
-            f"{r.employer_cvr} {r.external_ref:<20} {r.payee_kind} {who:<12} "
-            f"{Decimal(r.amount_ore) / 100:>12,.2f} DKK  {r.created_at:%Y-%m-%d}"
+            f"{r.employer_cvr} {r.external_ref:<20} {r.payee_kind} {r.payee:<12} "
+            f"{r.amount:>12,} DKK  {r.created_at:%Y-%m-%d}"
         )
-    click.echo(f"{len(rows)} recoveries, {Decimal(total) / 100:,.2f} DKK in all")
+    total = sum((r.amount for r in lines), Decimal("0.00"))
+    click.echo(f"{len(lines)} recoveries, {total:,} DKK in all")

@@ -17,7 +17,7 @@ def db() -> None:
 @click.pass_obj
 def upgrade(app) -> None:
     """Migrate the database to the newest schema (creates it when empty)."""
-    engine = app.engine(migrate=False)
+    engine = app.engine(require_schema=False)
     schema.upgrade(engine)
     click.echo(f"database at revision {schema.current_revision(engine)}")
 
@@ -27,7 +27,7 @@ def upgrade(app) -> None:
 @click.pass_obj
 def check(app, as_json: bool) -> None:
     """Exit 1 when the database is not at head or the models differ from the migrations."""
-    report = schema.check(app.engine(migrate=False))
+    report = schema.check(app.engine(require_schema=False))
     if as_json:
         echo_json(
             {

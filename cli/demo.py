@@ -10,11 +10,11 @@ import click
 
 from cli.options import DATE
 from cli.output import exit_with
-from payments import demo as demo_run
+from payments import demo
 from payments.db import make_engine
 
 
-@click.command()
+@click.command("demo")
 @click.option(
     "--size",
     default=200,
@@ -52,7 +52,9 @@ from payments.db import make_engine
     help="Random seed: the same seed gives the same data and files.",
 )
 @click.pass_obj
-def demo(app, size: int, day: dt.date, workdir: Path, database_url: str | None, seed: int) -> None:
+def command(
+    app, size: int, day: dt.date, workdir: Path, database_url: str | None, seed: int
+) -> None:
     """Run claims → decisions → NemKonto → batch → pain.001 → bank answer → next night."""
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -70,9 +72,7 @@ def demo(app, size: int, day: dt.date, workdir: Path, database_url: str | None, 
         click.echo(f"[{next(step):>2}] {text}")
 
     click.echo(f"payments demo: {size} claims, first night {day}, seed {seed}, in {workdir}/")
-    summary = demo_run.run(
-        engine, settings, day=day, size=size, seed=seed, workdir=workdir, say=say
-    )
+    summary = demo.run(engine, settings, day=day, size=size, seed=seed, workdir=workdir, say=say)
     click.echo("\nSummary")
     click.echo("  claims:  " + ", ".join(f"{n} {k}" for k, n in summary.claims_by_outcome))
     click.echo(f"  decided: {summary.decided_amount:,} DKK in new and corrected decisions")

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 
+import iso20022
 from cli.options import json_option
 from cli.output import echo_json, exit_with
 from iso20022.errors import Iso20022Error
 from iso20022.validate import LINES_MAX_BYTES
-from iso20022.validate import validate as validate_file
 
 
 @click.group()
@@ -37,7 +37,7 @@ def files() -> None:
 def validate(file: Path, max_errors: int, as_json: bool) -> None:
     """Validate FILE against the XSD its namespace names; exit 0 valid, 1 invalid, 2 unreadable."""
     try:
-        result = validate_file(file, max_errors=max_errors)
+        result = iso20022.validate(file, max_errors=max_errors)
     except Iso20022Error as exc:
         if not as_json:
             raise  # main() prints "error CODE: message" and exits 2

@@ -19,21 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-import sqlalchemy.exc
+from sqlalchemy.exc import OperationalError
 
 from payments.config import Settings, load_settings
-from payments.errors import CODED_ERRORS
+from payments.errors import CODED_ERRORS, from_environment
 
 # name -> "module:attribute"; one line per command group
 COMMANDS = {
     "accounts": "cli.accounts:accounts",
-    "audit": "cli.audit:audit",
+    "audit": "cli.audit:group",
     "batch": "cli.batch:batch",
     "claims": "cli.claims:claims",
     "db": "cli.db:db",
-    "demo": "cli.demo:demo",
+    "demo": "cli.demo:command",
     "files": "cli.files:files",
-    "returns": "cli.returns:returns",
+    "returns": "cli.returns:group",
     "rules": "cli.rules:rules",
 }
 
@@ -60,21 +60,15 @@ class LazyGroup(click.Group):
         except CODED_ERRORS as exc:
             click.echo(_error_line(exc), err=True)
             ctx.exit(exc.exit_status)
-        except sqlalchemy.exc.OperationalError as exc:
-            # the database cannot be opened or reached: say so in one line, not a traceback
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            click.echo(f"error DB_UNAVAILABLE: cannot use the database: {reason}", err=True)
-            ctx.exit(1)
         except BrokenPipeError:
             # the reader went away (``payments batch list | head``): nothing more to say
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(1)
-        except OSError as exc:
-            # a directory that cannot be written (PAYMENTS_OUTPUT_DIR, …): whatever was under
-            # way was rolled back; one line that names the path
-            where = f" [{exc.filename}]" if exc.filename else ""
-            click.echo(f"error FILE_UNUSABLE: {exc.strerror or exc}{where}", err=True)
-            ctx.exit(1)
+        except (OperationalError, OSError) as exc:
+            # the database cannot be reached, a directory cannot be written: one line
+            coded = from_environment(exc)
+            click.echo(_error_line(coded), err=True)
+            ctx.exit(coded.exit_status)
 
 
 @dataclass
@@ -90,15 +84,16 @@ class App:
             self._settings = load_settings(**self.overrides)
         return self._settings
 
-    def engine(self, migrate: bool = True):
-        """The database, migrated to the newest schema first (so a fresh SQLite file just
-        works). ``db check`` asks with ``migrate=False``: it must see the schema as it is."""
+    def engine(self, require_schema: bool = True):
+        """The database, checked to be at this release's schema (``DB_SCHEMA_MISSING`` /
+        ``DB_SCHEMA_OUTDATED`` otherwise: commands never migrate; ``payments db upgrade``
+        does). ``db upgrade`` and ``db check`` ask with ``require_schema=False``."""
         from payments import schema
         from payments.db import make_engine
 
         engine = make_engine(self.settings.database_url)
-        if migrate:
-            schema.ensure_schema(engine)
+        if require_schema:
+            schema.require_current(engine)
         return engine
 
     @staticmethod

@@ -8,15 +8,15 @@ import click
 
 from cli.options import actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
-from payments import returns as bank_returns
+from payments import returns
 
 
-@click.group()
-def returns() -> None:
+@click.group("returns")
+def group() -> None:
     """Bank status reports and returned payments."""
 
 
-@returns.command("import")
+@group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @optional_actor("returns")
 @json_option
@@ -29,7 +29,7 @@ def import_cmd(app, file, actor, as_json) -> None:
     clerk).
     """
     engine = app.engine()
-    result = bank_returns.import_file(engine, file, actor=actor, now=app.now())
+    result = returns.import_file(engine, file, actor=actor, now=app.now())
     if as_json:
         echo_json(
             {
@@ -67,7 +67,7 @@ def import_cmd(app, file, actor, as_json) -> None:
     exit_with(1 if result.unknown or result.not_applied else 0)
 
 
-@returns.command("apply")
+@group.command("apply")
 @click.argument("end_to_end_id")
 @actor_option
 @click.pass_obj
@@ -76,12 +76,12 @@ def apply_cmd(app, end_to_end_id, actor) -> None:
     the whole transaction came back (not for a partial return: the order is paid again in
     full). END_TO_END_ID as in the report."""
     engine = app.engine()
-    reason = bank_returns.apply_return(engine, end_to_end_id, actor=actor, now=app.now())
+    reason = returns.apply_return(engine, end_to_end_id, actor=actor, now=app.now())
     click.echo(f"{end_to_end_id}: its order is returned ({reason}), as the bank reported")
     exit_with(0)
 
 
-@returns.command("requeue")
+@group.command("requeue")
 @click.argument("end_to_end_id")
 @actor_option
 @click.pass_obj
@@ -92,7 +92,7 @@ def requeue(app, end_to_end_id, actor) -> None:
     (AC01, AC04, …) are retried by the batch itself once the payee has a new account.
     """
     engine = app.engine()
-    reason = bank_returns.requeue(engine, end_to_end_id, actor=actor, now=app.now())
+    reason = returns.requeue(engine, end_to_end_id, actor=actor, now=app.now())
     click.echo(
         f"{end_to_end_id} (returned for {reason}): its order is pending again; the "
         "next batch pays it"

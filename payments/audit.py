@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from payments.db import lock_for_writing
+from payments.db import lock_for_writing, session_scope
 from payments.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -117,6 +118,12 @@ class ChainReport:
     @property
     def intact(self) -> bool:
         return self.broken_id is None
+
+
+def verify_database(engine: Engine) -> ChainReport:
+    """:func:`verify` in a transaction of its own."""
+    with session_scope(engine) as session:
+        return verify(session)
 
 
 def verify(session: Session) -> ChainReport:

@@ -8,6 +8,8 @@ turns :class:`InputError` into exit status 2 (bad usage or bad input) and every 
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
+
 from identifiers.errors import IdentifierError
 from iso20022.errors import Iso20022Error
 from rules.errors import RuleError
@@ -53,3 +55,20 @@ CODED_ERRORS: tuple[type[Exception], ...] = (
     RuleError,
     Iso20022Error,
 )
+
+
+def from_environment(exc: BaseException) -> PaymentsError | None:
+    """The coded error for a failure of the machine rather than of the input, or None.
+
+    The database cannot be opened or reached (``DB_UNAVAILABLE``); a file or directory
+    cannot be used (``FILE_UNUSABLE``, naming the path). Whatever was under way was rolled
+    back. The CLI and the API both map these, so they say the same thing.
+    """
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return PaymentsError("DB_UNAVAILABLE", f"cannot use the database: {reason}", "database")
+    if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+        return PaymentsError(
+            "FILE_UNUSABLE", str(exc.strerror or exc), exc.filename and str(exc.filename)
+        )
+    return None

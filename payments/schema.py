@@ -1,7 +1,17 @@
-"""Migrations run through the application: upgrade to head, and detect model drift.
+"""Migrations run through the application: upgrade to head, require head, detect drift.
 
-Used by ``payments db upgrade`` / ``payments db check`` and by every command that needs a
-database (they upgrade first, so a fresh SQLite file just works).
+Only ``payments db upgrade`` migrates (and ``payments demo``, which builds its own
+database). Every other command asks :func:`require_current` first and stops with
+``DB_SCHEMA_MISSING`` (no database, or an empty one) or ``DB_SCHEMA_OUTDATED`` (behind, or
+ahead of this release), naming the command to run: a command never migrates silently —
+a read-only role can read, and a command run in the wrong folder does not create an empty
+``./payments.db`` beside it.
+
+On PostgreSQL an upgrade takes a session advisory lock first (two operators upgrading at
+once run one after the other, and the second finds nothing to do) and runs with a
+``lock_timeout`` and a ``statement_timeout``, as pypi/warehouse's ``env.py`` does: a
+migration that would wait behind a running night's locks fails after a few seconds instead
+of queueing every other query of the application behind its own lock request.
 """
 
 from __future__ import annotations
@@ -21,6 +31,10 @@ from payments.db import metadata
 from payments.errors import PaymentsError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: the advisory lock key of ``payments db upgrade`` (any fixed number no other lock uses)
+MIGRATION_LOCK = 7_202_401
+LOCK_TIMEOUT = "4s"
+STATEMENT_TIMEOUT = "5min"  # the data migrations of a revision may take a while
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -66,6 +80,11 @@ def _migrate(engine: Engine, step, revision: str) -> None:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        else:  # one migrator at a time; never queue the application behind a lock wait
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            conn.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            conn.exec_driver_sql(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
+            conn.commit()
         try:
             with conn.begin():
                 cfg.attributes["connection"] = conn
@@ -79,12 +98,48 @@ def _migrate(engine: Engine, step, revision: str) -> None:
         finally:
             if sqlite:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            else:
+                conn.exec_driver_sql("RESET lock_timeout")
+                conn.exec_driver_sql("RESET statement_timeout")
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+                conn.commit()
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Upgrade only when the database is not at head (cheap check on every command)."""
-    if current_revision(engine) not in heads():
-        upgrade(engine)
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (None for PostgreSQL or an in-memory database)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    name = engine.url.database
+    return Path(name) if name and name != ":memory:" else None
+
+
+def require_current(engine: Engine) -> None:
+    """Stop with a coded error unless the database exists and is at this release's head.
+
+    A SQLite file that does not exist is not created: opening it would make an empty one.
+    """
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():
+        raise PaymentsError(
+            "DB_SCHEMA_MISSING",
+            f"there is no database at {path}; create it with `payments db upgrade` "
+            "(or point PAYMENTS_DATABASE_URL at the right one)",
+            "database_url",
+        )
+    revision = current_revision(engine)
+    if revision is None:
+        raise PaymentsError(
+            "DB_SCHEMA_MISSING",
+            "the database has no schema yet; create it with `payments db upgrade`",
+            "database_url",
+        )
+    if revision not in heads():
+        raise PaymentsError(
+            "DB_SCHEMA_OUTDATED",
+            f"the database is at revision {revision}, this release needs "
+            f"{', '.join(heads())}; migrate it with `payments db upgrade`",
+            "database_url",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +155,9 @@ class DriftReport:
 
 def check(engine: Engine) -> DriftReport:
     """Compare the models with the migrated database: any difference is drift."""
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():  # never create the file to look at it
+        raise PaymentsError("DB_SCHEMA_MISSING", f"there is no database at {path}", "database_url")
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = compare_metadata(ctx, metadata)

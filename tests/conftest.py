@@ -114,6 +114,18 @@ def empty_db_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def postgres_engine(postgres_url):
+    """The emptied PostgreSQL test schema, for the few tests of PostgreSQL-only behaviour
+    (they fail, not skip, when PostgreSQL is required and missing)."""
+    eng = make_engine(postgres_url)
+    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    with eng.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def engine(db_url):
     eng = make_engine(db_url)
     yield eng

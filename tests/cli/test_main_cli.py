@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
-from payments import audit
+from cli.main import COMMANDS
+from payments import audit, schema
 from payments.db import make_engine, session_scope
 
 
@@ -15,11 +17,13 @@ def run(*args, cwd=None):
     )
 
 
-def test_help_lists_the_command_groups():
+def test_help_lists_every_command_group():
     result = run("--help")
     assert result.returncode == 0
-    for group in ("audit", "db"):
-        assert group in result.stdout
+    listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line}
+    assert listed == set(COMMANDS)
+    for group in COMMANDS:  # and each group's own help works
+        assert run(group, "--help").returncode == 0, group
 
 
 def test_unknown_command_is_bad_usage():
@@ -39,12 +43,19 @@ def test_db_upgrade_check_and_audit_verify(tmp_path, now):
     assert run("--database-url", url, "db", "check").returncode == 0
     with session_scope(make_engine(url)) as s:
         audit.append(s, actor="a", action="x", subject="y", payload={}, now=now)
-    result = run("--database-url", url, "audit", "verify")
-    assert result.returncode == 0 and "1 events, chain intact" in result.stdout
+    result = run("--database-url", url, "audit", "verify", "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) | {"problem": None} == {
+        "events": 1,
+        "intact": True,
+        "broken_id": None,
+        "problem": None,
+    }
     with make_engine(url).begin() as conn:
         conn.exec_driver_sql("UPDATE audit_events SET actor = 'eve'")
-    result = run("--database-url", url, "audit", "verify")
-    assert result.returncode == 1 and "broken at event 1" in result.stderr
+    result = run("--database-url", url, "audit", "verify", "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["broken_id"] == 1
 
 
 def test_db_check_reports_drift(tmp_path):
@@ -52,8 +63,36 @@ def test_db_check_reports_drift(tmp_path):
     run("--database-url", url, "db", "upgrade")
     with make_engine(url).begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_payment_orders_due")
-    result = run("--database-url", url, "db", "check")
-    assert result.returncode == 1 and "drift" in result.stderr
+    result = run("--database-url", url, "db", "check", "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["clean"] is False and any(
+        "ix_payment_orders_due" in d for d in report["differences"]
+    )
+
+
+def test_commands_never_create_or_migrate_a_database(tmp_path):
+    """Only ``db upgrade`` migrates: elsewhere a missing or old schema is a coded error that
+    names the command to run, and no ``payments.db`` appears as a side effect."""
+    missing = tmp_path / "payments.db"
+    for args in (("batch", "list"), ("audit", "verify"), ("db", "check")):
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith("error DB_SCHEMA_MISSING:"), args
+        assert not missing.exists()
+    url = f"sqlite:///{missing}"
+    assert run("--database-url", url, "db", "upgrade").returncode == 0
+    assert run("--database-url", url, "batch", "list").returncode == 0
+    schema.downgrade(make_engine(url), "0004")
+    result = run("--database-url", url, "batch", "list")
+    assert result.returncode == 1 and result.stderr.startswith("error DB_SCHEMA_OUTDATED:")
+    assert run("--database-url", url, "db", "upgrade").returncode == 0
+    assert run("--database-url", url, "batch", "list").returncode == 0
+
+
+def test_an_empty_database_is_missing_its_schema(empty_db_url):
+    result = run("--database-url", empty_db_url, "batch", "list")
+    assert result.returncode == 1 and result.stderr.startswith("error DB_SCHEMA_MISSING:")
 
 
 def test_unreachable_database_is_one_coded_line(tmp_path):

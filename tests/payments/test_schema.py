@@ -185,11 +185,11 @@ def test_0002_keeps_orders_in_unreleased_batches_and_numbers_attempts(tmp_path):
     engine.dispose()
 
 
-def test_decision_documents_are_lz4_compressed_on_postgresql(engine):
-    """Revision 0003, where the server has lz4 (it does in CI)."""
-    if engine.dialect.name != "postgresql":
-        return  # SQLite has no compression setting; nothing to check
-    with engine.connect() as conn:
+@pytest.mark.postgres
+def test_decision_documents_are_lz4_compressed_on_postgresql(postgres_engine):
+    """Revision 0003, where the server has lz4 (it does in CI). SQLite has no compression
+    setting, so this test runs on PostgreSQL only."""
+    with postgres_engine.connect() as conn:
         lz4 = conn.scalar(
             text(
                 "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "

@@ -1,0 +1,181 @@
+"""The registry as its callers use it: one transaction per call, what may be shown, audits.
+
+The CLI and the HTTP API both call these functions; neither opens a session on the
+registry or decides what may be shown. Views are masked (CPR ``010190-****``, account
+``****1234``) unless ``reveal`` is asked for, and every reveal is written to the audit log
+under the actor who asked — here, so that no caller can reveal without the audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from identifiers import mask_account, mask_owner, parse_owner
+from payments import audit
+from payments.db import session_scope
+from payments.errors import NotFound, PaymentsError
+from payments.registry import bank_file, lifecycle, lookup
+from payments.registry.lifecycle import Account, Activation, Change
+
+
+def owner(kind: str, number: str, field: str | None = None) -> tuple[str, str]:
+    """A validated owner key ``(kind, number)``."""
+    return tuple(parse_owner(kind, number, field or kind))
+
+
+def registration_view(row, reveal: bool) -> dict[str, Any]:
+    """A registration as shown: masked, or with full numbers when ``reveal``."""
+    view = {
+        "registration_id": row.id,
+        "owner_kind": row.owner_kind,
+        "owner": row.owner_number if reveal else mask_owner(row.owner_kind, row.owner_number),
+        "account": Account.of(row).reveal()
+        if reveal
+        else mask_account(row.reg_no, row.account_no, row.iban),
+        "status": row.status,
+        "channel": row.channel,
+        "active_from": row.active_from,
+        "ended_on": row.ended_on,
+        "end_reason": row.end_reason,
+        "rejected_reason": row.rejected_reason,
+        "registered_at": row.registered_at,
+        "registered_by": row.actor,
+    }
+    if reveal:
+        view |= {"reg_no": row.reg_no, "account_no": row.account_no, "iban": row.iban,
+                 "bic": row.bic}  # fmt: skip
+    return view
+
+
+def _revealed(session, actor: str, subject: str, now: dt.datetime, **payload) -> None:
+    audit.append(
+        session, actor=actor, action="account.revealed", subject=subject, payload=payload, now=now
+    )
+
+
+def register(
+    engine: Engine, kind: str, number: str, account: Account, *, channel: str, actor: str,
+    on: dt.date, now: dt.datetime,
+) -> Change:  # fmt: skip
+    with session_scope(engine) as session:
+        return lifecycle.register(
+            session, kind, number, account, channel=channel, actor=actor, on=on, now=now
+        )
+
+
+def activate(
+    engine: Engine, kind: str, number: str, code: str, *, actor: str, on: dt.date,
+    now: dt.datetime,
+) -> Activation:  # fmt: skip
+    """Try the letter's code. A wrong code is counted (committed) and then raised as
+    ``ACCOUNT_ACTIVATION_CODE_WRONG`` (or ``ACCOUNT_ACTIVATION_LOCKED`` at the fifth)."""
+    with session_scope(engine) as session:
+        result = lifecycle.activate(session, kind, number, code, actor=actor, on=on, now=now)
+    if result.code == "ACCOUNT_ACTIVATION_CODE_WRONG":
+        raise PaymentsError(
+            result.code,
+            f"wrong activation code; {result.attempts_left} attempts left before the "
+            "registration locks",
+            "code",
+        )
+    if result.code is not None:
+        raise PaymentsError(
+            result.code,
+            "wrong activation code; the registration is now locked and must be registered again",
+            "code",
+        )
+    return result
+
+
+def close(
+    engine: Engine, kind: str, number: str, reason: str, *, actor: str, on: dt.date,
+    now: dt.datetime,
+) -> Change:  # fmt: skip
+    with session_scope(engine) as session:
+        return lifecycle.close(session, kind, number, reason, actor=actor, on=on, now=now)
+
+
+def show(
+    engine: Engine, kind: str, number: str, *, on: dt.date, reveal: bool, actor: str,
+    now: dt.datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """The NemKonto in force on ``on``; ``ACCOUNT_NOT_FOUND`` (with the reason: no account,
+    or a registration waiting for its code) when there is none. A reveal is audited."""
+    kind, number = owner(kind, number)
+    with session_scope(engine) as session:
+        row = lifecycle.as_of(session, kind, number, on)
+        if row is None:
+            reason = lookup.resolve(session, [(kind, number)], on)[(kind, number)].reason
+            who = number if reveal else mask_owner(kind, number)
+            note = (
+                " (a registration waits for activation)" if reason == "PENDING_ACTIVATION" else ""
+            )
+            error = NotFound("ACCOUNT_NOT_FOUND", f"no NemKonto for {who} on {on}{note}", "owner")
+            error.reason = reason
+            raise error
+        if reveal:
+            _revealed(session, actor, f"registration:{row.id}", now, registration_id=row.id,
+                      command="show", owner=mask_owner(kind, number), as_of=on)  # fmt: skip
+        return registration_view(row, reveal) | {"as_of": on}
+
+
+def history(
+    engine: Engine, kind: str, number: str, *, reveal: bool, actor: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Every registration of the owner, oldest first; a reveal is audited."""
+    kind, number = owner(kind, number)
+    with session_scope(engine) as session:
+        rows = lifecycle.history(session, kind, number)
+        if rows and reveal:
+            _revealed(session, actor, f"owner:{mask_owner(kind, number)}", now,
+                      registration_ids=[r.id for r in rows], command="history",
+                      owner=mask_owner(kind, number))  # fmt: skip
+        return [registration_view(r, reveal) for r in rows]
+
+
+def letters(
+    engine: Engine, *, pending_only: bool, actor: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The activation-letter outbox (codes included); every listing is audited."""
+    with session_scope(engine) as session:
+        found = lifecycle.letters(session, pending_only=pending_only)
+        if found:
+            audit.append(
+                session,
+                actor=actor,
+                action="account.letters_listed",
+                subject="registry:letters",
+                payload={
+                    "letters": len(found),
+                    "first_id": found[0].letter_id,
+                    "last_id": found[-1].letter_id,
+                    "pending_only": pending_only,
+                },
+                now=now,
+            )
+        return [
+            {
+                "letter_id": x.letter_id,
+                "registration_id": x.registration_id,
+                "owner": mask_owner(x.owner_kind, x.owner_number),
+                "code": x.code,
+                "created_at": x.created_at,
+                "state": "withdrawn" if x.withdrawn else x.status,
+            }
+            for x in found
+        ]
+
+
+def import_file(engine: Engine, path: str | Path, *, actor: str, now: dt.datetime):
+    """Apply a bank file in one transaction (see :mod:`payments.registry.bank_file`)."""
+    with session_scope(engine) as session:
+        return bank_file.import_file(session, Path(path), actor=actor, now=now)
+
+
+def suspicious(engine: Engine, on: dt.date, min_owners: int) -> list[bank_file.SharedAccount]:
+    with session_scope(engine) as session:
+        return bank_file.suspicious(session, on, min_owners)
