@@ -13,10 +13,10 @@ import getpass
 import click
 
 from cli.options import ACTOR, DATE
-from cli.output import echo_json, exit_with
+from cli.output import echo_json, error_line, exit_with
 from identifiers import mask_owner
 from payments.errors import NotFound
-from payments.registry import bank_file, service
+from payments.registry import service
 from payments.registry.lifecycle import CLOSE_REASONS, Account
 from payments.statuses import Channel
 
@@ -237,16 +237,10 @@ def letters(app, pending_only, actor, as_json):
 @click.pass_obj
 def import_(app, file, actor, as_json):
     """Apply a bank CSV; rejected rows go to FILE.rejects.csv (exit 1 when any)."""
-    result = service.import_file(app.engine(), file, actor=actor, now=app.now())
-    try:
-        target = bank_file.write_rejects(file, result.rejects)
-    except OSError as exc:  # the import is committed; say where the rejects could not go
-        target = None
-        click.echo(
-            f"error IMPORT_REJECTS_UNWRITABLE: cannot write "
-            f"{bank_file.rejects_path(file)}: {exc.strerror}",
-            err=True,
-        )
+    done = service.import_file(app.engine(), file, actor=actor, now=app.now())
+    result, target = done.result, done.rejects_file
+    if done.rejects_error is not None:  # the import is committed; the rejects file is not
+        click.echo(error_line(done.rejects_error), err=True)
     if as_json:
         echo_json(
             {

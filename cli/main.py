@@ -21,6 +21,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
+from cli.output import error_line
 from payments.config import Settings, load_settings
 from payments.errors import CODED_ERRORS, from_environment
 
@@ -58,7 +59,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except CODED_ERRORS as exc:
-            click.echo(_error_line(exc), err=True)
+            click.echo(error_line(exc), err=True)
             ctx.exit(exc.exit_status)
         except BrokenPipeError:
             # the reader went away (``payments batch list | head``): nothing more to say
@@ -67,7 +68,7 @@ class LazyGroup(click.Group):
         except (OperationalError, OSError) as exc:
             # the database cannot be reached, a directory cannot be written: one line
             coded = from_environment(exc)
-            click.echo(_error_line(coded), err=True)
+            click.echo(error_line(coded), err=True)
             ctx.exit(coded.exit_status)
 
 
@@ -117,14 +118,6 @@ class App:
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """Benefit payment engine: NemKonto registry, NemRefusion claims, nightly ISO 20022 batches."""
     ctx.obj = App(overrides={"database_url": database_url})
-
-
-def _error_line(exc: BaseException) -> str:
-    code = getattr(exc, "code", "ERROR")
-    message = getattr(exc, "message", str(exc))
-    field_name = getattr(exc, "field", None)
-    suffix = f" [{field_name}]" if field_name else ""
-    return f"error {code}: {message}{suffix}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,3 +32,12 @@ def printable(text: str) -> str:
     reference, say) with control characters is shown with its escapes, so it can neither
     break the line nor send escape codes."""
     return text if text.isprintable() else ascii(text)[1:-1]
+
+
+def error_line(exc: BaseException) -> str:
+    """A coded error as the one line the CLI prints: ``error CODE: message [field]``."""
+    code = getattr(exc, "code", "ERROR")
+    message = getattr(exc, "message", str(exc))
+    field_name = getattr(exc, "field", None)
+    suffix = f" [{field_name}]" if field_name else ""
+    return f"error {code}: {message}{suffix}"

@@ -23,34 +23,27 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from payments import audit, orders
+from payments import actors, audit, orders
 from payments.batch import pain_files
 from payments.batch.night import BatchRun, get_batch, summary
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound, PaymentsError
 from payments.models import BatchFile, BatchItem, PaymentOrder, RejectedBatchItem
+from payments.statuses import BatchStatus, HoldReason
 
 REASON_MAX = 500
-
-
-def _named(actor: str) -> str:
-    """An approver or rejecter must be someone: a blank name differs from every real one
-    and would pass the four-eyes check."""
-    if not isinstance(actor, str) or not actor.strip():
-        raise InputError("ACTOR_INVALID", "say who does this (a non-blank name)", "actor")
-    return actor
 
 
 def approve(
     engine: Engine, settings: Settings, batch_id: int, *, actor: str, now: dt.datetime
 ) -> BatchRun:
     """Second pair of eyes: a different actor than the one who ran the batch approves it."""
-    actor = _named(actor)
+    actor = actors.actor(actor)
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")  # not beside a reject of the same batch
         batch = get_batch(session, batch_id)
-        if batch.status != "generated":
+        if batch.status != BatchStatus.GENERATED:
             raise ConflictError(
                 "BATCH_NOT_GENERATED",
                 f"batch {batch_id} is {batch.status}, not awaiting approval",
@@ -62,7 +55,7 @@ def approve(
                 f"batch {batch_id} was run by {actor}; another actor must approve it",
                 "actor",
             )
-        batch.status, batch.approved_by, batch.approved_at = "approved", actor, now
+        batch.status, batch.approved_by, batch.approved_at = BatchStatus.APPROVED, actor, now
         audit.append(
             session,
             actor=actor,
@@ -83,10 +76,11 @@ def release(
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         batch = get_batch(session, batch_id)
-        if batch.status != "approved":
-            code = {"released": "BATCH_ALREADY_RELEASED", "rejected": "BATCH_REJECTED"}.get(
-                batch.status, "BATCH_NOT_APPROVED"
-            )
+        if batch.status != BatchStatus.APPROVED:
+            code = {
+                BatchStatus.RELEASED: "BATCH_ALREADY_RELEASED",
+                BatchStatus.REJECTED: "BATCH_REJECTED",
+            }.get(batch.status, "BATCH_NOT_APPROVED")
             raise ConflictError(
                 code,
                 f"batch {batch_id} is {batch.status}; only an approved batch can be released",
@@ -125,7 +119,7 @@ def release(
                     "batch_id",
                 )
             pain_files.publish(tmp, target)
-        batch.status, batch.released_by, batch.released_at = "released", actor, now
+        batch.status, batch.released_by, batch.released_at = BatchStatus.RELEASED, actor, now
         audit.append(
             session,
             actor=actor,
@@ -149,7 +143,7 @@ def reject(
     (``BATCH_IN_OUTBOX``): a release that stopped after copying it may have delivered it,
     and rejecting would pay its orders a second time in the next run.
     """
-    actor = _named(actor)
+    actor = actors.actor(actor)
     reason = " ".join(str(reason).split())
     if not reason or len(reason) > REASON_MAX or not reason.isprintable():
         raise InputError(
@@ -167,8 +161,12 @@ def reject(
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         batch = get_batch(session, batch_id)
-        if batch.status in ("released", "rejected"):
-            code = "BATCH_ALREADY_RELEASED" if batch.status == "released" else "BATCH_REJECTED"
+        if batch.status in (BatchStatus.RELEASED, BatchStatus.REJECTED):
+            code = (
+                "BATCH_ALREADY_RELEASED"
+                if batch.status == BatchStatus.RELEASED
+                else "BATCH_REJECTED"
+            )
             raise ConflictError(
                 code,
                 f"batch {batch_id} is {batch.status}; only a batch that "
@@ -204,7 +202,7 @@ def reject(
             .where(BatchItem.batch_id == batch_id)
             .execution_options(synchronize_session=False)
         ).rowcount
-        batch.status, batch.rejected_by, batch.rejected_at = "rejected", actor, now
+        batch.status, batch.rejected_by, batch.rejected_at = BatchStatus.REJECTED, actor, now
         batch.reject_reason = reason
         audit.append(
             session,
@@ -233,7 +231,7 @@ def approve_review(engine: Engine, order_id: int, *, actor: str, now: dt.datetim
         order = session.get(PaymentOrder, order_id)
         if order is None:
             raise NotFound("ORDER_NOT_FOUND", f"there is no payment order {order_id}", "order_id")
-        if order.hold_reason != "AMOUNT_REVIEW":
+        if order.hold_reason != HoldReason.AMOUNT_REVIEW:
             raise ConflictError(
                 "ORDER_NOT_IN_REVIEW", f"order {order_id} is not held for amount review", "order_id"
             )

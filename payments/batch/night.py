@@ -81,6 +81,7 @@ from payments.models import (
     PaymentOrder,
     RejectedBatchItem,
 )
+from payments.statuses import BatchStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +207,7 @@ def run(
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         existing = session.scalar(
-            select(Batch).where(Batch.run_date == run_date, Batch.status != "rejected")
+            select(Batch).where(Batch.run_date == run_date, Batch.status != BatchStatus.REJECTED)
         )
         if existing is not None:
             pain_files.complete_files(session, settings, existing)
@@ -215,7 +216,7 @@ def run(
         batch = Batch(
             run_date=run_date,
             execution_date=execution_date,
-            status="generated",
+            status=BatchStatus.GENERATED,
             pain001_version=settings.pain001_version,
             order_count=0,
             total_ore=0,
@@ -307,11 +308,11 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
     """
     with session_scope(engine) as session:
         batch = get_batch(session, batch_id)
-        if batch.status == "rejected":  # its items were set aside when it was rejected
+        if batch.status == BatchStatus.REJECTED:  # its items were set aside when it was rejected
             r = RejectedBatchItem
-            query = select(literal("rejected"), func.count(), func.sum(r.amount_ore)).where(
-                r.batch_id == batch_id
-            )
+            query = select(
+                literal(BatchStatus.REJECTED.value), func.count(), func.sum(r.amount_ore)
+            ).where(r.batch_id == batch_id)
         else:
             o, i = PaymentOrder, BatchItem
             # the item's own state: in the batch until release, then its order's state,

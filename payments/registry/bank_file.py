@@ -63,9 +63,10 @@ from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Tabl
 from sqlalchemy.orm import Session
 
 from identifiers import IdentifierError, mask_owner, parse_owner
-from payments import audit
+from payments import actors, audit
 from payments.db import UtcDateTime, drop_temp_table, load_temp_table, lock_for_writing
 from payments.errors import InputError, PaymentsError
+from payments.registry import periods
 from payments.registry.lifecycle import REGISTRY_LOCK, Account
 from rules.days import FIRST_DATE, LAST_DATE
 
@@ -156,12 +157,12 @@ _ROUND = [
         cur_status = r.status, cur_reg_no = r.reg_no, cur_account_no = r.account_no,
         cur_iban = r.iban, cur_bic = r.bic
     FROM account_registrations r
-    WHERE {_OWNER} AND r.ended_on IS NULL AND r.status IN ('active', 'rejected_by_bank')
+    WHERE {_OWNER} AND {periods.current_sql("r")}
       AND registry_import_stage.seq = :k""",
     # 2. where the owner's timeline so far ends: a new period may not start before it
     f"""UPDATE registry_import_stage SET boundary = (
         SELECT MAX(COALESCE(r.ended_on, r.active_from)) FROM account_registrations r
-        WHERE {_OWNER} AND r.status IN ('active', 'ended', 'rejected_by_bank'))
+        WHERE {_OWNER} AND {periods.in_force_statuses_sql("r")})
     WHERE seq = :k AND action = 'register'""",
     # 3. already applied: same file line, the same account already current, or closed that day
     f"""UPDATE registry_import_stage SET outcome = 'unchanged'
@@ -240,8 +241,7 @@ def suspicious(session: Session, on: dt.date, min_owners: int = 5) -> list[Share
         WITH live AS (
             SELECT id, owner_kind, owner_number, {ACCOUNT_KEY_SQL} AS account_key
             FROM account_registrations
-            WHERE status IN ('active', 'ended', 'rejected_by_bank')
-              AND active_from <= :on AND (ended_on IS NULL OR ended_on > :on)),
+            WHERE {periods.in_force_sql("account_registrations", ":on")}),
         shared AS (
             SELECT account_key FROM live GROUP BY account_key
             HAVING COUNT(DISTINCT owner_kind || ':' || owner_number) >= :n)
@@ -397,9 +397,7 @@ def import_bytes(
     session: Session, data: bytes, *, name: str, actor: str, now: dt.datetime
 ) -> ImportResult:
     """Apply a bank file's content in the caller's transaction; see the module docstring."""
-    actor = (actor or "").strip()
-    if not actor or len(actor) > 100:
-        raise InputError("ACTOR_INVALID", "an actor name (1-100 characters) is required", "actor")
+    actor = actors.actor(actor)
     sha256 = hashlib.sha256(data).hexdigest()
     rows, rejects, records = parse(data)
     prefix = f"import:{sha256}:"

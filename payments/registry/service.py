@@ -9,6 +9,7 @@ under the actor who asked — here, so that no caller can reveal without the aud
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from payments.db import session_scope
 from payments.errors import NotFound, PaymentsError
 from payments.registry import bank_file, lifecycle, lookup
 from payments.registry.lifecycle import Account, Activation, Change
+from payments.statuses import HoldReason
 
 
 def owner(kind: str, number: str, field: str | None = None) -> tuple[str, str]:
@@ -112,7 +114,9 @@ def show(
             reason = lookup.resolve(session, [(kind, number)], on)[(kind, number)].reason
             who = number if reveal else mask_owner(kind, number)
             note = (
-                " (a registration waits for activation)" if reason == "PENDING_ACTIVATION" else ""
+                " (a registration waits for activation)"
+                if reason == HoldReason.PENDING_ACTIVATION
+                else ""
             )
             error = NotFound("ACCOUNT_NOT_FOUND", f"no NemKonto for {who} on {on}{note}", "owner")
             error.reason = reason
@@ -170,10 +174,30 @@ def letters(
         ]
 
 
-def import_file(engine: Engine, path: str | Path, *, actor: str, now: dt.datetime):
-    """Apply a bank file in one transaction (see :mod:`payments.registry.bank_file`)."""
+@dataclass(frozen=True, slots=True)
+class BankFileImport:
+    """A bank file applied: the result, and where its rejected rows were written."""
+
+    result: bank_file.ImportResult
+    rejects_file: Path | None
+    rejects_error: PaymentsError | None  # the import is committed; the rejects file is not
+
+
+def import_file(
+    engine: Engine, path: str | Path, *, actor: str, now: dt.datetime
+) -> BankFileImport:
+    """Apply a bank file in one transaction (see :mod:`payments.registry.bank_file`), then
+    write ``FILE.rejects.csv`` beside it (header only when nothing was rejected)."""
     with session_scope(engine) as session:
-        return bank_file.import_file(session, Path(path), actor=actor, now=now)
+        result = bank_file.import_file(session, Path(path), actor=actor, now=now)
+    try:
+        return BankFileImport(result, bank_file.write_rejects(path, result.rejects), None)
+    except OSError as exc:
+        target = bank_file.rejects_path(path)
+        error = PaymentsError(
+            "IMPORT_REJECTS_UNWRITABLE", f"cannot write {target}: {exc.strerror}", "file"
+        )
+        return BankFileImport(result, None, error)
 
 
 def suspicious(engine: Engine, on: dt.date, min_owners: int) -> list[bank_file.SharedAccount]:

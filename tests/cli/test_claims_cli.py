@@ -8,21 +8,9 @@ import json
 from click.testing import CliRunner
 
 from cli.main import cli
+from tests.support import worked
 
-CLAIM = {
-    "external_ref": "ACME-0001",
-    "employer_cvr": "13585628",
-    "employee_cpr": "010190-1234",
-    "kind": "sickness",
-    "first_absence_day": "2024-03-04",
-    "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37",
-    "hourly_wage": "250.00",
-    "salary_paid": False,
-    "employment_start": "2019-01-01",
-    "monthly_hours": [160] * 6,
-    "submitted_on": "2024-03-20",
-}
+CLAIM = worked(salary_paid=False, submitted_on="2024-03-20")
 
 
 def payments(db_url, *args, code=0):

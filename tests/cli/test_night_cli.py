@@ -16,22 +16,10 @@ from lxml import etree
 
 from cli.main import cli
 from iso20022 import pain002_writer
+from tests.support import worked
 
 EMPLOYER, EMPLOYEE = "13585628", "0101901234"
-CLAIM = {
-    "external_ref": "ACME-0001",
-    "employer_cvr": EMPLOYER,
-    "employee_cpr": "010190-1234",
-    "kind": "sickness",
-    "first_absence_day": "2024-03-04",
-    "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37",
-    "hourly_wage": "250.00",
-    "salary_paid": False,
-    "employment_start": "2019-01-01",
-    "monthly_hours": [160] * 6,
-    "submitted_on": "2024-03-20",
-}
+CLAIM = worked(salary_paid=False, submitted_on="2024-03-20")
 NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
 
 

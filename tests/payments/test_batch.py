@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,145 +20,27 @@ from sqlalchemy.exc import IntegrityError
 import iso20022
 from payments import audit, orders
 from payments.batch import approval, night, pain_files
-from payments.config import Settings
-from payments.db import make_engine, metadata, session_scope
+from payments.db import make_engine, session_scope
 from payments.errors import PaymentsError
 from payments.models import (
-    AccountRegistration,
     Batch,
     BatchItem,
-    Claim,
-    Decision,
     PaymentOrder,
     RejectedBatchItem,
 )
-
-RUN = dt.date(2024, 5, 6)  # a Monday; execution on Tuesday 2024-05-07
-NOW = dt.datetime(2024, 5, 6, 22, 0, tzinfo=dt.UTC)
-NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
-
-
-def cpr(i: int) -> str:
-    return f"0101{80 + i % 20:02d}{1000 + i:04d}"
-
-
-def make_settings(tmp_path: Path, **kw) -> Settings:
-    return Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"), **kw)
-
-
-def add_registration(
-    session,
-    number,
-    *,
-    kind="cpr",
-    status="active",
-    account="1",
-    active_from=dt.date(2024, 1, 1),
-    iban=None,
-    ended_on=None,
-):
-    reg = AccountRegistration(
-        owner_kind=kind,
-        owner_number=number,
-        reg_no=None if iban else "1234",
-        account_no=None if iban else account.zfill(10),
-        iban=iban,
-        channel="bank",
-        status=status,
-        actor="bank",
-        registered_at=NOW,
-        active_from=active_from,
-        ended_on=ended_on,
-        activation_attempts=0,
-    )
-    session.add(reg)
-    session.flush()
-    return reg
-
-
-def add_order(session, number, amount_ore, *, kind="cpr", due=RUN, ref=None):
-    n = session.scalar(select(func.count()).select_from(Claim)) + 1
-    ref = ref or f"REF-{n}"
-    claim = Claim(
-        employer_cvr="13585628",
-        external_ref=ref,
-        employee_cpr=cpr(n),
-        kind="sickness",
-        first_day=dt.date(2024, 4, 1),
-        last_day=dt.date(2024, 4, 5),
-        raw="{}",
-        raw_sha256="0" * 64,
-        version=1,
-        received_at=NOW,
-        actor="t",
-    )
-    session.add(claim)
-    session.flush()
-    decision = Decision(
-        claim_id=claim.id,
-        version=1,
-        status="approved",
-        amount_ore=amount_ore,
-        payee_kind=kind,
-        payee_number=number,
-        codes="",
-        granted_days="",
-        parameter_versions="{}",
-        document="{}",
-        decided_on=due,
-        created_at=NOW,
-    )
-    session.add(decision)
-    session.flush()
-    order = PaymentOrder(
-        decision_id=decision.id,
-        claim_id=claim.id,
-        payee_kind=kind,
-        payee_number=number,
-        amount_ore=amount_ore,
-        remittance=f"Refusion sygedagpenge {ref}",
-        end_to_end_id=f"E2E-{claim.id:08d}",
-        due_date=due,
-        status="pending",
-        attempts=0,
-        created_at=NOW,
-    )
-    session.add(order)
-    session.flush()
-    return order
-
-
-def wipe(engine) -> None:
-    with session_scope(engine) as s:
-        for table in reversed(metadata.sorted_tables):
-            s.execute(table.delete())
-
-
-def orders_by_id(engine) -> dict[int, PaymentOrder]:
-    """Every order, with ``status`` as reported (``in_batch`` while in an unreleased batch)."""
-    with session_scope(engine) as s:
-        rows = s.execute(select(PaymentOrder, orders.reported_status())).all()
-        s.expunge_all()
-    for order, status in rows:
-        order.status = status
-    return {o.id: o for o, _ in rows}
-
-
-def items_by_order(engine) -> dict[int, list[BatchItem]]:
-    with session_scope(engine) as s:
-        items = s.scalars(select(BatchItem).order_by(BatchItem.attempt)).all()
-    out: dict[int, list[BatchItem]] = {}
-    for item in items:
-        out.setdefault(item.order_id, []).append(item)
-    return out
-
-
-def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
-    tree = etree.parse(str(path))
-    return [
-        (tx.findtext(f"{NS}PmtId/{NS}EndToEndId"), Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
-        for tx in tree.iter(f"{NS}CdtTrfTxInf")
-    ]
+from tests.support import (
+    NOW,
+    NS,
+    RUN,
+    add_order,
+    add_registration,
+    cpr,
+    file_transactions,
+    items_by_order,
+    make_settings,
+    orders_by_id,
+    wipe,
+)
 
 
 @pytest.fixture

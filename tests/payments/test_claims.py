@@ -21,27 +21,14 @@ from payments.claims import intake
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.models import AccountRegistration, Claim, Decision, PaymentOrder, Recovery
+from tests.support import WORKED_EXAMPLE
 
 TODAY = dt.date(2024, 3, 20)
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
 PARAMS = rules.load_parameters()
 EMPLOYER, OTHER_EMPLOYER = "13585628", "10150817"
 
-# sickness.md, worked example: 16,901.75 kr to the employer's CVR.
-WORKED = {
-    "external_ref": "ACME-0001",
-    "employer_cvr": EMPLOYER,
-    "employee_cpr": "010190-1234",
-    "kind": "sickness",
-    "first_absence_day": "2024-03-04",
-    "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37",
-    "hourly_wage": "250.00",
-    "salary_paid": True,
-    "employment_start": "2019-01-01",
-    "monthly_hours": [160] * 6,
-    "submitted_on": "2024-03-20",
-}
+WORKED = WORKED_EXAMPLE
 
 
 class Record:
@@ -395,15 +382,16 @@ def test_maternity_weeks_already_granted_limit_the_next_claim(engine):
 
 
 def test_bad_records_are_reported_and_good_ones_stored(engine):
+    base = WORKED | {"submitted_on": "2024-03-20"}  # received on time, processed a year on
     problem = rules.Problem("CLAIM_FILE_MALFORMED", None, "line 2 is not JSON")
     records = [
-        Record(WORKED, "line 1"),
+        Record(base, "line 1"),
         Record(None, "line 2", problem),
-        Record(WORKED | {"external_ref": "X-2", "surprise": 1}, "line 3"),
-        Record(WORKED | {"external_ref": "X-3", "employee_cpr": "3102901234"}, "line 4"),
-        Record(WORKED | {"external_ref": "X-4", "employer_cvr": "13585627"}, "line 5"),
+        Record(base | {"external_ref": "X-2", "surprise": 1}, "line 3"),
+        Record(base | {"external_ref": "X-3", "employee_cpr": "3102901234"}, "line 4"),
+        Record(base | {"external_ref": "X-4", "employer_cvr": "13585627"}, "line 5"),
         Record(
-            WORKED
+            base
             | {
                 "external_ref": "X-5",
                 "first_absence_day": "2025-03-03",
@@ -412,7 +400,7 @@ def test_bad_records_are_reported_and_good_ones_stored(engine):
             },
             "line 6",
         ),
-        Record(WORKED | {"external_ref": "X-6", "employee_cpr": "020290-1234"}, "line 7"),
+        Record(base | {"external_ref": "X-6", "employee_cpr": "020290-1234"}, "line 7"),
     ]
     outs = list(
         intake.submit(

@@ -1,0 +1,170 @@
+"""The bank's answers (payments.returns), on SQLite and PostgreSQL: what each status does to
+the order and the registration it was paid into, and what an import must never do twice.
+
+Each test sends a real night (orders → batch → approval → release) and answers its file as
+the bank would, with the demo bank's pain.002 writer or a hand-written camt.054.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from iso20022 import pain002_writer
+from payments import returns
+from payments.batch import approval, night
+from payments.db import session_scope
+from payments.errors import ConflictError
+from payments.models import AccountRegistration, BatchFile, BatchItem, PaymentOrder
+from payments.statuses import OrderStatus, RegistrationStatus
+from tests.support import NOW, RUN, add_order, add_registration, cpr, make_settings
+
+LATER = NOW + dt.timedelta(days=1)
+
+
+def _send_night(engine, tmp_path, amounts=(100_00, 200_00, 300_00)):
+    """Orders to three payees with accounts, paid in one released batch."""
+    settings = make_settings(tmp_path)
+    with session_scope(engine) as s:
+        for i, amount in enumerate(amounts):
+            add_registration(s, cpr(i), account=str(i + 1))
+            add_order(s, cpr(i), amount)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    with session_scope(engine) as s:
+        msg_id = s.scalar(select(BatchFile.msg_id).where(BatchFile.batch_id == run.batch_id))
+        e2e = s.scalars(select(BatchItem.end_to_end_id).order_by(BatchItem.order_id)).all()
+    return msg_id, list(e2e)
+
+
+def _pain002(path, msg_id, original, answers, group="PART"):
+    pain002_writer.write(
+        path,
+        msg_id=msg_id,
+        created_at=LATER,
+        original_msg_id=original,
+        group_status=group,
+        transactions=[pain002_writer.TxAnswer(*a) for a in answers],
+    )
+    return path
+
+
+def _states(engine):
+    with session_scope(engine) as s:
+        rows = s.execute(
+            select(PaymentOrder.status, PaymentOrder.return_reason).order_by(PaymentOrder.id)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def _registration_statuses(engine):
+    with session_scope(engine) as s:
+        return s.scalars(select(AccountRegistration.status).order_by(AccountRegistration.id)).all()
+
+
+def test_settled_and_rejected_with_an_account_reason(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    report = _pain002(
+        tmp_path / "answer.xml",
+        "BANK-1",
+        original,
+        [(e2e[0], "ACSC"), (e2e[1], "RJCT", "AC04"), (e2e[2], "RJCT", "AM04")],
+    )
+    result = returns.import_file(engine, report, actor="returns", now=LATER)
+    assert (result.created, result.settled, result.returned) == (True, 1, 2)
+    assert result.registrations_flagged == 1
+    assert dict(result.by_reason) == {"AC04": 1, "AM04": 1}
+    assert _states(engine) == [
+        (OrderStatus.SETTLED, None),
+        (OrderStatus.RETURNED, "AC04"),
+        (OrderStatus.RETURNED, "AM04"),
+    ]
+    # AC04 (closed account) flags the registration it was paid into; AM04 (the agency's
+    # own funds) is not the payee's account and flags nothing
+    assert _registration_statuses(engine) == [
+        RegistrationStatus.ACTIVE,
+        RegistrationStatus.REJECTED_BY_BANK,
+        RegistrationStatus.ACTIVE,
+    ]
+
+
+def test_the_same_report_twice_changes_nothing_the_second_time(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    report = _pain002(tmp_path / "a.xml", "BANK-2", original, [(e2e[1], "RJCT", "AC01")])
+    first = returns.import_file(engine, report, actor="returns", now=LATER)
+    before = _states(engine)
+    again = returns.import_file(engine, report, actor="returns", now=LATER)
+    assert first.created and not again.created
+    assert _states(engine) == before
+
+
+def test_an_end_to_end_id_never_sent_is_reported_and_changes_nothing(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    report = _pain002(
+        tmp_path / "a.xml", "BANK-3", original, [("NEVER-SENT-1", "RJCT", "AC01"), (e2e[0], "ACSC")]
+    )
+    result = returns.import_file(engine, report, actor="returns", now=LATER)
+    assert result.unknown == ("NEVER-SENT-1",)
+    assert _states(engine)[0] == (OrderStatus.SETTLED, None)
+
+
+CAMT = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+ <BkToCstmrDbtCdtNtfctn>
+  <GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>2024-05-08T09:00:00</CreDtTm></GrpHdr>
+  <Ntfctn>
+   <Id>N1</Id><CreDtTm>2024-05-08T09:00:00</CreDtTm>
+   <Acct><Id><IBAN>DK5000400440116243</IBAN></Id></Acct>
+   <Ntry>
+    <Amt Ccy="DKK">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>RRTN</SubFmlyCd></Fmly></Domn>
+    </BkTxCd>
+    <NtryDtls><TxDtls>
+     <Refs><EndToEndId>{e2e}</EndToEndId></Refs>
+     <AmtDtls><InstdAmt><Amt Ccy="DKK">{amount}</Amt></InstdAmt></AmtDtls>
+     <RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf>
+    </TxDtls></NtryDtls>
+   </Ntry>
+  </Ntfctn>
+ </BkToCstmrDbtCdtNtfctn>
+</Document>
+"""
+
+
+@pytest.mark.parametrize("amount,applied", [("200.00", True), ("20.00", False)])
+def test_a_camt054_return_applies_only_for_the_whole_amount(engine, tmp_path, amount, applied):
+    """Paying an order again after a return of part of its money would pay the payee
+    twice: only a booked return of the amount sent changes the order."""
+    original, e2e = _send_night(engine, tmp_path)
+    path = tmp_path / "camt.xml"
+    path.write_text(CAMT.format(msg_id="CAMT-1", amount=amount, e2e=e2e[1], reason="AC04"))
+    result = returns.import_file(engine, path, actor="returns", now=LATER)
+    state = _states(engine)[1]
+    if applied:
+        assert result.returned == 1 and not result.not_applied
+        assert state == (OrderStatus.RETURNED, "AC04")
+    else:
+        assert result.returned == 0 and [e for e, _ in result.not_applied] == [e2e[1]]
+        assert state == (OrderStatus.SENT, None)
+        # the clerk confirms with the bank that the whole payment came back
+        assert returns.apply_return(engine, e2e[1], actor="clerk", now=LATER) == "AC04"
+        assert _states(engine)[1] == (OrderStatus.RETURNED, "AC04")
+
+
+def test_requeue_pays_again_only_what_was_not_an_account_problem(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    report = _pain002(
+        tmp_path / "a.xml", "BANK-4", original, [(e2e[1], "RJCT", "AC04"), (e2e[2], "RJCT", "BE04")]
+    )
+    returns.import_file(engine, report, actor="returns", now=LATER)
+    with pytest.raises(ConflictError) as refused:
+        returns.requeue(engine, e2e[1], actor="clerk", now=LATER)
+    assert refused.value.code == "ORDER_RETRIED_AUTOMATICALLY"
+    assert returns.requeue(engine, e2e[2], actor="clerk", now=LATER) == "BE04"
+    assert _states(engine)[2] == (OrderStatus.PENDING, None)
+    with pytest.raises(ConflictError) as twice:
+        returns.requeue(engine, e2e[2], actor="clerk", now=LATER)
+    assert twice.value.code == "ORDER_NOT_RETURNED"

@@ -1,0 +1,183 @@
+"""What many tests share: the worked example of the law, and rows built without the intake.
+
+The worked example is sickness.md's: a 37-hour employee on 250 kr an hour, absent Monday
+2024-03-04 to Friday 2024-04-26, salary paid; received on 2024-03-20 (on time) it is
+reimbursed 16,901.75 kr to the employer's CVR. Tests change one field of it at a time.
+
+The row helpers insert orders, registrations and claims directly, for tests of the batch,
+the returns and the registry that must not depend on the claim intake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from payments import orders
+from payments.config import Settings
+from payments.db import metadata, session_scope
+from payments.models import (
+    AccountRegistration,
+    BatchItem,
+    Claim,
+    Decision,
+    PaymentOrder,
+)
+
+EMPLOYER = "13585628"
+#: the day the worked example is received (its § 59 deadline is 2024-04-08)
+RECEIVED = dt.date(2024, 3, 20)
+#: sickness.md, worked example: 16,901.75 kr to the employer's CVR
+WORKED_EXAMPLE = {
+    "external_ref": "ACME-0001",
+    "employer_cvr": EMPLOYER,
+    "employee_cpr": "010190-1234",
+    "kind": "sickness",
+    "first_absence_day": "2024-03-04",
+    "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": "37",
+    "hourly_wage": "250.00",
+    "salary_paid": True,
+    "employment_start": "2019-01-01",
+    "monthly_hours": [160] * 6,
+}
+WORKED_AMOUNT = Decimal("16901.75")
+#: a bank file's header (docs/bank-file.md)
+BANK_FILE_HEADER = "owner_kind,owner_number,reg_no,account_no,iban,bic,action,effective_date\n"
+
+RUN = dt.date(2024, 5, 6)  # a Monday; execution on Tuesday 2024-05-07
+NOW = dt.datetime(2024, 5, 6, 22, 0, tzinfo=dt.UTC)
+NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
+
+
+def worked(**changes) -> dict:
+    """The worked example with some fields changed (``None`` removes a field)."""
+    raw = WORKED_EXAMPLE | changes
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def cpr(i: int) -> str:
+    return f"0101{80 + i % 20:02d}{1000 + i:04d}"
+
+
+def make_settings(tmp_path: Path, **kw) -> Settings:
+    return Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"), **kw)
+
+
+def add_registration(
+    session,
+    number,
+    *,
+    kind="cpr",
+    status="active",
+    account="1",
+    active_from=dt.date(2024, 1, 1),
+    iban=None,
+    ended_on=None,
+):
+    reg = AccountRegistration(
+        owner_kind=kind,
+        owner_number=number,
+        reg_no=None if iban else "1234",
+        account_no=None if iban else account.zfill(10),
+        iban=iban,
+        channel="bank",
+        status=status,
+        actor="bank",
+        registered_at=NOW,
+        active_from=active_from,
+        ended_on=ended_on,
+        activation_attempts=0,
+    )
+    session.add(reg)
+    session.flush()
+    return reg
+
+
+def add_order(session, number, amount_ore, *, kind="cpr", due=RUN, ref=None):
+    n = session.scalar(select(func.count()).select_from(Claim)) + 1
+    ref = ref or f"REF-{n}"
+    claim = Claim(
+        employer_cvr="13585628",
+        external_ref=ref,
+        employee_cpr=cpr(n),
+        kind="sickness",
+        first_day=dt.date(2024, 4, 1),
+        last_day=dt.date(2024, 4, 5),
+        raw="{}",
+        raw_sha256="0" * 64,
+        version=1,
+        received_at=NOW,
+        actor="t",
+    )
+    session.add(claim)
+    session.flush()
+    decision = Decision(
+        claim_id=claim.id,
+        version=1,
+        status="approved",
+        amount_ore=amount_ore,
+        payee_kind=kind,
+        payee_number=number,
+        codes="",
+        granted_days="",
+        parameter_versions="{}",
+        document="{}",
+        decided_on=due,
+        created_at=NOW,
+    )
+    session.add(decision)
+    session.flush()
+    order = PaymentOrder(
+        decision_id=decision.id,
+        claim_id=claim.id,
+        payee_kind=kind,
+        payee_number=number,
+        amount_ore=amount_ore,
+        remittance=f"Refusion sygedagpenge {ref}",
+        end_to_end_id=f"E2E-{claim.id:08d}",
+        due_date=due,
+        status="pending",
+        attempts=0,
+        created_at=NOW,
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def wipe(engine) -> None:
+    with session_scope(engine) as s:
+        for table in reversed(metadata.sorted_tables):
+            s.execute(table.delete())
+
+
+def orders_by_id(engine) -> dict[int, PaymentOrder]:
+    """Every order, with ``status`` as reported (``in_batch`` while in an unreleased batch)."""
+    with session_scope(engine) as s:
+        rows = s.execute(select(PaymentOrder, orders.reported_status())).all()
+        s.expunge_all()
+    for order, status in rows:
+        order.status = status
+    return {o.id: o for o, _ in rows}
+
+
+def items_by_order(engine) -> dict[int, list[BatchItem]]:
+    with session_scope(engine) as s:
+        items = s.scalars(select(BatchItem).order_by(BatchItem.attempt)).all()
+    out: dict[int, list[BatchItem]] = {}
+    for item in items:
+        out.setdefault(item.order_id, []).append(item)
+    return out
+
+
+def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
+    tree = etree.parse(str(path))
+    return [
+        (tx.findtext(f"{NS}PmtId/{NS}EndToEndId"), Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
+        for tx in tree.iter(f"{NS}CdtTrfTxInf")
+    ]
