@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -32,11 +33,23 @@ def _run_dict(run: night.BatchRun) -> dict:
             }
             for f in run.files
         ],
+        "stray_removed": list(run.stray_removed),
     } | (
         {"rejected_by": run.rejected_by, "reject_reason": run.reject_reason}
         if run.status == "rejected"
         else {}
     )
+
+
+def _say_strays(run: night.BatchRun) -> None:
+    """Temporary files of batches never committed were removed first: say which."""
+    if run.stray_removed:
+        n = len(run.stray_removed)
+        click.echo(
+            f"removed {n} stray temporary file{'s' if n != 1 else ''} of uncommitted batches: "
+            + ", ".join(run.stray_removed),
+            err=True,
+        )
 
 
 def _print_run(run: night.BatchRun) -> None:
@@ -67,11 +80,18 @@ def batch() -> None:
     type=DATE,
     help="Business date D (default today); the files execute on the first banking day after D.",
 )
+@click.option("--yes", is_flag=True, help="Run for a date in the past or over 7 days ahead.")
 @optional_actor("batch")
 @json_option
 @click.pass_obj
-def run_cmd(app, run_date, actor, as_json) -> None:
+def run_cmd(app, run_date, yes, actor, as_json) -> None:
     """Resolve accounts, hold what cannot be paid, write pain.001 files, commit."""
+    run_date = run_date or app.today()
+    warning = night.unusual_run_date(run_date, app.today())
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+        if not yes:
+            raise click.UsageError("give --yes to run the batch for that date")
     engine = app.engine()
     progress = None
     if sys.stderr.isatty() and not as_json:
@@ -84,13 +104,14 @@ def run_cmd(app, run_date, actor, as_json) -> None:
     result = night.run(
         engine,
         app.settings,
-        run_date=run_date or app.today(),
+        run_date=run_date,
         actor=actor,
         now=app.now(),
         progress=progress,
     )
     if progress is not None:
         click.echo("", err=True)
+    _say_strays(result)
     if as_json:
         echo_json(_run_dict(result))
     else:
@@ -118,10 +139,11 @@ def release(app, batch_id, actor, as_json) -> None:
     """Verify the files' SHA-256 and copy them to the outbox; orders become ``sent``."""
     engine = app.engine()
     result = approval.release(engine, app.settings, batch_id, actor=actor, now=app.now())
+    _say_strays(result)
     if as_json:
         echo_json(_run_dict(result))
     else:
-        click.echo(f"batch {batch_id} released to {app.settings.outbox_dir}:")
+        click.echo(f"batch {batch_id} released to {Path(app.settings.outbox_dir).resolve()}:")
         for f in result.files:
             click.echo(f"  {f.path.name}  {f.tx_count:,} tx  {f.total:,} DKK")
 

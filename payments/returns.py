@@ -49,8 +49,7 @@ import iso20022
 from iso20022 import camt054, pain002
 from iso20022.errors import Iso20022Error
 from iso20022.validate import detect_message
-from payments import audit, money, orders
-from payments.batch.pain_files import sha256_file
+from payments import audit, files, money, orders
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem
@@ -287,7 +286,7 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
             kind=kind,
             original_msg_id=getattr(parsed, "original_msg_id", None),
             group_status=getattr(parsed, "group_status", None),
-            file_sha256=sha256_file(path),
+            file_sha256=files.sha256_file(path),
             imported_at=now,
             actor=actor,
         )

@@ -27,6 +27,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 import payments.models  # noqa: F401 - registers the tables
+from payments import files
 from payments.db import metadata
 from payments.errors import PaymentsError
 
@@ -75,6 +76,17 @@ def _migrate(engine: Engine, step, revision: str) -> None:
     outside a transaction. So on SQLite it is off while migrating, every foreign key is
     checked (``PRAGMA foreign_key_check``) before the commit, and it is on again after.
     """
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():
+        # the file holds full CPR numbers: private from its first byte, whatever the umask
+        # (SQLite gives its -wal and -shm files the database file's permissions)
+        try:
+            files.write_new(path, b"")
+        except OSError as exc:
+            raise PaymentsError(
+                "DB_UNAVAILABLE", f"cannot create the database {path}: {exc.strerror}",
+                "database_url",
+            ) from None  # fmt: skip
     cfg = alembic_config(engine)
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"

@@ -17,13 +17,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from payments import actors, audit, orders
+from payments import actors, audit, files, orders
 from payments.batch import pain_files
 from payments.batch.night import BatchRun, get_batch, summary
 from payments.config import Settings
@@ -71,10 +71,13 @@ def approve(
 def release(
     engine: Engine, settings: Settings, batch_id: int, *, actor: str, now: dt.datetime
 ) -> BatchRun:
-    """Check every file's hash, copy the files to the outbox, mark the orders ``sent``."""
-    outbox = Path(settings.outbox_dir)
+    """Check every file's hash, copy the files to the outbox, mark the orders ``sent``.
+
+    Each copy is written as a new private file (:mod:`payments.files`) and re-hashed from
+    the written bytes before it takes its name in the outbox."""
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
+        stray = pain_files.remove_stray_temporaries(session, settings)
         batch = get_batch(session, batch_id)
         if batch.status != BatchStatus.APPROVED:
             code = {
@@ -96,40 +99,34 @@ def release(
                 "batch_id",
             )
         pain_files.complete_files(session, settings, batch)
-        files = session.scalars(
+        batch_files = session.scalars(
             select(BatchFile).where(BatchFile.batch_id == batch_id).order_by(BatchFile.seq)
         ).all()
-        outbox.mkdir(parents=True, exist_ok=True)
-        for bfile in files:
+        outbox = files.ensure_dir(settings.outbox_dir)
+        for bfile in batch_files:
             source = Path(settings.output_dir) / bfile.filename
-            if pain_files.sha256_file(source) != bfile.sha256:
+            if files.sha256_file(source) != bfile.sha256:
                 raise PaymentsError(
                     "BATCH_FILE_TAMPERED",
                     f"{bfile.filename} does not match its recorded SHA-256",
                     "batch_id",
                 )
             target = outbox / bfile.filename
-            tmp = pain_files.tmp_path(target)
-            shutil.copyfile(source, tmp)
-            if pain_files.sha256_file(tmp) != bfile.sha256:
-                tmp.unlink()
-                raise PaymentsError(
-                    "BATCH_FILE_TAMPERED",
-                    f"copy of {bfile.filename} in the outbox is corrupt",
-                    "batch_id",
-                )
-            pain_files.publish(tmp, target)
+            files.copy_verified(source, target, pain_files.tmp_path(target), bfile.sha256)
         batch.status, batch.released_by, batch.released_at = BatchStatus.RELEASED, actor, now
         audit.append(
             session,
             actor=actor,
             action="batch.release",
             subject=f"batch:{batch_id}",
-            payload={"files": [f.filename for f in files], "sha256": [f.sha256 for f in files]},
+            payload={
+                "files": [f.filename for f in batch_files],
+                "sha256": [f.sha256 for f in batch_files],
+            },
             now=now,
         )
         session.flush()
-        return summary(session, batch, False, settings)
+        return replace(summary(session, batch, False, settings), stray_removed=stray)
 
 
 def reject(
@@ -160,6 +157,7 @@ def reject(
         )
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
+        stray = pain_files.remove_stray_temporaries(session, settings)
         batch = get_batch(session, batch_id)
         if batch.status in (BatchStatus.RELEASED, BatchStatus.REJECTED):
             code = (
@@ -222,7 +220,7 @@ def reject(
             final = Path(settings.output_dir) / name
             final.unlink(missing_ok=True)
             pain_files.tmp_path(final).unlink(missing_ok=True)
-        return summary(session, batch, False, settings)
+        return replace(summary(session, batch, False, settings), stray_removed=stray)
 
 
 def approve_review(engine: Engine, order_id: int, *, actor: str, now: dt.datetime) -> None:

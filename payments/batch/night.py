@@ -52,7 +52,7 @@ import datetime as dt
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,7 +68,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from identifiers import Bic, Iban, IdentifierError, cvr
-from payments import audit, money
+from payments import audit, files, money
 from payments.batch import candidates, pain_files
 from payments.batch.banking_days import next_banking_day
 from payments.config import Settings
@@ -108,6 +108,8 @@ class BatchRun:
     files: tuple[FileInfo, ...]
     rejected_by: str | None = None
     reject_reason: str | None = None
+    #: temporary files of batches never committed, removed before this command did its work
+    stray_removed: tuple[str, ...] = ()
 
 
 def _in_background(work: Callable[[], None]) -> Callable[[], None]:
@@ -206,13 +208,13 @@ def run(
     published: list[tuple[Path, Path]] = []
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
+        stray = pain_files.remove_stray_temporaries(session, settings)
         existing = session.scalar(
             select(Batch).where(Batch.run_date == run_date, Batch.status != BatchStatus.REJECTED)
         )
         if existing is not None:
             pain_files.complete_files(session, settings, existing)
-            return summary(session, existing, False, settings)
-        pain_files.remove_stray_temporaries(settings, run_date)
+            return replace(summary(session, existing, False, settings), stray_removed=stray)
         batch = Batch(
             run_date=run_date,
             execution_date=execution_date,
@@ -235,10 +237,9 @@ def run(
             session.execute(text("SET LOCAL jit = off"))
         candidates.fill(session, settings, run_date, execution_date)
         held = candidates.held_by_reason(session)
-        files = candidates.add_files(session, batch, run_date)
+        planned = candidates.add_files(session, batch, run_date)
         batch.held_count = sum(held.values())
-        out = Path(settings.output_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = files.ensure_dir(settings.output_dir)
         # the spool is used on PostgreSQL only (an empty, already unlinked file elsewhere)
         steps = candidates
         with tempfile.TemporaryFile(dir=out) as spool:
@@ -253,7 +254,7 @@ def run(
                 steps.update_orders(conn)
                 rows, wait = pain_files.stream(session, steps.file_rows_query()), lambda: None
             try:
-                for bfile in files:
+                for bfile in planned:
                     final = out / bfile.filename
                     tmp = pain_files.tmp_path(final)
                     bfile.sha256 = pain_files.write_file(
@@ -284,10 +285,24 @@ def run(
             },
             now=now,
         )
-        result = summary(session, batch, True, settings, held)
+        result = replace(summary(session, batch, True, settings, held), stray_removed=stray)
     for tmp, final in published:  # after the commit: a crash here is finished by a re-run
         pain_files.publish(tmp, final)
     return result
+
+
+#: how far ahead a nightly run is expected (a typo such as 2025 for 2024 is a year off)
+RUN_AHEAD_DAYS = 7
+
+
+def unusual_run_date(run_date: dt.date, today: dt.date) -> str | None:
+    """Why a run for ``run_date`` deserves a second look, or None: a date in the past pays
+    late, one more than a week ahead pays early; either needs a confirmation."""
+    if run_date < today:
+        return f"{run_date} is in the past (today is {today}): its payments execute late"
+    if run_date > today + dt.timedelta(days=RUN_AHEAD_DAYS):
+        return f"{run_date} is more than {RUN_AHEAD_DAYS} days ahead of today ({today})"
+    return None
 
 
 def get_batch(session: Session, batch_id: int) -> Batch:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import os
+import re
 from collections.abc import Callable, Iterator
 from itertools import chain, islice
 from pathlib import Path
@@ -26,10 +26,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from iso20022 import pain001
-from payments import money
+from payments import files, money
 from payments.config import Settings
 from payments.errors import PaymentsError
 from payments.models import AccountRegistration, Batch, BatchFile, BatchItem, PaymentOrder
+from payments.statuses import BatchStatus
 
 _FETCH = 10_000  # rows per round trip when streaming a file's transactions
 
@@ -170,8 +171,9 @@ def write_file(
         ctrl_sum=total,
         transactions=txs,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as raw:
+    files.ensure_dir(path.parent)
+    files.remove_own(path)  # a temporary file a killed run left; a link there is refused
+    with files.create(path) as raw:
         written = pain001.write(raw, header, [info], version=batch.pain001_version)
         raw.flush()
         os.fsync(raw.fileno())
@@ -195,22 +197,8 @@ def tmp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.tmp")
 
 
-def publish(path_tmp: Path, final: Path) -> None:
-    os.replace(path_tmp, final)
-    fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks (files are checked before release)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+publish = files.publish
+sha256_file = files.sha256_file
 
 
 def complete_files(session: Session, settings: Settings, batch: Batch) -> None:
@@ -251,8 +239,32 @@ def complete_files(session: Session, settings: Settings, batch: Batch) -> None:
         publish(tmp, final)
 
 
-def remove_stray_temporaries(settings: Settings, run_date: dt.date) -> None:
-    out = Path(settings.output_dir)
-    if out.is_dir():
-        for stray in out.glob(f".pain001-{run_date:%Y%m%d}-*.xml.tmp"):
-            stray.unlink()
+_TEMPORARY = re.compile(r"\.pain001-(\d{8})-b(\d+)-\d{3}\.xml\.tmp\Z")
+
+
+def remove_stray_temporaries(session: Session, settings: Settings) -> tuple[str, ...]:
+    """Remove the temporary files of batches that were never committed; their names.
+
+    A run killed before its commit leaves a complete ``.pain001-….xml.tmp`` whose
+    end-to-end ids the next night's file repeats; it must never be sent. A temporary file
+    belongs to a committed batch when a batch with its id and run date exists and is not
+    rejected (SQLite may give a crashed run's id to the next batch, of another date); such a
+    file is kept, since :func:`complete_files` may publish it. Both the output directory and
+    the outbox are cleaned; a link or a foreign file at such a name is refused.
+    """
+    committed = {
+        (f"{b.run_date:%Y%m%d}", b.id)
+        for b in session.execute(
+            select(Batch.id, Batch.run_date).where(Batch.status != BatchStatus.REJECTED)
+        )
+    }
+    removed = []
+    for directory in (Path(settings.output_dir), Path(settings.outbox_dir)):
+        if not directory.is_dir():
+            continue
+        for entry in sorted(directory.iterdir()):
+            match = _TEMPORARY.match(entry.name)
+            if match and (match.group(1), int(match.group(2))) not in committed:
+                files.remove_own(entry)
+                removed.append(entry.name)
+    return tuple(removed)

@@ -63,7 +63,7 @@ from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Tabl
 from sqlalchemy.orm import Session
 
 from identifiers import IdentifierError, mask_owner, parse_owner
-from payments import actors, audit
+from payments import actors, audit, files
 from payments.db import UtcDateTime, drop_temp_table, load_temp_table, lock_for_writing
 from payments.errors import InputError, PaymentsError
 from payments.registry import periods
@@ -470,11 +470,16 @@ def rejects_path(path: Path) -> Path:
 
 
 def write_rejects(path: Path, rejects: tuple[Reject, ...]) -> Path:
-    """Write the reject file (header only when nothing was rejected, so it is never stale)."""
+    """Write the reject file (header only when nothing was rejected, so it is never stale).
+
+    A rejects file of an earlier import is replaced; a link or a foreign file at that name
+    is refused (``FILE_UNSAFE``), never written through (:mod:`payments.files`)."""
     target = rejects_path(path)
-    with target.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["line", "code", "field", "message"])
-        for r in rejects:
-            writer.writerow([r.line, r.code, r.field or "", r.message])
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["line", "code", "field", "message"])
+    for r in rejects:
+        writer.writerow([r.line, r.code, r.field or "", r.message])
+    files.remove_own(target)
+    files.write_new(target, text.getvalue().encode("utf-8"))
     return target

@@ -198,6 +198,8 @@ def import_file(
             "IMPORT_REJECTS_UNWRITABLE", f"cannot write {target}: {exc.strerror}", "file"
         )
         return BankFileImport(result, None, error)
+    except PaymentsError as unsafe:  # FILE_UNSAFE: a link or a foreign file at the name
+        return BankFileImport(result, None, unsafe)
 
 
 def suspicious(engine: Engine, on: dt.date, min_owners: int) -> list[bank_file.SharedAccount]:

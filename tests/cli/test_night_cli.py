@@ -39,7 +39,7 @@ class Cli:
         return result
 
     def json(self, *args: str, code: int = 0):
-        return json.loads(self(*args, "--json", code=code).output)
+        return json.loads(self(*args, "--json", code=code).stdout)
 
 
 def e2e_ids(path: str) -> list[str]:
@@ -65,7 +65,7 @@ def generated_night(run: Cli, tmp: Path) -> dict:
     claims = tmp / "claims.ndjson"
     claims.write_text(json.dumps(CLAIM) + "\n")
     run("claims", "submit", str(claims), "--date", "2024-03-20")
-    return run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    return run.json("batch", "run", "--yes", "--date", "2024-03-20", "--actor", "alice")
 
 
 def released_night(run: Cli, tmp: Path) -> tuple[dict, str]:
@@ -100,7 +100,7 @@ def test_full_night(db_url, tmp_path):
     [decision] = run.json("claims", "submit", str(claims), "--date", "2024-03-20")
     assert decision["outcome"] == "created" and decision["amount"] == "16901.75"
 
-    night1 = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    night1 = run.json("batch", "run", "--yes", "--date", "2024-03-20", "--actor", "alice")
     assert night1["orders"] == 1 and night1["amount"] == "16901.75"
     batch_id = str(night1["batch_id"])
     run("batch", "approve", batch_id, "--actor", "alice", code=1)  # four eyes
@@ -130,7 +130,7 @@ def test_full_night(db_url, tmp_path):
         ).output
     )
 
-    night2 = run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")
+    night2 = run.json("batch", "run", "--yes", "--date", "2024-03-21", "--actor", "alice")
     assert night2["orders"] == 0 and night2["held_by_reason"] == {"REJECTED_BY_BANK": 1}
     shown = run.json("batch", "show", batch_id)  # night 1's transaction came back
     assert shown["orders_by_state"] == {"returned": {"count": 1, "amount": "16901.75"}}
@@ -151,7 +151,7 @@ def test_full_night(db_url, tmp_path):
         "--date",
         "2024-03-22",
     )
-    night3 = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
+    night3 = run.json("batch", "run", "--yes", "--date", "2024-03-22", "--actor", "alice")
     assert night3["orders"] == 1 and night3["amount"] == "16901.75" and night3["held"] == 0
     [file3] = night3["files"]
     assert e2e_ids(file3["path"]) == [f"{e2e}-2"]  # a retry is a new transmission
@@ -183,14 +183,16 @@ def test_a_clerk_requeues_a_payment_returned_for_another_reason(db_url, tmp_path
     )
     imported = run.json("returns", "import", str(report))
     assert (imported["returned"], imported["registrations_flagged"]) == (1, 0)
-    assert run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
+    assert (
+        run.json("batch", "run", "--yes", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
+    )
     assert (
         "ORDER_NOT_FOUND"
         in run("returns", "requeue", "NEVER-SENT", "--actor", "clerk", code=1).output
     )
     run("returns", "requeue", e2e, "--actor", "clerk")
     assert "ORDER_NOT_RETURNED" in run("returns", "requeue", e2e, "--actor", "clerk", code=1).output
-    again = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
+    again = run.json("batch", "run", "--yes", "--date", "2024-03-22", "--actor", "alice")
     assert again["orders"] == 1 and again["amount"] == "16901.75"
     assert e2e_ids(again["files"][0]["path"]) == [f"{e2e}-2"]
     assert "intact" in run("audit", "verify").output
@@ -245,12 +247,14 @@ def test_camt054_return_of_another_amount_or_not_booked_is_recorded_not_applied(
     assert result["not_applied"] == {e2e: "not a booked credit"}
     shown = run.json("batch", "show", str(night["batch_id"]))
     assert shown["orders_by_state"] == {"sent": {"count": 1, "amount": "16901.75"}}
-    assert run.json("batch", "run", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
+    assert (
+        run.json("batch", "run", "--yes", "--date", "2024-03-21", "--actor", "alice")["orders"] == 0
+    )
     # the bank confirms that the whole payment came back: a clerk applies the return
     run("returns", "apply", "NO-SUCH-ID", "--actor", "clerk", code=1)
     assert "returned (MD07)" in run("returns", "apply", e2e, "--actor", "clerk").output
     assert "ORDER_NOT_SENT" in run("returns", "apply", e2e, "--actor", "clerk", code=1).output
-    night2 = run.json("batch", "run", "--date", "2024-03-22", "--actor", "alice")
+    night2 = run.json("batch", "run", "--yes", "--date", "2024-03-22", "--actor", "alice")
     assert night2["held_by_reason"] == {"REJECTED_BY_BANK": 1}  # MD07 flagged the account
 
 
@@ -275,7 +279,7 @@ def test_a_refused_batch_is_rejected_and_its_date_run_again(db_url, tmp_path):
     assert run.json("batch", "show", batch_id)["orders_by_state"] == {
         "rejected": {"count": 1, "amount": "16901.75"}
     }
-    again = run.json("batch", "run", "--date", "2024-03-20", "--actor", "alice")
+    again = run.json("batch", "run", "--yes", "--date", "2024-03-20", "--actor", "alice")
     assert again["created"] and again["batch_id"] != night["batch_id"]
     assert (again["orders"], again["amount"]) == (1, "16901.75")
     assert e2e_ids(again["files"][0]["path"]) == sent_in_rejected  # it never left
@@ -284,16 +288,18 @@ def test_a_refused_batch_is_rejected_and_its_date_run_again(db_url, tmp_path):
 
 def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     run = Cli(db_url, tmp_path)
-    run("batch", "approve", "99", "--actor", "bob", code=1)
+    assert (
+        "error BATCH_NOT_FOUND:" in run("batch", "approve", "99", "--actor", "bob", code=1).output
+    )
     for nobody in ("", "   ", "x" * 101, "bob\x1b[2J"):  # would pass four eyes, audit nothing
         assert "is not a name" in run("batch", "approve", "99", "--actor", nobody, code=2).output
-    run("batch", "run", "--date", "2024-02-30", code=2)
+    run("batch", "run", "--yes", "--date", "2024-02-30", code=2)
     hostile = tmp_path / "hostile.xml"
     hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
-    run("returns", "import", str(hostile), code=2)
+    assert "error XML_FORBIDDEN:" in run("returns", "import", str(hostile), code=2).output
     claims = tmp_path / "bad.csv"
     claims.write_text("external_ref,employer_cvr\nX,13585628\n")
-    run("claims", "submit", str(claims), code=2)
+    assert "error CLAIM_FILE_MISSING_COLUMN:" in run("claims", "submit", str(claims), code=2).output
     report = tmp_path / "pain002.xml"
     pain002_writer.write(
         report,
@@ -309,9 +315,12 @@ def test_bad_inputs_have_coded_exit_codes(db_url, tmp_path):
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     run.env["PAYMENTS_OUTPUT_DIR"] = str(blocked)  # a file where the folder should be
-    assert "FILE_UNUSABLE" in run("batch", "run", "--date", "2024-03-20", code=1).output
+    assert (
+        "error FILE_UNUSABLE:"
+        in run("batch", "run", "--yes", "--date", "2024-03-20", code=1).output
+    )
     run.env["PAYMENTS_DEBTOR_IBAN"] = "DK0000"
-    assert "CONFIG_INVALID" in run("batch", "run", "--date", "2024-03-20", code=2).output
+    assert "CONFIG_INVALID" in run("batch", "run", "--yes", "--date", "2024-03-20", code=2).output
     assert "batch_id" not in run("batch", "list", "--json").output  # nothing was created
 
 
@@ -334,3 +343,12 @@ CAMT054 = """<?xml version="1.0" encoding="UTF-8"?>
 </BkToCstmrDbtCdtNtfctn>
 </Document>
 """
+
+
+def test_a_run_for_a_date_in_the_past_or_far_ahead_needs_yes(db_url, tmp_path):
+    """A typo in --date (2024 for 2026) would pay a night's money late or early."""
+    run = Cli(db_url, tmp_path)
+    refused = run("batch", "run", "--date", "2024-03-20", code=2)
+    assert "warning:" in refused.output
+    assert "batch_id" not in run("batch", "list", "--json").output  # nothing was run
+    assert run.json("batch", "run", "--yes", "--date", "2024-03-20", "--actor", "alice")["created"]
