@@ -436,6 +436,7 @@ def test_two_simultaneous_runs_make_one_batch(db_url, tmp_path):
         db_url,
         "batch",
         "run",
+        "--yes",
         "--date",
         RUN.isoformat(),
         "--json",
