@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from cli.output import error_line
 from payments.config import Settings, load_settings
@@ -65,9 +65,11 @@ class LazyGroup(click.Group):
             # the reader went away (``payments batch list | head``): nothing more to say
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(1)
-        except (OperationalError, OSError) as exc:
-            # the database cannot be reached, a directory cannot be written: one line
+        except (DBAPIError, OSError) as exc:
+            # the database cannot be reached or written, a directory cannot be used: one line
             coded = from_environment(exc)
+            if coded is None:
+                raise
             click.echo(error_line(coded), err=True)
             ctx.exit(coded.exit_status)
 

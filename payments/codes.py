@@ -76,6 +76,7 @@ CODES: dict[str, str] = {
     "DB_SCHEMA_MISSING": "no database, or no schema in it: run payments db upgrade",
     "DB_SCHEMA_OUTDATED": "the database is not at this release's schema: run payments db upgrade",
     "DB_UNAVAILABLE": "the database cannot be opened or reached",
+    "DB_READ_ONLY": "the database, transaction or role may only read; the command writes",
     "FILE_UNUSABLE": "a file or directory the command needs cannot be used",
     "FILE_UNSAFE": "a link or a foreign file stands where the engine would write: refused",
 }

@@ -122,7 +122,11 @@ def sqlite_file(engine: Engine) -> Path | None:
     if engine.dialect.name != "sqlite":
         return None
     name = engine.url.database
-    return Path(name) if name and name != ":memory:" else None
+    if not name or name == ":memory:":
+        return None
+    if name.startswith("file:"):  # a URI filename (``?uri=true``), e.g. opened ``mode=ro``
+        name = name[len("file:") :].split("?", 1)[0]
+    return Path(name)
 
 
 def require_current(engine: Engine) -> None:

@@ -100,3 +100,22 @@ def test_unreachable_database_is_one_coded_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("error DB_UNAVAILABLE:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _read_only(db_url: str) -> str:
+    """The same database, opened so that it may only be read."""
+    if db_url.startswith("sqlite:///"):
+        return f"sqlite:///file:{db_url[len('sqlite:///'):]}?mode=ro&uri=true"
+    return db_url + "%20-cdefault_transaction_read_only%3Don"
+
+
+def test_a_read_only_database_is_one_coded_line(db_url):
+    url = _read_only(db_url)
+    assert run("--database-url", url, "batch", "list").returncode == 0  # reading works
+    result = run(
+        "--database-url", url, "accounts", "register", "--cpr", "0101901234",
+        "--reg", "1234", "--account", "567890", "--channel", "bank", "--actor", "bank",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("error DB_READ_ONLY:")
+    assert len(result.stderr.strip().splitlines()) == 1
