@@ -41,6 +41,15 @@ def import_cmd(app, file, actor, as_json) -> None:
                 "unchanged": result.unchanged,
                 "unknown": list(result.unknown),
                 "registrations_flagged": result.registrations_flagged,
+                "flagged": [
+                    {
+                        "registration_id": f.registration_id,
+                        "owner": f.owner,
+                        "account": f.account,
+                        "reason": f.reason,
+                    }
+                    for f in result.flagged
+                ],  # fmt: skip
                 "by_reason": dict(result.by_reason),
                 "not_applied": dict(result.not_applied),
             }
@@ -56,10 +65,13 @@ def import_cmd(app, file, actor, as_json) -> None:
         for reason, count in result.by_reason:
             click.echo(f"  returned {reason}: {count}")
         if result.registrations_flagged:
+            n = result.registrations_flagged
             click.echo(
-                f"  {result.registrations_flagged} registration(s) marked "
-                "rejected_by_bank; their payees are held until a new account exists"
+                f"  {n} registration{'s' if n != 1 else ''} marked rejected_by_bank; their "
+                "payees are held until each has a new account:"
             )
+            for f in result.flagged:
+                click.echo(f"    {f.owner:<12} account {f.account}  {f.reason or '-'}")
         for e2e in result.unknown[:20]:
             click.echo(f"  unknown end-to-end id: {e2e}", err=True)
         for e2e, why in result.not_applied[:20]:

@@ -82,6 +82,8 @@ class ReturnsImport:
     unchanged: int = 0
     unknown: tuple[str, ...] = ()
     registrations_flagged: int = 0
+    #: whose account the bank refused (masked owner and account), every owner of it
+    flagged: tuple[lifecycle.Flagged, ...] = ()
     by_reason: tuple[tuple[str, int], ...] = ()
     not_applied: tuple[tuple[str, str], ...] = ()  # (end-to-end id, why), for a clerk
 
@@ -123,7 +125,8 @@ def _apply(
     actor: str,
     now: dt.datetime,
 ) -> ReturnsImport:
-    settled = returned = unchanged = flagged = 0
+    settled = returned = unchanged = 0
+    to_flag: dict[int, str | None] = {}  # registration paid into -> the account reason
     unknown: list[str] = []
     held_back: list[tuple[str, str]] = []
     reasons: Counter[str] = Counter()
@@ -167,12 +170,14 @@ def _apply(
                 OrderStatus.SENT,
                 OrderStatus.SETTLED,
             ):
-                flagged += _mark_returned(session, item, order, outcome.reason, actor, now)
+                _mark_returned(item, order, outcome.reason, to_flag)
                 returned += 1
                 reasons[outcome.reason or "NONE"] += 1
             else:
                 unchanged += 1
         session.flush()
+    # every registration at once, in id order (see lifecycle.mark_accounts_rejected)
+    flagged = lifecycle.mark_accounts_rejected(session, to_flag, actor, now)
     return ReturnsImport(
         msg_id=report.msg_id,
         kind=report.kind,
@@ -181,26 +186,22 @@ def _apply(
         returned=returned,
         unchanged=unchanged,
         unknown=tuple(unknown),
-        registrations_flagged=flagged,
+        registrations_flagged=len(flagged),
+        flagged=tuple(flagged),
         by_reason=tuple(sorted(reasons.items())),
         not_applied=tuple(held_back),
     )
 
 
 def _mark_returned(
-    session: Session,
-    item: BatchItem,
-    order: PaymentOrder,
-    reason: str | None,
-    actor: str,
-    now: dt.datetime,
-) -> bool:
-    """The order came back; an account reason also flags the registration it was paid to
-    (True when that changed it), so the next batch holds the payee."""
+    item: BatchItem, order: PaymentOrder, reason: str | None, to_flag: dict[int, str | None]
+) -> None:
+    """The order came back; for an account reason, note the registration it was paid into,
+    to be flagged (with every other owner's registration of that account) so that the next
+    batch holds the payee."""
     orders.mark_returned(order, reason)
     if reason in ACCOUNT_REASONS:
-        return lifecycle.mark_rejected_by_bank(session, item.registration_id, reason, actor, now)
-    return False
+        to_flag.setdefault(item.registration_id, reason)
 
 
 def _not_applicable(outcome: TxOutcome, item: BatchItem) -> str | None:
@@ -363,7 +364,9 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
                 f"for the bank's answer (its order is {order.status})",
                 "end_to_end_id",
             )
-        flagged = _mark_returned(session, item, order, reported, actor, now)
+        to_flag: dict[int, str | None] = {}
+        _mark_returned(item, order, reported, to_flag)
+        flagged = bool(lifecycle.mark_accounts_rejected(session, to_flag, actor, now))
         audit.append(
             session,
             actor=actor,

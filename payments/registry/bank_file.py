@@ -67,6 +67,7 @@ from payments import actors, audit, files
 from payments.db import UtcDateTime, drop_temp_table, load_temp_table, lock_for_writing
 from payments.errors import InputError, PaymentsError
 from payments.registry import periods
+from payments.registry.accounts import ACCOUNT_KEY_SQL
 from payments.registry.lifecycle import REGISTRY_LOCK, Account
 from rules.days import FIRST_DATE, LAST_DATE
 
@@ -208,6 +209,14 @@ _ROUND = [
     SET outcome = CASE WHEN action = 'register' THEN 'registered' ELSE 'closed' END
     WHERE seq = :k AND outcome IS NULL""",
 ]
+#: before step 5 ends current registrations: their rows locked in id order, the order the
+#: returns import flags rejected accounts in, so the two never deadlock (PostgreSQL)
+_END_CURRENT = 4
+_LOCK_CURRENT = text(
+    """SELECT id FROM account_registrations WHERE id IN (
+        SELECT cur_id FROM registry_import_stage WHERE seq = :k AND outcome IS NULL)
+    ORDER BY id FOR UPDATE"""
+)
 _ROUND_SQL = [
     text(s).bindparams(bindparam("now", type_=UtcDateTime())) if ":now" in s else text(s)
     for s in _ROUND
@@ -222,13 +231,6 @@ class SharedAccount:
     owners: int
     owner_masks: tuple[str, ...]
     registration_ids: tuple[int, ...]
-
-
-# One key per real account: a Danish IBAN counts as its reg. no. + account no.
-ACCOUNT_KEY_SQL = (
-    "CASE WHEN iban LIKE 'DK%' THEN substr(iban, 5, 14) "
-    "WHEN iban IS NOT NULL THEN iban ELSE reg_no || account_no END"
-)
 
 
 def suspicious(session: Session, on: dt.date, min_owners: int = 5) -> list[SharedAccount]:
@@ -404,10 +406,13 @@ def import_bytes(
     counts = {"registered": 0, "closed": 0, "unchanged": 0}
     if rows:
         lock_for_writing(session, REGISTRY_LOCK)
+        postgresql = session.get_bind().dialect.name == "postgresql"  # SQLite: one writer
         staged = (r + (prefix + str(r[0]),) for r in rows)
         load_temp_table(session, _stage, staged, columns=_STAGED)
         for k in range(1, max(r[1] for r in rows) + 1):
-            for statement in _ROUND_SQL:
+            for n, statement in enumerate(_ROUND_SQL):
+                if n == _END_CURRENT and postgresql:
+                    session.execute(_LOCK_CURRENT, {"k": k})
                 session.execute(statement, {"k": k, "actor": actor, "now": now})
         for outcome, n in session.execute(
             text("SELECT outcome, COUNT(*) FROM registry_import_stage GROUP BY outcome")

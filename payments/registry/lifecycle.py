@@ -67,6 +67,7 @@ from payments.db import lock_for_writing
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import CHANNELS, AccountRegistration, ActivationLetter
 from payments.registry import periods
+from payments.registry.accounts import account_key, same_account
 from payments.statuses import Channel, EndReason, OwnerKind, RegistrationStatus
 
 AR = AccountRegistration
@@ -468,31 +469,80 @@ def close(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    """A registration flagged ``rejected_by_bank`` because the bank refused its account."""
+
+    registration_id: int
+    owner: str  # masked
+    account: str  # masked
+    reason: str | None
+
+
 def mark_rejected_by_bank(
     session: Session, registration_id: int, reason_code: str, actor: str, now: dt.datetime
 ) -> bool:
-    """Flag a registration the bank refused (AC01, AC04, MD07, …); True when it changed.
+    """Flag a registration the bank refused (AC01, AC04, MD07, …) and every current
+    registration of another owner using the same account; True when the first changed."""
+    flagged = mark_accounts_rejected(session, {registration_id: reason_code}, actor, now)
+    return any(f.registration_id == registration_id for f in flagged)
 
-    Idempotent: a registration already flagged stays as it is (its first reason is kept).
+
+def mark_accounts_rejected(
+    session: Session, reasons: dict[int, str | None], actor: str, now: dt.datetime
+) -> list[Flagged]:
+    """The bank refused the accounts these registrations (id → reason) were paid into.
+
+    Each registration is flagged ``rejected_by_bank`` (while active or ended), and so is
+    every *current* registration of any owner that names the same account
+    (:mod:`payments.registry.accounts`): the next night holds all of them until each owner
+    has a new account. Idempotent: a registration already flagged keeps its first reason.
+
+    Rows are locked in id order before they change, the order the bank-file import locks
+    them in too, so the two imports never deadlock on ``account_registrations``.
     """
-    row = session.get(AR, registration_id)
-    if row is None:
+    if not reasons:
+        return []
+    paid_into = session.execute(
+        select(AR.id, AR.reg_no, AR.account_no, AR.iban).where(AR.id.in_(sorted(reasons)))
+    ).all()
+    if len(paid_into) != len(reasons):
+        missing = sorted(set(reasons) - {r.id for r in paid_into})[0]
         raise NotFound(
-            "ACCOUNT_REGISTRATION_NOT_FOUND",
-            f"no registration {registration_id}",
-            "registration_id",
+            "ACCOUNT_REGISTRATION_NOT_FOUND", f"no registration {missing}", "registration_id"
         )
-    reason = (reason_code or "").strip().upper()[:4] or None
-    result = session.execute(
-        AR.__table__.update()
-        .where(AR.id == registration_id, AR.status.in_((S.ACTIVE, S.ENDED)))
-        .values(status=S.REJECTED_BY_BANK, rejected_reason=reason)
-    )
-    if result.rowcount == 0:
-        return False
-    session.refresh(row)
-    _event(session, "account.rejected_by_bank", row, actor, now, reason=reason)
-    return True
+    reason_of: dict[int, str | None] = {}
+    for row in paid_into:
+        reason_of[row.id] = (reasons[row.id] or "").strip().upper()[:4] or None
+    by_key: dict[str, str | None] = {}
+    for row in paid_into:
+        by_key.setdefault(account_key(row.reg_no, row.account_no, row.iban), reason_of[row.id])
+    for key, reason in by_key.items():
+        sharing = session.scalars(
+            select(AR.id).where(same_account(AR, key), AR.ended_on.is_(None), AR.status == S.ACTIVE)
+        ).all()
+        for reg_id in sharing:
+            reason_of.setdefault(reg_id, reason)
+    ids = sorted(reason_of)
+    lock_rows = select(AR.id).where(AR.id.in_(ids)).order_by(AR.id)
+    if session.get_bind().dialect.name == "postgresql":  # SQLite: the one write lock
+        session.execute(lock_rows.with_for_update())
+    flagged = []
+    for reg_id in ids:
+        result = session.execute(
+            AR.__table__.update()
+            .where(AR.id == reg_id, AR.status.in_((S.ACTIVE, S.ENDED)))
+            .values(status=S.REJECTED_BY_BANK, rejected_reason=reason_of[reg_id])
+        )
+        if result.rowcount:
+            row = session.get(AR, reg_id)
+            session.refresh(row)
+            shared = reg_id not in reasons
+            _event(session, "account.rejected_by_bank", row, actor, now,
+                   reason=reason_of[reg_id], shared_account=shared)  # fmt: skip
+            flagged.append(Flagged(reg_id, mask_owner(row.owner_kind, row.owner_number),
+                                   Account.of(row).mask(), reason_of[reg_id]))  # fmt: skip
+    return flagged
 
 
 # --------------------------------------------------------------------------- queries

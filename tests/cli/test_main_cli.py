@@ -105,7 +105,7 @@ def test_unreachable_database_is_one_coded_line(tmp_path):
 def _read_only(db_url: str) -> str:
     """The same database, opened so that it may only be read."""
     if db_url.startswith("sqlite:///"):
-        return f"sqlite:///file:{db_url[len('sqlite:///'):]}?mode=ro&uri=true"
+        return f"sqlite:///file:{db_url[len('sqlite:///') :]}?mode=ro&uri=true"
     return db_url + "%20-cdefault_transaction_read_only%3Don"
 
 

@@ -8,18 +8,29 @@ the bank would, with the demo bank's pain.002 writer or a hand-written camt.054.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from iso20022 import pain002_writer
 from payments import returns
 from payments.batch import approval, night
-from payments.db import session_scope
+from payments.db import make_engine, session_scope
 from payments.errors import ConflictError
 from payments.models import AccountRegistration, BatchFile, BatchItem, PaymentOrder
 from payments.statuses import OrderStatus, RegistrationStatus
-from tests.support import NOW, RUN, add_order, add_registration, cpr, make_settings
+from tests.support import (
+    BANK_FILE_HEADER,
+    NOW,
+    RUN,
+    add_order,
+    add_registration,
+    cpr,
+    make_settings,
+)
 
 LATER = NOW + dt.timedelta(days=1)
 
@@ -168,3 +179,67 @@ def test_requeue_pays_again_only_what_was_not_an_account_problem(engine, tmp_pat
     with pytest.raises(ConflictError) as twice:
         returns.requeue(engine, e2e[2], actor="clerk", now=LATER)
     assert twice.value.code == "ORDER_NOT_RETURNED"
+
+
+def test_an_account_the_bank_refused_is_flagged_for_every_owner_using_it(engine, tmp_path):
+    """Two people share one account (a couple, or a money mule's); the bank says it is
+    closed: both are held until each has a new account, not only the one paid tonight."""
+    original, e2e = _send_night(engine, tmp_path)
+    with session_scope(engine) as s:
+        add_registration(s, cpr(7), account="2")  # the same account as payee 1
+        add_registration(s, cpr(8), account="99")  # another account: untouched
+    report = _pain002(tmp_path / "a.xml", "BANK-5", original, [(e2e[1], "RJCT", "AC04")])
+    result = returns.import_file(engine, report, actor="returns", now=LATER)
+    assert result.registrations_flagged == 2
+    assert sorted(f.owner for f in result.flagged) == sorted(
+        [f"{cpr(1)[:6]}-****", f"{cpr(7)[:6]}-****"]
+    )
+    assert {f.account for f in result.flagged} == {"****0002"}
+    assert _registration_statuses(engine) == [
+        RegistrationStatus.ACTIVE,
+        RegistrationStatus.REJECTED_BY_BANK,
+        RegistrationStatus.ACTIVE,
+        RegistrationStatus.REJECTED_BY_BANK,
+        RegistrationStatus.ACTIVE,
+    ]
+
+
+def test_a_bank_file_and_a_bank_answer_imported_at_once_do_not_deadlock(db_url, tmp_path):
+    """Both imports change ``account_registrations``: the bank file ends the current rows
+    of the owners it re-registers, the answer flags the rows it was paid into. Both lock
+    rows in id order, so two processes running them at once both finish, every time."""
+    engine = make_engine(db_url)
+    n = 60
+    settings = make_settings(tmp_path)
+    with session_scope(engine) as s:
+        for i in range(n):
+            add_registration(s, cpr(i), account=str(i + 1))
+            add_order(s, cpr(i), 100_00)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    with session_scope(engine) as s:
+        original = s.scalar(select(BatchFile.msg_id))
+        e2e = s.scalars(select(BatchItem.end_to_end_id).order_by(BatchItem.order_id)).all()
+    answer = _pain002(
+        tmp_path / "answer.xml", "BANK-D", original, [(x, "RJCT", "AC04") for x in e2e]
+    )
+    bank = tmp_path / "bank.csv"
+    rows = [f"cpr,{cpr(i)},5678,{i + 1000},,,register,2024-05-07" for i in reversed(range(n))]
+    bank.write_text(BANK_FILE_HEADER + "\n".join(rows) + "\n")
+    env = dict(os.environ, PAYMENTS_OUTPUT_DIR=str(tmp_path / "out"))
+    base = [sys.executable, "-m", "cli.main", "--database-url", db_url]
+    procs = [
+        subprocess.Popen([*base, "accounts", "import", str(bank), "--actor", "bank"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        subprocess.Popen([*base, "returns", "import", str(answer)],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+    ]  # fmt: skip
+    done = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], done
+    assert not any("deadlock" in err.lower() or "Traceback" in err for _, err in done)
+    with session_scope(engine) as s:
+        returned = s.scalar(select(func.count()).where(PaymentOrder.status == OrderStatus.RETURNED))
+        registered = s.scalar(select(func.count()).where(AccountRegistration.reg_no == "5678"))
+    assert (returned, registered) == (n, n)
+    engine.dispose()

@@ -1,0 +1,39 @@
+"""One key per real account: when two registrations name the same account.
+
+A Danish IBAN (``DK`` + 2 check digits + 4-digit registration number + 10-digit account
+number) is the same account as its registration and account number; any other IBAN is
+itself. The key serves the shared-account report (one account registered by many owners,
+a money-mule signal) and a bank's rejection of an account, which concerns every owner whose
+current NemKonto it is, not only the one whose payment came back.
+
+>>> account_key("1234", "0000056789", None), account_key(None, None, "DK5012340000056789")
+('12340000056789', '12340000056789')
+>>> account_key(None, None, "DE89370400440532013000")
+'DE89370400440532013000'
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_
+
+#: the key as SQL over a registrations table's columns (unqualified)
+ACCOUNT_KEY_SQL = (
+    "CASE WHEN iban LIKE 'DK%' THEN substr(iban, 5, 14) "
+    "WHEN iban IS NOT NULL THEN iban ELSE reg_no || account_no END"
+)
+
+
+def account_key(reg_no: str | None, account_no: str | None, iban: str | None) -> str:
+    if iban:
+        return iban[4:18] if iban.startswith("DK") else iban
+    return f"{reg_no}{account_no}"
+
+
+def same_account(reg, key: str):
+    """SQL: registration ``reg`` names the account with ``key`` (uses the account indexes)."""
+    if key.isdigit() and len(key) == 14:
+        return or_(
+            and_(reg.reg_no == key[:4], reg.account_no == key[4:]),
+            reg.iban.like(f"DK__{key}"),
+        )
+    return reg.iban == key
