@@ -112,16 +112,18 @@ def test_the_trace_never_holds_a_full_cpr():
 
 
 def test_missing_parameter_is_an_error_decision_not_an_exception():
-    decision = decide(
-        sick(
-            first_absence_day="2025-03-03", last_absence_day="2025-04-25", submitted_on="2025-03-10"
-        )
-    )
+    claim = {
+        **WORKED,
+        "first_absence_day": "2027-03-01",
+        "last_absence_day": "2027-04-23",
+        "submitted_on": "2027-03-08",
+    }
+    decision = decide(parse_claim(claim, date(2027, 6, 1)))
     assert decision.status == "error"
     assert decision.amount == Decimal("0.00")
     assert decision.codes == ("RULE_PARAM_MISSING",)
     assert "sickness.weekly_max" in decision.reasons[0].message
-    assert "2025-04-02" in decision.reasons[0].message  # the first day that needed it
+    assert "2027-03-31" in decision.reasons[0].message  # the first day that needed it
     assert decision.trace[-1].rule == "parameter_missing"
     assert decision.payee is None and decision.granted_days == ()
     assert decision.to_dict()["amount"] == "0.00"
