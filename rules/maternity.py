@@ -7,7 +7,8 @@
 5. deadline, 8 weeks after the last day of the leave (§ 40; ``RULE_MAT_LATE`` rejects);
 6. hours, rate, amount as for sick pay (``rules.steps``), on Monday–Friday benefit days —
    public holidays are *not* excluded for maternity pay;
-7. salary cap (``RULE_MAT_SALARY_CAP``); 8. who is paid (§ 39).
+7. salary cap (``RULE_MAT_SALARY_CAP``); 8. the § 39 a supplement to an employer's refusion
+   (``rules.supplement``); 9. who is paid (§ 39).
 
 Scheme parameters (weeks) are read on the child's birth date; money parameters per day.
 
@@ -54,6 +55,7 @@ from rules.history import GrantedDays
 from rules.parameters import Parameters
 from rules.recorder import Recorder
 from rules.steps import already_granted, employment_requirement, hours_per_day, payee, price
+from rules.supplement import supplement
 
 __all__ = ["NEW_SCHEME_FROM", "decide_maternity"]
 
@@ -144,15 +146,18 @@ def decide_maternity(
         hours,
         params["maternity.weekly_max"],
         params["maternity.am_contribution_rate"],
+        params["maternity.hourly_max_basis_hours"],
         rate_reference=REF_RATE,
         amount_reference=REF_AMOUNT,
     )
     # 7. salary cap
     if claim.salary_paid_amount is not None:
         weeks, amount = _salary_cap(rec, claim.salary_paid_amount, weeks, amount)
-    # 8. payee
+    # 8. the § 39 a supplement to an employer's refusion
+    weeks, extra = supplement(rec, claim, params, weeks, days)
+    # 9. payee
     who = payee(rec, claim, employer_reference=REF_REFUSION, employee_reference=REF_DIRECT)
-    return rec.finish(amount, weeks, dates_of(days), who)
+    return rec.finish(amount, weeks, dates_of(days), who, extra)
 
 
 def _window(

@@ -68,13 +68,18 @@ class Recorder:
             self.reduced = True
 
     def finish(
-        self, amount: Decimal, weeks: tuple[Week, ...], days: tuple[date, ...], payee: Payee
+        self,
+        amount: Decimal,
+        weeks: tuple[Week, ...],
+        days: tuple[date, ...],
+        payee: Payee,
+        supplement: Decimal = ZERO,
     ) -> Decision:
         """An approved or partially approved decision (rejected when nothing is paid)."""
         if not days or (amount == 0 and self.reduced):
             return self.rejected()
         status = "partially_approved" if self.reduced else "approved"
-        return self._decision(status, amount, payee, weeks, days)
+        return self._decision(status, amount, payee, weeks, days, supplement)
 
     def rejected(self) -> Decision:
         return self._decision("rejected", ZERO, None, (), ())
@@ -100,6 +105,7 @@ class Recorder:
         payee: Payee | None,
         weeks: tuple[Week, ...],
         days: tuple[date, ...],
+        supplement: Decimal = ZERO,
     ) -> Decision:
         claim = self.claim
         maternity = claim.kind == "maternity"
@@ -120,4 +126,6 @@ class Recorder:
             last_absence_day=claim.last_absence_day,
             parent=claim.parent if maternity else None,
             child_birth_date=claim.child_birth_date if maternity else None,
+            supplement=supplement,
+            expected_birth_date=claim.expected_birth_date if maternity else None,
         )

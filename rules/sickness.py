@@ -128,6 +128,7 @@ def decide_sickness(
         hours,
         params["sickness.weekly_max"],
         params["sickness.am_contribution_rate"],
+        params["sickness.hourly_max_basis_hours"],
         rate_reference=REF_RATE,
         amount_reference=REF_AMOUNT,
     )

@@ -3,7 +3,11 @@
 Sickness steps 1, 5, 6, 7 and 9 and maternity steps 2 and 6 are the same computation with
 different provisions and parameters; they live here once. The money arithmetic:
 
-- ``hourly_cap(d) = round(weekly_max(d) / normal_weekly_hours, 2)`` (ROUND_HALF_UP);
+- ``hourly_cap(d) = round(weekly_max(d) / hourly_max_basis_hours(d), 2)`` (ROUND_HALF_UP): the
+  published hourly maximum (126.89 kr in 2024, 131.49 in 2025, 137.43 in 2026). It never
+  depends on the employee's own ``normal_weekly_hours``: dividing by those (as an earlier
+  version of the spec did) pays a part-timer above the hourly maximum up to the full weekly
+  maximum — 4,695 kr instead of 30 × 126.89 = 3,806.70 kr for 30 hours in 2024;
 - ``rate(d) = min(hourly_wage × (1 − am_contribution_rate(d)), hourly_cap(d))``, exact;
 - day amount ``rate(d) × hours``, exact; a week's amount is the sum of its days, capped at
   the ``weekly_max`` in force on the week's first payable day, then rounded to øre
@@ -32,6 +36,7 @@ from rules.recorder import Recorder
 __all__ = [
     "RateSegment",
     "already_granted",
+    "distinct_values",
     "employment_requirement",
     "hours_per_day",
     "payee",
@@ -53,7 +58,7 @@ class RateSegment:
     last_day: date
     weekly_max: ParameterValue
     am_contribution_rate: ParameterValue
-    normal_weekly_hours: Decimal
+    hourly_max_basis_hours: ParameterValue
     hourly_cap: Decimal
     hourly_wage: Decimal
     wage_after_am: Decimal
@@ -62,7 +67,7 @@ class RateSegment:
     def __str__(self) -> str:
         return (
             f"{self.first_day}…{self.last_day}: hourly cap round("
-            f"{self.weekly_max.value_text()} / {plain(self.normal_weekly_hours)}, 2) = "
+            f"{self.weekly_max.value_text()} / {self.hourly_max_basis_hours.value_text()}, 2) = "
             f"{plain(self.hourly_cap)}; wage after AM {plain(self.hourly_wage)} × (1 − "
             f"{self.am_contribution_rate.value_text()}) = {plain(self.wage_after_am)}; "
             f"rate {plain(self.rate)} kr/h"
@@ -171,6 +176,7 @@ def price(
     hours: Decimal,
     weekly_max: Parameter,
     am_rate: Parameter,
+    basis_hours: Parameter,
     *,
     rate_reference: str,
     amount_reference: str,
@@ -179,7 +185,6 @@ def price(
 
     Works per rate segment and per week (bisecting ``days``), never per day.
     """
-    normal = claim.normal_weekly_hours
     wage = claim.hourly_wage
     n = len(days)
     last_day = days[-1]
@@ -192,13 +197,14 @@ def price(
         day = DATES[days[i]]
         wm = rec.use(weekly_max.at(day))
         am = rec.use(am_rate.at(day))
-        end = min(_end(wm), _end(am))
+        basis = rec.use(basis_hours.at(day))
+        end = min(_end(wm), _end(am), _end(basis))
         j = n if end >= last_day else bisect_right(days, end, i)
-        cap = (wm.value / normal).quantize(CENT, ROUND_HALF_UP)
+        cap = (wm.value / basis.value).quantize(CENT, ROUND_HALF_UP)
         after_am = wage * (_ONE - am.value)
         rate = after_am if after_am < cap else cap
         segments.append(
-            RateSegment(day, DATES[days[j - 1]], wm, am, normal, cap, wage, after_am, rate)
+            RateSegment(day, DATES[days[j - 1]], wm, am, basis, cap, wage, after_am, rate)
         )
         ends.append(j)
         seg_rates.append(rate)
@@ -207,13 +213,16 @@ def price(
     rec.step(
         "hourly_rate",
         rate_reference,
-        "rate = min(hourly wage × (1 − AM contribution), round(weekly max / normal weekly "
-        "hours, 2))",
+        "rate = min(hourly wage × (1 − AM contribution), the hourly maximum round(weekly max / "
+        "{hourly_max_basis_hours}, 2)), whatever the employee's own weekly hours",
         (
             ("hourly_wage", wage),
-            ("normal_weekly_hours", normal),
-            ("weekly_max", _distinct([s.weekly_max for s in segments])),
-            ("am_contribution_rate", _distinct([s.am_contribution_rate for s in segments])),
+            ("weekly_max", distinct_values([s.weekly_max for s in segments])),
+            ("am_contribution_rate", distinct_values([s.am_contribution_rate for s in segments])),
+            (
+                "hourly_max_basis_hours",
+                distinct_values([s.hourly_max_basis_hours for s in segments]),
+            ),
         ),
         (("segments", tuple(segments)),),
         details="segments",
@@ -249,7 +258,7 @@ def price(
         amount_reference,
         "total {amount} kr: each ISO week is the sum of rate × {hours_per_day} h per day, "
         "capped at the weekly maximum in force on its first payable day, rounded to øre",
-        (("hours_per_day", hours), ("weekly_max", _distinct([w.weekly_max for w in weeks]))),
+        (("hours_per_day", hours), ("weekly_max", distinct_values([w.weekly_max for w in weeks]))),
         (("weeks", result), ("amount", total)),
         details="weeks",
     )
@@ -260,7 +269,7 @@ def _end(value: ParameterValue) -> int:
     return value.valid_until.toordinal() if value.valid_until is not None else _FAR
 
 
-def _distinct(values: list[ParameterValue]) -> ParameterValue | tuple[ParameterValue, ...]:
+def distinct_values(values: list[ParameterValue]) -> ParameterValue | tuple[ParameterValue, ...]:
     """One value, or the distinct values in order (by identity: values are shared objects)."""
     first = values[0]
     if all(v is first for v in values):

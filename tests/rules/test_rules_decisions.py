@@ -53,7 +53,7 @@ def mat(**changes) -> Claim:
 
 def test_worked_example_json_is_the_documented_format():
     data = decide(sick()).to_dict()
-    assert list(data)[:9] == [
+    assert list(data)[:10] == [
         "external_ref",
         "status",
         "amount",
@@ -61,6 +61,7 @@ def test_worked_example_json_is_the_documented_format():
         "payee",
         "days",
         "weeks",
+        "supplement",
         "reasons",
         "trace",
     ]
@@ -70,7 +71,14 @@ def test_worked_example_json_is_the_documented_format():
     assert data["currency"] == "DKK"
     assert data["payee"] == {"kind": "cvr", "number": "13585628"}
     assert data["days"] == 18
-    assert data["weeks"][0] == {"week": "2024-W14", "days": 3, "hours": "22.2", "amount": "2816.96"}
+    assert data["weeks"][0] == {
+        "week": "2024-W14",
+        "days": 3,
+        "hours": "22.2",
+        "amount": "2816.96",
+        "supplement": "0.00",  # sickness: no § 39 a supplement, the key is there all the same
+    }
+    assert data["supplement"] == "0.00"
     assert data["reasons"] == []
     assert len(data["granted_days"]) == 18 and data["granted_days"][0] == "2024-04-03"
     for step in data["trace"]:
@@ -297,6 +305,13 @@ reference = "test"
 valid_from = 2030-01-01
 value = true
 source = "test"
+[hourly_max_basis_hours]
+unit = "hours"
+reference = "test"
+[[hourly_max_basis_hours.values]]
+valid_from = 2030-01-01
+value = 37
+source = "test"
 """,
         encoding="utf-8",
     )
@@ -366,6 +381,8 @@ def test_trace_values_become_json_as_documented():
                     "amount": "2816.96",
                     "uncapped": "2816.958",
                     "weekly_max": provenance,
+                    "supplement": "0.00",
+                    "supplement_rate": None,
                 }
             ],
             "by_day": {"a": "1.50"},
