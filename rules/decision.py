@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 
 from rules.errors import InvalidClaim, Problem
+from rules.fastinit import positional
 from rules.parameters import ParameterValue
 
 __all__ = [
@@ -49,6 +50,9 @@ __all__ = [
     "Week",
     "ZERO",
     "invalid_decision",
+    "make_decision",
+    "make_step",
+    "make_week",
     "mask_cpr",
     "money_text",
 ]
@@ -332,9 +336,10 @@ class _Encoder:
 
     Decimal as a plain string (``40``, not ``4E+1``); a parameter value as its provenance
     (``ParameterValue.as_dict``, converted once per document although a decision uses the
-    weekly maximum in many places); any other dataclass as its fields in order; a set
-    sorted by its JSON form. orjson itself writes str, int, bool, None, lists, tuples,
-    dicts and dates (ISO 8601).
+    weekly maximum in many places); a dataclass with a ``json_value()`` method as what that
+    returns (a trace view derived from other values, such as the supplement's per-week lines);
+    any other dataclass as its fields in order; a set sorted by its JSON form. orjson itself
+    writes str, int, bool, None, lists, tuples, dicts and dates (ISO 8601).
     """
 
     __slots__ = ("parameters",)
@@ -353,6 +358,8 @@ class _Encoder:
             return done
         names = _FIELD_NAMES.get(kind)
         if names is None and is_dataclass(value) and not isinstance(value, type):
+            if hasattr(kind, "json_value"):  # a view that says what it is in JSON
+                return value.json_value()
             names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
         if names is not None:
             return {name: getattr(value, name) for name in names}
@@ -364,6 +371,12 @@ class _Encoder:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+#: positional constructors taking every field in order (``rules.fastinit``): the hot path
+#: builds a Week per ISO week, a TraceStep per rule and a Decision per claim
+make_week = positional(Week)
+make_step = positional(TraceStep)
+make_decision = positional(Decision)
 
 
 _KINDS = ("sickness", "maternity")

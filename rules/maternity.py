@@ -58,7 +58,7 @@ from rules.maternity_days import entitlement, window
 from rules.parameters import Parameters
 from rules.recorder import Recorder
 from rules.steps import already_granted, employment_requirement, hours_per_day, payee, price
-from rules.supplement import supplement
+from rules.supplement import supplement, week_supplement
 
 __all__ = ["NEW_SCHEME_FROM", "decide_maternity"]
 
@@ -159,12 +159,13 @@ def decide_maternity(
         params["maternity.hourly_max_basis_hours"],
         rate_reference=REF_RATE,
         amount_reference=REF_AMOUNT,
+        supplement_rate=params["maternity.refusion_supplement_rate"] if claim.salary_paid else None,
     )
     # 7. salary cap
     if claim.salary_paid_amount is not None:
         weeks, amount = _salary_cap(rec, claim.salary_paid_amount, weeks, amount)
-    # 8. the § 39 a supplement to an employer's refusion
-    weeks, extra = supplement(rec, claim, params, weeks, days)
+    # 8. the § 39 a supplement to an employer's refusion (worked out per week with the amounts)
+    extra = supplement(rec, claim, weeks)
     # 9. payee
     who = payee(rec, claim, employer_reference=REF_REFUSION, employee_reference=REF_DIRECT)
     return rec.finish(amount, weeks, dates_of(days), who, extra)
@@ -209,7 +210,10 @@ def _salary_cap(
                 break
             take = min(out[i].amount, excess)
             w = out[i]
-            out[i] = replace(w, amount=w.amount - take)
+            amount = w.amount - take
+            rate = w.supplement_rate  # § 39 a: the supplement follows the reduced refusion
+            extra = week_supplement(amount, rate.value) if rate is not None else w.supplement
+            out[i] = replace(w, amount=amount, supplement=extra)
             excess -= take
         weeks = tuple(out)
     rec.step(

@@ -50,7 +50,7 @@ import os
 import tomllib
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -72,6 +72,7 @@ _PARAMETER_KEYS = {"description", "unit", "reference", "valid_until_rule", "valu
 _VALUE_KEYS = {"valid_from", "valid_until", "value", "source", "reference", "note"}
 _CENT = Decimal("0.01")
 _VALUE_LIMIT = Decimal(10) ** 9
+_FAR = date.max.toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,13 @@ class ParameterValue:
     reference: str
     source: str
     origin: str  # the file it was read from
+    #: the last day in force as a proleptic ordinal (a far one for "until further notice"):
+    #: worked out once, because the rules compare it with every segment of days they price
+    last_ordinal: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        until = self.valid_until
+        object.__setattr__(self, "last_ordinal", until.toordinal() if until else _FAR)
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)

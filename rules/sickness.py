@@ -266,7 +266,7 @@ def _payable_days(
             break
         value = rec.use(rule.at(DATES[o]))
         used.append(value)
-        stop = min(end, value.valid_until.toordinal() if value.valid_until else end)
+        stop = min(end, value.last_ordinal)
         days.extend(weekdays_between(o, stop, exclude_holidays=value.value))
         if value.value:
             holidays_skipped.extend(holidays_between(o, stop))

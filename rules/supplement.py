@@ -18,27 +18,43 @@ total rounded once, which could differ by several kroner.
 
 The decision carries the result in ``Week.supplement`` (with ``Week.supplement_rate``) and
 ``Decision.supplement``; ``Decision.amount`` stays the reimbursement alone.
+
+Where it is computed: :func:`week_supplement` is the rounding rule. ``rules.steps.price`` applies
+it while it builds each week (a week is made once, and the full weeks of a claim share one
+computation); the salary cap applies it again to the weeks it reduces; :func:`supplement` then
+only adds the weeks up and writes the trace step, whose per-week lines
+(:class:`SupplementWeeks`) are derived from the weeks when the trace is read, like the trace's
+sentences.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from rules.claim import Claim
-from rules.days import DATES
 from rules.decision import ZERO, Week, plain
-from rules.parameters import Parameters, ParameterValue
-from rules.recorder import Recorder
-from rules.steps import distinct_values
+from rules.parameters import ParameterValue
+from rules.recorder import Recorder, distinct_values
 
-__all__ = ["REF_SUPPLEMENT", "SupplementLine", "supplement"]
+__all__ = ["REF_SUPPLEMENT", "SupplementLine", "SupplementWeeks", "supplement", "week_supplement"]
 
 REF_SUPPLEMENT = "Barselsloven § 39 a, stk. 2"
 REF_NO_SUPPLEMENT = "Barselsloven § 39 a, stk. 1 (only an employer receiving refusion)"
 _KRONE = Decimal(1)
 _CENT = Decimal("0.01")
+
+
+def week_supplement(reimbursement: Decimal, rate: Decimal) -> Decimal:
+    """§ 39 a, stk. 2: a week's refusion × the rate, rounded to whole kroner (half up).
+
+    >>> week_supplement(Decimal("4694.93"), Decimal("0.015"))  # 70.42395
+    Decimal('70.00')
+    >>> week_supplement(Decimal("500.00"), Decimal("0.021"))   # 10.50 goes up
+    Decimal('11.00')
+    """
+    return (reimbursement * rate).quantize(_KRONE, ROUND_HALF_UP).quantize(_CENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +74,28 @@ class SupplementLine:
         )
 
 
-def supplement(
-    rec: Recorder,
-    claim: Claim,
-    params: Parameters,
-    weeks: tuple[Week, ...],
-    days: Sequence[int],
-) -> tuple[tuple[Week, ...], Decimal]:
-    """The weeks with their supplement, and the total (``0.00`` without an employer).
+@dataclass(frozen=True, slots=True)
+class SupplementWeeks:
+    """The supplement step's weeks: iterated (``rules explain``) or written as JSON, one
+    :class:`SupplementLine` per week, made from the weeks only when the trace is read."""
 
-    ``days`` are the paid days (sorted ordinals) the weeks were built from, in the same order:
-    the first of each week's days is its first benefit day.
+    weeks: tuple[Week, ...]
+
+    def __iter__(self) -> Iterator[SupplementLine]:
+        for w in self.weeks:
+            rate = w.supplement_rate
+            if rate is not None:
+                yield SupplementLine(w.week, w.amount, rate, w.amount * rate.value, w.supplement)
+
+    def json_value(self) -> list[SupplementLine]:
+        """What the decision JSON holds in its place (``rules.decision``'s encoder asks)."""
+        return list(self)
+
+
+def supplement(rec: Recorder, claim: Claim, weeks: tuple[Week, ...]) -> Decimal:
+    """The total supplement of ``weeks`` (each computed when it was priced), with its step.
+
+    ``0.00``, and a step saying why, when the benefit goes to the parent.
     """
     if not claim.salary_paid:
         rec.step(
@@ -78,34 +105,23 @@ def supplement(
             (("salary_paid", False),),
             (("supplement", ZERO),),
         )
-        return weeks, ZERO
-    rates = params["maternity.refusion_supplement_rate"]
-    out: list[Week] = []
-    lines: list[SupplementLine] = []
-    used: list[ParameterValue] = []
-    done: dict[tuple[int, Decimal], tuple[Decimal, Decimal]] = {}  # full weeks repeat
+        return ZERO
     total = ZERO
-    i = 0
+    rates: list[ParameterValue] = []
     for w in weeks:
-        rate = rec.use(rates.at(DATES[days[i]]))
-        i += w.days
-        key = (id(rate), w.amount)
-        hit = done.get(key)
-        if hit is None:
-            exact = w.amount * rate.value
-            hit = done[key] = (exact, exact.quantize(_KRONE, ROUND_HALF_UP).quantize(_CENT))
-        exact, amount = hit
-        out.append(Week(w.week, w.days, w.hours, w.amount, w.uncapped, w.weekly_max, amount, rate))
-        lines.append(SupplementLine(w.week, w.amount, rate, exact, amount))
-        used.append(rate)
-        total += amount
+        total += w.supplement
+        if w.supplement_rate is not None:
+            rates.append(w.supplement_rate)
     rec.step(
         "supplement",
         REF_SUPPLEMENT,
         "supplement to the employer's refusion {supplement} kr: each week's reimbursement × "
         "the § 39 b rate in force on its first benefit day, rounded to whole kroner",
-        (("salary_paid", True), ("refusion_supplement_rate", distinct_values(used))),
-        (("weeks", tuple(lines)), ("supplement", total)),
+        (
+            ("salary_paid", True),
+            ("refusion_supplement_rate", distinct_values(rates) if rates else None),
+        ),
+        (("weeks", SupplementWeeks(weeks)), ("supplement", total)),
         details="weeks",
     )
-    return tuple(out), total
+    return total
