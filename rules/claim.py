@@ -77,6 +77,7 @@ from stdnum.dk import cvr as stdnum_cvr
 from stdnum.exceptions import ValidationError
 
 from rules import codes
+from rules.claim_checks import MONTHS_BY_KIND, cross_checks
 from rules.days import FIRST_DATE, LAST_DATE
 from rules.errors import InvalidClaim, Problem
 
@@ -85,8 +86,6 @@ __all__ = ["Claim", "FIELDS", "MONTHS_BY_KIND", "REQUIRED", "parse_claim"]
 KINDS = ("sickness", "maternity")
 PARENTS = ("mother", "father", "co_mother")
 MET_BY = ("unemployment_insurance", "vocational_training", "paid_trainee", "fleksjob")
-MONTHS_BY_KIND = {"sickness": 6, "maternity": 4}
-MAX_PERIOD_DAYS = 731
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,17 +313,6 @@ FIELDS: dict[str, tuple[Callable[[Any], Any], bool | str]] = {
     "correction": (_bool, False),
 }
 REQUIRED = tuple(name for name, (_, required) in FIELDS.items() if required is True)
-_ONLY = {
-    "sickness": ("section_56_agreement", "small_employer_insurance", "hours_last_8_weeks"),
-    "maternity": (
-        "parent",
-        "child_birth_date",
-        "expected_birth_date",
-        "weeks_transferred_in",
-        "weeks_transferred_out",
-        "salary_paid_amount",
-    ),
-}
 
 
 @lru_cache(maxsize=65536)
@@ -403,80 +391,7 @@ def parse_claim(raw: Mapping[str, Any], today: date, *, submitted_on_allowed: bo
             del values["employee_cpr"]
             problems.append(Problem(bad.code, "employee_cpr", f"employee_cpr {bad.message}"))
     values.setdefault("submitted_on", today)
-    problems.extend(_cross_checks(values, kind, today))
+    problems.extend(cross_checks(values, kind, today))
     if problems:
         raise InvalidClaim(tuple(problems))
     return Claim(**values)
-
-
-def _cross_checks(values: dict[str, Any], kind: str | None, today: date) -> list[Problem]:
-    out: list[Problem] = []
-
-    def add(code: str, field: str, message: str) -> None:
-        out.append(Problem(code, field, message))
-
-    first, last = values.get("first_absence_day"), values.get("last_absence_day")
-    if first and last:
-        if last < first:
-            add(
-                codes.CLAIM_DATES_REVERSED,
-                "last_absence_day",
-                "last_absence_day is before first_absence_day",
-            )
-        elif (last - first).days >= MAX_PERIOD_DAYS:
-            add(
-                codes.CLAIM_PERIOD_TOO_LONG,
-                "last_absence_day",
-                f"a claim may cover at most {MAX_PERIOD_DAYS} days",
-            )
-    start = values.get("employment_start")
-    if first and start and start > first:
-        add(
-            codes.CLAIM_EMPLOYMENT_AFTER_ABSENCE,
-            "employment_start",
-            "employment_start is after first_absence_day",
-        )
-    if values["submitted_on"] > today:
-        add(codes.CLAIM_FIELD_RANGE, "submitted_on", "submitted_on is in the future")
-    birth = values.get("child_birth_date")
-    if birth and birth > today:
-        add(codes.CLAIM_FIELD_RANGE, "child_birth_date", "child_birth_date is in the future")
-    if (
-        kind == "maternity"
-        and birth is None
-        and values.get("parent") == "mother"
-        and values.get("expected_birth_date") is not None
-        and last is not None
-        and last > values["submitted_on"]
-    ):
-        add(
-            codes.CLAIM_FIELD_RANGE,
-            "last_absence_day",
-            "without child_birth_date a claim may not cover days after it was submitted: "
-            "give the birth date, or claim the later days once they have passed",
-        )
-    months = values.get("monthly_hours")
-    if kind in MONTHS_BY_KIND and months is not None and len(months) != MONTHS_BY_KIND[kind]:
-        add(
-            codes.CLAIM_MONTHLY_HOURS_LENGTH,
-            "monthly_hours",
-            f"monthly_hours must hold {MONTHS_BY_KIND[kind]} months for a {kind} claim "
-            f"(oldest first), not {len(months)}",
-        )
-    if kind in _ONLY:
-        other = "maternity" if kind == "sickness" else "sickness"
-        for name in _ONLY[other]:
-            value = values.get(name)
-            if value is not None and value is not False and value != 0:
-                add(
-                    codes.CLAIM_FIELD_NOT_APPLICABLE,
-                    name,
-                    f"{name} belongs to {other} claims, not to a {kind} claim",
-                )
-    if values.get("salary_paid_amount") is not None and values.get("salary_paid") is False:
-        add(
-            codes.CLAIM_SALARY_AMOUNT_WITHOUT_SALARY,
-            "salary_paid_amount",
-            "salary_paid_amount is given but salary_paid is false",
-        )
-    return out
