@@ -1,13 +1,17 @@
-"""Rule engine figures (issue 4): decisions per second and the cost of a parameter look-up.
+"""Rule engine figures (issues 4 and 13): decisions per second and the cost of a look-up.
 
     .venv/bin/python benchmarks/rules.py [--size 100000] [--seed 4]
 
 Target: ≥ 20,000 decisions per second on one core for 100,000 mixed claims.
 
 The claims are synthetic and deterministic (``--seed``): about 70 % sickness (full and partial
-absence, § 55 / § 56 / new hires, late claims, salary paid or not, 1-120 days, 2021-2024)
-and 30 % maternity (mothers before and after the birth, fathers and co-mothers, transfers,
-salary caps), a few percent of each ending in a rejection. Measured, each on the same claims:
+absence, part-timers of 30 and 32.5 hours, § 55 / § 56 / new hires, fewer than 74 hours in
+the last 8 weeks, late claims, salary paid or not, 1-120 days, 2021-2026, so the 2025 and
+2026 maxima and the first Mondays of January are crossed) and 30 % maternity (mothers before
+and after the birth, some claiming before it with the expected date only, fathers and
+co-mothers, transfers, salary caps; children born 2022-2026, the § 39 a supplement on every
+refusion), a few percent of each ending in a rejection, and the few claims reaching past
+2027-01-03 in ``error`` (no 2027 maximum is shipped). Measured, each on the same claims:
 
 1. ``decide``            — ``rules.decide`` on already parsed claims (the target);
 2. ``parse + decide``    — from the raw mapping, as the intake does per record;
@@ -27,6 +31,7 @@ import sys
 import tempfile
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from benchmarks_path import ROOT  # first: puts the repository on sys.path
@@ -37,9 +42,10 @@ from rules.claim_file import iter_claim_records
 from rules.engine import decide
 from rules.parameters import load_parameters
 
-TODAY = date(2025, 1, 5)
+TODAY = date(2027, 1, 4)
 START = date(2021, 1, 4)
-SPAN = (date(2024, 9, 30) - START).days
+SPAN = (date(2026, 9, 30) - START).days
+LAST_BIRTH = date(2026, 6, 1)
 
 
 def _cvr(rng: random.Random) -> str:
@@ -87,13 +93,13 @@ def _sickness(rng: random.Random, n: int) -> dict:
         raw["small_employer_insurance"] = True
     if rng.random() < 0.1:
         raw["absence_hours_per_week"] = rng.choice(("18.5", "10", "3"))
+    if rng.random() < 0.2:
+        raw["hours_last_8_weeks"] = rng.choice(("40", "73.5", "74", "296"))
     return raw
 
 
 def _maternity(rng: random.Random, n: int) -> dict:
-    birth = date(2022, 8, 2) + timedelta(
-        days=rng.randrange((date(2024, 6, 1) - date(2022, 8, 2)).days)
-    )
+    birth = date(2022, 8, 2) + timedelta(days=rng.randrange((LAST_BIRTH - date(2022, 8, 2)).days))
     parent = rng.choice(("mother", "mother", "father", "co_mother"))
     start = birth - timedelta(days=28) if parent == "mother" else birth
     first = start + timedelta(days=rng.randrange(0, 60))
@@ -117,6 +123,14 @@ def _maternity(rng: random.Random, n: int) -> dict:
         raw["weeks_transferred_in"] = rng.randrange(0, 14)
     if raw["salary_paid"] and rng.random() < 0.2:
         raw["salary_paid_amount"] = f"{rng.randrange(1000, 30000)}.00"
+    if parent == "mother" and rng.random() < 0.25:  # claimed before the birth
+        del raw["child_birth_date"]
+        raw["expected_birth_date"] = birth.isoformat()
+        last = min(last, birth - timedelta(days=1))
+        first = min(first, last)
+        raw["first_absence_day"] = first.isoformat()
+        raw["last_absence_day"] = last.isoformat()
+        raw["submitted_on"] = (last + timedelta(days=rng.choice((0, 3, 10)))).isoformat()
     return raw
 
 
@@ -160,14 +174,23 @@ def main() -> None:
         f"{sys.version.split()[0]}, one core"
     )
     statuses: dict[str, int] = {}
+    supplements = [0, Decimal(0)]
 
     def run_decide():
         for claim in claims:
-            status = decide(claim, parameters=params).status
-            statuses[status] = statuses.get(status, 0) + 1
+            decision = decide(claim, parameters=params)
+            statuses[decision.status] = statuses.get(decision.status, 0) + 1
+            if decision.supplement:
+                supplements[0] += 1
+                supplements[1] += decision.supplement
 
     rate = timed("decide", len(claims), run_decide)
     print("    " + ", ".join(f"{statuses[s]:,} {s}" for s in sorted(statuses)))
+    years = sorted({c.first_absence_day.year for c in claims})
+    print(
+        f"    absences starting {years[0]}-{years[-1]}; {supplements[0]:,} decisions with a "
+        f"§ 39 a supplement ({supplements[1]:,.2f} kr)"
+    )
 
     def run_parse_decide():
         for raw in raws:

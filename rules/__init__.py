@@ -15,7 +15,8 @@ The public API, in the order a caller meets it::
             decision = invalid_decision((record.problem,))
             continue
         try:
-            claim = parse_claim(record.raw, today=today)
+            # the intake owns the receipt date: submitted_on in the file is refused
+            claim = parse_claim(record.raw, today=today, submitted_on_allowed=False)
         except InvalidClaim as exc:
             decision = invalid_decision(exc.problems, record.raw)
             continue
@@ -23,6 +24,10 @@ The public API, in the order a caller meets it::
 
 ``decide`` never raises for a decidable claim: a day without a parameter in force gives a
 ``Decision`` with status ``error`` and reason ``RULE_PARAM_MISSING``.
+
+A decision's ``amount`` is the reimbursement; ``supplement`` the § 39 a supplement to an
+employer's maternity refusion (``0.00`` otherwise); ``total`` what the payee receives. The
+formats are documented in ``docs/`` (claim-format.md, decision.md, schemas/).
 """
 
 from rules.claim import Claim, parse_claim
@@ -30,7 +35,7 @@ from rules.claim_file import ClaimRecord, iter_claim_records
 from rules.decision import Decision, Payee, Reason, TraceStep, Week, invalid_decision
 from rules.engine import decide
 from rules.errors import InvalidClaim, ParameterMissing, Problem, RuleError
-from rules.history import GrantedDays
+from rules.history import GrantedDays, same_child
 from rules.parameters import Parameters, ParameterValue, load_parameters
 
 __all__ = [
@@ -53,4 +58,5 @@ __all__ = [
     "iter_claim_records",
     "load_parameters",
     "parse_claim",
+    "same_child",
 ]

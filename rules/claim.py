@@ -1,11 +1,13 @@
 """The input: a frozen ``Claim`` and ``parse_claim``, which validates the claim format.
 
-``parse_claim(raw, today)`` reads one claim as it comes out of JSON (numbers already parsed
-as ``Decimal``) or a CSV row (every value a string) and returns a ``Claim`` or raises
-``InvalidClaim`` listing *every* problem found, each with a stable code and the field:
+``parse_claim(raw, today, *, submitted_on_allowed=True)`` reads one claim as it comes out of
+JSON (numbers already parsed as ``Decimal``) or a CSV row (every value a string) and returns a
+``Claim`` or raises ``InvalidClaim`` listing *every* problem found, each with a stable code and
+the field (the format is ``docs/claim-format.md``):
 
 - ``CLAIM_NOT_AN_OBJECT``, ``CLAIM_FIELD_UNKNOWN``, ``CLAIM_FIELD_MISSING``,
-  ``CLAIM_FIELD_TYPE``, ``CLAIM_FIELD_RANGE``, ``CLAIM_FIELD_CHOICE``;
+  ``CLAIM_FIELD_TYPE``, ``CLAIM_FIELD_RANGE``, ``CLAIM_FIELD_CHOICE``,
+  ``CLAIM_FIELD_NOT_ALLOWED`` (``submitted_on`` when the caller owns the receipt date);
 - ``ID_CPR_INVALID`` (10 digits, or 6 + ``-`` + 4; the birth date with its century digit
   must be a real date not after ``today``; modulus 11 is *not* required, numbers without it
   are issued since 2007), ``ID_CVR_INVALID`` (8 digits with modulus 11);
@@ -21,6 +23,23 @@ lost øre — parse JSON with ``parse_float=Decimal``. Booleans as JSON booleans
 strings (or ``date`` objects from Python callers). ``null`` and the empty string mean
 "absent" (an empty CSV cell). ``submitted_on`` defaults to ``today``.
 
+The receipt date belongs to whoever receives the claim. The § 59 and § 40 deadlines are
+measured from it, so a file must not be able to back-date itself: the claim intake calls
+``parse_claim(raw, today, submitted_on_allowed=False)``, and then a ``submitted_on`` with a
+value is refused (``CLAIM_FIELD_NOT_ALLOWED``, field ``submitted_on``; its value is not even
+read) and the claim's receipt date is ``today``. ``null`` or an empty CSV cell is "absent", as
+for every field, and is not refused: a CSV template may carry the column. The default (``True``)
+honours the field: ``rules decide`` decides without a database and stores nothing, and tests
+and back-dated imports need to state the date.
+
+A maternity claim needs ``child_birth_date``, except a mother's claim made before the birth:
+with ``parent = mother`` and ``expected_birth_date`` it may leave the birth date out (a
+*pre-birth claim*). Such a claim cannot know that the child was still unborn on days after it
+was submitted, so its ``last_absence_day`` must not be after ``submitted_on``
+(``CLAIM_FIELD_RANGE`` on ``last_absence_day``). Which of its days are payable — the 4 weeks
+before the expected date, none on or after it — is a rule (``rules.maternity``), not
+validation.
+
 Choices made where the format is silent (what a user would expect):
 
 - ``submitted_on`` after ``today`` and a ``child_birth_date`` after ``today`` are out of
@@ -33,7 +52,8 @@ Choices made where the format is silent (what a user would expect):
 - A claim covers at most 731 days (``CLAIM_PERIOD_TOO_LONG``): catches typing errors such as
   2204 for 2024 before they become 180 years of day loops.
 - ``normal_weekly_hours`` must be > 0 and ≤ 48, ``hourly_wage`` > 0 and ≤ 10,000 kr, each
-  ``monthly_hours`` value 0–744 (24 h × 31 days), ``salary_paid_amount`` ≥ 0,
+  ``monthly_hours`` value 0–744 (24 h × 31 days), ``hours_last_8_weeks`` 0–1,344 (8 weeks of
+  24-hour days; below 74 is a rule, not an error), ``salary_paid_amount`` ≥ 0,
   ``absence_hours_per_week`` ≥ 0 (the 4-hour floor is a *rule*, not validation: it rejects,
   with a legal reference, rather than calling the claim malformed).
 - A field of the other kind of claim is an error only when it would say something: a
@@ -57,6 +77,7 @@ from stdnum.dk import cvr as stdnum_cvr
 from stdnum.exceptions import ValidationError
 
 from rules import codes
+from rules.claim_checks import MONTHS_BY_KIND, cross_checks
 from rules.days import FIRST_DATE, LAST_DATE
 from rules.errors import InvalidClaim, Problem
 
@@ -65,8 +86,6 @@ __all__ = ["Claim", "FIELDS", "MONTHS_BY_KIND", "REQUIRED", "parse_claim"]
 KINDS = ("sickness", "maternity")
 PARENTS = ("mother", "father", "co_mother")
 MET_BY = ("unemployment_insurance", "vocational_training", "paid_trainee", "fleksjob")
-MONTHS_BY_KIND = {"sickness": 6, "maternity": 4}
-MAX_PERIOD_DAYS = 731
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +108,7 @@ class Claim:
     salary_paid_amount: Decimal | None = None
     section_56_agreement: bool = False
     small_employer_insurance: bool = False
+    hours_last_8_weeks: Decimal | None = None  # sickness, § 30, stk. 2: None = not stated
     employment_requirement_met_by: str | None = None
     parent: str | None = None
     child_birth_date: date | None = None
@@ -283,6 +303,7 @@ FIELDS: dict[str, tuple[Callable[[Any], Any], bool | str]] = {
     "submitted_on": (_date, False),
     "section_56_agreement": (_bool, False),
     "small_employer_insurance": (_bool, False),
+    "hours_last_8_weeks": (_between(_decimal, 0, 1344), False),
     "employment_requirement_met_by": (_choice(MET_BY), False),
     "parent": (_choice(PARENTS), "maternity"),
     "child_birth_date": (_date, "maternity"),
@@ -292,17 +313,6 @@ FIELDS: dict[str, tuple[Callable[[Any], Any], bool | str]] = {
     "correction": (_bool, False),
 }
 REQUIRED = tuple(name for name, (_, required) in FIELDS.items() if required is True)
-_ONLY = {
-    "sickness": ("section_56_agreement", "small_employer_insurance"),
-    "maternity": (
-        "parent",
-        "child_birth_date",
-        "expected_birth_date",
-        "weeks_transferred_in",
-        "weeks_transferred_out",
-        "salary_paid_amount",
-    ),
-}
 
 
 @lru_cache(maxsize=65536)
@@ -327,8 +337,12 @@ def _cpr(value: str, today: date) -> str:
     return digits
 
 
-def parse_claim(raw: Mapping[str, Any], today: date) -> Claim:
-    """Validate one claim; raise ``InvalidClaim`` with every problem found."""
+def parse_claim(raw: Mapping[str, Any], today: date, *, submitted_on_allowed: bool = True) -> Claim:
+    """Validate one claim; raise ``InvalidClaim`` with every problem found.
+
+    ``submitted_on_allowed=False`` (the claim intake): the receipt date is ``today`` and a
+    ``submitted_on`` in the record is ``CLAIM_FIELD_NOT_ALLOWED`` (see the module docstring).
+    """
     if not isinstance(raw, Mapping):
         raise InvalidClaim(
             (Problem(codes.CLAIM_NOT_AN_OBJECT, None, "a claim must be a JSON object"),)
@@ -342,15 +356,30 @@ def parse_claim(raw: Mapping[str, Any], today: date) -> Claim:
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue  # absent (null, empty CSV cell)
+        if key == "submitted_on" and not submitted_on_allowed:
+            problems.append(
+                Problem(
+                    codes.CLAIM_FIELD_NOT_ALLOWED,
+                    key,
+                    "submitted_on may not be given here: the receipt date is the day the claim "
+                    "is received",
+                )
+            )
+            continue
         try:
             values[key] = spec[0](value)
         except _Bad as bad:
             problems.append(Problem(bad.code, key, f"{key} {bad.message}"))
     kind = values.get("kind")
     reported = {p.field for p in problems}
+    pre_birth = values.get("parent") == "mother" and (
+        "expected_birth_date" in values or "expected_birth_date" in reported
+    )
     for name, (_, required) in FIELDS.items():
         if name in values or name in reported:
             continue
+        if name == "child_birth_date" and pre_birth:
+            continue  # a mother's claim before the birth: the expected date stands in
         if required is True or (required == kind):
             problems.append(
                 Problem(codes.CLAIM_FIELD_MISSING, name, f"required field {name} is missing")
@@ -362,66 +391,7 @@ def parse_claim(raw: Mapping[str, Any], today: date) -> Claim:
             del values["employee_cpr"]
             problems.append(Problem(bad.code, "employee_cpr", f"employee_cpr {bad.message}"))
     values.setdefault("submitted_on", today)
-    problems.extend(_cross_checks(values, kind, today))
+    problems.extend(cross_checks(values, kind, today))
     if problems:
         raise InvalidClaim(tuple(problems))
     return Claim(**values)
-
-
-def _cross_checks(values: dict[str, Any], kind: str | None, today: date) -> list[Problem]:
-    out: list[Problem] = []
-
-    def add(code: str, field: str, message: str) -> None:
-        out.append(Problem(code, field, message))
-
-    first, last = values.get("first_absence_day"), values.get("last_absence_day")
-    if first and last:
-        if last < first:
-            add(
-                codes.CLAIM_DATES_REVERSED,
-                "last_absence_day",
-                "last_absence_day is before first_absence_day",
-            )
-        elif (last - first).days >= MAX_PERIOD_DAYS:
-            add(
-                codes.CLAIM_PERIOD_TOO_LONG,
-                "last_absence_day",
-                f"a claim may cover at most {MAX_PERIOD_DAYS} days",
-            )
-    start = values.get("employment_start")
-    if first and start and start > first:
-        add(
-            codes.CLAIM_EMPLOYMENT_AFTER_ABSENCE,
-            "employment_start",
-            "employment_start is after first_absence_day",
-        )
-    if values["submitted_on"] > today:
-        add(codes.CLAIM_FIELD_RANGE, "submitted_on", "submitted_on is in the future")
-    birth = values.get("child_birth_date")
-    if birth and birth > today:
-        add(codes.CLAIM_FIELD_RANGE, "child_birth_date", "child_birth_date is in the future")
-    months = values.get("monthly_hours")
-    if kind in MONTHS_BY_KIND and months is not None and len(months) != MONTHS_BY_KIND[kind]:
-        add(
-            codes.CLAIM_MONTHLY_HOURS_LENGTH,
-            "monthly_hours",
-            f"monthly_hours must hold {MONTHS_BY_KIND[kind]} months for a {kind} claim "
-            f"(oldest first), not {len(months)}",
-        )
-    if kind in _ONLY:
-        other = "maternity" if kind == "sickness" else "sickness"
-        for name in _ONLY[other]:
-            value = values.get(name)
-            if value is not None and value is not False and value != 0:
-                add(
-                    codes.CLAIM_FIELD_NOT_APPLICABLE,
-                    name,
-                    f"{name} belongs to {other} claims, not to a {kind} claim",
-                )
-    if values.get("salary_paid_amount") is not None and values.get("salary_paid") is False:
-        add(
-            codes.CLAIM_SALARY_AMOUNT_WITHOUT_SALARY,
-            "salary_paid_amount",
-            "salary_paid_amount is given but salary_paid is false",
-        )
-    return out

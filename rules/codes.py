@@ -39,6 +39,7 @@ CLAIM_FIELD_TYPE = "CLAIM_FIELD_TYPE"
 CLAIM_FIELD_RANGE = "CLAIM_FIELD_RANGE"
 CLAIM_FIELD_CHOICE = "CLAIM_FIELD_CHOICE"
 CLAIM_FIELD_NOT_APPLICABLE = "CLAIM_FIELD_NOT_APPLICABLE"
+CLAIM_FIELD_NOT_ALLOWED = "CLAIM_FIELD_NOT_ALLOWED"
 CLAIM_DATES_REVERSED = "CLAIM_DATES_REVERSED"
 CLAIM_PERIOD_TOO_LONG = "CLAIM_PERIOD_TOO_LONG"
 CLAIM_EMPLOYMENT_AFTER_ABSENCE = "CLAIM_EMPLOYMENT_AFTER_ABSENCE"
@@ -85,6 +86,7 @@ CODES: dict[str, str] = {
     CLAIM_FIELD_RANGE: "a value is out of its allowed range",
     CLAIM_FIELD_CHOICE: "a value is not one of the allowed choices",
     CLAIM_FIELD_NOT_APPLICABLE: "a field of the other kind of claim",
+    CLAIM_FIELD_NOT_ALLOWED: "a field the receiver sets itself (submitted_on at intake)",
     CLAIM_DATES_REVERSED: "last_absence_day is before first_absence_day",
     CLAIM_PERIOD_TOO_LONG: "the claimed period is longer than two years",
     CLAIM_EMPLOYMENT_AFTER_ABSENCE: "employment_start is after first_absence_day",

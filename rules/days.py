@@ -31,7 +31,7 @@ from __future__ import annotations
 import calendar
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 __all__ = [
     "DATES",
@@ -108,17 +108,25 @@ def weekdays_between(first: int, last: int, exclude_holidays: bool) -> list[int]
     return out
 
 
+@cache
+def _weekday_holidays(year: int) -> tuple[date, ...]:
+    return tuple(sorted(d for d in public_holidays(year) if d.weekday() < 5))
+
+
+@cache
+def _weekday_holiday_ordinals(year: int) -> tuple[int, ...]:
+    return tuple(d.toordinal() for d in _weekday_holidays(year))
+
+
 def holidays_between(first: int, last: int) -> list[date]:
     """The public holidays falling on a weekday from ``first`` to ``last`` (ordinals)."""
     if first > last:
         return []
     out: list[date] = []
     for year in range(DATES[first].year, DATES[last].year + 1):
-        out.extend(
-            DATES[o]
-            for o in sorted(holiday_ordinals(year))
-            if first <= o <= last and (o + 6) % 7 < 5
-        )
+        ordinals = _weekday_holiday_ordinals(year)
+        lo, hi = bisect_left(ordinals, first), bisect_right(ordinals, last)
+        out.extend(_weekday_holidays(year)[lo:hi])
     return out
 
 
@@ -158,6 +166,7 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+@lru_cache(maxsize=8192)
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole calendar months, clamped to the end of a shorter month.
 

@@ -1,14 +1,22 @@
 """The output of a rule module: a frozen ``Decision`` with its weeks, reasons and trace.
 
 ``Decision.to_json()`` (compact UTF-8 bytes, what the intake stores) and ``to_dict()`` (the
-same, read back) are the decision JSON of ``claim-format.md``: the documented keys first
+same, read back) are the decision JSON of ``docs/decision.md``: the documented keys first
 and in the documented order (``external_ref``, ``status``, ``amount`` as a string with two
-decimals, ``currency``, ``payee``, ``days``, ``weeks``, ``reasons``, ``trace``), then keys the
-format allows to grow: ``kind``, ``employer_cvr``, ``first_absence_day``,
-``last_absence_day``, ``parent``, ``child_birth_date``, ``granted_days`` (every day paid, ISO
-dates; what ``GrantedDays.from_dict`` reads back) and ``parameters`` (every parameter value
+decimals, ``currency``, ``payee``, ``days``, ``weeks``, ``supplement``, ``reasons``,
+``trace``), then keys the format allows to grow: ``kind``, ``employer_cvr``,
+``first_absence_day``, ``last_absence_day``, ``parent``, ``child_birth_date``,
+``expected_birth_date`` (the last three for maternity only), ``granted_days`` (every day paid,
+ISO dates; what ``GrantedDays.from_dict`` reads back) and ``parameters`` (every parameter value
 the decision used, with its validity and source). The payee number is kept in full, as the
 format shows; human output masks a CPR with :func:`mask_cpr`.
+
+``amount`` is the reimbursement (or benefit) alone. ``supplement`` is the § 39 a supplement to
+an employer's maternity refusion, whole kroner per week, summed. It is **always present**, as
+``"0.00"`` when there is none (sickness, a benefit paid to the parent, a decision that pays
+nothing), and so is each week's ``"supplement"``: a consumer reads the same keys from every
+decision and never has to tell "absent" from "zero". ``Decision.total`` (amount + supplement)
+is what the payment side pays.
 
 The trace is one ``TraceStep`` per rule step: the provision applied (``reference``), the
 inputs it read (parameters as ``ParameterValue`` with value, validity and source) and its
@@ -30,6 +38,7 @@ from typing import Any
 import orjson
 
 from rules.errors import InvalidClaim, Problem
+from rules.fastinit import positional
 from rules.parameters import ParameterValue
 
 __all__ = [
@@ -41,6 +50,9 @@ __all__ = [
     "Week",
     "ZERO",
     "invalid_decision",
+    "make_decision",
+    "make_step",
+    "make_week",
     "mask_cpr",
     "money_text",
 ]
@@ -88,8 +100,10 @@ class Week:
     """One ISO week of a decision: the days paid, their hours and the (capped) amount.
 
     ``uncapped`` (the exact sum of rate × hours of its days) and ``weekly_max`` (the maximum in
-    force on its first payable day) say how the amount came about; the decision JSON lists
-    the documented four keys, the trace all six.
+    force on its first payable day) say how the amount came about. ``supplement`` is the week's
+    § 39 a supplement (whole kroner, ``0.00`` when none) at ``supplement_rate``, the § 39 b rate
+    in force on the week's first benefit day. The decision JSON lists week, days, hours, amount
+    and supplement; the trace all eight.
     """
 
     week: str  # "2024-W14"
@@ -98,6 +112,8 @@ class Week:
     amount: Decimal
     uncapped: Decimal | None = None
     weekly_max: ParameterValue | None = None
+    supplement: Decimal = ZERO
+    supplement_rate: ParameterValue | None = None
 
     def __str__(self) -> str:
         if self.uncapped is None or self.weekly_max is None:
@@ -235,11 +251,18 @@ class Decision:
     parent: str | None = None
     child_birth_date: date | None = None
     currency: str = "DKK"
+    supplement: Decimal = ZERO  # § 39 a, maternity refusion to an employer only
+    expected_birth_date: date | None = None
 
     @property
     def days(self) -> int:
         """The number of days paid."""
         return len(self.granted_days)
+
+    @property
+    def total(self) -> Decimal:
+        """What the payee receives: the reimbursement plus the § 39 a supplement."""
+        return self.amount + self.supplement
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -272,9 +295,11 @@ class Decision:
                     "days": w.days,
                     "hours": plain(w.hours),
                     "amount": money_text(w.amount),
+                    "supplement": money_text(w.supplement),
                 }
                 for w in self.weeks
             ],
+            "supplement": money_text(self.supplement),
             "reasons": [_reason_dict(r) for r in self.reasons],
             "trace": [step._document() for step in self.trace],
             "kind": self.kind,
@@ -285,6 +310,7 @@ class Decision:
         if self.kind == "maternity":
             out["parent"] = self.parent
             out["child_birth_date"] = self.child_birth_date
+            out["expected_birth_date"] = self.expected_birth_date
         out["granted_days"] = self.granted_days
         out["parameters"] = self.parameters
         return orjson.dumps(out, default=_Encoder(), option=orjson.OPT_PASSTHROUGH_DATACLASS)
@@ -310,9 +336,10 @@ class _Encoder:
 
     Decimal as a plain string (``40``, not ``4E+1``); a parameter value as its provenance
     (``ParameterValue.as_dict``, converted once per document although a decision uses the
-    weekly maximum in many places); any other dataclass as its fields in order; a set
-    sorted by its JSON form. orjson itself writes str, int, bool, None, lists, tuples,
-    dicts and dates (ISO 8601).
+    weekly maximum in many places); a dataclass with a ``json_value()`` method as what that
+    returns (a trace view derived from other values, such as the supplement's per-week lines);
+    any other dataclass as its fields in order; a set sorted by its JSON form. orjson itself
+    writes str, int, bool, None, lists, tuples, dicts and dates (ISO 8601).
     """
 
     __slots__ = ("parameters",)
@@ -331,6 +358,8 @@ class _Encoder:
             return done
         names = _FIELD_NAMES.get(kind)
         if names is None and is_dataclass(value) and not isinstance(value, type):
+            if hasattr(kind, "json_value"):  # a view that says what it is in JSON
+                return value.json_value()
             names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
         if names is not None:
             return {name: getattr(value, name) for name in names}
@@ -342,6 +371,12 @@ class _Encoder:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+#: positional constructors taking every field in order (``rules.fastinit``): the hot path
+#: builds a Week per ISO week, a TraceStep per rule and a Decision per claim
+make_week = positional(Week)
+make_step = positional(TraceStep)
+make_decision = positional(Decision)
 
 
 _KINDS = ("sickness", "maternity")
@@ -364,7 +399,7 @@ def invalid_decision(
     reasons = tuple(Reason(p.code, p.message, None, p.field) for p in problems)
     step = TraceStep(
         rule="claim_validation",
-        reference="Claim file format (claim-format.md)",
+        reference="Claim file format (docs/claim-format.md)",
         inputs=(),
         result=(("problems", tuple(p.code for p in problems)),),
         template="the claim is invalid and was not decided: {problems}",

@@ -6,7 +6,7 @@ Layout of a parameter file (``rules/parameters/sickness.toml`` is the reference)
 
     [weekly_max]
     description = "..."
-    unit = "DKK"                          # DKK | fraction | days | weeks | bool
+    unit = "DKK"                          # DKK | fraction | days | weeks | hours | bool
     reference = "Sygedagpengeloven § 50, stk. 1"
     valid_until_rule = "first_monday_of_next_january"   # optional
 
@@ -36,10 +36,12 @@ day) and a ``bisect`` over the sorted start dates otherwise.
 >>> params = load_parameters()
 >>> params.at("sickness.weekly_max", date(2025, 1, 5)).value
 Decimal('4695')
->>> params.at("sickness.weekly_max", date(2025, 1, 6))  # doctest: +ELLIPSIS
+>>> params.at("sickness.weekly_max", date(2026, 1, 5)).value
+Decimal('5085')
+>>> params.at("sickness.weekly_max", date(2027, 1, 4))  # doctest: +ELLIPSIS
 Traceback (most recent call last):
     ...
-rules.errors.ParameterMissing: RULE_PARAM_MISSING: ... sickness.weekly_max ... 2025-01-06...
+rules.errors.ParameterMissing: RULE_PARAM_MISSING: ... sickness.weekly_max ... 2027-01-04...
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import os
 import tomllib
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -63,12 +65,14 @@ __all__ = ["PACKAGED_DIR", "Parameter", "ParameterValue", "Parameters", "load_pa
 
 PACKAGED_DIR = Path(__file__).with_name("parameters")
 
-UNITS = ("DKK", "fraction", "days", "weeks", "bool")
+#: ``hours`` is a decimal number of hours (the 37-hour basis of the hourly maximum, § 30's 74)
+UNITS = ("DKK", "fraction", "days", "weeks", "hours", "bool")
 VALID_UNTIL_RULES = ("first_monday_of_next_january",)
 _PARAMETER_KEYS = {"description", "unit", "reference", "valid_until_rule", "values"}
 _VALUE_KEYS = {"valid_from", "valid_until", "value", "source", "reference", "note"}
 _CENT = Decimal("0.01")
 _VALUE_LIMIT = Decimal(10) ** 9
+_FAR = date.max.toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,13 @@ class ParameterValue:
     reference: str
     source: str
     origin: str  # the file it was read from
+    #: the last day in force as a proleptic ordinal (a far one for "until further notice"):
+    #: worked out once, because the rules compare it with every segment of days they price
+    last_ordinal: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        until = self.valid_until
+        object.__setattr__(self, "last_ordinal", until.toordinal() if until else _FAR)
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)

@@ -14,11 +14,11 @@ from typing import Any
 
 from rules import codes
 from rules.claim import Claim
-from rules.decision import ZERO, Decision, Payee, Reason, TraceStep, Week
+from rules.decision import ZERO, Decision, Payee, Reason, TraceStep, Week, make_decision, make_step
 from rules.errors import ParameterMissing
 from rules.parameters import Parameters, ParameterValue
 
-__all__ = ["Recorder", "REDUCING"]
+__all__ = ["Recorder", "REDUCING", "distinct_values"]
 
 #: codes meaning "less than asked for was paid": the decision is partially_approved (or
 #: rejected when nothing is left)
@@ -60,7 +60,7 @@ class Recorder:
         result: tuple[tuple[str, Any], ...],
         details: str | None = None,
     ) -> None:
-        self.trace.append(TraceStep(rule, reference, inputs, result, template, details))
+        self.trace.append(make_step(rule, reference, inputs, result, template, details))
 
     def reason(self, code: str, message: str, reference: str, reduces: bool = False) -> None:
         self.reasons.append(Reason(code, message, reference))
@@ -68,13 +68,18 @@ class Recorder:
             self.reduced = True
 
     def finish(
-        self, amount: Decimal, weeks: tuple[Week, ...], days: tuple[date, ...], payee: Payee
+        self,
+        amount: Decimal,
+        weeks: tuple[Week, ...],
+        days: tuple[date, ...],
+        payee: Payee,
+        supplement: Decimal = ZERO,
     ) -> Decision:
         """An approved or partially approved decision (rejected when nothing is paid)."""
         if not days or (amount == 0 and self.reduced):
             return self.rejected()
         status = "partially_approved" if self.reduced else "approved"
-        return self._decision(status, amount, payee, weeks, days)
+        return self._decision(status, amount, payee, weeks, days, supplement)
 
     def rejected(self) -> Decision:
         return self._decision("rejected", ZERO, None, (), ())
@@ -100,24 +105,39 @@ class Recorder:
         payee: Payee | None,
         weeks: tuple[Week, ...],
         days: tuple[date, ...],
+        supplement: Decimal = ZERO,
     ) -> Decision:
         claim = self.claim
         maternity = claim.kind == "maternity"
-        return Decision(
-            kind=claim.kind,
-            external_ref=claim.external_ref,
-            employer_cvr=claim.employer_cvr,
-            employee_cpr=claim.employee_cpr,
-            status=status,
-            amount=amount,
-            payee=payee,
-            weeks=weeks,
-            reasons=tuple(self.reasons),
-            trace=tuple(self.trace),
-            parameters=tuple(self.used.values()),
-            granted_days=days,
-            first_absence_day=claim.first_absence_day,
-            last_absence_day=claim.last_absence_day,
-            parent=claim.parent if maternity else None,
-            child_birth_date=claim.child_birth_date if maternity else None,
+        return make_decision(  # every field of Decision, in order
+            claim.kind,
+            claim.external_ref,
+            claim.employer_cvr,
+            claim.employee_cpr,
+            status,
+            amount,
+            payee,
+            weeks,
+            tuple(self.reasons),
+            tuple(self.trace),
+            tuple(self.used.values()),
+            days,
+            claim.first_absence_day,
+            claim.last_absence_day,
+            claim.parent if maternity else None,
+            claim.child_birth_date if maternity else None,
+            "DKK",
+            supplement,
+            claim.expected_birth_date if maternity else None,
         )
+
+
+def distinct_values(values: list[ParameterValue]) -> ParameterValue | tuple[ParameterValue, ...]:
+    """One value, or the distinct values in order (by identity: values are shared objects).
+
+    What a trace step lists as its input when several days or weeks read one parameter.
+    """
+    first = values[0]
+    if values.count(first) == len(values):  # list.count checks identity first: cheap
+        return first
+    return tuple({id(v): v for v in values}.values())

@@ -1,7 +1,7 @@
 """Sick pay reimbursement (sygedagpengeloven), the steps of ``sickness.md`` in order.
 
 1. employment requirement towards the municipality (§ 32, stk. 1, nr. 1);
-2. first reimbursable day (§§ 30, 55, 56; new hires);
+2. first reimbursable day (§§ 30, 55, 56; new hires; fewer than 74 hours in 8 weeks);
 3. deadline and how far back refusion reaches (§ 59);
 4. payable days: Monday–Friday, public holidays excluded while that rule is in force;
 8. 22 weeks in 9 months (§ 24) — applied right after step 4, because it decides *which days*
@@ -28,6 +28,16 @@ Choices where the spec is silent (each is what a clerk would expect):
   later days of this claim are not paid (``RULE_SICK_22_WEEKS``, "reassessment required").
   When the count passes 110 but the month's end is after the claim, the reason is still
   given (reassessment is due) without cutting anything. Extensions (§ 27) are out of scope.
+- § 30, stk. 2 has two conditions for the employer period: employed with the employer for the
+  8 weeks before the absence (``employment_start``) *and* at least 74 hours worked in them
+  (``hours_last_8_weeks``, the parameter ``employer_period_min_hours``). Either one failing
+  means no employer period: reimbursement from the first absence day. The hours are optional
+  in the claim format; when they are absent the 74-hour condition is taken as met (the trace
+  says so), which is the reading that never pays from day 1 without the employer saying so.
+  A § 56 agreement decides first (from day 1 anyway); § 55 insurance comes after the § 30
+  conditions (the day after the first absence day applies only where there is an employer
+  period to shorten). § 30, stk. 4 (earlier spells with the same employer adding up to 74
+  hours) is the employer's to reflect in the hours it reports.
 - Days already granted to the same employer by an earlier claim are not paid twice
   (``RULE_DAYS_ALREADY_GRANTED``, see ``rules.history``).
 - The 240 / 40 / 5-month thresholds, the 8-week new-hire rule, the 35/36-day deadlines and
@@ -60,7 +70,7 @@ __all__ = ["decide_sickness"]
 
 REF_EMPLOYMENT = "Sygedagpengeloven § 32, stk. 1, nr. 1"
 REF_EMPLOYER_PERIOD = "Sygedagpengeloven § 30"
-REF_NEW_HIRE = "Sygedagpengeloven § 30, stk. 2"
+REF_NEW_HIRE = "Sygedagpengeloven § 30, stk. 2 (8 weeks with the employer, at least 74 hours)"
 REF_SMALL_EMPLOYER = "Sygedagpengeloven § 55"
 REF_CHRONIC = "Sygedagpengeloven § 56"
 REF_DEADLINE = "Sygedagpengeloven § 59"
@@ -128,6 +138,7 @@ def decide_sickness(
         hours,
         params["sickness.weekly_max"],
         params["sickness.am_contribution_rate"],
+        params["sickness.hourly_max_basis_hours"],
         rate_reference=REF_RATE,
         amount_reference=REF_AMOUNT,
     )
@@ -138,32 +149,59 @@ def decide_sickness(
 
 def _first_reimbursable_day(rec: Recorder, claim: Claim, params: Parameters) -> date:
     first = claim.first_absence_day
-    inputs = (
+    hours = claim.hours_last_8_weeks
+    inputs: tuple[tuple[str, object], ...] = (
         ("first_absence_day", first),
         ("section_56_agreement", claim.section_56_agreement),
         ("employment_start", claim.employment_start),
+        ("hours_last_8_weeks", hours),
         ("small_employer_insurance", claim.small_employer_insurance),
     )
+    condition = None  # the 74-hour condition: "met", "not met", "taken as met" (not given)
     if claim.section_56_agreement:
         day, reference = first, REF_CHRONIC
         why = "§ 56 agreement (chronic or long-term illness): from the first absence day"
     elif claim.employment_start > first - timedelta(days=NEW_HIRE_DAYS):
         day, reference = first, REF_NEW_HIRE
         why = "employed less than 8 weeks: no employer period, from the first absence day"
-    elif claim.small_employer_insurance:
-        day, reference = first + timedelta(days=1), REF_SMALL_EMPLOYER
-        why = "§ 55 insurance for small employers: from the day after the first absence day"
     else:
-        period = rec.use(params["sickness.employer_period_days"].at(first))
-        inputs += (("employer_period_days", period),)
-        day, reference = first + timedelta(days=period.value), REF_EMPLOYER_PERIOD
-        why = "after the employer period of {employer_period_days} calendar days"
+        minimum = rec.use(params["sickness.employer_period_min_hours"].at(first))
+        inputs += (("employer_period_min_hours", minimum),)
+        if hours is None:
+            condition = "taken as met"
+        else:
+            condition = "not met" if hours < minimum.value else "met"
+        if condition == "not met":
+            day, reference = first, REF_NEW_HIRE
+            why = (
+                "{hours_last_8_weeks} hours in the last 8 weeks, fewer than "
+                "{employer_period_min_hours}: no employer period, from the first absence day"
+            )
+        else:
+            met = (
+                "{hours_last_8_weeks} hours in the last 8 weeks (at least "
+                "{employer_period_min_hours})"
+                if hours is not None
+                else "hours in the last 8 weeks not given: the {employer_period_min_hours}-hour "
+                "condition was taken as met"
+            )
+            if claim.small_employer_insurance:
+                day, reference = first + timedelta(days=1), REF_SMALL_EMPLOYER
+                why = (
+                    met + "; § 55 insurance for small employers: from the day after the first "
+                    "absence day"
+                )
+            else:
+                period = rec.use(params["sickness.employer_period_days"].at(first))
+                inputs += (("employer_period_days", period),)
+                day, reference = first + timedelta(days=period.value), REF_EMPLOYER_PERIOD
+                why = met + "; after the employer period of {employer_period_days} calendar days"
     rec.step(
         "first_reimbursable_day",
         reference,
         "first reimbursable day {first_reimbursable_day}: " + why,
         inputs,
-        (("first_reimbursable_day", day),),
+        (("first_reimbursable_day", day), ("hours_condition", condition)),
     )
     return day
 
@@ -228,7 +266,7 @@ def _payable_days(
             break
         value = rec.use(rule.at(DATES[o]))
         used.append(value)
-        stop = min(end, value.valid_until.toordinal() if value.valid_until else end)
+        stop = min(end, value.last_ordinal)
         days.extend(weekdays_between(o, stop, exclude_holidays=value.value))
         if value.value:
             holidays_skipped.extend(holidays_between(o, stop))

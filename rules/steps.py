@@ -3,7 +3,11 @@
 Sickness steps 1, 5, 6, 7 and 9 and maternity steps 2 and 6 are the same computation with
 different provisions and parameters; they live here once. The money arithmetic:
 
-- ``hourly_cap(d) = round(weekly_max(d) / normal_weekly_hours, 2)`` (ROUND_HALF_UP);
+- ``hourly_cap(d) = round(weekly_max(d) / hourly_max_basis_hours(d), 2)`` (ROUND_HALF_UP): the
+  published hourly maximum (126.89 kr in 2024, 131.49 in 2025, 137.43 in 2026). It never
+  depends on the employee's own ``normal_weekly_hours``: dividing by those (as an earlier
+  version of the spec did) pays a part-timer above the hourly maximum up to the full weekly
+  maximum — 4,695 kr instead of 30 × 126.89 = 3,806.70 kr for 30 hours in 2024;
 - ``rate(d) = min(hourly_wage × (1 − am_contribution_rate(d)), hourly_cap(d))``, exact;
 - day amount ``rate(d) × hours``, exact; a week's amount is the sum of its days, capped at
   the ``weekly_max`` in force on the week's first payable day, then rounded to øre
@@ -24,10 +28,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from rules import codes
 from rules.claim import Claim
 from rules.days import DATES, week_label
-from rules.decision import Payee, Week, plain
+from rules.decision import ZERO, Payee, Week, make_week, plain
+from rules.fastinit import positional
 from rules.history import GrantedDays
 from rules.parameters import Parameter, ParameterValue
-from rules.recorder import Recorder
+from rules.recorder import Recorder, distinct_values
+from rules.supplement import week_supplement
 
 __all__ = [
     "RateSegment",
@@ -42,7 +48,6 @@ CENT = Decimal("0.01")
 FIVE = Decimal(5)
 PARTIAL_MIN_HOURS = Decimal(4)
 _ONE = Decimal(1)
-_FAR = date.max.toordinal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,7 @@ class RateSegment:
     last_day: date
     weekly_max: ParameterValue
     am_contribution_rate: ParameterValue
-    normal_weekly_hours: Decimal
+    hourly_max_basis_hours: ParameterValue
     hourly_cap: Decimal
     hourly_wage: Decimal
     wage_after_am: Decimal
@@ -62,11 +67,14 @@ class RateSegment:
     def __str__(self) -> str:
         return (
             f"{self.first_day}…{self.last_day}: hourly cap round("
-            f"{self.weekly_max.value_text()} / {plain(self.normal_weekly_hours)}, 2) = "
+            f"{self.weekly_max.value_text()} / {self.hourly_max_basis_hours.value_text()}, 2) = "
             f"{plain(self.hourly_cap)}; wage after AM {plain(self.hourly_wage)} × (1 − "
             f"{self.am_contribution_rate.value_text()}) = {plain(self.wage_after_am)}; "
             f"rate {plain(self.rate)} kr/h"
         )
+
+
+_make_segment = positional(RateSegment)
 
 
 def employment_requirement(
@@ -171,15 +179,19 @@ def price(
     hours: Decimal,
     weekly_max: Parameter,
     am_rate: Parameter,
+    basis_hours: Parameter,
     *,
     rate_reference: str,
     amount_reference: str,
+    supplement_rate: Parameter | None = None,
 ) -> tuple[tuple[Week, ...], Decimal]:
     """Steps "hourly rate" and "amount" for the payable ``days`` (sorted ordinals).
 
-    Works per rate segment and per week (bisecting ``days``), never per day.
+    Works per rate segment and per week (bisecting ``days``), never per day. With
+    ``supplement_rate`` (maternity refusion) each week also gets its § 39 a supplement at the
+    rate in force on its first payable day (``rules.supplement``), so a week is built once;
+    without it the weeks' supplement is 0.00.
     """
-    normal = claim.normal_weekly_hours
     wage = claim.hourly_wage
     n = len(days)
     last_day = days[-1]
@@ -192,28 +204,38 @@ def price(
         day = DATES[days[i]]
         wm = rec.use(weekly_max.at(day))
         am = rec.use(am_rate.at(day))
-        end = min(_end(wm), _end(am))
+        basis = rec.use(basis_hours.at(day))
+        end = min(wm.last_ordinal, am.last_ordinal, basis.last_ordinal)
         j = n if end >= last_day else bisect_right(days, end, i)
-        cap = (wm.value / normal).quantize(CENT, ROUND_HALF_UP)
+        cap = (wm.value / basis.value).quantize(CENT, ROUND_HALF_UP)
         after_am = wage * (_ONE - am.value)
         rate = after_am if after_am < cap else cap
         segments.append(
-            RateSegment(day, DATES[days[j - 1]], wm, am, normal, cap, wage, after_am, rate)
+            _make_segment(day, DATES[days[j - 1]], wm, am, basis, cap, wage, after_am, rate)
         )
         ends.append(j)
         seg_rates.append(rate)
         seg_caps.append(wm)
         i = j
+    if len(segments) == 1:  # the common case: one set of values for the whole claim
+        only = segments[0]
+        used = (only.weekly_max, only.am_contribution_rate, only.hourly_max_basis_hours)
+    else:
+        used = (
+            distinct_values([s.weekly_max for s in segments]),
+            distinct_values([s.am_contribution_rate for s in segments]),
+            distinct_values([s.hourly_max_basis_hours for s in segments]),
+        )
     rec.step(
         "hourly_rate",
         rate_reference,
-        "rate = min(hourly wage × (1 − AM contribution), round(weekly max / normal weekly "
-        "hours, 2))",
+        "rate = min(hourly wage × (1 − AM contribution), the hourly maximum round(weekly max / "
+        "{hourly_max_basis_hours}, 2)), whatever the employee's own weekly hours",
         (
             ("hourly_wage", wage),
-            ("normal_weekly_hours", normal),
-            ("weekly_max", _distinct([s.weekly_max for s in segments])),
-            ("am_contribution_rate", _distinct([s.am_contribution_rate for s in segments])),
+            ("weekly_max", used[0]),
+            ("am_contribution_rate", used[1]),
+            ("hourly_max_basis_hours", used[2]),
         ),
         (("segments", tuple(segments)),),
         details="segments",
@@ -221,51 +243,64 @@ def price(
 
     weeks: list[Week] = []
     total = Decimal(0)
+    # a week inside one segment depends only on the segment and its number of days: the full
+    # weeks of a claim are worked out once (hours, exact sum, capped and rounded amount)
+    done: dict[tuple[int, int, int], tuple[Decimal, Decimal, Decimal, Decimal]] = {}
+    sup = None  # the supplement rate in force, looked up again once its period has ended
+    sup_end = -1
+    sup_value = ZERO
     i = seg = 0
     while i < n:
         first = days[i]
-        j = bisect_left(days, first - (first - 1) % 7 + 7, i)  # the next Monday
+        if (first - 1) % 7 == 0 and i + 4 < n and days[i + 4] == first + 4:
+            j = i + 5  # a full Monday-Friday week (most weeks): no search needed
+        else:
+            j = bisect_left(days, first - (first - 1) % 7 + 7, i)  # the next Monday
         count = j - i
         while ends[seg] <= i:
             seg += 1
         cap = seg_caps[seg]  # the maximum in force on the week's first payable day
+        if supplement_rate is not None and first > sup_end:
+            sup = rec.use(supplement_rate.at(DATES[first]))
+            sup_end, sup_value = sup.last_ordinal, sup.value
         if ends[seg] >= j:
-            rate_sum = seg_rates[seg] * count
+            key = (seg, count, id(sup))
+            hit = done.get(key)
+            if hit is None:
+                uncapped = seg_rates[seg] * count * hours
+                amount = (cap.value if uncapped > cap.value else uncapped).quantize(
+                    CENT, ROUND_HALF_UP
+                )
+                extra = week_supplement(amount, sup_value) if sup is not None else ZERO
+                hit = done[key] = (hours * count, uncapped, amount, extra)
+            week_hours, uncapped, amount, extra = hit
         else:  # a parameter changes within the week
             rate_sum, k, t = Decimal(0), i, seg
             while k < j:
                 stop = min(ends[t], j)
                 rate_sum += seg_rates[t] * (stop - k)
                 k, t = stop, t + 1
-        uncapped = rate_sum * hours
-        capped = uncapped > cap.value
-        amount = (cap.value if capped else uncapped).quantize(CENT, ROUND_HALF_UP)
-        weeks.append(Week(week_label(first), count, hours * count, amount, uncapped, cap))
+            uncapped = rate_sum * hours
+            amount = (cap.value if uncapped > cap.value else uncapped).quantize(CENT, ROUND_HALF_UP)
+            week_hours = hours * count
+            extra = week_supplement(amount, sup_value) if sup is not None else ZERO
+        weeks.append(
+            make_week(week_label(first), count, week_hours, amount, uncapped, cap, extra, sup)
+        )
         total += amount
         i = j
     result = tuple(weeks)
+    caps = used[0] if len(segments) == 1 else distinct_values([w.weekly_max for w in weeks])
     rec.step(
         "amount",
         amount_reference,
         "total {amount} kr: each ISO week is the sum of rate × {hours_per_day} h per day, "
         "capped at the weekly maximum in force on its first payable day, rounded to øre",
-        (("hours_per_day", hours), ("weekly_max", _distinct([w.weekly_max for w in weeks]))),
+        (("hours_per_day", hours), ("weekly_max", caps)),
         (("weeks", result), ("amount", total)),
         details="weeks",
     )
     return result, total
-
-
-def _end(value: ParameterValue) -> int:
-    return value.valid_until.toordinal() if value.valid_until is not None else _FAR
-
-
-def _distinct(values: list[ParameterValue]) -> ParameterValue | tuple[ParameterValue, ...]:
-    """One value, or the distinct values in order (by identity: values are shared objects)."""
-    first = values[0]
-    if all(v is first for v in values):
-        return first
-    return tuple({id(v): v for v in values}.values())
 
 
 def already_granted(

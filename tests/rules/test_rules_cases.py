@@ -4,7 +4,9 @@ A case file holds the provision it checks (``law``, quoted), where the sentence 
 (``source``), the amounts worked out by hand (``hand``), the claim (over a base claim in
 ``cases/bases/``), optional ``[[history]]`` of granted days and an optional
 ``parameters_dir`` (an operator override directory), and the expected decision: status,
-amount, codes, and optionally days, payee, weeks and results of named trace steps.
+amount, codes, and optionally days, payee, weeks (``[week, days, amount]``, or with a fourth
+element, the week's § 39 a supplement), the decision's ``supplement``, the hourly maxima of the
+rate segments (``hourly_caps``) and results of named trace steps.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from rules.decision import invalid_decision
 from rules.engine import decide
 from rules.errors import InvalidClaim
 from rules.history import GrantedDays
-from rules.parameters import load_parameters
+from rules.parameters import ParameterValue, load_parameters
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(CASES_DIR.glob("*.toml"))
@@ -46,6 +48,7 @@ def _granted(entry: dict) -> GrantedDays:
         employer_cvr=entry.get("employer_cvr"),
         parent=entry.get("parent"),
         child_birth_date=entry.get("child_birth_date"),
+        expected_birth_date=entry.get("expected_birth_date"),
     )
 
 
@@ -90,8 +93,20 @@ def test_case(path: Path):
         assert decision.payee is not None
         assert [decision.payee.kind, decision.payee.number] == expected["payee"]
     if "weeks" in expected:
-        got = [[w.week, w.days, str(w.amount)] for w in decision.weeks]
+        got = [
+            [w.week, w.days, str(w.amount), str(w.supplement)][: len(want)]
+            for w, want in zip(decision.weeks, expected["weeks"], strict=False)
+        ]
         assert got == expected["weeks"]
+        assert len(decision.weeks) == len(expected["weeks"])
+    if "supplement" in expected:
+        assert decision.supplement == Decimal(expected["supplement"])
+        assert decision.to_dict()["supplement"] == expected["supplement"]
+        assert decision.supplement == sum((w.supplement for w in decision.weeks), Decimal(0))
+    if "hourly_caps" in expected:
+        rate = next(s for s in decision.trace if s.rule == "hourly_rate")
+        caps = [str(seg.hourly_cap) for seg in dict(rate.result)["segments"]]
+        assert caps == expected["hourly_caps"]
     for rule, values in expected.get("trace", {}).items():
         steps = [s for s in decision.trace if s.rule == rule]
         assert steps, f"no trace step {rule}"
@@ -100,6 +115,8 @@ def test_case(path: Path):
             got = result[key]
             if isinstance(got, tuple):
                 got = list(got)
+            if isinstance(got, ParameterValue):
+                got = got.value_text()
             if isinstance(got, Decimal):
                 want = Decimal(want)
             assert got == want, f"{rule}.{key}"

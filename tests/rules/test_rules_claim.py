@@ -236,3 +236,77 @@ def test_invalid_decision_carries_the_codes_and_the_reference():
     assert {r["field"] for r in data["reasons"]} == {"employee_cpr", "bogus"}
     assert data["employer_cvr"] == "13585628"
     assert invalid_decision((), {"external_ref": 5}).external_ref is None
+
+
+def test_a_mother_may_claim_before_the_birth_with_the_expected_date():
+    pre = maternity(
+        child_birth_date=...,
+        expected_birth_date="2024-05-20",
+        first_absence_day="2024-04-22",
+        last_absence_day="2024-04-26",
+        submitted_on="2024-04-29",
+    )
+    claim = parse_claim(pre, TODAY)
+    assert claim.child_birth_date is None and claim.expected_birth_date == date(2024, 5, 20)
+    # the expected date may lie after today; a birth date may not
+    assert parse_claim(pre, date(2024, 4, 30)).expected_birth_date > date(2024, 4, 30)
+    # only the mother: the other parent's leave starts at the birth
+    for parent in ("father", "co_mother"):
+        assert codes({**pre, "parent": parent}) == [("CLAIM_FIELD_MISSING", "child_birth_date")]
+    # an unreadable expected date is reported once, not again as a missing birth date
+    assert codes({**pre, "expected_birth_date": "20-05-2024"}) == [
+        ("CLAIM_FIELD_TYPE", "expected_birth_date")
+    ]
+
+
+def test_a_claim_before_the_birth_may_not_cover_days_after_its_submission():
+    pre = maternity(child_birth_date=..., expected_birth_date="2024-05-20")
+    # submitted 2024-03-20, leave to 2024-04-26: nobody knew on 20 March the child would wait
+    assert codes(pre) == [("CLAIM_FIELD_RANGE", "last_absence_day")]
+    assert parse_claim({**pre, "submitted_on": "2024-04-26"}, TODAY).last_absence_day == date(
+        2024, 4, 26
+    )
+    # with the birth date the same period is fine (the post-birth days are known)
+    parse_claim({**pre, "child_birth_date": "2024-03-04"}, TODAY)
+
+
+def test_hours_last_8_weeks_is_a_sickness_field():
+    claim = parse_claim(sickness(hours_last_8_weeks="73.5"), TODAY)
+    assert claim.hours_last_8_weeks == Decimal("73.5")
+    assert parse_claim(sickness(), TODAY).hours_last_8_weeks is None
+    assert codes(sickness(hours_last_8_weeks="-1")) == [("CLAIM_FIELD_RANGE", "hours_last_8_weeks")]
+    assert codes(sickness(hours_last_8_weeks="1345")) == [
+        ("CLAIM_FIELD_RANGE", "hours_last_8_weeks")
+    ]
+    assert codes(maternity(hours_last_8_weeks="60")) == [
+        ("CLAIM_FIELD_NOT_APPLICABLE", "hours_last_8_weeks")
+    ]
+
+
+def test_the_receipt_date_belongs_to_the_receiver():
+    """parse_claim(..., submitted_on_allowed=False): the claim intake's receipt date is today."""
+    refused = codes_with(sickness(), submitted_on_allowed=False)
+    assert refused == [("CLAIM_FIELD_NOT_ALLOWED", "submitted_on")]
+    # even a garbled value is refused for what it is, not for its spelling
+    assert codes_with(sickness(submitted_on="yesterday"), submitted_on_allowed=False) == refused
+    # absent, null or an empty CSV cell: the receipt date is today
+    for value in (..., None, ""):
+        claim = parse_claim(sickness(submitted_on=value), TODAY, submitted_on_allowed=False)
+        assert claim.submitted_on == TODAY
+    # the default honours the field (rules decide, tests, back-dated imports)
+    assert parse_claim(sickness(), TODAY).submitted_on == date(2024, 3, 20)
+
+
+def codes_with(raw, **options):
+    with pytest.raises(InvalidClaim) as caught:
+        parse_claim(raw, TODAY, **options)
+    return [(p.code, p.field) for p in caught.value.problems]
+
+
+def test_every_code_has_a_one_line_description():
+    from rules import codes as module
+
+    names = [n for n in dir(module) if n.isupper() and n != "CODES"]
+    assert {getattr(module, n) for n in names} == set(module.CODES)
+    assert all(text and "\n" not in text for text in module.CODES.values())
+    assert "CLAIM_FIELD_NOT_ALLOWED" in module.CODES

@@ -53,7 +53,7 @@ def mat(**changes) -> Claim:
 
 def test_worked_example_json_is_the_documented_format():
     data = decide(sick()).to_dict()
-    assert list(data)[:9] == [
+    assert list(data)[:10] == [
         "external_ref",
         "status",
         "amount",
@@ -61,6 +61,7 @@ def test_worked_example_json_is_the_documented_format():
         "payee",
         "days",
         "weeks",
+        "supplement",
         "reasons",
         "trace",
     ]
@@ -70,7 +71,14 @@ def test_worked_example_json_is_the_documented_format():
     assert data["currency"] == "DKK"
     assert data["payee"] == {"kind": "cvr", "number": "13585628"}
     assert data["days"] == 18
-    assert data["weeks"][0] == {"week": "2024-W14", "days": 3, "hours": "22.2", "amount": "2816.96"}
+    assert data["weeks"][0] == {
+        "week": "2024-W14",
+        "days": 3,
+        "hours": "22.2",
+        "amount": "2816.96",
+        "supplement": "0.00",  # sickness: no § 39 a supplement, the key is there all the same
+    }
+    assert data["supplement"] == "0.00"
     assert data["reasons"] == []
     assert len(data["granted_days"]) == 18 and data["granted_days"][0] == "2024-04-03"
     for step in data["trace"]:
@@ -112,16 +120,18 @@ def test_the_trace_never_holds_a_full_cpr():
 
 
 def test_missing_parameter_is_an_error_decision_not_an_exception():
-    decision = decide(
-        sick(
-            first_absence_day="2025-03-03", last_absence_day="2025-04-25", submitted_on="2025-03-10"
-        )
-    )
+    claim = {
+        **WORKED,
+        "first_absence_day": "2027-03-01",
+        "last_absence_day": "2027-04-23",
+        "submitted_on": "2027-03-08",
+    }
+    decision = decide(parse_claim(claim, date(2027, 6, 1)))
     assert decision.status == "error"
     assert decision.amount == Decimal("0.00")
     assert decision.codes == ("RULE_PARAM_MISSING",)
     assert "sickness.weekly_max" in decision.reasons[0].message
-    assert "2025-04-02" in decision.reasons[0].message  # the first day that needed it
+    assert "2027-03-31" in decision.reasons[0].message  # the first day that needed it
     assert decision.trace[-1].rule == "parameter_missing"
     assert decision.payee is None and decision.granted_days == ()
     assert decision.to_dict()["amount"] == "0.00"
@@ -295,6 +305,13 @@ reference = "test"
 valid_from = 2030-01-01
 value = true
 source = "test"
+[hourly_max_basis_hours]
+unit = "hours"
+reference = "test"
+[[hourly_max_basis_hours.values]]
+valid_from = 2030-01-01
+value = 37
+source = "test"
 """,
         encoding="utf-8",
     )
@@ -364,6 +381,8 @@ def test_trace_values_become_json_as_documented():
                     "amount": "2816.96",
                     "uncapped": "2816.958",
                     "weekly_max": provenance,
+                    "supplement": "0.00",
+                    "supplement_rate": None,
                 }
             ],
             "by_day": {"a": "1.50"},
@@ -371,3 +390,106 @@ def test_trace_values_become_json_as_documented():
     }
     with pytest.raises(TypeError, match="object"):
         TraceStep("x", "§", (("x", object()),), (), "").to_dict()
+
+
+def test_maternity_refusion_json_has_the_supplement_after_the_weeks():
+    decision = decide(mat())
+    data = decision.to_dict()
+    keys = list(data)
+    assert keys.index("supplement") == keys.index("weeks") + 1
+    assert data["amount"] == "9389.86"  # the reimbursement alone
+    assert data["supplement"] == "140.00"  # 2 × round(4694.93 × 1.5 %) = 2 × 70
+    assert [w["supplement"] for w in data["weeks"]] == ["70.00", "70.00"]
+    assert decision.total == Decimal("9529.86")
+    assert data["expected_birth_date"] is None and data["child_birth_date"] == "2024-03-04"
+    step = next(s for s in decision.trace if s.rule == "supplement")
+    assert step.reference == "Barselsloven § 39 a, stk. 2"
+    rate = dict(step.inputs)["refusion_supplement_rate"]
+    assert (rate.value, rate.valid_from, rate.valid_until) == (
+        Decimal("0.015"),
+        date(2024, 1, 1),
+        date(2025, 1, 5),
+    )
+    assert "maternity.refusion_supplement_rate" in [p["parameter"] for p in data["parameters"]]
+    assert [s.rule for s in decision.trace][-3:] == ["amount", "supplement", "payee"]
+
+
+def test_no_supplement_without_an_employer_and_none_on_a_rejection():
+    to_parent = decide(mat(salary_paid=False))
+    assert to_parent.supplement == Decimal("0.00") and to_parent.total == to_parent.amount
+    step = next(s for s in to_parent.trace if s.rule == "supplement")
+    assert dict(step.result)["supplement"] == Decimal("0.00")
+    late = decide(mat(submitted_on="2024-06-01"))
+    assert late.status == "rejected" and late.codes == ("RULE_MAT_LATE",)
+    assert late.supplement == Decimal("0.00") and late.to_dict()["supplement"] == "0.00"
+
+
+def test_granted_days_of_a_pre_birth_claim_keep_the_expected_date():
+    claim = parse_claim(
+        {
+            **WORKED,
+            "kind": "maternity",
+            "parent": "mother",
+            "monthly_hours": [160] * 4,
+            "expected_birth_date": "2026-04-06",
+            "first_absence_day": "2026-03-23",
+            "last_absence_day": "2026-04-03",
+            "submitted_on": "2026-04-03",
+        },
+        date(2026, 4, 3),
+    )
+    decision = decide(claim)
+    assert decision.status == "approved" and decision.days == 10
+    granted = GrantedDays.from_decision(decision)
+    assert granted == GrantedDays.from_dict(decision.to_dict())
+    assert (granted.child_birth_date, granted.expected_birth_date) == (None, date(2026, 4, 6))
+
+
+@pytest.mark.parametrize(
+    ("entry", "birth", "expected", "same"),
+    [
+        # both births known: equal dates only
+        ((date(2026, 4, 8), None), date(2026, 4, 8), None, True),
+        ((date(2026, 4, 8), date(2026, 4, 6)), date(2026, 4, 9), date(2026, 4, 6), False),
+        # a pre-birth claim and the later claim with the birth: within 20 weeks
+        ((None, date(2026, 4, 6)), date(2026, 4, 20), None, True),
+        ((None, date(2026, 4, 6)), date(2025, 12, 1), None, True),  # born 18 weeks early
+        ((None, date(2026, 4, 6)), date(2025, 11, 16), None, False),  # 141 days: a sibling
+        ((None, date(2026, 4, 6)), None, date(2026, 4, 13), True),  # a revised due date
+        ((date(2025, 3, 1), None), None, date(2026, 4, 6), False),  # the older sibling
+        ((None, None), date(2026, 4, 6), None, False),  # nothing to compare
+    ],
+)
+def test_same_child(entry, birth, expected, same):
+    from rules.history import same_child
+
+    granted = GrantedDays("maternity", (), "mother", entry[0], None, entry[1])
+    assert same_child(granted, birth, expected) is same
+
+
+def test_a_pre_birth_claim_and_a_later_claim_do_not_pay_the_same_days_twice():
+    """The employer claims the 4 weeks before the birth, then (after a birth on the expected
+    date) claims the same period again with the birth date: nothing is paid twice."""
+    base = {
+        **WORKED,
+        "kind": "maternity",
+        "parent": "mother",
+        "monthly_hours": [160] * 4,
+        "first_absence_day": "2026-03-09",
+        "last_absence_day": "2026-04-03",
+    }
+    today = date(2026, 4, 20)
+    pre = decide(
+        parse_claim(
+            {**base, "expected_birth_date": "2026-04-06", "submitted_on": "2026-04-03"}, today
+        )
+    )
+    again = parse_claim(
+        {**base, "child_birth_date": "2026-04-06", "submitted_on": "2026-04-20"}, today
+    )
+    decision = decide(again, (GrantedDays.from_decision(pre),))
+    assert decision.status == "rejected" and decision.amount == Decimal("0.00")
+    assert "RULE_DAYS_ALREADY_GRANTED" in decision.codes
+    # another employer (a second job) may be paid for the days, using no more entitlement
+    other = GrantedDays.from_decision(dataclasses.replace(pre, employer_cvr="12345674"))
+    assert decide(again, (other,)).days == 20

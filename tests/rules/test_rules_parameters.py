@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,12 +33,75 @@ PARAMS = load_parameters()
         (date(2023, 12, 31), 4550),
         (date(2024, 1, 1), 4695),
         (date(2025, 1, 5), 4695),
+        (date(2025, 1, 6), 4865),
+        (date(2026, 1, 4), 4865),
+        (date(2026, 1, 5), 5085),
+        (date(2027, 1, 3), 5085),
     ],
 )
 def test_weekly_max_is_valid_until_the_day_before_the_next_first_monday(day, value):
     found = PARAMS.at("sickness.weekly_max", day)
     assert found.value == Decimal(value)
     assert isinstance(found.value, Decimal)
+    if day >= date(2022, 1, 3):  # barselsloven § 35: the same figure as sick pay
+        assert PARAMS.at("maternity.weekly_max", day).value == found.value
+
+
+@pytest.mark.parametrize(
+    ("day", "hourly"),
+    [
+        (date(2013, 6, 3), "108.24"),
+        (date(2022, 6, 1), "120.68"),
+        (date(2023, 6, 1), "122.97"),
+        (date(2024, 6, 3), "126.89"),
+        (date(2025, 6, 2), "131.49"),
+        (date(2026, 6, 1), "137.43"),
+    ],
+)
+def test_the_published_hourly_maximum_is_the_weekly_maximum_over_37_hours(day, hourly):
+    """bm.dk, nemrefusion.dk, dag.dk and borger.dk publish these hourly figures."""
+    weekly = PARAMS.at("sickness.weekly_max", day).value
+    basis = PARAMS.at("sickness.hourly_max_basis_hours", day)
+    assert basis.value == 37 and basis.valid_until is None
+    assert str((weekly / basis.value).quantize(Decimal("0.01"), "ROUND_HALF_UP")) == hourly
+
+
+@pytest.mark.parametrize(
+    ("first_monday", "rate"),
+    [
+        (date(2020, 1, 6), "0.003"),
+        (date(2021, 1, 4), "0.006"),
+        (date(2022, 1, 3), "0.009"),
+        (date(2023, 1, 2), "0.012"),
+        (date(2024, 1, 1), "0.015"),
+        (date(2025, 1, 6), "0.018"),
+        (date(2026, 1, 5), "0.021"),
+        (date(2027, 1, 4), "0.024"),
+        (date(2028, 1, 3), "0.027"),
+        (date(2029, 1, 1), "0.030"),
+        (date(2030, 1, 7), "0.033"),
+    ],
+)
+def test_s39b_supplement_rates_each_from_its_first_monday(first_monday, rate):
+    """Barselsloven § 39 b, nr. 1-11; each rate ends the day before the next one starts."""
+    value = PARAMS.at("maternity.refusion_supplement_rate", first_monday)
+    assert value.value == Decimal(rate) and value.valid_from == first_monday
+    before = PARAMS["maternity.refusion_supplement_rate"].get(first_monday - timedelta(1))
+    if first_monday == date(2020, 1, 6):
+        assert before is None
+    else:
+        assert before.value < value.value and before.valid_until == first_monday - timedelta(1)
+
+
+def test_the_last_supplement_rate_stays_in_force_until_further_notice():
+    value = PARAMS.at("maternity.refusion_supplement_rate", date(2099, 12, 31))
+    assert value.value == Decimal("0.033") and value.valid_until is None
+
+
+def test_the_74_hours_of_s30():
+    value = PARAMS.at("sickness.employer_period_min_hours", date(2026, 3, 2))
+    assert value.value == 74 and value.unit == "hours"
+    assert value.reference == "Sygedagpengeloven § 30, stk. 2, nr. 2"
 
 
 @pytest.mark.parametrize(
@@ -50,8 +113,8 @@ def test_weekly_max_is_valid_until_the_day_before_the_next_first_monday(day, val
         date(2017, 6, 1),
         date(2020, 1, 6),
         date(2020, 12, 31),
-        date(2025, 1, 6),
-        date(2026, 3, 1),
+        date(2027, 1, 4),
+        date(2027, 6, 1),
     ],
 )
 def test_gaps_raise_param_missing_naming_parameter_and_day(day):
@@ -72,10 +135,13 @@ def test_2024_value_period_and_provenance():
 
 
 def test_every_packaged_value_has_reference_and_source():
+    """A source is a web address, the statute's own text, or (2025-26) the borger.dk page the
+    specification names together with the § 64 / § 38 arithmetic that reproduces the figure."""
     for parameter in PARAMS:
         assert parameter.values, parameter.name
         for value in parameter.values:
-            assert value.reference and value.source.startswith("http"), value
+            assert value.reference, value
+            assert value.source.startswith(("http", "Barselsloven § ", "borger.dk")), value
 
 
 def test_constants_and_maternity_parameters():
@@ -116,21 +182,21 @@ def _write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-OVERRIDE_2025 = """
+OVERRIDE_2027 = """
 benefit = "sickness"
 [[weekly_max.values]]
-valid_from = 2025-01-06
-value = 5000
-source = "https://example.invalid/satser-2025"
+valid_from = 2027-01-04
+value = 5300
+source = "https://example.invalid/satser-2027"
 """
 
 
 def test_override_directory_extends_the_packaged_values(tmp_path):
-    _write(tmp_path, "sickness.toml", OVERRIDE_2025)
+    _write(tmp_path, "sickness.toml", OVERRIDE_2027)
     params = load_parameters([tmp_path])
-    value = params.at("sickness.weekly_max", date(2025, 6, 1))
-    assert value.value == Decimal(5000)
-    assert value.valid_until == date(2026, 1, 4)  # the first-Monday rule is inherited
+    value = params.at("sickness.weekly_max", date(2027, 6, 1))
+    assert value.value == Decimal(5300)
+    assert value.valid_until == date(2028, 1, 2)  # the first-Monday rule is inherited
     assert value.reference == "Sygedagpengeloven § 50, stk. 1"
     assert value.origin.endswith("sickness.toml")
     assert params.at("sickness.weekly_max", date(2024, 6, 1)).value == Decimal(4695)
@@ -191,15 +257,15 @@ source = "https://dag.dk/g-dagssats-og-dagpengesats/"
 
 
 def test_two_override_files_in_conflict(tmp_path):
-    _write(tmp_path, "a.toml", OVERRIDE_2025)
-    _write(tmp_path, "b.toml", OVERRIDE_2025.replace("5000", "5001"))
+    _write(tmp_path, "a.toml", OVERRIDE_2027)
+    _write(tmp_path, "b.toml", OVERRIDE_2027.replace("5300", "5301"))
     with pytest.raises(ParameterFileError) as caught:
         load_parameters([tmp_path])
     assert caught.value.code == "RULE_PARAM_CONFLICT"
 
 
 def test_override_may_not_change_the_unit(tmp_path):
-    text = OVERRIDE_2025.replace("[[weekly_max", 'weekly_max.unit = "days"\n[[weekly_max')
+    text = OVERRIDE_2027.replace("[[weekly_max", 'weekly_max.unit = "days"\n[[weekly_max')
     _write(tmp_path, "a.toml", text)
     with pytest.raises(ParameterFileError) as caught:
         load_parameters([tmp_path])
@@ -265,6 +331,6 @@ source = "test"
 
 
 def test_in_force_lists_every_parameter():
-    rows = dict((p.name, v) for p, v in PARAMS.in_force(date(2025, 2, 1)))
+    rows = dict((p.name, v) for p, v in PARAMS.in_force(date(2027, 2, 1)))
     assert rows["sickness.weekly_max"] is None
     assert rows["sickness.employer_period_days"].value == 30

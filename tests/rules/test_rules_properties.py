@@ -2,6 +2,11 @@
 
 - the amount is never above ``weekly_max × weeks`` nor above ``hourly_wage × 0.92 × hours``
   (plus at most half an øre per week: each week is rounded half up to øre, by the spec);
+- each week's amount is never above ``min(weekly_max, hours × hourly maximum)`` rounded to øre,
+  where the hourly maximum is ``round(weekly_max / 37, 2)`` on each day — whatever the
+  employee's own weekly hours (the bug of issue 13 paid part-timers up to the weekly maximum);
+- the § 39 a supplement of a week is never more than half a krone from ``rate × amount``, is
+  whole kroner, and is zero for sick pay and for a benefit paid to the parent;
 - more absence never pays less;
 - the amount is the sum of its weeks;
 - splitting an absence into two consecutive claims, the second with its employer period
@@ -10,7 +15,8 @@
   one claim, and a decision cannot know the amounts of a week paid by another claim;
 - no float anywhere in a decision or its JSON.
 
-Claims are drawn from 2021-01-04 to 2024-12: every day there has parameters in force.
+Claims are drawn from 2021-01-04 to 2026-12 (the last day with a packaged weekly maximum is
+2027-01-03): every day there has parameters in force.
 """
 
 from __future__ import annotations
@@ -30,10 +36,13 @@ from rules.history import GrantedDays
 from rules.parameters import load_parameters
 
 PARAMS = load_parameters()
-MAX_WEEKLY = Decimal(4695)
+MAX_WEEKLY = Decimal(5085)  # the highest packaged weekly maximum (2026)
 AM = Decimal("0.92")
 HALF_ORE = Decimal("0.005")
+HALF_KRONE = Decimal("0.5")
+CENT = Decimal("0.01")
 FAR_FUTURE = date(2030, 1, 1)
+LAST_RATED = date(2027, 1, 3)  # the packaged weekly maxima end here
 
 # per test, not a global profile: the suite's own profile (tests/conftest.py) stays in charge
 RULES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -46,7 +55,7 @@ def _decimal(low: str, high: str, places: int = 2):
 
 
 @st.composite
-def sickness_claims(draw, max_days: int = 200, latest: date = date(2024, 7, 1)) -> Claim:
+def sickness_claims(draw, max_days: int = 200, latest: date = date(2026, 10, 1)) -> Claim:
     first = draw(st.dates(date(2021, 1, 4), latest))
     length = draw(st.integers(0, max_days))
     normal = draw(_decimal("1", "48", 1))
@@ -60,9 +69,9 @@ def sickness_claims(draw, max_days: int = 200, latest: date = date(2024, 7, 1)) 
         employee_cpr="0101901234",
         kind="sickness",
         first_absence_day=first,
-        # the shipped rates end on 2025-01-05 (2025 is an operator's override): a later day
+        # the shipped rates end on 2027-01-03 (2027 is an operator's override): a later day
         # is RULE_PARAM_MISSING, tested in the law cases, not a bound to check here
-        last_absence_day=min(first + timedelta(days=length), date(2025, 1, 5)),
+        last_absence_day=min(first + timedelta(days=length), LAST_RATED),
         normal_weekly_hours=normal,
         hourly_wage=draw(_decimal("1", "400")),
         salary_paid=draw(st.booleans()),
@@ -72,15 +81,16 @@ def sickness_claims(draw, max_days: int = 200, latest: date = date(2024, 7, 1)) 
         absence_hours_per_week=partial,
         section_56_agreement=draw(st.booleans()),
         small_employer_insurance=draw(st.booleans()),
+        hours_last_8_weeks=draw(st.none() | _decimal("0", "400", 1)),
     )
 
 
 @st.composite
 def maternity_claims(draw) -> Claim:
-    birth = draw(st.dates(date(2022, 8, 2), date(2024, 6, 30)))
+    birth = draw(st.dates(date(2022, 8, 2), date(2026, 8, 31)))
     first = birth + timedelta(days=draw(st.integers(-40, 150)))
     length = draw(st.integers(0, 120))
-    last = min(first + timedelta(days=length), date(2025, 1, 5))
+    last = min(first + timedelta(days=length), LAST_RATED)
     assume(last >= first)
     return Claim(
         external_ref="P-2",
@@ -108,6 +118,56 @@ def _total_hours(decision: Decision) -> Decimal:
     return sum((w.hours for w in decision.weeks), Decimal(0))
 
 
+def _weeks_days(decision: Decision):
+    """Each week of the decision with its paid days (granted days in ISO-week order)."""
+    days = iter(decision.granted_days)
+    for week in decision.weeks:
+        yield week, [next(days) for _ in range(week.days)]
+
+
+@RULES
+@given(st.one_of(sickness_claims(), maternity_claims()))
+def test_a_week_never_pays_more_than_its_hours_at_the_hourly_maximum(claim: Claim):
+    """min(weekly_max, hours × round(weekly_max / 37, 2)), each day at its own maximum."""
+    decision = decide(claim, parameters=PARAMS)
+    kind = claim.kind
+    for week, days in _weeks_days(decision):
+        hours_per_day = week.hours / week.days
+        by_hours = Decimal(0)
+        for day in days:
+            weekly = PARAMS.at(f"{kind}.weekly_max", day).value
+            basis = PARAMS.at(f"{kind}.hourly_max_basis_hours", day).value
+            by_hours += hours_per_day * (weekly / basis).quantize(CENT, "ROUND_HALF_UP")
+        weekly_max = PARAMS.at(f"{kind}.weekly_max", days[0]).value
+        bound = min(weekly_max, by_hours).quantize(CENT, "ROUND_HALF_UP")
+        assert week.amount <= bound, (week, bound)
+
+
+@RULES
+@given(maternity_claims())
+def test_the_supplement_is_whole_kroner_within_half_a_krone_of_rate_times_amount(claim: Claim):
+    decision = decide(claim, parameters=PARAMS)
+    assert decision.supplement == sum((w.supplement for w in decision.weeks), Decimal(0))
+    assert decision.total == decision.amount + decision.supplement
+    for week, days in _weeks_days(decision):
+        assert week.supplement == week.supplement.to_integral_value()
+        if not claim.salary_paid:
+            assert week.supplement == 0
+            continue
+        rate = PARAMS.at("maternity.refusion_supplement_rate", days[0]).value
+        assert abs(week.supplement - rate * week.amount) <= HALF_KRONE
+        assert week.supplement_rate is not None and week.supplement_rate.value == rate
+
+
+@RULES
+@given(sickness_claims())
+def test_sick_pay_has_no_supplement(claim: Claim):
+    decision = decide(claim, parameters=PARAMS)
+    assert decision.supplement == 0 and decision.total == decision.amount
+    assert all(w.supplement == 0 for w in decision.weeks)
+    assert decision.to_dict()["supplement"] == "0.00"
+
+
 @RULES
 @given(st.one_of(sickness_claims(), maternity_claims()))
 def test_amount_is_bounded_by_the_weekly_max_and_the_wage(claim: Claim):
@@ -117,6 +177,7 @@ def test_amount_is_bounded_by_the_weekly_max_and_the_wage(claim: Claim):
     assert decision.amount <= MAX_WEEKLY * weeks
     for week in decision.weeks:
         assert week.amount <= MAX_WEEKLY
+        assert week.amount <= week.weekly_max.value
     bound = claim.hourly_wage * AM * _total_hours(decision)
     assert decision.amount <= bound + HALF_ORE * weeks
 
@@ -133,20 +194,21 @@ def test_amount_is_the_sum_of_its_weeks(claim: Claim):
 @RULES
 @given(sickness_claims(max_days=150), st.integers(1, 30))
 def test_more_sick_days_never_pay_less(claim: Claim, extra: int):
-    longer = dataclasses.replace(claim, last_absence_day=claim.last_absence_day + timedelta(extra))
+    last = min(claim.last_absence_day + timedelta(extra), LAST_RATED)
+    longer = dataclasses.replace(claim, last_absence_day=last)
     assert decide(longer, parameters=PARAMS).amount >= decide(claim, parameters=PARAMS).amount
 
 
 @RULES
 @given(maternity_claims(), st.integers(1, 30))
 def test_more_leave_never_pays_less(claim: Claim, extra: int):
-    last = min(claim.last_absence_day + timedelta(extra), date(2025, 1, 5))
+    last = min(claim.last_absence_day + timedelta(extra), LAST_RATED)
     longer = dataclasses.replace(claim, last_absence_day=last)
     assert decide(longer, parameters=PARAMS).amount >= decide(claim, parameters=PARAMS).amount
 
 
 @RULES
-@given(sickness_claims(max_days=240, latest=date(2024, 4, 1)), st.integers(0, 240))
+@given(sickness_claims(max_days=240, latest=date(2026, 4, 1)), st.integers(0, 240))
 def test_splitting_an_absence_keeps_the_total(claim: Claim, at: int):
     claim = dataclasses.replace(claim, submitted_on=claim.first_absence_day)
     whole = decide(claim, parameters=PARAMS)
