@@ -37,17 +37,34 @@ def claims() -> None:
     "--date",
     "today",
     type=DATE,
-    help="Processing date (default today); the "
-    "orders fall due on it, and it is the submission date of claims without one.",
+    help="Processing date (default today): the date the claims are received, which their "
+    "deadlines are reckoned from; the orders fall due on it.",
+)
+@click.option(
+    "--backdated",
+    is_flag=True,
+    help="Import historic claims: each claim's submitted_on is its receipt date (audited; "
+    "needs --actor). Without it a submitted_on in the file is refused.",
 )
 @optional_actor("employer")
 @json_option
 @click.pass_obj
-def submit(app, file, today, actor, as_json) -> None:
+def submit(app, file, today, backdated, actor, as_json) -> None:
     """Decide every claim in FILE (JSON, JSON array, NDJSON or CSV) and store the results.
 
+    The receipt date of every claim is the processing date (--date, default today); a file
+    may not set its own (submitted_on is CLAIM_FIELD_NOT_ALLOWED) unless --backdated.
     Exit 1 when any claim was invalid or could not be decided (after all others are stored).
     """
+    if backdated:
+        source = click.get_current_context().get_parameter_source("actor")
+        if source is not click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--backdated needs --actor: who imports historic claims")
+        click.echo(
+            f"warning: importing historic claims as {actor}: each claim's submitted_on is its "
+            "receipt date (audited)",
+            err=True,
+        )
     engine = app.engine()
     parameters = rules.load_parameters(extra_dirs=app.settings.parameter_dirs)
     today = today or app.today()
@@ -65,6 +82,7 @@ def submit(app, file, today, actor, as_json) -> None:
         now=app.now(),
         parameters=parameters,
         documents=as_json,
+        backdated=backdated,
     ):
         counts[outcome.outcome if not outcome.failed else outcome.status] += 1
         failed += outcome.failed

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,19 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from identifiers import privacy
 from payments.db import lock_for_writing, session_scope
 from payments.models import AuditEvent
 
 GENESIS = "0" * 64
-# A full CPR or 10-digit account number as its own token: not part of a longer run of
-# letters and digits (a SHA-256 in hex often holds ten digits in a row; that is no CPR).
-# the same pattern refuses such a claim reference in rules.claim (rules imports nothing here)
-_FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z*])\d{6}-?\d{4}(?![0-9A-Za-z*])")
-
-
-def holds_full_number(text: str) -> bool:
-    """Whether ``text`` holds a full CPR or account number (which the log refuses)."""
-    return _FULL_NUMBER.search(text) is not None
+holds_full_number = privacy.holds_full_number  # the one pattern (identifiers.privacy)
 
 
 def _strings(value: Any):
@@ -84,7 +76,9 @@ def append(
 ) -> AuditEvent:
     """Append one event in the caller's transaction (it commits or rolls back with it)."""
     text = json.dumps(payload or {}, sort_keys=True, ensure_ascii=False, default=str)
-    if any(_FULL_NUMBER.search(s) for s in _strings(payload or {})) or _FULL_NUMBER.search(subject):
+    if any(
+        privacy.FULL_NUMBER.search(s) for s in _strings(payload or {})
+    ) or privacy.FULL_NUMBER.search(subject):
         raise ValueError(f"audit {action}: payload or subject holds a full CPR/account number")
     # Microsecond precision is what both databases store; hash what will be read back.
     now = now.astimezone(dt.UTC)

@@ -100,7 +100,6 @@ def synthetic_claims(
             "hourly_wage": wage,
             "salary_paid": i % 10 != 3,
             "employment_start": "2015-08-01",
-            "submitted_on": day.isoformat(),
         }
         if i % 4 == 3:  # maternity: a mother from the birth, or a father's two weeks
             parent = "mother" if i % 8 == 3 else "father"

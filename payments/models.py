@@ -35,6 +35,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -160,11 +161,16 @@ class Claim(Base):
     first_day: Mapped[dt.date] = mapped_column(Date)
     last_day: Mapped[dt.date] = mapped_column(Date)
     child_birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    expected_birth_date: Mapped[dt.date | None] = mapped_column(Date)  # revision 0006
     parent: Mapped[str | None] = mapped_column(String(10))
     raw: Mapped[str] = mapped_column(Text)
     raw_sha256: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    #: the receipt date the deadlines are reckoned from: the processing date, or the file's
+    #: ``submitted_on`` for a historic claim imported with ``--backdated`` (revision 0006)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    backdated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     actor: Mapped[str] = mapped_column(String(100))
 
 
@@ -176,6 +182,7 @@ class Decision(Base):
         UniqueConstraint("claim_id", "version"),
         CheckConstraint(_in("status", DECISION_STATUSES), name="status"),
         CheckConstraint("amount_ore >= 0", name="amount"),
+        CheckConstraint("supplement_ore >= 0", name="supplement"),
         Index(
             "uq_decisions_live_claim",
             "claim_id",
@@ -189,7 +196,9 @@ class Decision(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
-    amount_ore: Mapped[int] = mapped_column(Ore)
+    amount_ore: Mapped[int] = mapped_column(Ore)  # the reimbursement (or benefit) itself
+    #: the § 39 a supplement paid with a maternity refusion to an employer (revision 0006)
+    supplement_ore: Mapped[int] = mapped_column(Ore, default=0, server_default="0")
     payee_kind: Mapped[str | None] = mapped_column(String(3))
     payee_number: Mapped[str | None] = mapped_column(String(10))
     codes: Mapped[str] = mapped_column(Text, default="")

@@ -69,13 +69,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from stdnum.dk import cpr as stdnum_cpr
-from stdnum.dk import cvr as stdnum_cvr
-from stdnum.exceptions import ValidationError
-
+from identifiers import IdentifierError, cpr, cvr
+from identifiers.privacy import FULL_NUMBER
 from rules import codes
 from rules.claim_checks import MONTHS_BY_KIND, cross_checks
 from rules.days import FIRST_DATE, LAST_DATE
@@ -127,10 +124,6 @@ class _Bad(Exception):
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _DECIMAL = re.compile(r"[+-]?\d{1,15}(\.\d{1,10})?\Z")
 _INT = re.compile(r"[+-]?\d{1,6}\Z")
-_CPR = re.compile(r"(\d{6})-?(\d{4})\Z")
-_CVR = re.compile(r"\d{8}\Z")
-# a CPR (or a full account number) inside a text, as the audit log refuses it
-_CPR_LIKE = re.compile(r"(?<![0-9A-Za-z*])\d{6}-?\d{4}(?![0-9A-Za-z*])")
 
 
 def _text(value: Any) -> str:
@@ -160,7 +153,7 @@ def _ref(value: Any) -> str:
             codes.CLAIM_FIELD_RANGE,
             "must be printable characters, without control characters or line breaks",
         )
-    if _CPR_LIKE.search(text):  # the reference is printed in the bank's remittance text
+    if FULL_NUMBER.search(text):  # the reference is printed in the bank's remittance text
         raise _Bad(
             codes.CLAIM_FIELD_RANGE,
             "must not hold a CPR-like number (6 + 4 digits): "
@@ -169,17 +162,13 @@ def _ref(value: Any) -> str:
     return text
 
 
-@lru_cache(maxsize=4096)
-def _cvr_valid(text: str) -> bool:
-    """Cached: a file holds many claims of few employers."""
-    return _CVR.match(text) is not None and stdnum_cvr.is_valid(text)
-
-
 def _cvr(value: Any) -> str:
+    """The one rule of :mod:`identifiers.cvr` (``DK 13585628`` is CVR 13585628)."""
     text = _text(value)
-    if not _cvr_valid(text):
-        raise _Bad(codes.ID_CVR_INVALID, "is not a valid CVR number (8 digits, modulus 11)")
-    return text
+    try:
+        return cvr.parse(text)
+    except IdentifierError as bad:
+        raise _Bad(bad.code, "is not a valid CVR number (8 digits, modulus 11)") from None
 
 
 def _date(value: Any) -> date:
@@ -315,26 +304,16 @@ FIELDS: dict[str, tuple[Callable[[Any], Any], bool | str]] = {
 REQUIRED = tuple(name for name, (_, required) in FIELDS.items() if required is True)
 
 
-@lru_cache(maxsize=65536)
-def _birth_date(digits: str) -> date | None:
-    """The birth date with its century digit (python-stdnum), ``None`` if not a real date."""
-    try:
-        return stdnum_cpr.get_birth_date(digits)
-    except ValidationError:
-        return None
-
-
 def _cpr(value: str, today: date) -> str:
-    match = _CPR.match(value)
-    if match is None:
-        raise _Bad(codes.ID_CPR_INVALID, "must be 10 digits, optionally written DDMMYY-SSSS")
-    digits = match.group(1) + match.group(2)
-    born = _birth_date(digits)
-    if born is None:
-        raise _Bad(codes.ID_CPR_INVALID, "does not hold a real birth date")
-    if born > today:
-        raise _Bad(codes.ID_CPR_INVALID, "holds a birth date in the future")
-    return digits
+    """The one rule of :mod:`identifiers.cpr`, checked on the processing date."""
+    try:
+        return cpr.parse(value, on=today)
+    except IdentifierError as bad:  # its message shows the birth date; a claim's never does
+        raise _Bad(
+            bad.code,
+            "is not a CPR number: 10 digits (DDMMYY-SSSS) holding a real birth date that is "
+            "not after the processing date",
+        ) from None
 
 
 def parse_claim(raw: Mapping[str, Any], today: date, *, submitted_on_allowed: bool = True) -> Claim:

@@ -112,6 +112,7 @@ def add_order(session, number, amount_ore, *, kind="cpr", due=RUN, ref=None):
         raw_sha256="0" * 64,
         version=1,
         received_at=NOW,
+        received_on=NOW.date(),
         actor="t",
     )
     session.add(claim)

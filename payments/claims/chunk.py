@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, defer
 
 import rules
 from payments.models import Claim, Decision
+from rules.history import same_child
 
 
 def _granted(decision: Decision, claim: Claim) -> rules.GrantedDays:
@@ -23,6 +24,7 @@ def _granted(decision: Decision, claim: Claim) -> rules.GrantedDays:
         parent=claim.parent,
         child_birth_date=claim.child_birth_date,
         employer_cvr=claim.employer_cvr,
+        expected_birth_date=claim.expected_birth_date,
     )
 
 
@@ -72,11 +74,13 @@ class ClaimChunk:
                 or not decision.granted_days
             ):
                 continue
+            granted = _granted(decision, stored)
             if claim.kind == "maternity" and (
-                stored.child_birth_date != claim.child_birth_date or stored.parent != claim.parent
+                stored.parent != claim.parent
+                or not same_child(granted, claim.child_birth_date, claim.expected_birth_date)
             ):
-                continue
-            out.append(_granted(decision, stored))
+                continue  # another parent, or another child (rules.history.same_child)
+            out.append(granted)
         return tuple(out)
 
     def overlap(self, claim: rules.Claim, exclude: Claim | None) -> Claim | None:

@@ -119,14 +119,16 @@ def _brief(
     codes: Iterable[str],
     kind: str | None,
     employer_cvr: str | None,
+    supplement: str,
 ) -> dict[str, Any]:
-    """The stable part of a decision (status, amount, payee, codes): what an outcome carries
-    when the whole document was not asked for."""
+    """The stable part of a decision (status, amount, supplement, payee, codes): what an
+    outcome carries when the whole document was not asked for."""
     payee = {"kind": payee_kind, "number": payee_number} if payee_kind else None
     return {
         "external_ref": external_ref,
         "status": status,
         "amount": amount,
+        "supplement": supplement,
         "currency": "DKK",
         "payee": payee,
         "reasons": [{"code": c} for c in codes if c],
@@ -146,6 +148,7 @@ def _summary(claim: Claim, decision: Decision) -> dict[str, Any]:
         decision.codes.split(","),
         claim.kind,
         claim.employer_cvr,
+        money.text(decision.supplement_ore),
     )
 
 
@@ -168,9 +171,10 @@ class _Intake:
         now: dt.datetime,
         parameters: rules.Parameters,
         documents: bool,
+        backdated: bool = False,
     ) -> None:
         self.session, self.actor, self.today, self.now = session, actor, today, now
-        self.parameters, self.documents = parameters, documents
+        self.parameters, self.documents, self.backdated = parameters, documents, backdated
         self.ids = IdReserver(session)
         self.rows: dict[type, list[dict[str, Any]]] = {Claim: [], Decision: [], PaymentOrder: []}
 
@@ -185,7 +189,11 @@ class _Intake:
                 outcomes.append(Outcome(position, "unchanged", self._document(*known[digest])))
                 continue
             try:
-                claim = rules.parse_claim(raw, today=self.today)
+                # the receipt date is the processing date; a file's own submitted_on is
+                # refused (CLAIM_FIELD_NOT_ALLOWED) unless historic claims are imported
+                claim = rules.parse_claim(
+                    raw, today=self.today, submitted_on_allowed=self.backdated
+                )
             except rules.InvalidClaim as exc:
                 outcomes.append(
                     Outcome(
@@ -232,6 +240,7 @@ class _Intake:
             result.codes,
             result.kind,
             result.employer_cvr,
+            money_text(result.supplement),
         )
 
     def write(self) -> None:
@@ -307,7 +316,9 @@ class _Intake:
         stored.employee_cpr, stored.kind = claim.employee_cpr, claim.kind
         stored.first_day, stored.last_day = claim.first_absence_day, claim.last_absence_day
         stored.child_birth_date, stored.parent = claim.child_birth_date, claim.parent
+        stored.expected_birth_date = claim.expected_birth_date
         stored.received_at, stored.actor = self.now, self.actor
+        stored.received_on, stored.backdated = claim.submitted_on, self.backdated
         previous.superseded = True
         self.session.flush()  # supersede before the new live decision
         decision = Decision(**self._decision_values(stored, result, document))
@@ -331,11 +342,14 @@ class _Intake:
             first_day=claim.first_absence_day,
             last_day=claim.last_absence_day,
             child_birth_date=claim.child_birth_date,
+            expected_birth_date=claim.expected_birth_date,
             parent=claim.parent,
             raw=text,
             raw_sha256=digest,
             version=1,
             received_at=self.now,
+            received_on=claim.submitted_on,
+            backdated=self.backdated,
             actor=self.actor,
         )
         view = SimpleNamespace(**stored)
@@ -358,6 +372,7 @@ class _Intake:
             version=stored.version,
             status=result.status,
             amount_ore=money.ore(result.amount),
+            supplement_ore=money.ore(result.supplement),
             payee_kind=result.payee.kind if result.payee else None,
             payee_number=result.payee.number if result.payee else None,
             codes=",".join(result.codes),
@@ -418,8 +433,13 @@ def submit(
     parameters: rules.Parameters,
     chunk_size: int = CHUNK,
     documents: bool = True,
+    backdated: bool = False,
 ) -> Iterator[Outcome]:
     """Process every record; yield one :class:`Outcome` per record, in input order.
+
+    The date a claim is received is ``today`` (the processing date), stored with it and the
+    start of its deadlines. ``backdated=True`` imports historic claims: each claim's own
+    ``submitted_on`` (else ``today``) is its receipt date, and the import is audited as such.
 
     With ``documents=False`` an ``unchanged`` outcome carries only the stable part of the
     stored decision (status, amount, payee, codes) instead of the whole document with its
@@ -431,14 +451,22 @@ def submit(
     def flush() -> Iterator[Outcome]:
         items = [p for p in pending if not isinstance(p, Outcome)]
         try:
-            outcomes = _commit(engine, items, actor, today, now, parameters, documents)
+            outcomes = _commit(engine, items, actor, today, now, parameters, documents, backdated)
         except _REFUSED:
             outcomes = [
                 o
                 for item in items
                 for o in _commit(
-                    engine, [item], actor, today, now, parameters, documents, single=True
-                )
+                    engine,
+                    [item],
+                    actor,
+                    today,
+                    now,
+                    parameters,
+                    documents,
+                    backdated,
+                    single=True,
+                )  # fmt: skip
             ]
         statistics.grew(sum(o.outcome == "created" for o in outcomes))
         done = iter(outcomes)
@@ -464,6 +492,7 @@ def _commit(
     now: dt.datetime,
     parameters: rules.Parameters,
     documents: bool,
+    backdated: bool,
     single: bool = False,
 ) -> list[Outcome]:
     if not items:
@@ -477,6 +506,7 @@ def _commit(
                 now=now,
                 parameters=parameters,
                 documents=documents,
+                backdated=backdated,
             ).process(items)
             stored = [o for o in outcomes if o.outcome in ("created", "corrected")]
             if stored:
@@ -489,7 +519,8 @@ def _commit(
                         "created": sum(o.outcome == "created" for o in stored),
                         "corrected": sum(o.outcome == "corrected" for o in stored),
                         "refs": [o.decision["external_ref"] for o in stored][:50],
-                    },
+                    }
+                    | ({"backdated": True} if backdated else {}),
                     now=now,
                 )
             return outcomes

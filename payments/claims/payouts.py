@@ -30,12 +30,25 @@ from payments.statuses import OrderStatus
 
 
 def remittance(result: rules.Decision, payee_kind: str) -> str:
-    """E.g. ``Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001`` (≤ 140 characters)."""
+    """E.g. ``Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001`` (≤ 140 characters).
+
+    A maternity refusion with the § 39 a supplement says what the payment holds, as the
+    employer's bookkeeper books it: ``… ACME-7 refusion 18.780,00 + tillæg § 39 a 282,00 kr``.
+    """
     benefit = "sygedagpenge" if result.kind == "sickness" else "barselsdagpenge"
     lead = f"Refusion {benefit}" if payee_kind == "cvr" else benefit.capitalize()
     days = result.granted_days or (result.first_absence_day, result.last_absence_day)
     text = f"{lead} {days[0]}..{days[-1]} {result.external_ref}"
+    if result.supplement > 0:
+        text += (
+            f" refusion {_danish(result.amount)} + tillæg § 39 a {_danish(result.supplement)} kr"
+        )
     return text[:140]
+
+
+def _danish(amount) -> str:
+    """``18780.00`` → ``18.780,00``: how a Danish bank statement shows kroner."""
+    return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def end_to_end_id(claim: Claim, n: int) -> str:
@@ -64,11 +77,13 @@ def payments(
     """Rows of orders and recoveries so that, per payee, paid + new - recovered = decided.
 
     ``stored`` is the claim (row or ORM object), ``decision`` its new decision's ``id`` and
-    ``amount_ore``, ``already`` what each payee has been paid net of recoveries.
+    ``amount_ore`` and ``supplement_ore`` (paid together), ``already`` what each payee has
+    been paid net of recoveries.
     """
     target: dict[tuple[str, str], int] = defaultdict(int)
-    if decision["amount_ore"] > 0 and result.payee is not None:
-        target[(result.payee.kind, result.payee.number)] = decision["amount_ore"]
+    total = decision["amount_ore"] + decision.get("supplement_ore", 0)  # § 39 a paid with it
+    if total > 0 and result.payee is not None:
+        target[(result.payee.kind, result.payee.number)] = total
     n = 0
     for payee in sorted(set(target) | set(already)):
         diff = target.get(payee, 0) - already.get(payee, 0)
@@ -139,6 +154,10 @@ def correct(
             already[(order.payee_kind, order.payee_number)] += order.amount_ore
     for recovery in recovered:
         already[(recovery.payee_kind, recovery.payee_number)] -= recovery.amount_ore
-    values = {"id": decision.id, "amount_ore": decision.amount_ore}
+    values = {
+        "id": decision.id,
+        "amount_ore": decision.amount_ore,
+        "supplement_ore": decision.supplement_ore,
+    }
     for model, row in payments(ids, stored, values, result, already, today=today, now=now):
         session.add(model(**row))

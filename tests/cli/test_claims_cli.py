@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from cli.main import cli
 from tests.support import worked
 
-CLAIM = worked(salary_paid=False, submitted_on="2024-03-20")
+CLAIM = worked(salary_paid=False)  # received on 2024-03-20: --date 2024-03-20
 
 
 def payments(db_url, *args, code=0):

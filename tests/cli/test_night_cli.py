@@ -19,7 +19,7 @@ from iso20022 import pain002_writer
 from tests.support import worked
 
 EMPLOYER, EMPLOYEE = "13585628", "0101901234"
-CLAIM = worked(salary_paid=False, submitted_on="2024-03-20")
+CLAIM = worked(salary_paid=False)  # received on 2024-03-20: --date 2024-03-20
 NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import cli.main
 from cli.main import App
 
-TODAY = dt.date(2025, 6, 1)
+TODAY = dt.date(2027, 6, 1)
 CLAIM = {
     "external_ref": "ACME-0001",
     "employer_cvr": "13585628",
@@ -26,18 +26,18 @@ CLAIM = {
     "monthly_hours": [160, 160, 160, 160, 160, 160],
     "submitted_on": "2024-03-20",
 }
-CLAIM_2025 = {
+CLAIM_2027 = {
     **CLAIM,
-    "external_ref": "ACME-2025",
+    "external_ref": "ACME-2027",
     "section_56_agreement": True,
-    "first_absence_day": "2025-03-03",
-    "last_absence_day": "2025-03-07",
-    "submitted_on": "2025-03-10",
+    "first_absence_day": "2027-03-01",
+    "last_absence_day": "2027-03-05",
+    "submitted_on": "2027-03-08",
 }
 OVERRIDE = """
 benefit = "sickness"
 [[weekly_max.values]]
-valid_from = 2025-01-06
+valid_from = 2027-01-04
 value = 5000
 source = "test fixture, not the published rate"
 """
@@ -87,7 +87,7 @@ def test_decide_prints_every_decision_in_order_and_exits_1_on_invalid_or_error(t
     path = write(
         tmp_path,
         "mixed.ndjson",
-        raw="\n".join([json.dumps(CLAIM), "{not json", json.dumps(bad), json.dumps(CLAIM_2025)]),
+        raw="\n".join([json.dumps(CLAIM), "{not json", json.dumps(bad), json.dumps(CLAIM_2027)]),
     )
     result = invoke("decide", path, "--json")
     assert result.exit_code == 1
@@ -163,21 +163,21 @@ def test_csv_and_stdin(tmp_path):
     assert [d["amount"] for d in json.loads(piped.output)] == ["16901.75", "16901.75"]
 
 
-def test_2025_fails_until_an_override_file_supplies_the_rate(tmp_path, monkeypatch):
-    path = write(tmp_path, "2025.json", CLAIM_2025)
+def test_2027_fails_until_an_override_file_supplies_the_rate(tmp_path, monkeypatch):
+    path = write(tmp_path, "2027.json", CLAIM_2027)
     before = invoke("decide", path, "--json")
     assert before.exit_code == 1
     assert json.loads(before.output)[0]["reasons"][0]["code"] == "RULE_PARAM_MISSING"
     overrides = tmp_path / "overrides"
     overrides.mkdir()
-    (overrides / "sickness-2025.toml").write_text(OVERRIDE, encoding="utf-8")
+    (overrides / "sickness-2027.toml").write_text(OVERRIDE, encoding="utf-8")
     monkeypatch.setenv("PAYMENTS_PARAMETERS_DIR", str(overrides))
     after = invoke("decide", path, "--json")
     assert after.exit_code == 0, after.output
     assert json.loads(after.output)[0]["amount"] == "5000.00"
-    shown = json.loads(invoke("show", "--date", "2025-03-03", "--json").output)
+    shown = json.loads(invoke("show", "--date", "2027-03-01", "--json").output)
     weekly = {p["parameter"]: p for p in shown["parameters"]}["sickness.weekly_max"]
-    assert weekly["value"] == "5000.00" and weekly["valid_until"] == "2026-01-04"
+    assert weekly["value"] == "5000.00" and weekly["valid_until"] == "2028-01-02"
 
 
 def test_show_json_and_text():
@@ -189,7 +189,7 @@ def test_show_json_and_text():
     assert rows["sickness.weekly_max"]["value"] == "4695.00"
     assert rows["sickness.weekly_max"]["valid_from"] == "2024-01-01"
     assert rows["maternity.weeks_after_birth"]["value"] == "24"
-    missing = json.loads(invoke("show", "--json").output)  # today = 2025-06-01
+    missing = json.loads(invoke("show", "--json").output)  # today = 2027-06-01
     rows = {p["parameter"]: p for p in missing["parameters"]}
     assert rows["sickness.weekly_max"]["in_force"] is False
     text = invoke("show", "--date", "2024-05-01").output
@@ -228,7 +228,7 @@ def test_parameter_conflict_exits_2(tmp_path, monkeypatch, capsys):
     overrides = tmp_path / "o"
     overrides.mkdir()
     (overrides / "x.toml").write_text(
-        OVERRIDE.replace("2025-01-06", "2024-06-03"), encoding="utf-8"
+        OVERRIDE.replace("2027-01-04", "2024-06-03"), encoding="utf-8"
     )
     monkeypatch.setenv("PAYMENTS_PARAMETERS_DIR", str(overrides))
     status, _, err = run_main(capsys, "show")

@@ -20,8 +20,15 @@ from payments.batch import night
 from payments.claims import intake
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
-from payments.models import AccountRegistration, Claim, Decision, PaymentOrder, Recovery
-from tests.support import WORKED_EXAMPLE
+from payments.models import (
+    AccountRegistration,
+    AuditEvent,
+    Claim,
+    Decision,
+    PaymentOrder,
+    Recovery,
+)
+from tests.support import WORKED_AMOUNT, WORKED_EXAMPLE
 
 TODAY = dt.date(2024, 3, 20)
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
@@ -36,11 +43,15 @@ class Record:
         self.raw, self.position, self.problem = raw, position, problem
 
 
-def submit(engine, *raws, today=TODAY):
+def submit(engine, *raws, today=TODAY, backdated=False):
+    """Submit claims received on ``today``; ``backdated`` honours each one's submitted_on."""
     records = [Record(r, f"item {i}") for i, r in enumerate(raws, 1)]
     return list(
-        intake.submit(engine, records, actor="employer", today=today, now=NOW, parameters=PARAMS)
-    )
+        intake.submit(
+            engine, records, actor="employer", today=today, now=NOW, parameters=PARAMS,
+            backdated=backdated,
+        )
+    )  # fmt: skip
 
 
 def live_orders(engine, ref="ACME-0001"):
@@ -344,7 +355,7 @@ def test_22_weeks_in_9_months_counts_days_from_another_employer(engine):
     }
     alone = rules.decide(rules.parse_claim(second, today=dt.date(2024, 6, 20)), parameters=PARAMS)
     assert "RULE_SICK_22_WEEKS" not in alone.codes
-    [a, b] = submit(engine, first, second, today=dt.date(2024, 6, 20))
+    [a, b] = submit(engine, first, second, today=dt.date(2024, 6, 20), backdated=True)
     assert a.outcome == b.outcome == "created"
     assert "RULE_SICK_22_WEEKS" in [r["code"] for r in b.decision["reasons"]]
     assert Decimal(b.decision["amount"]) < alone.amount
@@ -375,14 +386,14 @@ def test_maternity_weeks_already_granted_limit_the_next_claim(engine):
         "last_absence_day": "2024-08-30",
         "submitted_on": "2024-08-30",
     }
-    [a, b] = submit(engine, first, second, today=dt.date(2024, 8, 30))
+    [a, b] = submit(engine, first, second, today=dt.date(2024, 8, 30), backdated=True)
     assert a.decision["days"] == 105  # 21 weeks of Monday-Friday from the birth
     assert b.decision["days"] == 15  # 24 weeks = 120 days; 105 used
     assert "RULE_MAT_ENTITLEMENT_USED" in [r["code"] for r in b.decision["reasons"]]
 
 
 def test_bad_records_are_reported_and_good_ones_stored(engine):
-    base = WORKED | {"submitted_on": "2024-03-20"}  # received on time, processed a year on
+    base = WORKED | {"submitted_on": "2024-03-20"}  # received on time, imported years on
     problem = rules.Problem("CLAIM_FILE_MALFORMED", None, "line 2 is not JSON")
     records = [
         Record(base, "line 1"),
@@ -394,9 +405,9 @@ def test_bad_records_are_reported_and_good_ones_stored(engine):
             base
             | {
                 "external_ref": "X-5",
-                "first_absence_day": "2025-03-03",
-                "last_absence_day": "2025-04-25",
-                "submitted_on": "2025-03-20",
+                "first_absence_day": "2027-03-01",  # no 2027 rates ship: RULE_PARAM_MISSING
+                "last_absence_day": "2027-04-23",
+                "submitted_on": "2027-03-19",
             },
             "line 6",
         ),
@@ -404,8 +415,14 @@ def test_bad_records_are_reported_and_good_ones_stored(engine):
     ]
     outs = list(
         intake.submit(
-            engine, records, actor="e", today=dt.date(2025, 3, 20), now=NOW, parameters=PARAMS
-        )
+            engine,
+            records,
+            actor="e",
+            today=dt.date(2027, 3, 19),
+            now=NOW,
+            parameters=PARAMS,
+            backdated=True,
+        )  # fmt: skip
     )
     assert [o.position for o in outs] == [f"line {i}" for i in range(1, 8)]
     assert [o.status for o in outs] == [
@@ -529,3 +546,101 @@ def test_a_killed_intake_loses_no_claim_and_pays_none_twice(db_url, tmp_path):
         ).all()
     assert len(per_claim) == 7 and {(n, total) for _, n, total in per_claim} == {(1, 1_690_175)}
     engine.dispose()
+
+
+# -- the receipt date belongs to the engine (issue 13) ------------------------------------
+
+
+def test_a_file_cannot_backdate_its_own_receipt(engine):
+    """The same claim, late when received on 2024-05-01, may not make itself on time by
+    saying it was submitted on 2024-03-20."""
+    late = dt.date(2024, 5, 1)
+    [refused] = submit(engine, WORKED | {"submitted_on": "2024-03-20"}, today=late)
+    assert refused.status == "invalid"
+    assert [(r["code"], r.get("field")) for r in refused.decision["reasons"]] == [
+        ("CLAIM_FIELD_NOT_ALLOWED", "submitted_on")
+    ]
+    [received] = submit(engine, WORKED, today=late)
+    assert "RULE_SICK_LATE" in [r["code"] for r in received.decision["reasons"]]
+    with session_scope(engine) as s:
+        claim = s.scalar(select(Claim))
+        assert (claim.received_on, claim.backdated) == (late, False)
+
+
+def test_a_backdated_import_keeps_the_files_dates_and_says_so(engine):
+    [out] = submit(
+        engine, WORKED | {"submitted_on": "2024-03-20"}, today=dt.date(2024, 5, 1), backdated=True
+    )
+    assert out.status == "approved" and Decimal(out.decision["amount"]) == WORKED_AMOUNT
+    with session_scope(engine) as s:
+        claim = s.scalar(select(Claim))
+        assert (claim.received_on, claim.backdated) == (dt.date(2024, 3, 20), True)
+        [event] = s.scalars(select(AuditEvent).where(AuditEvent.action == "claims.submit")).all()
+        assert json.loads(event.payload)["backdated"] is True
+
+
+def test_a_2026_absence_received_on_time_is_decided_with_the_shipped_rates(engine):
+    claim = WORKED | {
+        "external_ref": "ACME-2026",
+        "first_absence_day": "2026-03-02",
+        "last_absence_day": "2026-04-24",
+    }
+    [out] = submit(engine, claim, today=dt.date(2026, 3, 18))
+    assert out.status == "approved"
+    # 37 h at the 2026 hourly maximum 137.43 (5,085 / 37): a full week is 5,084.91
+    assert Decimal(out.decision["weeks"][-1]["amount"]) == Decimal("5084.91")
+
+
+# -- the § 39 a supplement is paid with the reimbursement (issue 13) -----------------------
+
+MATERNITY = {
+    "external_ref": "MAT-39A",
+    "employer_cvr": EMPLOYER,
+    "employee_cpr": "010190-1234",
+    "kind": "maternity",
+    "normal_weekly_hours": "37",
+    "hourly_wage": "250.00",
+    "salary_paid": True,
+    "employment_start": "2019-01-01",
+    "monthly_hours": [160] * 4,
+    "parent": "mother",
+    "child_birth_date": "2026-02-02",
+    "first_absence_day": "2026-02-02",
+    "last_absence_day": "2026-03-27",
+}
+
+
+def test_the_order_pays_the_reimbursement_and_the_supplement(engine):
+    [out] = submit(engine, MATERNITY, today=dt.date(2026, 4, 1))
+    amount, supplement = Decimal(out.decision["amount"]), Decimal(out.decision["supplement"])
+    assert supplement > 0 and supplement == supplement.to_integral_value()
+    [order] = live_orders(engine, "MAT-39A")
+    assert order.amount_ore == int((amount + supplement) * 100)
+    assert order.payee_kind == "cvr" and "tillæg § 39 a" in order.remittance
+    assert len(order.remittance) <= 140
+    with session_scope(engine) as s:
+        decision = s.scalar(select(Decision))
+        assert (decision.amount_ore, decision.supplement_ore) == (
+            int(amount * 100),
+            int(supplement * 100),
+        )
+
+
+def test_no_supplement_when_the_benefit_goes_to_the_parent(engine):
+    [out] = submit(engine, MATERNITY | {"salary_paid": False}, today=dt.date(2026, 4, 1))
+    assert out.decision["supplement"] == "0.00"
+    [order] = live_orders(engine, "MAT-39A")
+    assert order.payee_kind == "cpr" and "tillæg" not in order.remittance
+    assert order.amount_ore == int(Decimal(out.decision["amount"]) * 100)
+
+
+def test_a_correction_compares_totals_supplement_included(engine):
+    """A correction that shortens the leave lowers reimbursement and supplement alike; the
+    order not yet paid is cancelled and the new total is ordered."""
+    [first] = submit(engine, MATERNITY, today=dt.date(2026, 4, 1))
+    shorter = MATERNITY | {"last_absence_day": "2026-03-13", "correction": True}
+    [second] = submit(engine, shorter, today=dt.date(2026, 4, 1))
+    assert second.outcome == "corrected"
+    total = Decimal(second.decision["amount"]) + Decimal(second.decision["supplement"])
+    assert total < Decimal(first.decision["amount"]) + Decimal(first.decision["supplement"])
+    assert sum(o.amount_ore for o in live_orders(engine, "MAT-39A")) == int(total * 100)

@@ -29,6 +29,9 @@ def claim_row(id_: int, ref: str, received: dt.datetime = RECEIVED) -> dict:
         raw_sha256="0" * 64,
         version=1,
         received_at=received,
+        received_on=received.date(),
+        backdated=False,
+        expected_birth_date=None,
         actor="employer",
     )
 

@@ -148,7 +148,7 @@ def test_the_claim_schema_refuses_what_the_format_refuses():
 
 
 def test_the_bank_file_examples_are_what_the_importer_reads_and_writes(tmp_path):
-    from payments.registry_import import Reject, parse, write_rejects
+    from payments.registry.bank_file import Reject, parse, write_rejects
 
     blocks = _blocks("bank-file.md")
     assert blocks and all(lang == "csv" for _, lang, _ in blocks)
