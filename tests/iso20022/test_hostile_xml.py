@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -101,7 +102,15 @@ def test_limit_is_enforced_while_reading_too(tmp_path, monkeypatch):
     """A file that grows after its size was checked is still cut off."""
     path = tmp_path / "grows.xml"
     path.write_text(f'<Document xmlns="{PAIN002}">' + " " * 10_000 + "</Document>")
-    monkeypatch.setattr(xml.os, "stat", lambda p: type("S", (), {"st_size": 10})())
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def small(result: os.stat_result) -> os.stat_result:
+        fields = list(result[:10])
+        fields[6] = 10  # st_size: the file claims to be 10 bytes
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(xml.os, "stat", lambda p, **kw: small(real_stat(p, **kw)))
+    monkeypatch.setattr(xml.os, "fstat", lambda fd: small(real_fstat(fd)))
     with pytest.raises(XmlInputError) as err:
         list(xml.iterparse(path, max_bytes=1_000))
     assert err.value.code == "XML_TOO_LARGE"
@@ -166,4 +175,4 @@ def test_wrong_iso_message_for_a_reader(tmp_path):
 @pytest.mark.parametrize("reader", READERS)
 def test_unreadable_paths(tmp_path, reader):
     assert refused(tmp_path / "missing.xml", reader).code == "XML_UNREADABLE"
-    assert refused(tmp_path, reader).code == "XML_UNREADABLE"
+    assert refused(tmp_path, reader).code == "FILE_UNUSABLE"  # a directory
