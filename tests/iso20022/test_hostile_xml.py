@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+import iso20022
 from iso20022 import camt054, pain002, xml
 from iso20022.errors import XmlInputError
 from iso20022.validate import detect_message, validate
@@ -56,6 +57,7 @@ READERS = {
     "camt054": lambda p, **kw: list(camt054.read(p, **kw).returns),
     "validate": lambda p, **kw: validate(p, **kw),
     "detect": lambda p, **kw: detect_message(p, **kw),
+    "bank_answer": lambda p, **kw: iso20022.read_bank_answer(p, **kw),
 }
 
 
@@ -120,6 +122,7 @@ NAMESPACE_FOR = {
     "pain002": PAIN002,
     "validate": PAIN002,
     "detect": PAIN002,
+    "bank_answer": PAIN002,
     "camt054": "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08",
 }
 
@@ -170,6 +173,7 @@ def test_wrong_iso_message_for_a_reader(tmp_path):
     path.write_text('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>')
     assert refused(path, "pain002").code == "XML_WRONG_MESSAGE"
     assert refused(path, "camt054").code == "XML_WRONG_MESSAGE"
+    assert refused(path, "bank_answer").code == "XML_WRONG_MESSAGE"
 
 
 @pytest.mark.parametrize("reader", READERS)
