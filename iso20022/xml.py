@@ -30,6 +30,7 @@ in this package goes through here, with these defences:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -45,6 +46,7 @@ from lxml import etree
 from iso20022.errors import XmlInputError
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:"
 ISO_NAMESPACE = re.compile(
     r"urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.[0-9]{3}\.[0-9]{3}\.[0-9]{2})"
 )
@@ -240,15 +242,14 @@ def iterparse(
         parser = etree.iterparse(
             source.reader(digest), events=tuple(events), tag=tag, schema=schema, **_PARSER_OPTIONS
         )
-        checked = False
         try:
-            for event, element in parser:
-                if not checked:
-                    docinfo = element.getroottree().docinfo
-                    if docinfo.doctype or docinfo.internalDTD is not None:
-                        raise _forbidden("DOCTYPE declaration")
-                    checked = True
+            for event, element in parser:  # the first event: check the DOCTYPE once
+                docinfo = element.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    raise _forbidden("DOCTYPE declaration")
                 yield event, element
+                break
+            yield from parser  # the rest, without a Python step per event
         except etree.XMLSyntaxError as exc:
             if schema is not None and _only_validity_errors(parser.error_log):
                 raise SchemaViolation(list(parser.error_log)) from None
@@ -338,7 +339,13 @@ def find(element: etree._Element | None, path: str) -> etree._Element | None:
     """``element.find`` with ``/``-separated local names in any namespace (``"Rsn/Cd"``)."""
     if element is None:
         return None
-    return element.find("/".join("{*}" + step for step in path.split("/")))
+    return element.find(_any_namespace(path))
+
+
+@functools.lru_cache(maxsize=512)
+def _any_namespace(path: str) -> str:
+    """``"Rsn/Cd"`` → ``"{*}Rsn/{*}Cd"`` (built once per path: readers call this per field)."""
+    return "/".join("{*}" + step for step in path.split("/"))
 
 
 def text(element: etree._Element | None, path: str) -> str | None:
