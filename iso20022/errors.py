@@ -78,7 +78,13 @@ class Iso20022Error(Exception):
 
 
 class XmlInputError(Iso20022Error):
-    """A file to be read is unusable, unreadable, unsafe, malformed or not the expected one."""
+    """A file to be read is unusable, unreadable, unsafe, malformed or not the expected one.
+
+    ``validation`` is the :class:`~iso20022.validate.ValidationResult` of an
+    ``XML_SCHEMA_INVALID`` error (all its first errors with their lines), else ``None``.
+    """
+
+    validation = None
 
 
 class Pain001Error(Iso20022Error):

@@ -1,4 +1,4 @@
-"""Files this package writes to a path: complete or absent, readable by their owner only.
+"""Files this package writes: complete or absent, readable by their owner only, hashed.
 
 A payment file holds account numbers and moves money, a status report names payees: both
 are created mode 0600. :func:`atomic_file` creates a temporary file beside the target with
@@ -10,6 +10,7 @@ file or the new one. On any error the temporary file is removed and the target u
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -41,3 +42,23 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+class HashingSink:
+    """The file object a writer writes to, hashing (SHA-256) and counting the bytes on the
+    way, so the caller gets the file's hash without reading it back."""
+
+    __slots__ = ("_out", "_hash", "size")
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self.size += len(data)
+        self._out.write(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()

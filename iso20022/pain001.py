@@ -84,7 +84,6 @@ Choices where the issue is silent, as a Danish bank expects them:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable
 from decimal import Decimal
@@ -94,7 +93,7 @@ from lxml import etree
 
 from iso20022 import pain001_checks as check
 from iso20022.errors import Pain001Error
-from iso20022.output import atomic_file
+from iso20022.output import HashingSink, atomic_file
 from iso20022.pain001_checks import (
     CHARGE_BEARERS,
     CREDITOR_NAME_MAX,
@@ -177,25 +176,6 @@ def _write_path(
         return _Writer(raw, version, require_creditor_name).run(header, infos)
 
 
-class _Sink:
-    """The file object lxml writes to, hashing and counting the bytes on the way."""
-
-    __slots__ = ("_out", "_hash", "size")
-
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-        self._hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self._hash.update(data)
-        self.size += len(data)
-        self._out.write(data)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
-
-
 _fail = check.fail
 
 
@@ -215,7 +195,7 @@ class _Writer:
     """One file being written: the version's tag names, the counters, the templates."""
 
     def __init__(self, out: BinaryIO, version: str, require_creditor_name: bool = False) -> None:
-        self.sink = _Sink(out)
+        self.sink = HashingSink(out)
         self.version = version
         self.namespace = NAMESPACE.format(version=version)
         self.headers = Headers(version)
