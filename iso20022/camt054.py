@@ -24,10 +24,12 @@ Other transactions (credits received, fees) are skipped. Versions: camt.054.001.
 Where the original message is named. ISO 20022 gives a transaction's references in
 ``TxDtls/Refs`` (``MsgId``, ``PmtInfId``, ``EndToEndId`` of the pain.001 that caused it),
 and a batch booking's in ``NtryDtls/Btch`` (``MsgId``, ``PmtInfId``, ``NbOfTxs``, the
-"point to point reference assigned by the sending party", i.e. ours). The Nordic banks'
-debit notifications for pain.001 payments (Nordea's Corporate Access Payables MIG
-"camt.054.001.02 – Debit Notification", v1.6 of 2019-06-24, an appendix to the CGI guide)
-report our payments there. The notification level has no reference to a pain.001:
+"point to point reference assigned by the sending party", i.e. ours). Nordea publishes a
+guide of its own for the debit notifications of pain.001 payments (Corporate Access
+Payables MIG "camt.054.001.02 – Debit Notification", v1.6 of 2019-06-24, "only a
+description of Debit entries"); the public copies searched show its contents only, so
+the reader takes both places rather than rely on one. The notification level has no
+reference to a pain.001:
 ``Ntfctn/Id`` is the bank's id of the notification and ``GrpHdr/OrgnlBizQry/MsgId`` the id
 of a camt.060 *request*, neither of them ours. So:
 

@@ -45,35 +45,40 @@ Choices where the issue is silent, as a Danish bank expects them:
   checked with ISO 7064 mod 97; Danish IBANs are 18 characters); :class:`DomesticAccount`
   (reg. no. of 4 digits + account no. of up to 10 digits) → ``CdtrAcct/Id/Othr/Id`` with the
   14 digits (account number left-padded with zeros) and ``SchmeNm/Cd = BBAN``.
-* Creditor name ``Cdtr/Nm``: Nordea's MIG for pain.001.001.03 (Corporate Access Payables,
-  MIG 1.3 of 2017-06-20, an appendix to the CGI guide) requires the payee's name in every
-  transaction. ``write(..., require_creditor_name=True)`` refuses a transaction without one
+* Sources for the bank rules below: issue #15, after Nordea's MIG for pain.001.001.03
+  (Corporate Access Payables, MIG 1.3 of 2017-06-20, "an appendix to the ISO 20022 MDR 2009
+  and the CGI documentation") and Danske Bank's CGI MIG for pain.001.001.03 (v4.4, July
+  2024). The public copies of those guides this was checked against show only their title
+  pages and contents, so each figure here is the issue's, as the guides give it to it.
+* Creditor name ``Cdtr/Nm``: required by Nordea in every transaction.
+  ``write(..., require_creditor_name=True)`` refuses a transaction without one
   (``PAIN001_INVALID_INPUT``, field ``…Cdtr.Nm``): an authority paying to a CPR number
   through NemKonto that does not know the name passes a placeholder. A name that is given
   but has no bank-accepted characters (blank, control characters only) is always refused.
   The default is ``False`` for now, only because the engine's batch does not pass names
   yet: it then leaves ``Cdtr`` out of a transaction without a name, as before. The name is
-  cleaned (:mod:`iso20022.text`) and at most :data:`CREDITOR_NAME_MAX` = 70 characters: both
-  XSDs allow 140 (``Max140Text`` in .03 and .09), the banks' guides and the EPC rulebook
-  take 70, and cutting a name is the caller's decision, so a longer one is an error. No
-  creditor postal address is ever written (Danske Bank refuses unstructured ``AdrLine``
-  from 15 November 2026), so none can be wrong.
+  cleaned (:mod:`iso20022.text`) and at most :data:`CREDITOR_NAME_MAX` = 70 characters, in
+  both versions: the XSDs allow 140 (``Max140Text`` in ``PartyIdentification32`` of .03
+  and ``PartyIdentification135`` of .09), the banks take 70 (as the EPC's SEPA guidelines
+  do); cutting a name is the caller's decision, so a longer one is an error. No creditor
+  postal address is ever written (Danske Bank refuses unstructured ``AdrLine`` from
+  15 November 2026), so none can be wrong.
 * At most :data:`MAX_TX_PER_PAYMENT_INFO` = 9,999 transactions per ``PmtInf`` (Nordea's
-  limit per payment information; Danske Bank's is higher): a ``PmtInf`` that declares or
-  streams more is refused (``PAIN001_INVALID_INPUT``, field ``PmtInf[id].NbOfTxs``) before
-  its 10,000th transaction is written.
+  limit per payment information): a ``PmtInf`` that declares or streams more is refused
+  (``PAIN001_INVALID_INPUT``, field ``PmtInf[id].NbOfTxs``) before its 10,000th
+  transaction is written. A file may hold several such ``PmtInf``.
 * Debtor: ``Dbtr/Nm``, ``Dbtr/PstlAdr/Ctry`` (:attr:`Debtor.country`, ``DK`` by default,
   the only address element written: structured, so no bank refuses it; ``None`` leaves
   ``PstlAdr`` out), ``Dbtr/Id/OrgId/Othr`` when :attr:`Debtor.org_id` is given,
-  ``DbtrAcct/Id/IBAN`` and ``DbtrAcct/Ccy = DKK`` (the account's currency, which the Danish
-  CGI appendix asks for), ``DbtrAgt/FinInstnId/BIC`` (.03) or ``BICFI`` (.09).
+  ``DbtrAcct/Id/IBAN`` and ``DbtrAcct/Ccy = DKK`` (the account's currency, optional in the
+  XSD, asked for by the issue), ``DbtrAgt/FinInstnId/BIC`` (.03) or ``BICFI`` (.09).
 * Initiating party: ``InitgPty/Nm`` and, when :attr:`GroupHeader.initiating_party_id` is a
   :class:`PartyId`, ``InitgPty/Id/OrgId/Othr/Id`` with ``SchmeNm/Cd`` and (if given)
   ``Issr``. The same elements, in the same order, are valid in .03 (``PartyIdentification32``
   → ``OrganisationIdentification4``) and .09 (``PartyIdentification135`` →
-  ``OrganisationIdentification29``). Use ``PartyId(agreement_id, "CUST")`` for the bank
-  agreement (customer) number Nordea and Danske Bank ask for, ``PartyId(cvr, "COID")`` for
-  the CVR number; ``Issr`` e.g. ``"NORDEA"`` or ``"DABA"`` when the bank wants it.
+  ``OrganisationIdentification29``). Use ``PartyId(agreement_id, "CUST")`` for a bank
+  agreement (customer) number, ``PartyId(cvr, "COID")`` for the CVR number; ``Issr`` (e.g.
+  ``"NORDEA"``) when the bank wants it.
 * ``ChrgBr`` is written at payment level, ``SHAR`` by default: the usual choice for domestic
   DKK transfers. ``SLEV`` (follow the service level) is SEPA practice, meaningful for EUR
   only; it is accepted if asked for, and ``None`` leaves the element out.
