@@ -22,12 +22,15 @@ counts and sums what it actually writes and raises ``PAIN001_TOTALS_MISMATCH`` a
 the ``PmtInf`` (or of the file) where they differ, so a file whose header lies is never
 finished.
 
-**Partial output.** Errors can only surface mid-stream. When ``out`` is a path, the writer
-writes to a temporary file beside it and renames it to ``out`` (after ``fsync``) only when
-the file is complete: on any error the temporary file is removed and an existing ``out`` is
-left untouched. The file is created readable by its owner only (mode 0600), as befits a file
-that moves money. When ``out`` is a binary file object, bytes already written stay in it; the
-caller must throw that output away (write to a temporary name and rename on success).
+**Partial output, and who may read the file.** Errors can only surface mid-stream. When
+``out`` is a path, the writer writes to a temporary file beside it, created with
+``os.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)`` (see
+:mod:`iso20022.output`), and renames it to ``out`` (after ``fsync``) only when the file is
+complete: on any error the temporary file is removed and an existing ``out`` is left
+untouched. When ``out`` is a binary stream the caller opened, bytes already written stay in
+it; the caller must throw that output away (write to a temporary name and rename on
+success), and **must create the file mode 0600** (readable by its owner only): a payment
+file holds account numbers and moves money.
 
 Choices where the issue is silent, as a Danish bank expects them:
 
@@ -42,9 +45,40 @@ Choices where the issue is silent, as a Danish bank expects them:
   checked with ISO 7064 mod 97; Danish IBANs are 18 characters); :class:`DomesticAccount`
   (reg. no. of 4 digits + account no. of up to 10 digits) → ``CdtrAcct/Id/Othr/Id`` with the
   14 digits (account number left-padded with zeros) and ``SchmeNm/Cd = BBAN``.
-* Creditor name is optional (an authority paying to a CPR number through NemKonto may not
-  know it); an empty name after cleaning is left out. No creditor postal address is ever
-  written (Danske Bank refuses unstructured ``AdrLine``), so none can be wrong.
+* Sources for the bank rules below: issue #15, after Nordea's MIG for pain.001.001.03
+  (Corporate Access Payables, MIG 1.3 of 2017-06-20, "an appendix to the ISO 20022 MDR 2009
+  and the CGI documentation") and Danske Bank's CGI MIG for pain.001.001.03 (v4.4, July
+  2024). The public copies of those guides this was checked against show only their title
+  pages and contents, so each figure here is the issue's, as the guides give it to it.
+* Creditor name ``Cdtr/Nm``: required by Nordea in every transaction.
+  ``write(..., require_creditor_name=True)`` refuses a transaction without one
+  (``PAIN001_INVALID_INPUT``, field ``…Cdtr.Nm``): an authority paying to a CPR number
+  through NemKonto that does not know the name passes a placeholder. A name that is given
+  but has no bank-accepted characters (blank, control characters only) is always refused.
+  The default is ``False`` for now, only because the engine's batch does not pass names
+  yet: it then leaves ``Cdtr`` out of a transaction without a name, as before. The name is
+  cleaned (:mod:`iso20022.text`) and at most :data:`CREDITOR_NAME_MAX` = 70 characters, in
+  both versions: the XSDs allow 140 (``Max140Text`` in ``PartyIdentification32`` of .03
+  and ``PartyIdentification135`` of .09), the banks take 70 (as the EPC's SEPA guidelines
+  do); cutting a name is the caller's decision, so a longer one is an error. No creditor
+  postal address is ever written (Danske Bank refuses unstructured ``AdrLine`` from
+  15 November 2026), so none can be wrong.
+* At most :data:`MAX_TX_PER_PAYMENT_INFO` = 9,999 transactions per ``PmtInf`` (Nordea's
+  limit per payment information): a ``PmtInf`` that declares or streams more is refused
+  (``PAIN001_INVALID_INPUT``, field ``PmtInf[id].NbOfTxs``) before its 10,000th
+  transaction is written. A file may hold several such ``PmtInf``.
+* Debtor: ``Dbtr/Nm``, ``Dbtr/PstlAdr/Ctry`` (:attr:`Debtor.country`, ``DK`` by default,
+  the only address element written: structured, so no bank refuses it; ``None`` leaves
+  ``PstlAdr`` out), ``Dbtr/Id/OrgId/Othr`` when :attr:`Debtor.org_id` is given,
+  ``DbtrAcct/Id/IBAN`` and ``DbtrAcct/Ccy = DKK`` (the account's currency, optional in the
+  XSD, asked for by the issue), ``DbtrAgt/FinInstnId/BIC`` (.03) or ``BICFI`` (.09).
+* Initiating party: ``InitgPty/Nm`` and, when :attr:`GroupHeader.initiating_party_id` is a
+  :class:`PartyId`, ``InitgPty/Id/OrgId/Othr/Id`` with ``SchmeNm/Cd`` and (if given)
+  ``Issr``. The same elements, in the same order, are valid in .03 (``PartyIdentification32``
+  → ``OrganisationIdentification4``) and .09 (``PartyIdentification135`` →
+  ``OrganisationIdentification29``). Use ``PartyId(agreement_id, "CUST")`` for a bank
+  agreement (customer) number, ``PartyId(cvr, "COID")`` for the CVR number; ``Issr`` (e.g.
+  ``"NORDEA"``) when the bank wants it.
 * ``ChrgBr`` is written at payment level, ``SHAR`` by default: the usual choice for domestic
   DKK transfers. ``SLEV`` (follow the service level) is SEPA practice, meaningful for EUR
   only; it is accepted if asked for, and ``None`` leaves the element out.
@@ -55,19 +89,25 @@ Choices where the issue is silent, as a Danish bank expects them:
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import tempfile
 from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import BinaryIO
 
 from lxml import etree
 
+from iso20022 import pain001_checks as check
 from iso20022.errors import Pain001Error
+from iso20022.output import HashingSink, atomic_file
+from iso20022.pain001_checks import (
+    CHARGE_BEARERS,
+    CREDITOR_NAME_MAX,
+    CURRENCY,
+    MAX_TX_PER_PAYMENT_INFO,
+    TEXT_MAX,
+    VERSIONS,
+)
+from iso20022.pain001_headers import Headers
 from iso20022.pain001_types import (
     DECIMAL_CONTEXT,
     Debtor,
@@ -83,6 +123,12 @@ from iso20022.pain001_types import (
 from iso20022.text import CLEAN, IDENTIFIER, check_identifier, clean_text
 
 __all__ = [
+    "CHARGE_BEARERS",
+    "CREDITOR_NAME_MAX",
+    "CURRENCY",
+    "MAX_TX_PER_PAYMENT_INFO",
+    "TEXT_MAX",
+    "VERSIONS",
     "Debtor",
     "DomesticAccount",
     "GroupHeader",
@@ -95,25 +141,8 @@ __all__ = [
     "write",
 ]
 
-VERSIONS = ("001.001.03", "001.001.09")
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.{version}"
-CURRENCY = "DKK"
-TEXT_MAX = 140
-CHARGE_BEARERS = ("SHAR", "DEBT", "CRED", "SLEV")
 
-_CENT = Decimal("0.01")
-_AMOUNT_LIMIT = Decimal(10) ** 16  # totalDigits 18 with two decimals
-_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
-_DK_IBAN = re.compile(r"DK[0-9]{16}")  # fast path: "DK" is 13 20 in the mod-97 digits
-_AMOUNT_TEXT = re.compile(r"[1-9][0-9]{0,15}\.[0-9]{2}|0\.(?!00)[0-9]{2}")
-_IBAN_DIGITS = {ord(c): str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
-_BIC = {  # the XSD patterns: BICIdentifier (.03), BICFIDec2014Identifier (.09)
-    "001.001.03": re.compile(r"[A-Z]{6}[A-Z2-9][A-NP-Z0-9](?:[A-Z0-9]{3})?"),
-    "001.001.09": re.compile(r"[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"),
-}
-_REG_NO = re.compile(r"[0-9]{4}")
-_ACCOUNT_NO = re.compile(r"[0-9]{1,10}")
-_CODE = re.compile(r"[A-Za-z0-9]{1,4}")
 _BATCH = 64  # transactions per write to the sink
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -123,8 +152,11 @@ def write(
     group_header: GroupHeader,
     payment_infos: Iterable[PaymentInfo],
     version: str = "001.001.03",
+    *,
+    require_creditor_name: bool = False,
 ) -> WriteResult:
-    """Write one pain.001 file to ``out`` (a path, or a binary file object); see module doc."""
+    """Write one pain.001 file to ``out`` (a path, or a binary stream the caller opened,
+    mode 0600); see the module docstring, also for ``require_creditor_name``."""
     if version not in VERSIONS:
         raise Pain001Error(
             "PAIN001_UNSUPPORTED",
@@ -132,47 +164,24 @@ def write(
             "version",
         )
     if isinstance(out, (str, os.PathLike)):
-        return _write_path(Path(out), group_header, payment_infos, version)
-    return _Writer(out, version).run(group_header, payment_infos)
+        return _write_path(out, group_header, payment_infos, version, require_creditor_name)
+    return _Writer(out, version, require_creditor_name).run(group_header, payment_infos)
 
 
 def _write_path(
-    path: Path, header: GroupHeader, infos: Iterable[PaymentInfo], version: str
+    path: str | os.PathLike[str],
+    header: GroupHeader,
+    infos: Iterable[PaymentInfo],
+    version: str,
+    require_creditor_name: bool,
 ) -> WriteResult:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            result = _Writer(raw, version).run(header, infos)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return result
+    """Write to ``path`` through :func:`iso20022.output.atomic_file` (0600, O_EXCL,
+    O_NOFOLLOW, complete or absent)."""
+    with atomic_file(path) as raw:
+        return _Writer(raw, version, require_creditor_name).run(header, infos)
 
 
-class _Sink:
-    """The file object lxml writes to, hashing and counting the bytes on the way."""
-
-    __slots__ = ("_out", "_hash", "size")
-
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-        self._hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self._hash.update(data)
-        self.size += len(data)
-        self._out.write(data)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
-
-
-def _fail(message: str, field: str) -> Pain001Error:
-    return Pain001Error("PAIN001_INVALID_INPUT", message, field)
+_fail = check.fail
 
 
 def _element(tag: str, text: str | None = None, **attrib: str) -> etree._Element:
@@ -187,150 +196,18 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
     return el
 
 
-def _amount(value: object, field: str) -> Decimal:
-    """``value`` as a Decimal with exactly two decimals, or an error."""
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise _fail(f"amount must be a finite Decimal, not {value!r}", field)
-    try:
-        cents = value.quantize(_CENT, context=DECIMAL_CONTEXT)
-    except InvalidOperation:
-        raise _fail(f"amount {value} is too large", field) from None
-    if cents != value:
-        raise _fail(f"amount {value} has fractions of an øre; round it first", field)
-    if cents <= 0 or cents >= _AMOUNT_LIMIT:
-        raise _fail(f"amount {value} must be positive and below 10^16", field)
-    return cents
-
-
-def _count(value: object, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 10**15:
-        raise _fail(f"a number of transactions must be an int from 1, not {value!r}", field)
-    return value
-
-
-def _iban(value: object, field: str) -> str:
-    if not isinstance(value, str) or not _IBAN.fullmatch(value):
-        raise _fail(f"{value!r} is not an IBAN in compact upper-case form", field)
-    if value.startswith("DK") and len(value) != 18:
-        raise _fail(f"{value!r}: a Danish IBAN has 18 characters", field)
-    if int((value[4:] + value[:4]).translate(_IBAN_DIGITS)) % 97 != 1:
-        raise _fail(f"{value!r}: the IBAN check digits are wrong", field)
-    return value
-
-
-def _code(value: object, field: str) -> str:
-    if not isinstance(value, str) or not _CODE.fullmatch(value):
-        raise _fail(f"{value!r} is not a code of 1-4 letters or digits", field)
-    return value
-
-
 class _Writer:
     """One file being written: the version's tag names, the counters, the templates."""
 
-    def __init__(self, out: BinaryIO, version: str) -> None:
-        self.sink = _Sink(out)
+    def __init__(self, out: BinaryIO, version: str, require_creditor_name: bool = False) -> None:
+        self.sink = HashingSink(out)
         self.version = version
         self.namespace = NAMESPACE.format(version=version)
-        self.bic_tag = "BIC" if version == "001.001.03" else "BICFI"
-        self.bic_pattern = _BIC[version]
+        self.headers = Headers(version)
+        self.bic_tag = self.headers.bic_tag
+        self.bic_pattern = self.headers.bic_pattern
+        self.require_creditor_name = require_creditor_name
         self.formats: dict[tuple[bool, bool, bool, bool], str] = {}
-
-    # -- checks ----------------------------------------------------------------------------
-
-    def _bic(self, value: object, field: str) -> str:
-        if not isinstance(value, str) or not self.bic_pattern.fullmatch(value):
-            raise _fail(
-                f"{value!r} is not a BIC ({self.bic_tag}) of 8 or 11 upper-case characters",
-                field,
-            )
-        return value
-
-    def _party_id(self, parent: etree._Element, party: PartyId, field: str) -> None:
-        if not isinstance(party, PartyId):
-            raise _fail(f"expected a PartyId, got {type(party).__name__}", field)
-        othr = _sub(_sub(_sub(parent, "Id"), "OrgId"), "Othr")
-        _sub(othr, "Id", check_identifier(party.id, field=f"{field}.Id"))
-        _sub(_sub(othr, "SchmeNm"), "Cd", _code(party.scheme_code, f"{field}.SchmeNm.Cd"))
-        if party.issuer is not None:
-            _sub(othr, "Issr", check_identifier(party.issuer, field=f"{field}.Issr"))
-
-    def _name(self, value: object, field: str, *, required: bool) -> str | None:
-        name = clean_text(value, max_len=TEXT_MAX, field=field) if value is not None else ""
-        if not name and required:
-            raise _fail("a name is required and has no bank-accepted characters", field)
-        return name or None
-
-    # -- building blocks -------------------------------------------------------------------
-
-    def _group_header(self, header: GroupHeader) -> tuple[etree._Element, int, Decimal]:
-        if not isinstance(header, GroupHeader):
-            raise _fail(f"expected a GroupHeader, got {type(header).__name__}", "GrpHdr")
-        created = header.created_at
-        if not isinstance(created, datetime) or created.utcoffset() is None:
-            raise _fail("created_at must be a timezone-aware datetime", "GrpHdr.CreDtTm")
-        count = _count(header.nb_of_txs, "GrpHdr.NbOfTxs")
-        total = _amount(header.ctrl_sum, "GrpHdr.CtrlSum")
-        grp = _element("GrpHdr")
-        _sub(grp, "MsgId", check_identifier(header.msg_id, field="GrpHdr.MsgId"))
-        _sub(grp, "CreDtTm", created.isoformat(timespec="seconds"))
-        _sub(grp, "NbOfTxs", str(count))
-        _sub(grp, "CtrlSum", str(total))
-        party = _sub(grp, "InitgPty")
-        _sub(
-            party,
-            "Nm",
-            self._name(header.initiating_party_name, "GrpHdr.InitgPty.Nm", required=True),
-        )
-        if header.initiating_party_id is not None:
-            self._party_id(party, header.initiating_party_id, "GrpHdr.InitgPty.Id")
-        grp.tail = "\n"
-        return grp, count, total
-
-    def _payment_header(self, info: PaymentInfo, where: str) -> list[etree._Element]:
-        """The children of ``PmtInf`` before the first ``CdtTrfTxInf``, in schema order."""
-        out = [
-            _element("PmtInfId", check_identifier(info.pmt_inf_id, field=f"{where}.PmtInfId")),
-            _element("PmtMtd", "TRF"),
-        ]
-        if info.batch_booking is not None:
-            out.append(_element("BtchBookg", "true" if info.batch_booking else "false"))
-        out.append(_element("NbOfTxs", str(_count(info.nb_of_txs, f"{where}.NbOfTxs"))))
-        out.append(_element("CtrlSum", str(_amount(info.ctrl_sum, f"{where}.CtrlSum"))))
-        if info.service_level is not None or info.category_purpose is not None:
-            tp = _element("PmtTpInf")
-            if info.service_level is not None:
-                _sub(_sub(tp, "SvcLvl"), "Cd", _code(info.service_level, f"{where}.SvcLvl"))
-            if info.category_purpose is not None:
-                _sub(_sub(tp, "CtgyPurp"), "Cd", _code(info.category_purpose, f"{where}.CtgyPurp"))
-            out.append(tp)
-        when = info.requested_execution_date
-        if not isinstance(when, date) or isinstance(when, datetime):
-            raise _fail("requested_execution_date must be a date", f"{where}.ReqdExctnDt")
-        reqd = _element("ReqdExctnDt")
-        if self.version == "001.001.03":
-            reqd.text = when.isoformat()
-        else:
-            _sub(reqd, "Dt", when.isoformat())
-        out.append(reqd)
-        debtor = info.debtor
-        if not isinstance(debtor, Debtor):
-            raise _fail(f"expected a Debtor, got {type(debtor).__name__}", f"{where}.Dbtr")
-        dbtr = _element("Dbtr")
-        _sub(dbtr, "Nm", self._name(debtor.name, f"{where}.Dbtr.Nm", required=True))
-        if debtor.org_id is not None:
-            self._party_id(dbtr, debtor.org_id, f"{where}.Dbtr.Id")
-        acct = _element("DbtrAcct")
-        _sub(_sub(acct, "Id"), "IBAN", _iban(debtor.iban, f"{where}.DbtrAcct"))
-        agent = _element("DbtrAgt")
-        _sub(_sub(agent, "FinInstnId"), self.bic_tag, self._bic(debtor.bic, f"{where}.DbtrAgt"))
-        out += [dbtr, acct, agent]
-        if info.charge_bearer is not None:
-            if info.charge_bearer not in CHARGE_BEARERS:
-                raise _fail(f"charge bearer must be one of {CHARGE_BEARERS}", f"{where}.ChrgBr")
-            out.append(_element("ChrgBr", info.charge_bearer))
-        for el in out:
-            el.tail = "\n"
-        return out
 
     def _format(self, key: tuple[bool, bool, bool, bool]) -> str:
         """The ``CdtTrfTxInf`` of one shape as lxml serialises it, with six ``%`` holes.
@@ -380,7 +257,7 @@ class _Writer:
     # -- the file --------------------------------------------------------------------------
 
     def run(self, header: GroupHeader, infos: Iterable[PaymentInfo]) -> WriteResult:
-        grp, declared_count, declared_total = self._group_header(header)
+        grp, declared_count, declared_total = self.headers.group_header(header)
         count, total = 0, Decimal("0.00")
         seen_ids: set[str] = set()
         ns = self.namespace
@@ -400,7 +277,7 @@ class _Writer:
                         if info.pmt_inf_id in seen_ids:
                             raise _fail("PmtInfId is used twice in the file", where)
                         seen_ids.add(info.pmt_inf_id)
-                        head = self._payment_header(info, where)
+                        head = self.headers.payment_header(info, where)
                         with xf.element(f"{{{ns}}}PmtInf"):
                             xf.write("\n")
                             for el in head:
@@ -425,12 +302,15 @@ class _Writer:
         count, total = 0, Decimal("0.00")
         formats, add, write = self.formats, DECIMAL_CONTEXT.add, self.sink.write
         chunk: list[str] = []
-        identifier, clean, dk_iban = IDENTIFIER.fullmatch, CLEAN.fullmatch, _DK_IBAN.fullmatch
-        amount_form = _AMOUNT_TEXT.fullmatch
-        reg_form, acct_form = _REG_NO.fullmatch, _ACCOUNT_NO.fullmatch
+        identifier, clean, dk_iban = IDENTIFIER.fullmatch, CLEAN.fullmatch, check.DK_IBAN.fullmatch
+        amount_form = check.AMOUNT_TEXT.fullmatch
+        reg_form, acct_form = check.REG_NO.fullmatch, check.ACCOUNT_NO.fullmatch
         bic_form = self.bic_pattern.fullmatch
-        text_max, batch, transaction, decimal, iban_account = (
+        require_name = self.require_creditor_name
+        text_max, name_max, limit, batch, transaction, decimal, iban_account = (
             TEXT_MAX,
+            CREDITOR_NAME_MAX,
+            MAX_TX_PER_PAYMENT_INFO,
             _BATCH,
             Transaction,
             Decimal,
@@ -438,6 +318,11 @@ class _Writer:
         )  # locals: the loop is hot
         for tx in transactions:
             count += 1
+            if count > limit:
+                raise _fail(
+                    f"more than {limit:,} transactions in one PmtInf; the banks refuse it",
+                    f"{where}.NbOfTxs",
+                )
             if type(tx) is not transaction and not isinstance(tx, Transaction):
                 raise _fail(
                     f"expected a Transaction, got {type(tx).__name__}",
@@ -451,7 +336,7 @@ class _Writer:
             if amount_form(text):
                 cents = amount  # already positive, two decimals, below 10^16
             else:
-                cents = _amount(amount, _tx_field(where, tx, "InstdAmt"))
+                cents = check.amount(amount, _tx_field(where, tx, "InstdAmt"))
                 text = str(cents)
             total = add(total, cents)
             if type(account) is iban_account:
@@ -461,7 +346,7 @@ class _Writer:
                     and dk_iban(number)
                     and int(number[4:] + "1320" + number[2:4]) % 97 == 1
                 ):
-                    _iban(number, _tx_field(where, tx, "CdtrAcct"))  # other countries too
+                    check.iban(number, _tx_field(where, tx, "CdtrAcct"))  # other countries too
             elif type(account) is DomesticAccount:
                 reg, number, domestic = account.reg_no, account.account_no, True
                 if type(reg) is str and type(number) is str and reg_form(reg) and acct_form(number):
@@ -471,18 +356,22 @@ class _Writer:
             elif isinstance(account, DomesticAccount):
                 number, domestic = _domestic(account, _tx_field(where, tx, "CdtrAcct")), True
             elif isinstance(account, IbanAccount):
-                number, domestic = _iban(account.iban, _tx_field(where, tx, "CdtrAcct")), False
+                number = check.iban(account.iban, _tx_field(where, tx, "CdtrAcct"))
+                domestic = False
             else:
                 raise _fail(
                     "creditor_account must be an IbanAccount or a DomesticAccount",
                     _tx_field(where, tx, "CdtrAcct"),
                 )
             if bic is not None and (type(bic) is not str or not bic_form(bic)):
-                self._bic(bic, _tx_field(where, tx, "CdtrAgt"))
-            if name is not None and (
-                type(name) is not str or len(name) > text_max or not clean(name)
+                self.headers.bic(bic, _tx_field(where, tx, "CdtrAgt"))
+            if (name is None and require_name) or (
+                name is not None
+                and (type(name) is not str or len(name) > name_max or not clean(name))
             ):
-                name = self._name(name, _tx_field(where, tx, "Cdtr.Nm"), required=False)
+                name = self.headers.name(
+                    name, _tx_field(where, tx, "Cdtr.Nm"), required=True, max_len=name_max
+                )
             if rmt is not None and (type(rmt) is not str or len(rmt) > text_max or not clean(rmt)):
                 rmt = (
                     clean_text(rmt, max_len=TEXT_MAX, field=_tx_field(where, tx, "RmtInf.Ustrd"))
@@ -505,12 +394,7 @@ def _tx_field(where: str, tx: Transaction, name: str) -> str:
 
 
 def _domestic(account: DomesticAccount, field: str) -> str:
-    reg, number = account.reg_no, account.account_no
-    if not (isinstance(reg, str) and _REG_NO.fullmatch(reg)):
-        raise _fail(f"registration number {reg!r} must be 4 digits", field)
-    if not (isinstance(number, str) and _ACCOUNT_NO.fullmatch(number)):
-        raise _fail(f"account number {number!r} must be 1-10 digits", field)
-    return reg + number.zfill(10)
+    return check.domestic(account.reg_no, account.account_no, field)
 
 
 def _check_totals(where: str, nb: int, ctrl: Decimal, count: int, total: Decimal) -> None:

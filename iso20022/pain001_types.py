@@ -31,7 +31,8 @@ class PartyId:
 
     ``COID`` is the ISO code for an id a national authority gives an organisation; a Danish
     CVR number is one. Banks that want the customer agreement number ask for ``CUST`` or
-    ``BANK`` instead.
+    ``BANK`` instead (``PartyId("123456789", "CUST")``). Both are written the same way in
+    001.001.03 and .09: ``Id/OrgId/Othr/Id``, ``Othr/SchmeNm/Cd``, ``Othr/Issr``.
     """
 
     id: str
@@ -41,12 +42,17 @@ class PartyId:
 
 @dataclass(frozen=True, slots=True)
 class Debtor:
-    """The paying authority: name, account (IBAN) and its bank (BIC), optionally a CVR id."""
+    """The paying authority: name, account (IBAN) and its bank (BIC), optionally a CVR id.
+
+    ``country`` is written as ``Dbtr/PstlAdr/Ctry`` (ISO 3166 alpha-2, ``DK`` by default;
+    ``None`` leaves the address out).
+    """
 
     name: str
     iban: str
     bic: str
     org_id: PartyId | None = None
+    country: str | None = "DK"
 
 
 class IbanAccount(NamedTuple):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
+import iso20022
 from iso20022 import camt054, pain002, xml
 from iso20022.errors import XmlInputError
 from iso20022.validate import detect_message, validate
@@ -55,6 +57,7 @@ READERS = {
     "camt054": lambda p, **kw: list(camt054.read(p, **kw).returns),
     "validate": lambda p, **kw: validate(p, **kw),
     "detect": lambda p, **kw: detect_message(p, **kw),
+    "bank_answer": lambda p, **kw: iso20022.read_bank_answer(p, **kw),
 }
 
 
@@ -101,7 +104,15 @@ def test_limit_is_enforced_while_reading_too(tmp_path, monkeypatch):
     """A file that grows after its size was checked is still cut off."""
     path = tmp_path / "grows.xml"
     path.write_text(f'<Document xmlns="{PAIN002}">' + " " * 10_000 + "</Document>")
-    monkeypatch.setattr(xml.os, "stat", lambda p: type("S", (), {"st_size": 10})())
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def small(result: os.stat_result) -> os.stat_result:
+        fields = list(result[:10])
+        fields[6] = 10  # st_size: the file claims to be 10 bytes
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(xml.os, "stat", lambda p, **kw: small(real_stat(p, **kw)))
+    monkeypatch.setattr(xml.os, "fstat", lambda fd: small(real_fstat(fd)))
     with pytest.raises(XmlInputError) as err:
         list(xml.iterparse(path, max_bytes=1_000))
     assert err.value.code == "XML_TOO_LARGE"
@@ -111,6 +122,7 @@ NAMESPACE_FOR = {
     "pain002": PAIN002,
     "validate": PAIN002,
     "detect": PAIN002,
+    "bank_answer": PAIN002,
     "camt054": "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08",
 }
 
@@ -161,9 +173,10 @@ def test_wrong_iso_message_for_a_reader(tmp_path):
     path.write_text('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>')
     assert refused(path, "pain002").code == "XML_WRONG_MESSAGE"
     assert refused(path, "camt054").code == "XML_WRONG_MESSAGE"
+    assert refused(path, "bank_answer").code == "XML_WRONG_MESSAGE"
 
 
 @pytest.mark.parametrize("reader", READERS)
 def test_unreadable_paths(tmp_path, reader):
     assert refused(tmp_path / "missing.xml", reader).code == "XML_UNREADABLE"
-    assert refused(tmp_path, reader).code == "XML_UNREADABLE"
+    assert refused(tmp_path, reader).code == "FILE_UNUSABLE"  # a directory
