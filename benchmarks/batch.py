@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         help="default: a fresh SQLite file in a temporary "
         "directory; for postgresql+psycopg://… a fresh schema is created",
     )
-    parser.add_argument("--max-tx-per-file", type=int, default=10_000)
+    parser.add_argument("--max-tx-per-file", type=int, default=9_999)
     parser.add_argument(
         "--phases", action="store_true", help="also time the batch's steps (fill, insert_items, …)"
     )

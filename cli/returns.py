@@ -37,6 +37,7 @@ def import_cmd(app, file, actor, as_json) -> None:
                 "kind": result.kind,
                 "created": result.created,
                 "settled": result.settled,
+                "accepted": result.accepted,
                 "returned": result.returned,
                 "unchanged": result.unchanged,
                 "unknown": list(result.unknown),
@@ -76,7 +77,7 @@ def import_cmd(app, file, actor, as_json) -> None:
             click.echo(f"  unknown end-to-end id: {e2e}", err=True)
         for e2e, why in result.not_applied[:20]:
             click.echo(f"  not applied, for a clerk: {e2e}: {why}", err=True)
-    exit_with(1 if result.unknown or result.not_applied else 0)
+    exit_with(1 if result.needs_a_clerk else 0)
 
 
 @group.command("apply")

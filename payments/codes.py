@@ -66,6 +66,8 @@ CODES: dict[str, str] = {
     "ORDER_NOT_SENT": "the transaction is not a payment waiting for the bank's answer",
     "ORDER_RETRIED_AUTOMATICALLY": "an account return is paid again by the batch itself",
     "RETURNS_FILE_INVALID": "the bank's file is not valid against its ISO 20022 schema",
+    "RETURNS_UNKNOWN_MESSAGE": "the report answers a message this engine never sent",
+    "RETURNS_BATCH_NOT_RELEASED": "the report answers a batch not released yet: import it later",
     "RETURNS_WRONG_MESSAGE": "the file is not a pain.002 or camt.054",
     "RETURN_NOT_REPORTED": "no bank report returned that transaction",
     # -- money, configuration, the database, files -------------------------------------------

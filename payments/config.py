@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from iso20022.pain001 import MAX_TX_PER_PAYMENT_INFO
 from payments.errors import InputError
 
 CONFIG_FILE = "payments.toml"
@@ -32,7 +33,7 @@ class Settings:
     debtor_bic: str = "DABADKKK"
     debtor_cvr: str = "13585628"
     pain001_version: str = "001.001.03"
-    max_tx_per_file: int = 10_000
+    max_tx_per_file: int = MAX_TX_PER_PAYMENT_INFO
     output_dir: str = "out"
     outbox_dir: str = "outbox"
     review_amount: Decimal = Decimal("1000000")
@@ -98,9 +99,13 @@ def load_settings(
             f"{settings.pain001_version!r}",
             field="pain001_version",
         )
-    if settings.max_tx_per_file < 1:
+    if not 1 <= settings.max_tx_per_file <= MAX_TX_PER_PAYMENT_INFO:
+        # one PmtInf per file, and Nordea's guide takes at most 9,999 transactions in one
         raise InputError(
-            "CONFIG_INVALID", "PAYMENTS_MAX_TX_PER_FILE must be at least 1", "max_tx_per_file"
+            "CONFIG_INVALID",
+            f"PAYMENTS_MAX_TX_PER_FILE must be 1 to {MAX_TX_PER_PAYMENT_INFO:,} (the banks' "
+            f"limit per payment information), not {settings.max_tx_per_file}",
+            "max_tx_per_file",
         )
     review = settings.review_amount
     if not (review.is_finite() and 0 < review < _REVIEW_LIMIT and review == round(review, 2)):

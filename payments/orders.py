@@ -20,9 +20,12 @@ from                        to                   made by
 ``held``/``returned``       ``pending``          :func:`payments.batch.candidates.update_orders`
 (account)                   (in the new batch)   (the night pays it)
 ``pending`` in a batch      ``sent``             :func:`mark_sent` (batch release)
-``sent``                    ``settled``          :func:`settle` (bank: accepted / booked)
-``sent``/``settled``        ``returned`` +       :func:`mark_returned` (bank: rejected or
-                            reason               returned; also ``returns apply``)
+``sent``                    ``accepted``         :func:`accept` (bank: ACTC, ACCP, ACSP,
+                                                 ACWC, PDNG — in progress, not paid)
+``sent``/``accepted``       ``settled``          :func:`settle` (bank: ACSC, ACCC, or a
+                                                 booked camt.054 debit)
+``sent``/``accepted``/      ``returned`` +       :func:`mark_returned` (bank: rejected or
+``settled``                 reason               returned; also ``returns apply``)
 ``returned`` (not account)  ``pending``          :func:`requeue` (a clerk dealt with it)
 ``pending``/``held``/       ``cancelled``        :func:`cancel` (a correction replaced the
 ``returned``, not in batch                       decision)
@@ -49,6 +52,7 @@ __all__ = [
     "IN_BATCH",
     "OrderStatus",
     "UNPAID",
+    "accept",
     "cancel",
     "due_orders",
     "in_unreleased_batch",
@@ -124,17 +128,28 @@ def mark_sent(session: Session, batch_id: int) -> int:
     ).rowcount
 
 
-def settle(order: PaymentOrder) -> bool:
-    """The bank paid it; True when the order changed (only a ``sent`` order settles)."""
+def accept(order: PaymentOrder) -> bool:
+    """The bank accepted the payment for execution; True when the order changed (only a
+    ``sent`` one: accepted is not paid, and a settled order stays settled)."""
     if order.status != OrderStatus.SENT:
+        return False
+    order.status = OrderStatus.ACCEPTED
+    return True
+
+
+def settle(order: PaymentOrder) -> bool:
+    """The bank paid it; True when the order changed (a ``sent`` or ``accepted`` order)."""
+    if order.status not in (OrderStatus.SENT, OrderStatus.ACCEPTED):
         return False
     order.status = OrderStatus.SETTLED
     return True
 
 
 def mark_returned(order: PaymentOrder, reason: str | None) -> None:
-    """The bank rejected or returned the payment (``sent`` or ``settled`` before)."""
-    assert order.status in (OrderStatus.SENT, OrderStatus.SETTLED), order.status
+    """The bank rejected or returned the payment (``sent``, ``accepted`` or ``settled``)."""
+    assert order.status in (
+        OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED
+    ), order.status  # fmt: skip
     order.status, order.return_reason = OrderStatus.RETURNED, reason
 
 

@@ -1,33 +1,49 @@
-"""Bank answers: pain.002 status reports and camt.054 return notifications.
+"""Bank answers: pain.002 status reports and camt.054 notifications, as banks send them.
 
-``import_file(engine, path, actor=…, now=…)`` reads the file with the hardened, streaming
-readers of :mod:`iso20022`, then in one transaction:
+``import_file(engine, path, actor=…, now=…)`` reads the file through
+:func:`iso20022.read_bank_answer` — validated against its shipped official XSD before
+anything is read (a version without a shipped schema is refused, never read unvalidated; a
+FIFO or a device is refused at once) — then, in one transaction that serialises with the
+batch's release (both take the batch lock: an answer never races the release it answers):
 
-- refuses nothing twice: a message id already imported changes nothing (``created`` is
-  False) — a bank that resends a report, or an operator who imports it again, is harmless;
-- accepted transactions (``ACSC``, ``ACCP``, ``ACTC``, ``ACWC``, ``ACSP``) move their order
-  from ``sent`` to ``settled``;
-- rejected (pain.002 ``RJCT``) or returned (camt.054) transactions move their order to
-  ``returned`` with the ISO reason code. An account reason (AC01, AC04, AC06, AG01, MD07)
-  also marks the registration the order was paid to as ``rejected_by_bank``, so the next
-  batch holds this order and every later one for the payee until a new account exists, and
-  then pays it (see :mod:`payments.batch`). Other reasons (BE04, MS03, AM04, …) leave the
-  order ``returned`` for a clerk: they are not account problems and must not be retried
-  blindly. Once the clerk has dealt with the cause, :func:`requeue` makes the order
-  ``pending`` again and the next batch pays it (a new attempt, with its own end-to-end id);
-- a pain.002 whose group status answers for the whole message (no transaction details)
-  applies that status to every transaction of the original file;
-- a status for an earlier attempt of an order that has been paid again since changes
-  nothing (the same return in an intraday and an end-of-day report must not return the new
-  payment, which would then be paid a third time);
+- refuses nothing twice: a message id already imported changes nothing (``created`` False);
+- a pain.002 must answer a file this engine sent (``OrgnlMsgId`` compared exactly as sent),
+  else ``RETURNS_UNKNOWN_MESSAGE``; and that file's batch must be released, else
+  ``RETURNS_BATCH_NOT_RELEASED``. Either is refused (exit 1) and *not* recorded as imported,
+  so the same file applies once the batch is released;
+- what each status means, as ISO defines it (:func:`iso20022.pain002.status_meaning`):
+
+  =============================  =========================================================
+  status                         the order
+  =============================  =========================================================
+  ACTC, ACCP, ACSP, ACWC, PDNG   ``sent`` → ``accepted``: in progress, not yet paid
+  ACSC, ACCC; a booked camt.054  ``sent`` / ``accepted`` → ``settled``
+  debit of our account for it
+  RJCT; a booked camt.054        ``sent`` / ``accepted`` / ``settled`` → ``returned`` with
+  return of the amount sent      the ISO reason
+  anything else                  unchanged, reported for a clerk (``not_applied``, exit 1)
+  =============================  =========================================================
+
+- every level counts: a group ``RJCT`` returns every transaction of the original file with
+  its reason (whatever follows it); a payment-information ``RJCT`` (the CGI guide's "reject
+  of a debit entry", e.g. AM04 when the agency's own account lacks funds) returns every
+  transaction of that ``PmtInf``, listed or not; a group or ``PmtInf`` status with no
+  transactions below it answers for all of them; under ``PART`` the transactions listed say
+  which;
+- contradictions are reported, never resolved first-wins: a transaction rejected and
+  accepted in the same file changes nothing and is reported (exit 1). The file is read
+  twice for that (the readers stream; the first pass keeps one small integer per
+  transaction), so nothing is applied before the whole file is known;
+- an account reason (AC01, AC04, AC06, AG01, MD07) also flags the registration paid into —
+  and every current registration of that account (:func:`lifecycle.mark_accounts_rejected`)
+  — so the next batch holds the payee until a new account exists, then pays it again. Other
+  reasons (BE04, MS03, AM04, …) leave the order ``returned`` for a clerk, who requeues it
+  (:func:`requeue`) once the cause is dealt with;
+- a status for an earlier attempt of an order paid again since changes nothing;
 - end-to-end ids the engine never sent are kept (``order_id`` null) and reported;
-- a camt.054 return is applied only when it is a booked credit (entry status ``BOOK`` and
-  ``CRDT``, or not stated) of the amount and currency the transaction sent (or of no stated
-  amount). Otherwise it is recorded but not applied, and reported (``not_applied``, with
-  why): marking the order ``returned`` makes the batch pay it again, so a pending entry that
-  is never booked, or a part of the money coming back, would pay a payee twice. A clerk
-  settles such a return with the bank, and applies it with :func:`apply_return` when the
-  whole amount came back.
+- a camt.054 return is applied only when it is a booked credit of the amount and currency
+  sent; otherwise it is recorded, reported (``not_applied``) and applied by a clerk with
+  :func:`apply_return` once the whole amount came back.
 
 Every transaction status read is stored (``status_report_items``) for reconciliation.
 """
@@ -47,19 +63,27 @@ from sqlalchemy.orm import Session
 
 import iso20022
 from iso20022 import camt054, pain002
-from iso20022.errors import Iso20022Error
-from iso20022.validate import detect_message
-from payments import audit, files, money, orders
+from iso20022.errors import XmlInputError
+from payments import audit, money, orders
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound
-from payments.models import BatchFile, BatchItem, PaymentOrder, StatusReport, StatusReportItem
+from payments.models import (
+    Batch,
+    BatchFile,
+    BatchItem,
+    PaymentOrder,
+    StatusReport,
+    StatusReportItem,
+)
 from payments.orders import ACCOUNT_REASONS
 from payments.registry import lifecycle
-from payments.statuses import OrderStatus
+from payments.statuses import BatchStatus, OrderStatus
 
-ACCEPTED = frozenset({"ACSC", "ACCP", "ACTC", "ACWC", "ACSP"})
 REJECTED = "RJCT"
+IN_PROGRESS, SETTLED, RETURNED = "in_progress", "settled", "rejected"
 CHUNK = 1000
+#: orders a rejection or return may still change (paid, or on their way)
+_RETURNABLE = (OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +91,11 @@ class TxOutcome:
     end_to_end_id: str
     status: str
     reason: str | None
-    amount: Decimal | None = None  # what a camt.054 says came back, when it says
+    meaning: str | None  # in_progress | settled | rejected | None (not understood)
+    amount: Decimal | None = None  # what a camt.054 says moved, when it says
     currency: str | None = None
-    booked: bool = True  # a camt.054 entry booked (not pending) as a credit to us
+    booked: bool = True  # a camt.054 entry booked (not pending), in the expected direction
+    why_not: str | None = None  # known already not to apply (contradiction, unknown message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +104,7 @@ class ReturnsImport:
     kind: str
     created: bool
     settled: int = 0
+    accepted: int = 0
     returned: int = 0
     unchanged: int = 0
     unknown: tuple[str, ...] = ()
@@ -86,6 +113,11 @@ class ReturnsImport:
     flagged: tuple[lifecycle.Flagged, ...] = ()
     by_reason: tuple[tuple[str, int], ...] = ()
     not_applied: tuple[tuple[str, str], ...] = ()  # (end-to-end id, why), for a clerk
+
+    @property
+    def needs_a_clerk(self) -> bool:
+        """Something in the file was not applied: the command exits 1."""
+        return bool(self.unknown or self.not_applied)
 
 
 def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
@@ -99,23 +131,16 @@ def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
         yield chunk
 
 
-def _whole_message(
-    session: Session, original_msg_id: str | None, status: str, reason: str | None
-) -> Iterator[TxOutcome]:
-    """A group-level answer: every transaction of the original file gets that status."""
-    if not original_msg_id:
-        return
+def _sent_in(session: Session, batch_file: BatchFile) -> Iterator[str]:
+    """The end-to-end ids of the transactions of one of our files, in file order."""
     rows = session.execute(
         select(BatchItem.end_to_end_id)
-        .join(
-            BatchFile,
-            (BatchFile.batch_id == BatchItem.batch_id) & (BatchFile.seq == BatchItem.file_seq),
-        )
-        .where(BatchFile.msg_id == original_msg_id)
+        .where(BatchItem.batch_id == batch_file.batch_id, BatchItem.file_seq == batch_file.seq)
         .order_by(BatchItem.order_id)
+        .execution_options(yield_per=10_000)
     )
     for (e2e,) in rows:
-        yield TxOutcome(e2e, status, reason)
+        yield e2e
 
 
 def _apply(
@@ -125,7 +150,7 @@ def _apply(
     actor: str,
     now: dt.datetime,
 ) -> ReturnsImport:
-    settled = returned = unchanged = 0
+    settled = accepted = returned = unchanged = 0
     to_flag: dict[int, str | None] = {}  # registration paid into -> the account reason
     unknown: list[str] = []
     held_back: list[tuple[str, str]] = []
@@ -146,7 +171,7 @@ def _apply(
                 StatusReportItem(
                     report_id=report.id,
                     end_to_end_id=outcome.end_to_end_id[:35],
-                    status=outcome.status[:4],
+                    status=(outcome.status or "")[:4],
                     reason_code=outcome.reason,
                     order_id=match[1].id if match else None,
                 )
@@ -155,7 +180,7 @@ def _apply(
                 unknown.append(outcome.end_to_end_id)
                 continue
             item, order = match
-            why = _not_applicable(outcome, item)
+            why = outcome.why_not or _not_applicable(outcome, item)
             if why:
                 held_back.append((outcome.end_to_end_id, why))
                 continue
@@ -164,12 +189,11 @@ def _apply(
                 # intraday and an end-of-day report): it says nothing of the latest one
                 unchanged += 1
                 continue
-            if outcome.status in ACCEPTED and orders.settle(order):
+            if outcome.meaning == SETTLED and orders.settle(order):
                 settled += 1
-            elif outcome.status == REJECTED and order.status in (
-                OrderStatus.SENT,
-                OrderStatus.SETTLED,
-            ):
+            elif outcome.meaning == IN_PROGRESS and orders.accept(order):
+                accepted += 1
+            elif outcome.meaning == RETURNED and order.status in _RETURNABLE:
                 _mark_returned(item, order, outcome.reason, to_flag)
                 returned += 1
                 reasons[outcome.reason or "NONE"] += 1
@@ -183,6 +207,7 @@ def _apply(
         kind=report.kind,
         created=True,
         settled=settled,
+        accepted=accepted,
         returned=returned,
         unchanged=unchanged,
         unknown=tuple(unknown),
@@ -205,96 +230,200 @@ def _mark_returned(
 
 
 def _not_applicable(outcome: TxOutcome, item: BatchItem) -> str | None:
-    """Why a camt.054 return must not change its order (``None``: apply it)."""
+    """Why a status must not change its order (``None``: apply it)."""
+    if outcome.meaning is None:
+        return f"status {outcome.status or '(none)'} is not one the engine acts on"
     if not outcome.booked:
-        return "not a booked credit"
+        return "not a booked entry"
     if outcome.amount is not None and (
         outcome.currency not in (None, "DKK") or outcome.amount != money.kr(item.amount_ore)
     ):
-        return f"{outcome.amount} {outcome.currency or ''} back, not the amount sent".strip()
+        return f"{outcome.amount} {outcome.currency or ''}, not the amount sent".strip()
     return None
 
 
-def _pain002_outcomes(session: Session, parsed) -> Iterator[TxOutcome]:
-    any_tx = False
-    for tx in parsed.transactions:
-        any_tx = True
-        yield TxOutcome(tx.original_end_to_end_id or "", tx.status or "", tx.reason_code)
-    if not any_tx and parsed.group_status in ACCEPTED | {REJECTED}:
-        yield from _whole_message(
-            session, parsed.original_msg_id, parsed.group_status, parsed.group_reason_code
-        )
+# -- pain.002 ----------------------------------------------------------------------------
+
+_REJECTED_BIT, _POSITIVE_BIT = 1, 2
 
 
-def _camt054_outcomes(parsed) -> Iterator[TxOutcome]:
-    for credit in parsed.returns:
-        booked = credit.entry_status in (None, "BOOK") and credit.credit_debit in (None, "CRDT")
-        yield TxOutcome(
-            credit.original_end_to_end_id or "",
-            REJECTED,
-            credit.reason_code,
-            credit.amount,
-            credit.currency,
-            booked,
-        )
+def _contradicted(report: pain002.StatusReport) -> set[int]:
+    """First pass: the transactions the file both rejects and accepts (by the hash of their
+    end-to-end id: one small integer per transaction in memory, not the ids). A collision
+    can only report a transaction for a clerk, never apply a wrong status."""
+    seen: dict[int, int] = {}
+    for item in report.statuses:
+        if isinstance(item, pain002.PaymentInfoStatus):
+            continue
+        meaning = pain002.status_meaning(item.status)
+        bit = _REJECTED_BIT if meaning == RETURNED else _POSITIVE_BIT if meaning else 0
+        if bit:
+            key = hash(item.original_end_to_end_id)
+            seen[key] = seen.get(key, 0) | bit
+    return {key for key, bits in seen.items() if bits == _REJECTED_BIT | _POSITIVE_BIT}
 
 
-def _check_file(path: Path) -> str:
-    """Refuse a damaged file before anything is read into the database.
+def _blocks(report: pain002.StatusReport) -> dict[str | None, pain002.PaymentInfoStatus]:
+    return {b.original_payment_info_id: b for b in report.payment_infos}
 
-    The whole file is validated against its shipped XSD (pain.002 .03/.08/.12, camt.054
-    .02/.08); a later version without a shipped schema is read as it is (the readers do not
-    depend on one version). Returns the message type.
+
+def _pain002_outcomes(
+    session: Session, report: pain002.StatusReport, sent: BatchFile
+) -> Iterator[TxOutcome]:
+    """Every transaction status the report gives, at whichever level it gives it.
+
+    A group ``RJCT`` rejects every transaction of the file, and a block ``RJCT`` every one
+    of its block: each listed transaction with its own reason (else the block's, else the
+    group's), every transaction not listed with the block's or the group's reason. A group
+    or block status with nothing listed below it answers for all its transactions.
     """
-    message = detect_message(path)
-    try:
-        result = iso20022.validate(path)
-    except Iso20022Error as exc:
-        if exc.code != "XML_UNKNOWN_MESSAGE":
-            raise
-        return message
-    if not result.valid:
-        first = result.errors[0]
-        where = f" (line {first.line})" if first.line else ""
-        raise InputError(
-            "RETURNS_FILE_INVALID",
-            f"{path.name} is not a valid {message}{where}: {first.message}",
+    group = pain002.status_meaning(report.group_status)
+    if report.answers_whole_message and group:
+        for e2e in _sent_in(session, sent):
+            yield TxOutcome(e2e, report.group_status, report.group_reason_code, group)
+        return
+    blocks = _blocks(report)
+    rejected_blocks = {
+        pid for pid, b in blocks.items() if pain002.status_meaning(b.status) == RETURNED
+    }
+    whole = {pid for pid, b in blocks.items() if _answers_whole_block(b)} - rejected_blocks
+    contradicted = set() if group == RETURNED else _contradicted(report)
+    listed: set[int] = set()  # of rejected blocks or a rejected group: who has its own reason
+    for item in report.statuses:
+        if isinstance(item, pain002.PaymentInfoStatus):
+            continue
+        e2e = item.original_end_to_end_id or ""
+        block = blocks.get(item.original_payment_info_id)
+        if group == RETURNED or item.original_payment_info_id in rejected_blocks:
+            listed.add(hash(e2e))
+            reason = item.reason_code or (block and block.reason_code) or report.group_reason_code
+            yield TxOutcome(e2e, REJECTED, reason, RETURNED)
+            continue
+        if item.original_payment_info_id in whole:
+            continue  # the block's own status answers for every transaction in it
+        why = "rejected and accepted in the same file" if hash(e2e) in contradicted else None
+        meaning = pain002.status_meaning(item.status)
+        yield TxOutcome(e2e, item.status or "", item.reason_code, meaning, why_not=why)
+    # our files hold one PmtInf each (``<MsgId>-1``): a block's transactions are the file's
+    if group == RETURNED or rejected_blocks:
+        block = blocks[min(rejected_blocks)] if rejected_blocks else None
+        reason = (block and block.reason_code) or report.group_reason_code
+        for e2e in _sent_in(session, sent):
+            if hash(e2e) not in listed:
+                yield TxOutcome(e2e, REJECTED, reason, RETURNED)
+        return
+    for pid in whole:
+        block = blocks[pid]
+        for e2e in _sent_in(session, sent):
+            yield TxOutcome(
+                e2e, block.status, block.reason_code, pain002.status_meaning(block.status)
+            )
+
+
+def _answers_whole_block(block: pain002.PaymentInfoStatus) -> bool:
+    """A rejected block rejects all its transactions, listed or not; a block accepted or
+    settled with no transaction listed answers for all of them."""
+    meaning = pain002.status_meaning(block.status)
+    return meaning == RETURNED or (
+        meaning in (IN_PROGRESS, SETTLED) and not block.transaction_count
+    )
+
+
+def _answered_file(session: Session, report: pain002.StatusReport) -> BatchFile:
+    """The file of ours the report answers, released; else refused (not recorded)."""
+    sent = session.scalar(select(BatchFile).where(BatchFile.msg_id == report.original_msg_id))
+    if sent is None:
+        raise ConflictError(
+            "RETURNS_UNKNOWN_MESSAGE",
+            f"the report answers message {report.original_msg_id!r}, which this engine never "
+            "sent; nothing was imported",
             "file",
         )
-    return message
+    status = session.scalar(select(Batch.status).where(Batch.id == sent.batch_id))
+    if status != BatchStatus.RELEASED:
+        raise ConflictError(
+            "RETURNS_BATCH_NOT_RELEASED",
+            f"the report answers batch {sent.batch_id}, which is {status}, not released; "
+            "nothing was imported (import it again once the batch is released)",
+            "file",
+        )
+    return sent
+
+
+# -- camt.054 ----------------------------------------------------------------------------
+
+
+def _camt054_outcomes(session: Session, notification: camt054.Notification) -> Iterator[TxOutcome]:
+    known: dict[str, bool] = {}
+
+    def unknown_message(msg_id: str | None) -> str | None:
+        if not msg_id:
+            return None
+        if msg_id not in known:
+            known[msg_id] = (
+                session.scalar(select(BatchFile.id).where(BatchFile.msg_id == msg_id)) is not None
+            )
+        return None if known[msg_id] else f"answers message {msg_id!r}, never sent by the engine"
+
+    for entry in notification.entries:
+        if isinstance(entry, camt054.BookedDebit):  # our account debited for the payment
+            yield TxOutcome(
+                entry.end_to_end_id, "BOOK", None, SETTLED, entry.amount, entry.currency,
+                why_not=unknown_message(entry.original_msg_id),
+            )  # fmt: skip
+            continue
+        booked = entry.entry_status in (None, "BOOK") and entry.credit_debit in (None, "CRDT")
+        yield TxOutcome(
+            entry.original_end_to_end_id or "", REJECTED, entry.reason_code, RETURNED,
+            entry.amount, entry.currency, booked and not entry.reversal,
+            why_not=unknown_message(entry.original_msg_id),
+        )  # fmt: skip
+
+
+# -- the import --------------------------------------------------------------------------
+
+
+def _read(path: Path) -> iso20022.BankAnswer:
+    """The validated answer, with the engine's codes for what is not one."""
+    try:
+        return iso20022.read_bank_answer(path)
+    except XmlInputError as exc:
+        if exc.code == "XML_SCHEMA_INVALID":
+            raise InputError(
+                "RETURNS_FILE_INVALID", f"{path.name}: {exc.message}", "file"
+            ) from None
+        if exc.code == "XML_WRONG_MESSAGE":
+            raise InputError(
+                "RETURNS_WRONG_MESSAGE", f"{path.name} is not a pain.002 or camt.054", "file"
+            ) from None
+        raise
 
 
 def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> ReturnsImport:
     """Import one pain.002 or camt.054 file; see the module docstring."""
     path = Path(path)
-    message = _check_file(path)
-    if message.startswith("pain.002"):
-        kind, parsed = "pain.002", pain002.read(path)
-    elif message.startswith("camt.054"):
-        kind, parsed = "camt.054", camt054.read(path)
-    else:
-        raise InputError(
-            "RETURNS_WRONG_MESSAGE",
-            f"{path.name} is a {message}, not a pain.002 or camt.054",
-            "file",
-        )
-    with session_scope(engine) as session:
+    with _read(path) as answer, session_scope(engine) as session:
+        lock_for_writing(session, "payments.batch")  # never beside the release it answers
         lock_for_writing(session, "payments.returns")
+        parsed = answer.report
         if session.scalar(select(StatusReport.id).where(StatusReport.msg_id == parsed.msg_id)):
-            return ReturnsImport(msg_id=parsed.msg_id, kind=kind, created=False)
+            return ReturnsImport(msg_id=parsed.msg_id, kind=answer.kind, created=False)
+        sent = _answered_file(session, parsed) if answer.kind == "pain.002" else None
         report = StatusReport(
             msg_id=parsed.msg_id,
-            kind=kind,
+            kind=answer.kind,
             original_msg_id=getattr(parsed, "original_msg_id", None),
             group_status=getattr(parsed, "group_status", None),
-            file_sha256=files.sha256_file(path),
+            file_sha256=answer.sha256,
             imported_at=now,
             actor=actor,
         )
         session.add(report)
         session.flush()
         outcomes = (
-            _pain002_outcomes(session, parsed) if kind == "pain.002" else _camt054_outcomes(parsed)
+            _pain002_outcomes(session, parsed, sent)
+            if sent is not None
+            else _camt054_outcomes(session, parsed)
         )
         result = _apply(session, outcomes, report, actor, now)
         audit.append(
@@ -304,11 +433,12 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
             subject=f"status_report:{report.id}",
             payload={
                 "msg_id": result.msg_id,
-                "kind": kind,
+                "kind": answer.kind,
                 "settled": result.settled,
+                "accepted": result.accepted,
                 "returned": result.returned,
                 "unknown": len(result.unknown),
-                "not_applied": dict(result.not_applied),
+                "not_applied": len(result.not_applied),
                 "flagged": result.registrations_flagged,
                 "by_reason": dict(result.by_reason),
             },
@@ -354,10 +484,7 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
                 "end_to_end_id",
             )
         reported = report[0]
-        if item.attempt != order.attempts or order.status not in (
-            OrderStatus.SENT,
-            OrderStatus.SETTLED,
-        ):
+        if item.attempt != order.attempts or order.status not in _RETURNABLE:
             raise ConflictError(
                 "ORDER_NOT_SENT",
                 f"{end_to_end_id} is not a payment waiting "

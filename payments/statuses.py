@@ -19,6 +19,7 @@ class OrderStatus(StrEnum):
     PENDING = "pending"
     HELD = "held"
     SENT = "sent"
+    ACCEPTED = "accepted"  # the bank accepted it (ACTC, ACCP, ACSP, …): in progress, not paid
     SETTLED = "settled"
     RETURNED = "returned"
     CANCELLED = "cancelled"

@@ -81,7 +81,7 @@ from payments.models import (
     PaymentOrder,
     RejectedBatchItem,
 )
-from payments.statuses import BatchStatus
+from payments.statuses import BatchStatus, OrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +334,13 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
             # unless the order has moved on (returned, then held, cancelled or paid again)
             state = case(
                 (i.attempt > o.attempts, literal("in_batch")),
-                (and_(i.attempt == o.attempts, o.status.in_(("sent", "settled"))), o.status),
+                (
+                    and_(
+                        i.attempt == o.attempts,
+                        o.status.in_((OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED)),
+                    ),
+                    o.status,
+                ),
                 else_=literal("returned"),
             )
             query = (

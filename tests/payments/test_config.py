@@ -13,7 +13,7 @@ from payments.errors import InputError
 def test_defaults(tmp_path):
     s = load_settings(environ={}, cwd=tmp_path)
     assert s.database_url == "sqlite:///payments.db"
-    assert s.max_tx_per_file == 10_000 and s.review_amount == Decimal("1000000")
+    assert s.max_tx_per_file == 9_999 and s.review_amount == Decimal("1000000")
 
 
 def test_precedence_file_env_override(tmp_path):
@@ -60,3 +60,11 @@ def test_bad_env_value(tmp_path):
     with pytest.raises(InputError) as info:
         load_settings(environ={"PAYMENTS_COOLING_OFF_DAYS": "x"}, cwd=tmp_path)
     assert info.value.field == "PAYMENTS_COOLING_OFF_DAYS"
+
+
+def test_more_transactions_per_file_than_a_bank_takes_is_refused(tmp_path):
+    """Nordea's guide: at most 9,999 transactions in one payment information (one per file)."""
+    assert load_settings({"PAYMENTS_MAX_TX_PER_FILE": "9999"}, tmp_path).max_tx_per_file == 9999
+    with pytest.raises(InputError) as refused:
+        load_settings({"PAYMENTS_MAX_TX_PER_FILE": "10000"}, tmp_path)
+    assert (refused.value.code, refused.value.field) == ("CONFIG_INVALID", "max_tx_per_file")

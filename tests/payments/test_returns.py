@@ -20,7 +20,13 @@ from payments import returns
 from payments.batch import approval, night
 from payments.db import make_engine, session_scope
 from payments.errors import ConflictError
-from payments.models import AccountRegistration, BatchFile, BatchItem, PaymentOrder
+from payments.models import (
+    AccountRegistration,
+    BatchFile,
+    BatchItem,
+    PaymentOrder,
+    StatusReport,
+)
 from payments.statuses import OrderStatus, RegistrationStatus
 from tests.support import (
     BANK_FILE_HEADER,
@@ -51,7 +57,7 @@ def _send_night(engine, tmp_path, amounts=(100_00, 200_00, 300_00)):
     return msg_id, list(e2e)
 
 
-def _pain002(path, msg_id, original, answers, group="PART"):
+def _pain002(path, msg_id, original, answers, group="PART", version=None):
     pain002_writer.write(
         path,
         msg_id=msg_id,
@@ -59,6 +65,7 @@ def _pain002(path, msg_id, original, answers, group="PART"):
         original_msg_id=original,
         group_status=group,
         transactions=[pain002_writer.TxAnswer(*a) for a in answers],
+        version=version,
     )
     return path
 
@@ -243,3 +250,92 @@ def test_a_bank_file_and_a_bank_answer_imported_at_once_do_not_deadlock(db_url, 
         registered = s.scalar(select(func.count()).where(AccountRegistration.reg_no == "5678"))
     assert (returned, registered) == (n, n)
     engine.dispose()
+
+
+# -- every level, every status as ISO defines it (issue 15) ---------------------------------
+
+
+def _states_only(engine):
+    return [s for s, _ in _states(engine)]
+
+
+def test_a_payment_information_rejected_without_transactions_returns_every_one(engine, tmp_path):
+    """The CGI guide's "reject of a debit entry": AM04, the agency's own account lacks
+    funds. No transaction is listed, yet none of them was paid."""
+    original, e2e = _send_night(engine, tmp_path)
+    path = tmp_path / "pmtinf.xml"
+    pain002_writer.write(
+        path, msg_id="BANK-P", created_at=LATER, original_msg_id=original, group_status="PART",
+        payment_infos=[pain002_writer.PaymentInfoAnswer(f"{original}-1", "RJCT", "AM04")],
+    )  # fmt: skip
+    result = returns.import_file(engine, path, actor="returns", now=LATER)
+    assert (result.returned, dict(result.by_reason)) == (3, {"AM04": 3})
+    assert _states(engine) == [(OrderStatus.RETURNED, "AM04")] * 3
+    assert result.registrations_flagged == 0  # AM04 is the agency's, not the payee's account
+
+
+def test_accepted_is_not_paid(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    accepted = _pain002(tmp_path / "actc.xml", "BANK-A", original, [(x, "ACTC") for x in e2e])
+    result = returns.import_file(engine, accepted, actor="returns", now=LATER)
+    assert (result.accepted, result.settled) == (3, 0)
+    assert _states_only(engine) == [OrderStatus.ACCEPTED] * 3
+    settled = _pain002(tmp_path / "acsc.xml", "BANK-S", original, [(e2e[0], "ACSC")])
+    assert returns.import_file(engine, settled, actor="returns", now=LATER).settled == 1
+    rejected = _pain002(tmp_path / "rjct.xml", "BANK-R", original, [(e2e[1], "RJCT", "AC01")])
+    assert returns.import_file(engine, rejected, actor="returns", now=LATER).returned == 1
+    assert _states_only(engine) == [
+        OrderStatus.SETTLED, OrderStatus.RETURNED, OrderStatus.ACCEPTED
+    ]  # fmt: skip
+
+
+def test_an_answer_to_a_message_never_sent_is_refused_and_not_recorded(engine, tmp_path):
+    _send_night(engine, tmp_path)
+    stray = _pain002(tmp_path / "x.xml", "BANK-X", "NKB-SOMEONE-ELSES", [("E-1", "RJCT", "AC04")])
+    with pytest.raises(ConflictError) as refused:
+        returns.import_file(engine, stray, actor="returns", now=LATER)
+    assert refused.value.code == "RETURNS_UNKNOWN_MESSAGE"
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(StatusReport)) == 0
+
+
+def test_an_answer_before_the_release_is_refused_then_applies_after_it(engine, tmp_path):
+    settings = make_settings(tmp_path)
+    with session_scope(engine) as s:
+        add_registration(s, cpr(1))
+        add_order(s, cpr(1), 500_00)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    with session_scope(engine) as s:
+        original = s.scalar(select(BatchFile.msg_id))
+        [e2e] = s.scalars(select(BatchItem.end_to_end_id)).all()
+    early = _pain002(tmp_path / "early.xml", "BANK-E", original, [(e2e, "RJCT", "AC04")])
+    with pytest.raises(ConflictError) as refused:
+        returns.import_file(engine, early, actor="returns", now=LATER)
+    assert refused.value.code == "RETURNS_BATCH_NOT_RELEASED"
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    approval.release(engine, settings, run.batch_id, actor="bob", now=NOW)
+    result = returns.import_file(engine, early, actor="returns", now=LATER)
+    assert (result.created, result.returned) == (True, 1)
+
+
+def test_a_transaction_rejected_and_settled_in_one_file_is_reported_not_applied(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    both = _pain002(
+        tmp_path / "both.xml", "BANK-C", original,
+        [(e2e[0], "RJCT", "AC04"), (e2e[0], "ACSC"), (e2e[1], "ACSC")],
+    )  # fmt: skip
+    result = returns.import_file(engine, both, actor="returns", now=LATER)
+    assert [e for e, _ in result.not_applied] == [e2e[0], e2e[0]]
+    assert result.needs_a_clerk and result.settled == 1 and result.returned == 0
+    assert _states_only(engine) == [OrderStatus.SENT, OrderStatus.SETTLED, OrderStatus.SENT]
+
+
+def test_a_status_the_engine_does_not_know_is_reported(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    # pain.002.001.10 takes any external status code; RCVD (received) says nothing of payment
+    odd = _pain002(
+        tmp_path / "rcvd.xml", "BANK-O", original, [(e2e[0], "RCVD")], version="pain.002.001.10"
+    )
+    result = returns.import_file(engine, odd, actor="returns", now=LATER)
+    assert [e for e, _ in result.not_applied] == [e2e[0]] and result.needs_a_clerk
+    assert _states_only(engine)[0] == OrderStatus.SENT
