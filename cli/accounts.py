@@ -79,16 +79,20 @@ def accounts() -> None:
 )
 @click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who registers (audited).")
 @click.option("--date", "on", type=DATE, help="Active from (bank) / request day; default today.")
+@click.option(
+    "--name", metavar="NAME", help="The owner's name (the payee's name in payment files)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, as_json):
+def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, name, as_json):
     """Register an account for a CPR or CVR number."""
     kind, number = _owner(cpr, cvr)
     account = Account.parse(reg_no=reg_no, account_no=account_no, iban=iban, bic=bic)
     on = on or app.today()
     change = service.register(
-        app.engine(), kind, number, account, channel=channel, actor=actor, on=on, now=app.now()
-    )
+        app.engine(), kind, number, account, channel=channel, actor=actor, on=on,
+        now=app.now(), name=name,
+    )  # fmt: skip
     if as_json:
         echo_json(
             {

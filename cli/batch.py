@@ -34,6 +34,7 @@ def _run_dict(run: night.BatchRun) -> dict:
             for f in run.files
         ],
         "stray_removed": list(run.stray_removed),
+        "unnamed_payees": run.unnamed,
     } | (
         {"rejected_by": run.rejected_by, "reject_reason": run.reject_reason}
         if run.status == "rejected"
@@ -60,6 +61,8 @@ def _print_run(run: night.BatchRun) -> None:
     )
     click.echo(f"  paid     {run.order_count:>9,} orders  {run.total:>18,} DKK")
     click.echo(f"  held     {run.held_count:>9,} orders")
+    if run.unnamed:
+        click.echo(f"  {run.unnamed:,} paid to a payee without a registered name (placeholder)")
     for reason, count in run.held_by_reason:
         click.echo(f"    {reason:<26} {count:>9,}")
     if run.status == "rejected":

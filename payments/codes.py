@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "IMPORT_ENCODING": "the bank file is not UTF-8",
     "IMPORT_FILE_UNREADABLE": "the bank file cannot be read",
     "IMPORT_REJECTS_UNWRITABLE": "the rejects file beside the bank file cannot be written",
+    "IMPORT_NAME_INVALID": "an owner's name is at most 70 printable characters",
     "IMPORT_ROW_FIELDS": "a bank file row has another number of fields than the header",
     # -- claims ----------------------------------------------------------------------------
     "CLAIM_CONFLICT": "the claim conflicts with one stored at the same moment: send it again",

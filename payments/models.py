@@ -111,6 +111,8 @@ class AccountRegistration(Base):
     account_no: Mapped[str | None] = mapped_column(String(10))
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
+    #: the owner's name as the bank or the owner gave it: ``Cdtr/Nm`` of payments (rev. 0008)
+    owner_name: Mapped[str | None] = mapped_column(String(70))
     channel: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(100))

@@ -59,6 +59,7 @@ candidates = Table(
     Column("account_no", String(10)),
     Column("iban", String(34)),
     Column("bic", String(11)),
+    Column("owner_name", String(70)),
     prefixes=["TEMPORARY"],
 )
 
@@ -116,6 +117,7 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
             r.account_no,
             r.iban,
             r.bic,
+            r.owner_name,
         )
         .select_from(o)
         .outerjoin(
@@ -151,6 +153,7 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
                 "account_no",
                 "iban",
                 "bic",
+                "owner_name",
             ],
             select(
                 resolved.c.order_id,
@@ -166,6 +169,7 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
                 resolved.c.account_no,
                 resolved.c.iban,
                 resolved.c.bic,
+                resolved.c.owner_name,
             ),
         )
     )
@@ -173,6 +177,13 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
         # a temporary table has no statistics until analysed: without them the planner
         # guesses a few thousand rows and joins a million by nested index lookups
         session.execute(text(f"ANALYZE {candidates.name}"))
+
+
+def unnamed(session: Session) -> int:
+    """Payable orders whose payee's registration carries no name: their files name the
+    payee with the placeholder ``pain_files.UNNAMED_PAYEE``."""
+    c = candidates.c
+    return session.scalar(select(func.count()).where(c.seq.is_not(None), c.owner_name.is_(None)))
 
 
 def held_by_reason(session: Session) -> dict[str, int]:
@@ -285,6 +296,7 @@ def file_rows_query():
             c.account_no,
             c.iban,
             c.bic,
+            c.owner_name,
         )
         .where(c.seq.is_not(None))
         .order_by(c.order_id)

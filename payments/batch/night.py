@@ -110,6 +110,8 @@ class BatchRun:
     reject_reason: str | None = None
     #: temporary files of batches never committed, removed before this command did its work
     stray_removed: tuple[str, ...] = ()
+    #: payments (of this run) to a payee whose registration has no name: placeholder Cdtr/Nm
+    unnamed: int = 0
 
 
 def _in_background(work: Callable[[], None]) -> Callable[[], None]:
@@ -237,6 +239,7 @@ def run(
             session.execute(text("SET LOCAL jit = off"))
         candidates.fill(session, settings, run_date, execution_date)
         held = candidates.held_by_reason(session)
+        unnamed = candidates.unnamed(session)
         planned = candidates.add_files(session, batch, run_date)
         batch.held_count = sum(held.values())
         out = files.ensure_dir(settings.output_dir)
@@ -285,7 +288,9 @@ def run(
             },
             now=now,
         )
-        result = replace(summary(session, batch, True, settings, held), stray_removed=stray)
+        result = replace(
+            summary(session, batch, True, settings, held), stray_removed=stray, unnamed=unnamed
+        )
     for tmp, final in published:  # after the commit: a crash here is finished by a re-run
         pain_files.publish(tmp, final)
     return result

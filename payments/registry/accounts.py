@@ -1,4 +1,4 @@
-"""One key per real account: when two registrations name the same account.
+"""Facts about an account and its owner: one key per real account, and the owner's name.
 
 A Danish IBAN (``DK`` + 2 check digits + 4-digit registration number + 10-digit account
 number) is the same account as its registration and account number; any other IBAN is
@@ -15,6 +15,11 @@ current NemKonto it is, not only the one whose payment came back.
 from __future__ import annotations
 
 from sqlalchemy import and_, or_
+
+from payments.errors import InputError
+
+#: the payee's name in payment files (``Cdtr/Nm``) holds at most 70 characters
+NAME_MAX = 70
 
 #: the key as SQL over a registrations table's columns (unqualified)
 ACCOUNT_KEY_SQL = (
@@ -37,3 +42,16 @@ def same_account(reg, key: str):
             reg.iban.like(f"DK__{key}"),
         )
     return reg.iban == key
+
+
+def owner_name(text: str | None, field: str = "name") -> str | None:
+    """An owner's name as given (white space folded), or None; at most 70 printable
+    characters (the payment files' ``Cdtr/Nm``)."""
+    name = " ".join((text or "").split())
+    if not name:
+        return None
+    if len(name) > NAME_MAX or not name.isprintable():
+        raise InputError(
+            "IMPORT_NAME_INVALID", f"a name is at most {NAME_MAX} printable characters", field
+        )
+    return name

@@ -67,7 +67,7 @@ from payments import actors, audit, files
 from payments.db import UtcDateTime, drop_temp_table, load_temp_table, lock_for_writing
 from payments.errors import InputError, PaymentsError
 from payments.registry import periods
-from payments.registry.accounts import ACCOUNT_KEY_SQL
+from payments.registry.accounts import ACCOUNT_KEY_SQL, owner_name
 from payments.registry.lifecycle import REGISTRY_LOCK, Account
 from rules.days import FIRST_DATE, LAST_DATE
 
@@ -131,6 +131,7 @@ _stage = Table(
     Column("bic", String(11)),
     Column("action", String(8), nullable=False),
     Column("eff", Date, nullable=False),
+    Column("owner_name", String(70)),
     Column("source", String(200), nullable=False),
     Column("outcome", String(12)),
     Column("code", String(40)),
@@ -144,7 +145,10 @@ _stage = Table(
     Column("boundary", Date),
     prefixes=["TEMPORARY"],
 )
-_STAGED = 11  # columns filled from the file; the rest are worked out in SQL
+_STAGED = 12  # columns filled from the file; the rest are worked out in SQL
+#: a column a bank file may have: the owner's name, written as the payee's name (Cdtr/Nm)
+#: in payment files; without it payments carry a placeholder
+OPTIONAL_COLUMNS = ("name",)
 
 _SAME_AS_CURRENT = """COALESCE(cur_reg_no, '') = COALESCE(reg_no, '')
     AND COALESCE(cur_account_no, '') = COALESCE(account_no, '')
@@ -200,9 +204,10 @@ _ROUND = [
     WHERE s.cur_id = account_registrations.id AND s.seq = :k AND s.outcome IS NULL""",
     # 6. the new registrations
     """INSERT INTO account_registrations (owner_kind, owner_number, reg_no, account_no, iban,
-        bic, channel, status, actor, registered_at, active_from, activation_attempts, source)
-    SELECT owner_kind, owner_number, reg_no, account_no, iban, bic, 'bank', 'active', :actor,
-        :now, eff, 0, source
+        bic, owner_name, channel, status, actor, registered_at, active_from,
+        activation_attempts, source)
+    SELECT owner_kind, owner_number, reg_no, account_no, iban, bic, owner_name, 'bank',
+        'active', :actor, :now, eff, 0, source
     FROM registry_import_stage WHERE seq = :k AND outcome IS NULL AND action = 'register'
     ORDER BY line""",
     """UPDATE registry_import_stage
@@ -294,7 +299,7 @@ def _header(reader) -> list[str]:
         raise InputError(
             "IMPORT_COLUMNS_MISSING", f"missing columns: {', '.join(missing)}{hint}", "header"
         )
-    unknown = [c for c in names if c not in COLUMNS]
+    unknown = [c for c in names if c not in COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
         raise InputError(
             "IMPORT_COLUMNS_UNKNOWN", f"unknown columns: {', '.join(unknown)}", "header"
@@ -340,6 +345,7 @@ def _row(values: dict[str, str]) -> tuple:
         acc.bic,
         action,
         effective,
+        owner_name(values.get("name")),
     )
 
 

@@ -67,7 +67,7 @@ from payments.db import lock_for_writing
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import CHANNELS, AccountRegistration, ActivationLetter
 from payments.registry import periods
-from payments.registry.accounts import account_key, same_account
+from payments.registry.accounts import account_key, owner_name, same_account
 from payments.statuses import Channel, EndReason, OwnerKind, RegistrationStatus
 
 AR = AccountRegistration
@@ -269,10 +269,15 @@ def register(
     on: dt.date,
     now: dt.datetime,
     source: str | None = None,
+    name: str | None = None,
 ) -> Change:
-    """Register ``account`` for the owner: active from ``on`` (bank) or pending a letter."""
+    """Register ``account`` for the owner: active from ``on`` (bank) or pending a letter.
+
+    ``name`` is the owner's name as given, the payee's name in payment files (at most 70
+    printable characters, ``IMPORT_NAME_INVALID``)."""
     kind, number = parse_owner(kind, number, on=on)
     actor = actors.actor(actor)
+    name = owner_name(name)
     if channel not in CHANNELS:
         raise InputError("ACCOUNT_CHANNEL_INVALID", f"channel must be one of {CHANNELS}", "channel")
     if kind == OwnerKind.CVR and channel != Channel.BANK:
@@ -292,6 +297,7 @@ def register(
         account_no=account.account_no,
         iban=account.iban,
         bic=account.bic,
+        owner_name=name,
         channel=channel,
         actor=actor,
         registered_at=now,

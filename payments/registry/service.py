@@ -61,12 +61,13 @@ def _revealed(session, actor: str, subject: str, now: dt.datetime, **payload) ->
 
 def register(
     engine: Engine, kind: str, number: str, account: Account, *, channel: str, actor: str,
-    on: dt.date, now: dt.datetime,
+    on: dt.date, now: dt.datetime, name: str | None = None,
 ) -> Change:  # fmt: skip
     with session_scope(engine) as session:
         return lifecycle.register(
-            session, kind, number, account, channel=channel, actor=actor, on=on, now=now
-        )
+            session, kind, number, account, channel=channel, actor=actor, on=on, now=now,
+            name=name,
+        )  # fmt: skip
 
 
 def activate(
