@@ -57,7 +57,8 @@ def token(settings):
         if role == "citizen":
             cpr = cpr or CITIZEN
         cvr = cvr or {"employer": EMPLOYER, "bank": BANK}.get(role)
-        subject = sub or (f"citizen-{hashlib.sha256(cpr.encode()).hexdigest()[:12]}" if cpr else role)
+        digest = hashlib.sha256((cpr or "").encode()).hexdigest()[:12]
+        subject = sub or (f"citizen-{digest}" if cpr else role)
         signed = tokens.mint(
             key,
             role=role,
@@ -71,3 +72,15 @@ def token(settings):
         return {"Authorization": f"Bearer {signed}"}
 
     return make
+
+
+def letter_code(engine, registration_id: int) -> str:
+    """The code of a registration's letter, read as the mail house would."""
+    from payments.registry import service
+
+    letters = service.letters(engine, pending_only=False, actor="mail-house", now=NOW)
+    return next(x["code"] for x in letters if x["registration_id"] == registration_id)
+
+
+def engine_of(app):
+    return app.state.payments.engine
