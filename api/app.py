@@ -8,6 +8,8 @@ interactive docs at ``/docs``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import ORJSONResponse
@@ -34,8 +36,6 @@ decimal strings (`"4694.93"`), dates ISO 8601. Errors are RFC 9457 problems
 
 def create_app(settings: Settings, *, clock: Clock | None = None, engine=None) -> FastAPI:
     """The service for ``settings``; ``clock`` fixes time for tests (default: the real one)."""
-    import datetime as dt
-
     app = FastAPI(
         title="Benefit payment engine",
         version="1",
@@ -48,7 +48,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine=None) -
     app.state.payments = State(
         settings=settings,
         engine=engine
-        or make_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=20),
+        or make_engine(settings.database_url, pool_recycle=1800, pool_size=10, max_overflow=20),
         verifier=Verifier(settings),
         clock=clock or Clock(),
         parameters=rules.load_parameters(extra_dirs=settings.parameter_dirs),

@@ -220,7 +220,13 @@ def mint(
 class Verifier:
     """Checks bearer tokens: the provider's (OIDC) or, without one, the development key's."""
 
+    CACHE_SIZE = 10_000
+
     def __init__(self, settings: Settings) -> None:
+        # a verified token's principal and expiry, by the token's whole text: a client sends
+        # the same token for an hour, and an ECDSA or RSA verification costs more than the
+        # rest of a look-up. Time claims are still checked on every use.
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
         self._jwks_client: jwt.PyJWKClient | None = None
         self._keys: dict[str | None, Any] = {}
         if settings.oidc:
@@ -275,6 +281,12 @@ class Verifier:
     def verify(self, token: str, now: dt.datetime) -> Principal:
         """The caller ``token`` authenticates, or :class:`AuthError` (``AUTH_TOKEN_INVALID``,
         ``AUTH_CLAIMS_INVALID``). Time claims are checked against ``now``, not the clock."""
+        moment = now.timestamp()
+        known = self._verified.get(token)
+        if known is not None:
+            found, not_before, expires = known
+            if not_before - LEEWAY <= moment <= expires + LEEWAY:
+                return found
         key = self._key_for(token)
         try:
             claims = jwt.decode(
@@ -294,7 +306,6 @@ class Verifier:
             raise AuthError(
                 "AUTH_TOKEN_INVALID", f"the token does not verify ({type(exc).__name__})", None
             ) from None
-        moment = now.timestamp()
         for name, late in (("exp", False), ("nbf", True), ("iat", True)):
             value = claims.get(name)
             if value is None:
@@ -304,7 +315,12 @@ class Verifier:
             if (not late and moment > value + LEEWAY) or (late and value > moment + LEEWAY):
                 what = "has expired" if name == "exp" else "is not valid yet"
                 raise AuthError("AUTH_TOKEN_INVALID", f"the token {what}", name)
-        return principal(claims, now.date())
+        found = principal(claims, now.date())
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        not_before = max(claims.get(n) or 0 for n in ("nbf", "iat"))
+        self._verified[token] = (found, not_before, claims["exp"])
+        return found
 
 
 def jwks_of(key: ec.EllipticCurvePrivateKey, kid: str = "dev") -> str:

@@ -308,3 +308,15 @@ def test_time_claims_use_the_service_clock(client, dev_key):
     late = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     future = _bearer(_claims(iat=int(late.timestamp()), exp=int(late.timestamp()) + 60), dev_key)
     assert client.get("/v1/batches", headers=future).status_code == 401
+
+
+def test_a_token_verified_once_still_expires(settings, dev_key):
+    moment = [NOW]
+    app = create_app(settings, clock=Clock(now=lambda: moment[0], date=TODAY))
+    headers = _bearer(_claims(exp=int(NOW.timestamp()) + 60), dev_key)
+    with TestClient(app) as client:
+        assert client.get("/v1/batches", headers=headers).status_code == 200
+        moment[0] = NOW + dt.timedelta(minutes=5)
+        late = client.get("/v1/batches", headers=headers)
+    app.state.payments.engine.dispose()
+    assert late.status_code == 401 and _code(late) == "AUTH_TOKEN_INVALID"
