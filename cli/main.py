@@ -29,6 +29,7 @@ from payments.errors import CODED_ERRORS, from_environment
 COMMANDS = {
     "accounts": "cli.accounts:accounts",
     "audit": "cli.audit:group",
+    "auth": "cli.auth:group",
     "batch": "cli.batch:batch",
     "claims": "cli.claims:claims",
     "db": "cli.db:db",
@@ -36,6 +37,8 @@ COMMANDS = {
     "files": "cli.files:files",
     "returns": "cli.returns:group",
     "rules": "cli.rules:rules",
+    "serve": "cli.serve:command",
+    "worker": "cli.worker:command",
 }
 
 

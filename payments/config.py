@@ -38,6 +38,18 @@ class Settings:
     outbox_dir: str = "outbox"
     review_amount: Decimal = Decimal("1000000")
     cooling_off_days: int = 0
+    # the HTTP API (payments serve): tokens from the agency's OpenID Connect provider, or
+    # development tokens signed with a local key when no provider is configured
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None  # a JWKS URL, or the path of a JWKS file (no network)
+    dev_key_file: str = "payments-dev-key.pem"
+    spool_dir: str = "spool"  # claim files sent over HTTP wait here for a worker
+
+    @property
+    def oidc(self) -> bool:
+        """Whether tokens come from an OpenID Connect provider (development tokens are off)."""
+        return self.oidc_issuer is not None
 
     @property
     def parameter_dirs(self) -> tuple[str, ...]:
@@ -122,4 +134,35 @@ def load_settings(
             f"PAYMENTS_COOLING_OFF_DAYS must be 0 to 365 days, not {settings.cooling_off_days}",
             "cooling_off_days",
         )
+    _check_oidc(settings)
     return settings
+
+
+def _check_oidc(settings: Settings) -> None:
+    """The three OIDC settings go together: a server with an issuer but no keys would
+    accept nothing, and one with keys but no issuer would fall back to development tokens."""
+    given = {
+        "PAYMENTS_OIDC_ISSUER": settings.oidc_issuer,
+        "PAYMENTS_OIDC_AUDIENCE": settings.oidc_audience,
+        "PAYMENTS_OIDC_JWKS": settings.oidc_jwks,
+    }
+    missing = [name for name, value in given.items() if not value]
+    if len(missing) not in (0, 3):
+        raise InputError(
+            "CONFIG_INVALID",
+            f"the OpenID Connect settings go together; {', '.join(missing)} not set",
+            missing[0].removeprefix(ENV_PREFIX).lower(),
+        )
+    if missing:
+        return
+    if not settings.oidc_issuer.startswith(("https://", "http://")):
+        raise InputError(
+            "CONFIG_INVALID", "PAYMENTS_OIDC_ISSUER must be the provider's URL", "oidc_issuer"
+        )
+    jwks = settings.oidc_jwks
+    if not jwks.startswith(("https://", "http://")) and not Path(jwks).is_file():
+        raise InputError(
+            "CONFIG_INVALID",
+            "PAYMENTS_OIDC_JWKS must be a JWKS URL or the path of an existing JWKS file",
+            "oidc_jwks",
+        )

@@ -428,3 +428,63 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ClaimJob(Base):
+    """A claim file sent over HTTP, waiting for (or taken by) a ``payments worker``.
+
+    The file itself is spooled to ``PAYMENTS_SPOOL_DIR``; the row is the queue entry, the
+    progress and the outcome counts (see :mod:`payments.jobs`). ``received_on`` is the day
+    the employer sent the file: the worker decides its claims as received that day, however
+    late it takes the job.
+    """
+
+    __tablename__ = "claim_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", ("queued", "running", "done", "failed")), name="status"),
+        Index("ix_claim_jobs_status", "status", "id"),
+        Index("ix_claim_jobs_employer", "employer_cvr", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    employer_cvr: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    spool_name: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Ore)  # a BIGINT: a file may pass 2 GiB
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    worker: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    corrected: Mapped[int] = mapped_column(Integer, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[str] = mapped_column(Text, default="[]")  # the first invalid records
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(String(500))
+
+
+class IdempotencyKey(Base):
+    """A request's answer kept under the key its caller gave, so a retry gets the same answer.
+
+    ``scope`` names who asked and what (``citizen-register:<subject>``, ``mapper:<subject>``):
+    keys of different callers never meet. ``status_code`` is null while the first request
+    is still being answered. The request is kept as its SHA-256 only.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

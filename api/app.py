@@ -1,0 +1,77 @@
+"""``create_app(settings, clock=…)``: the FastAPI application ``payments serve`` runs.
+
+The app holds one database engine, one token verifier and one clock, made when it is
+created; routes are grouped by audience in :mod:`api.routes` (citizen, employer, bank,
+mapper, operator, auditor, health). OpenAPI 3.1 is served at ``/openapi.json`` and the
+interactive docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import ORJSONResponse
+
+import rules
+from api import problems
+from api.edge import Edge
+from api.models import Problem
+from api.ratelimit import Limiter
+from api.routes import auditor, bank, citizen, employer, health, mapper, operator
+from api.state import Clock, State
+from payments.config import Settings
+from payments.db import make_engine
+from payments.tokens import Verifier
+
+DESCRIPTION = """The benefit payment engine as a service: NemKonto (the payout account of every
+CPR and CVR number) and NemRefusion (employers' reimbursement claims).
+
+Every endpoint but `/healthz`, `/readyz` and the docs needs a bearer token. Amounts are
+decimal strings (`"4694.93"`), dates ISO 8601. Errors are RFC 9457 problems
+(`application/problem+json`) with a stable `code`. No CPR number is ever put in a URL.
+"""
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, engine=None) -> FastAPI:
+    """The service for ``settings``; ``clock`` fixes time for tests (default: the real one)."""
+    app = FastAPI(
+        title="Benefit payment engine",
+        version="1",
+        description=DESCRIPTION,
+        default_response_class=ORJSONResponse,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.payments = State(
+        settings=settings,
+        engine=engine
+        or make_engine(settings.database_url, pool_recycle=1800, pool_size=10, max_overflow=20),
+        verifier=Verifier(settings),
+        clock=clock or Clock(),
+        parameters=rules.load_parameters(extra_dirs=settings.parameter_dirs),
+        limits={"activation": Limiter(5, dt.timedelta(minutes=15))},
+    )
+    problems.install(app)
+    for module in (health, citizen, employer, bank, mapper, operator, auditor):
+        app.include_router(module.router)
+    app.add_middleware(Edge)
+    app.openapi = lambda: _openapi(app)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The generated document, with the problem schema every route refers to."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        app.openapi_schema = document
+    return app.openapi_schema

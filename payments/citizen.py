@@ -1,0 +1,89 @@
+"""What a citizen is told about themselves: payments to them, and decisions about them.
+
+The citizen is the CPR number in their token, never one a request names. Payments are the
+orders to their CPR (:mod:`payments.order_views`, with the plain advice for a held one).
+Decisions are those on claims where they are the employee — the employer's claim for their
+sick pay or maternity pay decides what they (or the employer for them) are paid, and the
+decision's explanation is the notice they are owed: the amount, the reasons and the rules
+applied, step by step. The employer's CVR is public; other people's CPR numbers never
+appear (the payee of a decision is the employer or the citizen themselves).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from identifiers import mask_owner
+from payments import money
+from payments.db import session_scope
+from payments.employer import explanation_text
+from payments.models import Claim, Decision
+
+PAGE_MAX = 100
+
+
+def decisions(engine: Engine, cpr: str, *, after: int = 0, limit: int = 20) -> list[dict]:
+    """The live decisions on claims about the citizen, oldest first, paged by claim id."""
+    query = (
+        select(Claim, Decision)
+        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .where(Claim.employee_cpr == cpr, Claim.id > after)
+        .order_by(Claim.id)
+        .limit(min(max(limit, 1), PAGE_MAX))
+    )
+    with session_scope(engine) as session:
+        rows = session.execute(query).all()
+    out = []
+    for claim, decision in rows:
+        document = json.loads(decision.document) | {"version": claim.version}
+        payee = document.get("payee")
+        out.append(
+            {
+                "sequence": claim.id,
+                "employer_cvr": claim.employer_cvr,
+                "external_ref": claim.external_ref,
+                "kind": claim.kind,
+                "first_absence_day": claim.first_day,
+                "last_absence_day": claim.last_day,
+                "version": claim.version,
+                "decided_on": decision.decided_on,
+                "status": decision.status,
+                "amount": money.text(decision.amount_ore),
+                "currency": "DKK",
+                "paid_to": {
+                    "kind": payee["kind"],
+                    "number": mask_owner(payee["kind"], payee["number"]),
+                }
+                if payee
+                else None,
+                "reasons": [
+                    {
+                        "code": r["code"],
+                        "message": r.get("message"),
+                        "reference": r.get("reference"),
+                    }
+                    for r in document.get("reasons", ())
+                ],
+                "explanation": explanation_text(document),
+            }
+        )
+    return out
+
+
+def owner_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A registration as its owner sees it: masked, without the clerks' internals."""
+    return {
+        "registration_id": view["registration_id"],
+        "account": view["account"],
+        "status": view["status"],
+        "channel": view["channel"],
+        "active_from": view["active_from"],
+        "ended_on": view["ended_on"],
+        "end_reason": view["end_reason"],
+        "rejected_reason": view["rejected_reason"],
+        "registered_at": view["registered_at"],
+    }

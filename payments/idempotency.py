@@ -1,0 +1,139 @@
+"""Answer a retried request as the first one was answered, and never do its work twice.
+
+A caller that cannot tell whether its request arrived (a timeout, a dropped connection)
+sends it again with the same key: an ``Idempotency-Key`` header, or a G2P Connect
+``message_id``. The first request claims the key (:func:`begin`, its own transaction: the
+unique ``(scope, key)`` decides between two at once), does its work, and stores its answer
+(:func:`finish`). A request with a claimed key gets:
+
+- the stored answer, byte for byte, when its body is the same (compared by SHA-256);
+- ``IDEMPOTENCY_KEY_REUSED`` when the body differs: a key names one request, and a client
+  that reuses it for another has a bug that must not pass silently;
+- ``IDEMPOTENCY_IN_PROGRESS`` while the first is still being answered.
+
+A request that fails for a reason of the machine (the database went away) gives up its key
+(:func:`abandon`) so that the retry does the work. A key whose request never finished (the
+process died between its work and :func:`finish`) may be taken over after
+:data:`STALE_AFTER`; the work is then done again, which for the registry means a newer
+registration request replacing the first — never two current accounts.
+
+``scope`` keeps callers apart: it names the operation and the caller's subject, so one
+caller can neither read nor block another's keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from payments.db import session_scope
+from payments.errors import ConflictError, InputError
+from payments.models import IdempotencyKey
+
+KEY_MAX = 200
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The stored answer to the first request with the key."""
+
+    status_code: int
+    body: str
+
+
+def digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def check_key(key: object, field: str = "Idempotency-Key") -> str:
+    """The key as given, or ``IDEMPOTENCY_KEY_INVALID``."""
+    if not isinstance(key, str) or not 1 <= len(key) <= KEY_MAX or not key.isprintable():
+        raise InputError(
+            "IDEMPOTENCY_KEY_INVALID",
+            f"an idempotency key is 1-{KEY_MAX} printable characters",
+            field,
+        )
+    return key
+
+
+def begin(
+    engine: Engine, scope: str, key: str, request_sha256: str, now: dt.datetime
+) -> Replay | None:
+    """Claim ``key`` in ``scope``: None when the caller goes ahead (and must :func:`finish`
+    or :func:`abandon`), the stored answer when the same request was answered before."""
+    scope = scope[:200]
+    try:
+        with session_scope(engine) as session:
+            session.add(
+                IdempotencyKey(scope=scope, key=key, request_sha256=request_sha256, created_at=now)
+            )
+        return None
+    except IntegrityError:
+        pass
+    with session_scope(engine) as session:
+        row = session.scalar(
+            select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        )
+        if row is None:  # given up meanwhile: claim it again
+            session.add(
+                IdempotencyKey(scope=scope, key=key, request_sha256=request_sha256, created_at=now)
+            )
+            return None
+        if row.request_sha256 != request_sha256:
+            raise InputError(
+                "IDEMPOTENCY_KEY_REUSED",
+                "this idempotency key was used for another request; use a new key",
+                "Idempotency-Key",
+            )
+        if row.status_code is not None:
+            return Replay(row.status_code, row.response or "")
+        if now - row.created_at < STALE_AFTER:
+            raise ConflictError(
+                "IDEMPOTENCY_IN_PROGRESS",
+                "the first request with this key is still being answered; try again shortly",
+                "Idempotency-Key",
+            )
+        taken = session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
+            .values(created_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not taken:
+            raise ConflictError(
+                "IDEMPOTENCY_IN_PROGRESS",
+                "another retry took over this key; try again shortly",
+                "Idempotency-Key",
+            )
+        return None
+
+
+def finish(engine: Engine, scope: str, key: str, status_code: int, body: str) -> None:
+    """Store the answer a retry with the same key and body gets."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.scope == scope[:200], IdempotencyKey.key == key)
+            .values(status_code=status_code, response=body)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def abandon(engine: Engine, scope: str, key: str) -> None:
+    """Give the key up: the request failed for a reason of the machine; a retry may go on."""
+    with session_scope(engine) as session:
+        session.execute(
+            delete(IdempotencyKey)
+            .where(
+                IdempotencyKey.scope == scope[:200],
+                IdempotencyKey.key == key,
+                IdempotencyKey.status_code.is_(None),
+            )
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,158 @@
+"""Where each payment order stands, as its payee, its employer and an operator are told.
+
+One query (:func:`_rows`) reads an order with its reported state and the batches that say
+where the money is: ``pending`` (due, waiting for the night), ``held`` with the reason,
+``in_batch`` (in a batch not released yet, with the execution date it will be paid on),
+``sent`` (released, with the date the bank pays it), ``settled``, ``returned`` with the
+bank's reason, ``cancelled`` (a correction replaced it). States are
+:mod:`payments.orders`'; this module only reads them.
+
+A held or returned order carries :data:`ADVICE`: what it means and what the payee can do,
+in plain words, because a held payment is someone's rent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, aliased
+
+from identifiers import mask_owner
+from payments import money
+from payments.db import session_scope
+from payments.models import Batch, BatchItem, Claim, PaymentOrder
+from payments.orders import ACCOUNT_REASONS, IN_BATCH
+from payments.statuses import HoldReason, OrderStatus
+
+PAGE_MAX = 500
+
+#: a hold reason (or a return) in the words the payee is owed: what happened, what to do
+ADVICE: dict[str, str] = {
+    HoldReason.NO_ACCOUNT: (
+        "No NemKonto is registered for you, so the money cannot be paid out yet. Ask your "
+        "bank to register an account as your NemKonto (or register one yourself); the money "
+        "is paid in the first payment run after that."
+    ),
+    HoldReason.PENDING_ACTIVATION: (
+        "Your new NemKonto waits for the activation code we sent you by letter. Enter the "
+        "code to activate it; the money is paid in the first payment run after that."
+    ),
+    HoldReason.REJECTED_BY_BANK: (
+        "Your bank refused payments to your NemKonto (the account may be closed or blocked). "
+        "Register a new account as your NemKonto; the money is paid after that."
+    ),
+    HoldReason.ACCOUNT_RECENTLY_CHANGED: (
+        "Your NemKonto was changed recently. For your safety, payments wait a few days after "
+        "a change. There is nothing you need to do."
+    ),
+    HoldReason.AMOUNT_REVIEW: (
+        "The amount is large, so a second caseworker checks it before it is paid. There is "
+        "nothing you need to do."
+    ),
+    HoldReason.RETURNED_FOR_REVIEW: (
+        "The bank sent the payment back. A caseworker looks into it and contacts you if "
+        "anything is needed from you."
+    ),
+}
+RETURNED_ADVICE = {
+    True: ADVICE[HoldReason.REJECTED_BY_BANK],  # an account reason: a new account is needed
+    False: (
+        "The bank sent the payment back. A caseworker looks into it and pays it again; "
+        "you are contacted if anything is needed from you."
+    ),
+}
+
+
+def _rows(session: Session, *where, after: int = 0, limit: int = PAGE_MAX) -> list[dict]:
+    o = PaymentOrder
+    waiting, paid = aliased(BatchItem, name="waiting"), aliased(BatchItem, name="paid")
+    next_batch, last_batch = aliased(Batch, name="next_batch"), aliased(Batch, name="last_batch")
+    query = (
+        select(
+            o.id,
+            o.claim_id,
+            Claim.external_ref,
+            Claim.employer_cvr,
+            o.payee_kind,
+            o.payee_number,
+            o.amount_ore,
+            o.due_date,
+            o.status,
+            o.hold_reason,
+            o.return_reason,
+            next_batch.id.label("next_batch_id"),
+            next_batch.execution_date.label("next_execution"),
+            last_batch.id.label("last_batch_id"),
+            last_batch.execution_date.label("last_execution"),
+        )
+        .join(Claim, Claim.id == o.claim_id)
+        .outerjoin(waiting, and_(waiting.order_id == o.id, waiting.attempt == o.attempts + 1))
+        .outerjoin(next_batch, next_batch.id == waiting.batch_id)
+        .outerjoin(paid, and_(paid.order_id == o.id, paid.attempt == o.attempts))
+        .outerjoin(last_batch, last_batch.id == paid.batch_id)
+        .where(o.id > after, *where)
+        .order_by(o.id)
+        .limit(limit)
+    )
+    return [_view(r) for r in session.execute(query)]
+
+
+def _view(r) -> dict[str, Any]:
+    state = IN_BATCH if r.next_batch_id is not None else r.status
+    view: dict[str, Any] = {
+        "order_id": r.id,
+        "external_ref": r.external_ref,
+        "employer_cvr": r.employer_cvr,
+        "payee": {"kind": r.payee_kind, "number": mask_owner(r.payee_kind, r.payee_number)},
+        "amount": money.text(r.amount_ore),
+        "currency": "DKK",
+        "due_date": r.due_date,
+        "state": state,
+        "batch_id": None,
+        "payment_date": None,
+        "reason": None,
+        "advice": None,
+    }
+    if state == IN_BATCH:
+        view |= {"batch_id": r.next_batch_id, "payment_date": r.next_execution}
+    elif state in (OrderStatus.SENT, OrderStatus.SETTLED, OrderStatus.RETURNED):
+        view |= {"batch_id": r.last_batch_id, "payment_date": r.last_execution}
+    if state == OrderStatus.HELD:
+        view |= {"reason": r.hold_reason, "advice": ADVICE.get(r.hold_reason)}
+    elif state == OrderStatus.RETURNED:
+        account = r.return_reason in ACCOUNT_REASONS
+        view |= {"reason": r.return_reason, "advice": RETURNED_ADVICE[account]}
+    return view
+
+
+def for_claim(session: Session, claim_id: int) -> list[dict[str, Any]]:
+    """Every order of one claim (a correction adds difference orders), oldest first."""
+    return _rows(session, PaymentOrder.claim_id == claim_id)
+
+
+def to_payee(
+    engine: Engine, kind: str, number: str, *, after: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The orders paid (or to be paid) to one CPR or CVR number, oldest first, paged by
+    order id."""
+    with session_scope(engine) as session:
+        return _rows(
+            session,
+            PaymentOrder.payee_kind == kind,
+            PaymentOrder.payee_number == number,
+            after=after,
+            limit=min(limit, PAGE_MAX),
+        )
+
+
+def held(
+    engine: Engine, *, reason: str | None = None, after: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Orders the night held (payee masked), oldest first, for the operators' work list."""
+    where = [PaymentOrder.status == OrderStatus.HELD]
+    if reason:
+        where.append(PaymentOrder.hold_reason == reason)
+    with session_scope(engine) as session:
+        return _rows(session, *where, after=after, limit=min(limit, PAGE_MAX))
