@@ -32,6 +32,10 @@ class Settings:
     debtor_iban: str = "DK5000400440116243"
     debtor_bic: str = "DABADKKK"
     debtor_cvr: str = "13585628"
+    debtor_country: str = "DK"  # Dbtr/PstlAdr/Ctry
+    #: InitgPty/Id: the bank agreement id (scheme CUST) or, by default, the CVR (COID)
+    initiating_party_id: str | None = None
+    initiating_party_scheme: str = "COID"
     pain001_version: str = "001.001.03"
     max_tx_per_file: int = MAX_TX_PER_PAYMENT_INFO
     output_dir: str = "out"
@@ -104,6 +108,21 @@ def load_settings(
             values[name] = _convert(ENV_PREFIX + name.upper(), env, kinds.get(name, str))
 
     settings = Settings(**values).replace(**overrides)
+    if settings.initiating_party_scheme not in ("CUST", "COID", "BANK"):
+        raise InputError(
+            "CONFIG_INVALID",
+            "PAYMENTS_INITIATING_PARTY_SCHEME must be CUST (the bank agreement id), COID (the "
+            f"CVR) or BANK, not {settings.initiating_party_scheme!r}",
+            "initiating_party_scheme",
+        )
+    if not (len(settings.debtor_country) == 2 and settings.debtor_country.isalpha()
+            and settings.debtor_country.isupper()):  # fmt: skip
+        raise InputError(
+            "CONFIG_INVALID",
+            f"PAYMENTS_DEBTOR_COUNTRY must be an ISO 3166 code such as DK, not "
+            f"{settings.debtor_country!r}",
+            "debtor_country",
+        )
     if settings.pain001_version not in ("001.001.03", "001.001.09"):
         raise InputError(
             "CONFIG_INVALID",

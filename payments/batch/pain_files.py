@@ -162,7 +162,9 @@ def write_file(
         nb_of_txs=bfile.tx_count,
         ctrl_sum=total,
         initiating_party_name=settings.debtor_name,
-        initiating_party_id=pain001.PartyId(settings.debtor_cvr),
+        initiating_party_id=pain001.PartyId(
+            settings.initiating_party_id or settings.debtor_cvr, settings.initiating_party_scheme
+        ),
     )
     txs = _transactions(rows, bfile.seq, bfile.tx_count)
     if progress is not None:
@@ -175,6 +177,7 @@ def write_file(
             iban=settings.debtor_iban,
             bic=settings.debtor_bic,
             org_id=pain001.PartyId(settings.debtor_cvr),
+            country=settings.debtor_country,
         ),
         nb_of_txs=bfile.tx_count,
         ctrl_sum=total,

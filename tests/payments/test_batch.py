@@ -506,3 +506,29 @@ def test_a_killed_batch_process_never_loses_or_doubles_a_payment(db_url, tmp_pat
         assert s.scalar(select(func.count()).select_from(BatchItem)) == 30
         assert s.scalar(select(func.count()).select_from(Batch)) == 1
     engine.dispose()
+
+
+def test_files_carry_what_the_banks_guides_require(engine, tmp_path):
+    """Cdtr/Nm (the registered name, or the placeholder), Dbtr/PstlAdr/Ctry, DbtrAcct/Ccy and
+    the configured initiating party (a bank agreement id, scheme CUST); still XSD-valid."""
+    settings = make_settings(
+        tmp_path, initiating_party_id="AGREEMENT-4711", initiating_party_scheme="CUST"
+    )
+    with session_scope(engine) as s:
+        named = add_registration(s, cpr(1), account="1")
+        named.owner_name = "Jens Jensen"
+        add_registration(s, cpr(2), account="2")
+        add_order(s, cpr(1), 100_00)
+        add_order(s, cpr(2), 200_00)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    assert run.unnamed == 1
+    [f] = run.files
+    assert iso20022.validate(f.path).valid
+    tree = etree.parse(str(f.path))
+    names = [n.text for n in tree.iter(f"{NS}Cdtr") for n in n.iter(f"{NS}Nm")]
+    assert names == ["Jens Jensen", pain_files.UNNAMED_PAYEE]
+    initiating = tree.find(f".//{NS}InitgPty/{NS}Id/{NS}OrgId/{NS}Othr")
+    assert initiating.findtext(f"{NS}Id") == "AGREEMENT-4711"
+    assert initiating.findtext(f"{NS}SchmeNm/{NS}Cd") == "CUST"
+    assert tree.findtext(f".//{NS}Dbtr/{NS}PstlAdr/{NS}Ctry") == "DK"
+    assert tree.findtext(f".//{NS}DbtrAcct/{NS}Ccy") == "DKK"
