@@ -199,9 +199,10 @@ _ROUND = [
     WHERE s.cur_id = account_registrations.id AND s.seq = :k AND s.outcome IS NULL""",
     # 6. the new registrations
     """INSERT INTO account_registrations (owner_kind, owner_number, reg_no, account_no, iban,
-        bic, channel, status, actor, registered_at, active_from, activation_attempts, source)
+        bic, channel, status, actor, actor_key, registered_at, active_from,
+        activation_attempts, source)
     SELECT owner_kind, owner_number, reg_no, account_no, iban, bic, 'bank', 'active', :actor,
-        :now, eff, 0, source
+        :actor_key, :now, eff, 0, source
     FROM registry_import_stage WHERE seq = :k AND outcome IS NULL AND action = 'register'
     ORDER BY line""",
     """UPDATE registry_import_stage
@@ -407,8 +408,9 @@ def import_bytes(
         staged = (r + (prefix + str(r[0]),) for r in rows)
         load_temp_table(session, _stage, staged, columns=_STAGED)
         for k in range(1, max(r[1] for r in rows) + 1):
+            params = {"k": k, "actor": actor, "actor_key": actors.identity(actor), "now": now}
             for statement in _ROUND_SQL:
-                session.execute(statement, {"k": k, "actor": actor, "now": now})
+                session.execute(statement, params)
         for outcome, n in session.execute(
             text("SELECT outcome, COUNT(*) FROM registry_import_stage GROUP BY outcome")
         ):

@@ -223,6 +223,12 @@ def test_0004_and_0005_up_and_down(empty_db_url):
         "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', "
         "'2024-05-06 22:00:00')"
     )
+    at_head = (  # since 0200 a batch names its runner's identity too
+        "INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
+        "order_count, total_ore, held_count, created_by, created_by_key, created_at) VALUES "
+        "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', 'a', "
+        "'2024-05-06 22:00:00')"
+    )
     with engine.begin() as conn:
         conn.execute(text(claim.format(id=1)))
         conn.execute(text(row.format(id=1)))
@@ -235,7 +241,7 @@ def test_0004_and_0005_up_and_down(empty_db_url):
                 "rejected_at = created_at, reject_reason = 'r' WHERE id = 1"
             )
         )
-        conn.execute(text(row.format(id=2)))
+        conn.execute(text(at_head.format(id=2)))
     with pytest.raises(RuntimeError, match="1 rejected batch"):
         schema.downgrade(engine, "0003")
     assert schema.current_revision(engine) in schema.heads()  # nothing was undone
