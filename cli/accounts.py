@@ -1,31 +1,27 @@
 """``payments accounts``: the NemKonto registry from the command line.
 
 Output is masked (CPR ``010190-****``, account ``****1234``) unless ``--reveal`` is given,
-and every ``--reveal`` (and every listing of activation codes) is written to the audit log
-under ``--actor`` (default: the login name). Exit codes: 0 ok; 1 not found, refused by the
-registry's state, or rows rejected; 2 bad usage or a bad input file.
+and every ``--reveal`` is written to the audit log under ``--actor`` (default: the login
+name). Activation codes are never shown: they exist only in the letters ``accounts letters
+export`` writes for the mail house. There is no option to register "as the owner": only
+the HTTP API, which authenticates the owner, can; so an operator's registration is always
+activated by someone else. Exit codes: 0 ok; 1 not found, refused by the registry's state
+or by four eyes, or rows rejected; 2 bad usage or a bad input file.
 """
 
 from __future__ import annotations
 
-import getpass
+from pathlib import Path
 
 import click
 
-from cli.options import ACTOR, DATE
+from cli.options import ACTOR, DATE, login
 from cli.output import echo_json, error_line, exit_with
 from identifiers import mask_owner
 from payments.errors import NotFound
 from payments.registry import service
 from payments.registry.lifecycle import CLOSE_REASONS, Account
 from payments.statuses import Channel
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no login name (containers): still audit something
-        return "unknown"
 
 
 def owner_options(func):
@@ -127,11 +123,19 @@ def register(app, cpr, cvr, iban, bic, reg_no, account_no, channel, actor, on, n
 @accounts.command()
 @click.option("--cpr", required=True, metavar="NUMBER", help="The person's CPR number.")
 @click.option("--code", required=True, metavar="CODE", help="The code from the letter.")
-@click.option("--actor", default="owner", show_default=True, type=ACTOR, metavar="NAME")
+@click.option(
+    "--actor",
+    default=login,
+    type=ACTOR,
+    metavar="NAME",
+    help="Who activates (audited; default the login name): not who registered it.",
+)
 @click.option("--date", "on", type=DATE, help="Activation day (default today).")
 @click.pass_obj
 def activate(app, cpr, code, actor, on):
-    """Activate a pending registration with the one-time code from the letter."""
+    """Activate a pending registration with the one-time code from the letter.
+
+    Refused (ACCOUNT_ACTIVATION_FOUR_EYES) to whoever registered it or exported its letter."""
     kind, number = _owner(cpr, None)
     result = service.activate(
         app.engine(), kind, number, code, actor=actor, on=on or app.today(), now=app.now()
@@ -162,9 +166,7 @@ def close(app, cpr, cvr, reason, actor, on):
 @owner_options
 @click.option("--as-of", "on", type=DATE, help="The day asked about (default today).")
 @click.option("--reveal", is_flag=True, help="Show full numbers (written to the audit log).")
-@click.option(
-    "--actor", default=_login, type=ACTOR, metavar="NAME", help="Who asks (for --reveal)."
-)
+@click.option("--actor", default=login, type=ACTOR, metavar="NAME", help="Who asks (for --reveal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def show(app, cpr, cvr, on, reveal, actor, as_json):
@@ -190,9 +192,7 @@ def show(app, cpr, cvr, on, reveal, actor, as_json):
 @accounts.command()
 @owner_options
 @click.option("--reveal", is_flag=True, help="Show full numbers (written to the audit log).")
-@click.option(
-    "--actor", default=_login, type=ACTOR, metavar="NAME", help="Who asks (for --reveal)."
-)
+@click.option("--actor", default=login, type=ACTOR, metavar="NAME", help="Who asks (for --reveal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def history(app, cpr, cvr, reveal, actor, as_json):
@@ -214,23 +214,64 @@ def history(app, cpr, cvr, reveal, actor, as_json):
         )
 
 
-@accounts.command()
+@accounts.group(invoke_without_command=True)
 @click.option("--pending", "pending_only", is_flag=True, help="Only letters still usable.")
-@click.option(
-    "--actor", default=_login, type=ACTOR, metavar="NAME", help="Who reads the codes (audited)."
-)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
-def letters(app, pending_only, actor, as_json):
-    """The activation-letter outbox: the only place the one-time codes are shown."""
-    views = service.letters(app.engine(), pending_only=pending_only, actor=actor, now=app.now())
+@click.pass_context
+def letters(ctx, pending_only, as_json):
+    """The activation-letter queue with each letter's state (never a code); `letters
+    export` writes the letters for the mail house."""
+    if ctx.invoked_subcommand is not None:
+        return
+    views = service.letters(ctx.obj.engine(), pending_only=pending_only)
     if as_json:
         echo_json(views)
         return
     for v in views:
+        exported = (
+            f"exported {v['exported_at']:%Y-%m-%d} by {v['exported_by']}"
+            if v["exported_at"]
+            else "not exported"
+        )
         click.echo(
             f"letter {v['letter_id']:>6}  registration {v['registration_id']:>8}  "
-            f"{v['owner']}  {v['created_at']:%Y-%m-%d}  code {v['code']}  {v['state']}"
+            f"{v['owner']}  {v['created_at']:%Y-%m-%d}  {v['state']:<19} {exported}"
+        )
+
+
+@letters.command("export")
+@click.option(
+    "--dir",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the letter files go (made 0700 if missing); for the mail house.",
+)
+@click.option("--actor", required=True, type=ACTOR, metavar="NAME", help="Who exports (audited).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def export_letters(app, directory, actor, as_json):
+    """Write one printable letter per pending registration, each code once; the codes then
+    exist only in those files. Letters of registrations ACTOR made are left for another
+    operator."""
+    done = service.export_letters(app.engine(), directory, actor=actor, now=app.now())
+    if as_json:
+        echo_json(
+            {
+                "directory": str(directory.resolve()),
+                "exported": len(done.letter_ids),
+                "letter_ids": list(done.letter_ids),
+                "files": [p.name for p in done.files],
+                "skipped_own": list(done.skipped_own),
+            }
+        )
+        return
+    click.echo(f"{len(done.letter_ids)} letter(s) written to {directory.resolve()}")
+    if done.skipped_own:
+        click.echo(
+            f"{len(done.skipped_own)} letter(s) of registrations {actor} made are left for "
+            f"another operator: {', '.join(map(str, done.skipped_own))}",
+            err=True,
         )
 
 

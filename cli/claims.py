@@ -1,7 +1,13 @@
-"""``payments claims``: submit claim files, and look at claims, decisions and recoveries."""
+"""``payments claims``: submit claim files, and look at claims, decisions and recoveries.
+
+Decision documents (``submit --json``, ``show --json``) are masked — a CPR payee's number
+and any full number in them — unless ``--reveal`` is given, which is written to the audit
+log under ``--actor`` before anything is shown.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from decimal import Decimal
@@ -11,9 +17,21 @@ import click
 import orjson
 
 import rules
-from cli.options import DATE, json_option, optional_actor
+from cli.options import ACTOR, DATE, json_option, login, optional_actor
 from cli.output import exit_with, printable
 from payments.claims import intake, queries
+
+_REVEAL = click.option(
+    "--reveal", is_flag=True, help="Show full CPR numbers in JSON (written to the audit log)."
+)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _line(outcome: intake.Outcome) -> str:
@@ -48,8 +66,9 @@ def claims() -> None:
 )
 @optional_actor("employer")
 @json_option
+@_REVEAL
 @click.pass_obj
-def submit(app, file, today, backdated, actor, as_json) -> None:
+def submit(app, file, today, backdated, actor, as_json, reveal) -> None:
     """Decide every claim in FILE (JSON, JSON array, NDJSON or CSV) and store the results.
 
     The receipt date of every claim is the processing date (--date, default today); a file
@@ -66,6 +85,11 @@ def submit(app, file, today, backdated, actor, as_json) -> None:
             err=True,
         )
     engine = app.engine()
+    if reveal and as_json:  # audited before the first document is shown
+        queries.record_reveal(
+            engine, actor=actor, now=app.now(), subject="claims:submit",
+            command="claims submit", file_sha256=_sha256(file),
+        )  # fmt: skip
     parameters = rules.load_parameters(extra_dirs=app.settings.parameter_dirs)
     today = today or app.today()
     counts: Counter[str] = Counter()
@@ -89,7 +113,10 @@ def submit(app, file, today, backdated, actor, as_json) -> None:
         if outcome.outcome in ("created", "corrected"):
             total += Decimal(outcome.decision["amount"])
         if as_json:  # one compact line per decision (orjson: 100,000 documents of 9 KB)
-            doc = outcome.decision | {"outcome": outcome.outcome, "position": outcome.position}
+            doc = queries.decision_view(outcome.decision, reveal) | {
+                "outcome": outcome.outcome,
+                "position": outcome.position,
+            }
             click.echo(("" if first else ",\n") + orjson.dumps(doc).decode(), nl=False)
             first = False
         else:
@@ -125,16 +152,17 @@ def list_cmd(app, employer, status, as_json) -> None:
 @click.option("--employer", required=True, help="Employer CVR.")
 @click.option("--ref", required=True, help="The employer's reference (external_ref).")
 @json_option
+@_REVEAL
+@click.option("--actor", default=login, type=ACTOR, metavar="NAME", help="Who asks (for --reveal).")
 @click.pass_obj
-def show(app, employer, ref, as_json) -> None:
+def show(app, employer, ref, as_json, reveal, actor) -> None:
     """The live decision on one claim."""
-    doc = queries.document(app.engine(), employer, ref)
+    doc = queries.document(app.engine(), employer, ref, reveal=reveal, actor=actor, now=app.now())
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     payee = doc.get("payee") or {}
     who = payee.get("number", "")
-    who = f"{who[:6]}-****" if payee.get("kind") == "cpr" else who
     click.echo(
         f"{doc['external_ref']} ({doc['kind']}, version {doc['version']}): "
         f"{doc['status']}, {Decimal(doc['amount']):,} DKK to {payee.get('kind', '-')} "

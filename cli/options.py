@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 
 import click
 
@@ -64,3 +65,11 @@ def optional_actor(default: str = "cli") -> click.Option:
         metavar="NAME",
         help="Who does this (recorded in the audit log).",
     )
+
+
+def login() -> str:
+    """The login name: who asks, when a command is not told (an ``--actor`` default)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (containers): still audit something
+        return "unknown"

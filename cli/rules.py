@@ -8,7 +8,9 @@ Exit status: 0 when every claim got approved / partially_approved / rejected; 1 
 ``error`` or ``invalid`` (after printing every decision); 2 when the file (or a parameter
 file) cannot be used at all. Human output never shows a full CPR; ``--json`` prints the
 documented decision format, one array in input order, each decision with its ``position``
-in the file.
+in the file, masked (a CPR payee's number and any full number in it) unless ``--reveal``
+is given. There is no database, so that reveal is not audited: it prints in full what
+the file given already holds.
 """
 
 from __future__ import annotations
@@ -127,9 +129,16 @@ _FILE = click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @rules.command()
 @_FILE
 @click.option("--json", "as_json", is_flag=True, help="Print the decisions as a JSON array.")
+@click.option(
+    "--reveal",
+    is_flag=True,
+    help="Print CPR numbers in full in the JSON (not audited: no database; the file holds them).",
+)
 @click.pass_context
-def decide(ctx: click.Context, file: str, as_json: bool) -> None:
+def decide(ctx: click.Context, file: str, as_json: bool, reveal: bool) -> None:
     """Decide every claim in FILE (JSON, JSON array, NDJSON or CSV)."""
+    from identifiers.privacy import mask_decision
+
     failed = False
     if as_json:
         first = True
@@ -138,6 +147,7 @@ def decide(ctx: click.Context, file: str, as_json: bool) -> None:
             for position, decision in _decisions(ctx, file):
                 failed |= not decision.decided
                 data = decision.to_dict()
+                data = data if reveal else mask_decision(data)
                 data["position"] = position
                 text = textwrap.indent(json.dumps(data, indent=2, ensure_ascii=False), "  ")
                 click.echo(("\n" if first else ",\n") + text, nl=False)

@@ -6,6 +6,17 @@ inserting a row anywhere breaks every later link; :func:`verify` walks the chain
 the first broken row. ``prev_hash`` is unique in the database, so the chain cannot fork
 even under concurrent writers (who also serialise on an advisory lock on PostgreSQL).
 
+A chain alone cannot show what is missing at its end: delete the newest events and what is
+left is still a chain, and whoever can write the table can re-hash it all. So the chain is
+anchored outside the database. An :class:`Anchor` is a :class:`Head` someone kept — the
+length of the chain at a moment and the hash it ended in — written into every release
+manifest in the outbox (:mod:`payments.manifests`) and printed by ``payments audit
+checkpoint``. :func:`verify` given anchors proves that no event up to each of them was
+removed or altered: the chain must be at least that long (``AUDIT_TRUNCATED``) and its
+event at that length must carry that hash (``AUDIT_ANCHOR_MISMATCH``). Events after the
+newest anchor can still be rewritten by someone with write access to the table; only an
+anchor kept where they cannot reach it (write-once storage, the bank, the auditor) stops it.
+
 Payloads never hold a full CPR or account number: :func:`append` refuses any value that
 looks like one (a second line of defence; callers pass masked values and row ids).
 """
@@ -18,11 +29,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from identifiers import privacy
+from identifiers.privacy import mask_numbers, masked
 from payments.db import lock_for_writing, session_scope
 from payments.models import AuditEvent
 
@@ -104,24 +116,92 @@ def append(
 
 
 @dataclass(frozen=True, slots=True)
+class Head:
+    """The end of the chain: its newest event, the hash it ends in, how many events it has."""
+
+    event_id: int | None
+    hash: str
+    length: int
+    occurred_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "hash": self.hash,
+            "length": self.length,
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A head kept outside the database: the chain had ``length`` events ending in ``hash``
+    (the event's id too, when known). ``source`` says where it was read from."""
+
+    length: int
+    hash: str
+    event_id: int | None = None
+    source: str = ""
+
+
+def head(session: Session) -> Head:
+    """The chain's head now (an empty chain: length 0, the genesis hash)."""
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.hash, AuditEvent.occurred_at)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    length = session.scalar(select(func.count()).select_from(AuditEvent))
+    if last is None:
+        return Head(None, GENESIS, 0, None)
+    return Head(last.id, last.hash, length, last.occurred_at)
+
+
+def head_after(session: Session, event: AuditEvent) -> Head:
+    """The head once ``event`` (just appended in this transaction) is the newest event.
+
+    The append's lock is held until the commit, so no other event can come after it."""
+    length = session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.id <= event.id)
+    )
+    return Head(event.id, event.hash, length, event.occurred_at)
+
+
+def head_of_database(engine: Engine) -> Head:
+    with session_scope(engine) as session:
+        return head(session)
+
+
+@dataclass(frozen=True, slots=True)
 class ChainReport:
+    """What :func:`verify` found. ``code`` is None when the chain holds (and every anchor):
+    ``AUDIT_CHAIN_BROKEN`` (a row's link or hash), ``AUDIT_TRUNCATED`` (fewer events than an
+    anchor names), ``AUDIT_ANCHOR_MISMATCH`` (the event at an anchor's length is not the
+    one it names). ``broken_id`` is the first row that does not hold, when there is one."""
+
     events: int
     broken_id: int | None = None
     problem: str | None = None
+    code: str | None = None
+    anchors: int = 0  # anchors checked
+    head_hash: str = GENESIS
 
     @property
     def intact(self) -> bool:
-        return self.broken_id is None
+        return self.code is None
 
 
-def verify_database(engine: Engine) -> ChainReport:
+def verify_database(engine: Engine, anchors: tuple[Anchor, ...] = ()) -> ChainReport:
     """:func:`verify` in a transaction of its own."""
     with session_scope(engine) as session:
-        return verify(session)
+        return verify(session, anchors)
 
 
-def verify(session: Session) -> ChainReport:
-    """Walk the chain in id order; report the first row whose link or hash does not hold."""
+def verify(session: Session, anchors: tuple[Anchor, ...] = ()) -> ChainReport:
+    """Walk the chain in id order; report the first row whose link or hash does not hold,
+    then hold it against each anchor (the shortest first)."""
+    lengths = {a.length for a in anchors}
+    at: dict[int, tuple[int | None, str]] = {0: (None, GENESIS)}  # length -> (id, hash)
     prev = GENESIS
     count = 0
     rows = session.execute(
@@ -141,11 +221,68 @@ def verify(session: Session) -> ChainReport:
     for row in rows:
         count += 1
         if row.prev_hash != prev:
-            return ChainReport(count, row.id, "previous-hash link does not match the row before")
+            return ChainReport(
+                count, row.id, "previous-hash link does not match the row before",
+                "AUDIT_CHAIN_BROKEN",
+            )  # fmt: skip
         expected = event_hash(
             prev, row.occurred_at, row.actor, row.action, row.subject, row.payload
         )
         if row.hash != expected:
-            return ChainReport(count, row.id, "row content does not match its hash")
+            return ChainReport(
+                count, row.id, "row content does not match its hash", "AUDIT_CHAIN_BROKEN"
+            )
         prev = row.hash
-    return ChainReport(count)
+        if count in lengths:
+            at[count] = (row.id, row.hash)
+    for anchor in sorted(anchors, key=lambda a: a.length):
+        where = f" ({anchor.source})" if anchor.source else ""
+        if anchor.length > count:
+            return ChainReport(
+                count, None,
+                f"the chain has {count} events; an anchor{where} shows it had "
+                f"{anchor.length}: events were removed",
+                "AUDIT_TRUNCATED", len(anchors), prev,
+            )  # fmt: skip
+        event_id, found = at[anchor.length]
+        if found != anchor.hash or anchor.event_id not in (None, event_id):
+            return ChainReport(
+                count, event_id,
+                f"event {anchor.length} of the chain is not the one an anchor{where} names: "
+                "events up to it were removed, altered or re-hashed",
+                "AUDIT_ANCHOR_MISMATCH", len(anchors), prev,
+            )  # fmt: skip
+    return ChainReport(count, anchors=len(anchors), head_hash=prev)
+
+
+def events(
+    engine: Engine, *, after: int | None = None, subject: str | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """The log in id order, after event ``after``, of one ``subject`` (``batch:7``), at most
+    ``limit`` events; any full number a row might hold (none should) is masked."""
+    query = select(AuditEvent).order_by(AuditEvent.id).limit(limit)
+    if after is not None:
+        query = query.where(AuditEvent.id > after)
+    if subject is not None:
+        query = query.where(AuditEvent.subject == subject)
+    with session_scope(engine) as session:
+        rows = session.scalars(query).all()
+        return [
+            {
+                "id": row.id,
+                "occurred_at": row.occurred_at,
+                "actor": mask_numbers(row.actor),
+                "action": row.action,
+                "subject": mask_numbers(row.subject),
+                "payload": masked(_payload(row.payload)),
+                "hash": row.hash,
+            }
+            for row in rows
+        ]
+
+
+def _payload(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:  # not written by append(): show it as it is (masked)
+        return text

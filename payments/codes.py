@@ -13,6 +13,9 @@ from __future__ import annotations
 CODES: dict[str, str] = {
     # -- the NemKonto registry ---------------------------------------------------------------
     "ACCOUNT_ACTIVATION_CODE_WRONG": "the activation code is wrong (an attempt is counted)",
+    "ACCOUNT_ACTIVATION_FOUR_EYES": "who registered the account or exported its letter cannot "
+    "activate it (unless the owner registered it)",
+    "ACCOUNT_BY_OWNER_CHANNEL": "only a citizen self-service registration is made by the owner",
     "ACCOUNT_ACTIVATION_LOCKED": "five wrong codes locked the request: register again",
     "ACCOUNT_CHANNEL_INVALID": "a channel is bank, citizen or authority",
     "ACCOUNT_CHANNEL_NOT_ALLOWED": "a company registers its NemKonto through its bank only",
@@ -50,7 +53,7 @@ CODES: dict[str, str] = {
     "BATCH_ALREADY_RELEASED": "the batch is released already",
     "BATCH_FILE_ORDER": "the batch's transactions came out of file order (a bug: nothing kept)",
     "BATCH_FILE_TAMPERED": "a pain.001 file does not match its recorded SHA-256",
-    "BATCH_FOUR_EYES": "the actor who ran the batch cannot approve it",
+    "BATCH_FOUR_EYES": "the actor who ran the batch (any spelling) cannot approve it",
     "BATCH_IN_OUTBOX": "a file of the batch is in the outbox: it cannot be rejected",
     "BATCH_NOT_APPROVED": "only an approved batch can be released",
     "BATCH_NOT_FOUND": "no batch with that id",
@@ -65,6 +68,8 @@ CODES: dict[str, str] = {
     "ORDER_NOT_IN_REVIEW": "the order is not held for amount review",
     "ORDER_NOT_RETURNED": "only a returned order can be requeued",
     "ORDER_NOT_SENT": "the transaction is not a payment waiting for the bank's answer",
+    "ORDER_REVIEW_FOUR_EYES": "who submitted the claim or ran the batch that held the order "
+    "cannot clear its amount review",
     "ORDER_RETRIED_AUTOMATICALLY": "an account return is paid again by the batch itself",
     "RETURNS_FILE_INVALID": "the bank's file is not valid against its ISO 20022 schema",
     "RETURNS_UNKNOWN_MESSAGE": "the report answers a message this engine never sent",
@@ -93,6 +98,12 @@ CODES: dict[str, str] = {
     "REQUEST_METHOD_NOT_ALLOWED": "the path does not take that HTTP method",
     "REQUEST_NOT_FOUND": "no such path",
     "REQUEST_TOO_LARGE": "the request body passes the endpoint's size limit",
+    # -- the audit log -------------------------------------------------------------------------
+    "AUDIT_ANCHOR_INVALID": "a checkpoint or manifest file is not a head of the audit chain",
+    "AUDIT_ANCHOR_MISMATCH": "the chain's event at an anchor's length is not the one it names",
+    "AUDIT_ANCHOR_MISSING": "the outbox holds no release manifest to verify against",
+    "AUDIT_CHAIN_BROKEN": "a row's link or hash in the audit chain does not hold",
+    "AUDIT_TRUNCATED": "the chain has fewer events than an anchor shows it had",
     # -- money, configuration, the database, files -------------------------------------------
     "MONEY_NOT_WHOLE_ORE": "an amount with a fraction of an øre",
     "CONFIG_DATABASE_URL": "the database URL is not sqlite:///… or postgresql+psycopg://…",

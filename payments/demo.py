@@ -5,15 +5,17 @@ date, never read from the clock, so the pain.001 files are byte-identical betwee
 
 1. synthetic employers (valid CVR) and employees (valid CPR);
 2. NemKonto registrations: employers and most employees through the bank channel (some
-   with an IBAN), three employees through citizen self-service — two activate with the code
-   from their letter, one never does — and a few employees with no account at all;
+   with an IBAN), three employees through citizen self-service (registered by themselves);
+   the mail room exports their activation letters (``letters/``), two activate with the
+   code from their letter, one never does — and a few employees with no account at all;
 3. a claim file of sickness and maternity claims (with a late claim, an invalid one, and
    claims whose salary was not paid, so the benefit goes to the employee), then a second
    file correcting one claim;
-4. night 1: the batch, approval by a second actor, release, XSD validation of the files;
+4. night 1: the batch, approval by a second actor, release (the files and their manifest,
+   which anchors the audit chain), XSD validation of the files;
 5. the bank's pain.002 answer, fabricated with a few account rejections, imported;
 6. a new bank registration for one rejected payee; night 2 pays that payee again;
-7. the audit chain is verified.
+7. the audit chain is verified, against the release manifests in the outbox.
 
 ``run`` reports each step through ``say`` and returns a :class:`DemoSummary`.
 """
@@ -35,13 +37,13 @@ from sqlalchemy.engine import Engine
 import iso20022
 import rules
 from iso20022 import pain002_writer
-from payments import audit, returns, schema
+from payments import audit, manifests, returns, schema
 from payments.batch import approval, night
 from payments.claims import intake
 from payments.config import Settings
 from payments.db import session_scope
 from payments.models import BatchFile, BatchItem, PaymentOrder
-from payments.registry import lifecycle
+from payments.registry import letters, lifecycle
 
 Say = Callable[[str], None]
 WEIGHTS_CVR = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -147,6 +149,14 @@ def synthetic_claims(
     return out
 
 
+def _code_in(letter: Path) -> str:
+    """The activation code in a letter file, as its owner reads it."""
+    for line in letter.read_text(encoding="utf-8").splitlines():
+        if line.startswith(letters.CODE_LINE):
+            return line.removeprefix(letters.CODE_LINE).strip()
+    raise ValueError(f"{letter} holds no activation code")
+
+
 def _write_ndjson(path: Path, claims: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(c) + "\n" for c in claims), encoding="utf-8")
@@ -210,29 +220,31 @@ def run(
                 actor="citizen",
                 on=registered_on,
                 now=now,
+                by_owner=True,  # self-service: the owner, authenticated, registers
             )
     say(
         f"registered NemKonto for {len(employers)} employers and "
         f"{len(employees) - len(no_account) - len(self_service)} employees via their bank; "
         f"{len(no_account)} employees have none"
     )
+    with session_scope(engine) as s:  # the mail room prints the letters; each owner reads one
+        sent = letters.export(s, workdir / "letters", actor="mailroom", now=now)
+    codes = dict(zip(self_service, (_code_in(path) for path in sent.files), strict=True))
     with session_scope(engine) as s:
-        codes = {
-            (letter.owner_kind, letter.owner_number): letter.code for letter in lifecycle.letters(s)
-        }
         for cpr in self_service[1:]:  # the first never activates; its benefit waits
             lifecycle.activate(
                 s,
                 "cpr",
                 cpr,
-                codes[("cpr", cpr)],
+                codes[cpr],
                 actor="citizen",
                 on=registered_on + dt.timedelta(days=3),
                 now=_stamp(registered_on + dt.timedelta(days=3), 9),
             )
     say(
-        f"{len(self_service)} citizens registered through self-service; activation letters "
-        f"sent; 2 activated with their code, 1 left pending"
+        f"{len(self_service)} citizens registered through self-service; the mail room "
+        f"exported their activation letters to {workdir / 'letters'}; 2 activated with the "
+        "code from their letter, 1 left pending"
     )
 
     # 3: claims
@@ -381,7 +393,8 @@ def run(
 
     # 7: audit
     with session_scope(engine) as s:
-        chain = audit.verify(s)
+        anchors = manifests.outbox_anchors(settings.outbox_dir)
+        chain = audit.verify(s, anchors)
         held = tuple(
             sorted(
                 s.execute(
@@ -391,7 +404,10 @@ def run(
                 ).all()
             )
         )
-    say(f"audit: {chain.events} events, chain {'intact' if chain.intact else 'BROKEN'}")
+    say(
+        f"audit: {chain.events} events, chain {'intact' if chain.intact else 'BROKEN'}, "
+        f"{chain.anchors} release manifests hold"
+    )
     return DemoSummary(
         claims_by_outcome=tuple(sorted(by_outcome.items())),
         decided_amount=decided,

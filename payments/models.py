@@ -12,8 +12,12 @@ Invariants held by constraints (not only by code):
   (``unique(order_id, attempt)`` on ``batch_items``, which keeps every attempt, with a
   unique end-to-end id per transaction; see :class:`BatchItem`);
 - one batch per business date that is not rejected (partial unique index), approved by
-  someone other than who ran it, rejected with who and why; one import per status-report
-  message id;
+  someone other than who ran it — compared as identities (``created_by_key`` and
+  ``approved_by_key``, :func:`payments.actors.identity`), not spellings — rejected with who
+  and why; one import per status-report message id;
+- a registration someone other than its owner made is activated by another identity than
+  the one who registered it (``activation_four_eyes``); ``registered_by_owner`` only on the
+  citizen channel; a letter's code is gone once the letter is exported, and only then;
 - the audit chain cannot fork: ``prev_hash`` is unique.
 
 Business dates are ``DATE``; timestamps are :class:`~payments.db.UtcDateTime`; money is
@@ -40,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from payments import actors
 from payments.db import Base, Id, Ore, UtcDateTime
 from payments.registry import periods
 from payments.statuses import (
@@ -72,6 +77,16 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({sql_list(values)})"
 
 
+def _identity_of(column: str):
+    """A column default: the identity of the actor named in ``column`` of the same row, so
+    that every ORM insert stores the key four eyes compares (raw SQL inserts give it)."""
+
+    def default(context) -> str:
+        return actors.identity(context.get_current_parameters()[column])
+
+    return default
+
+
 class AccountRegistration(Base):
     """One NemKonto registration. Never updated in place except its status and end."""
 
@@ -91,6 +106,19 @@ class AccountRegistration(Base):
         CheckConstraint("bic IS NULL OR iban IS NOT NULL", name="bic_with_iban"),
         CheckConstraint("ended_on IS NULL OR ended_on >= active_from", name="period"),
         CheckConstraint("activation_attempts >= 0", name="attempts"),
+        CheckConstraint(
+            "NOT registered_by_owner OR channel = 'citizen'", name="by_owner_self_service"
+        ),
+        CheckConstraint(
+            "(activated_by IS NULL) = (activated_by_key IS NULL)", name="activated_by_key"
+        ),
+        # a row without its registrar's identity (written by SQL that did not give it) can
+        # only be activated by its owner's own registration: the safe way round
+        CheckConstraint(
+            "activated_by_key IS NULL OR registered_by_owner "
+            "OR (actor_key IS NOT NULL AND activated_by_key <> actor_key)",
+            name="activation_four_eyes",
+        ),
         Index(
             "uq_account_registrations_current_owner",
             "owner_kind",
@@ -115,7 +143,13 @@ class AccountRegistration(Base):
     owner_name: Mapped[str | None] = mapped_column(String(70))
     channel: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100))  # who registered it, as given
+    actor_key: Mapped[str | None] = mapped_column(String(100), default=_identity_of("actor"))
+    #: the owner registered it themself (self-service, authenticated as the owner): the
+    #: letter at their address is then the second factor, and they may activate it
+    registered_by_owner: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     registered_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     active_from: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -124,12 +158,23 @@ class AccountRegistration(Base):
     activation_attempts: Mapped[int] = mapped_column(Integer, default=0)
     rejected_reason: Mapped[str | None] = mapped_column(String(4))
     source: Mapped[str | None] = mapped_column(String(200))
+    activated_by: Mapped[str | None] = mapped_column(String(100))
+    activated_by_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class ActivationLetter(Base):
-    """The letter outbox: one-time activation codes sent by physical letter."""
+    """The letter outbox: one-time activation codes sent by physical letter.
+
+    The code is readable here until the letter is exported for the mail house
+    (``payments accounts letters export``); the export writes it into the letter and clears
+    it, so from then on it exists only on paper (the registration keeps its hash).
+    """
 
     __tablename__ = "activation_letters"
+    __table_args__ = (
+        CheckConstraint("(exported_at IS NULL) = (exported_by IS NULL)", name="exported_by"),
+        CheckConstraint("(code IS NULL) = (exported_at IS NOT NULL)", name="code_until_exported"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     registration_id: Mapped[int] = mapped_column(
@@ -137,8 +182,10 @@ class ActivationLetter(Base):
     )
     owner_kind: Mapped[str] = mapped_column(String(3))
     owner_number: Mapped[str] = mapped_column(String(10))
-    code: Mapped[str] = mapped_column(String(12))
+    code: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    exported_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    exported_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Claim(Base):
@@ -245,6 +292,8 @@ class PaymentOrder(Base):
     return_reason: Mapped[str | None] = mapped_column(String(4))
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # batches released with it
     review_approved_by: Mapped[str | None] = mapped_column(String(100))
+    #: the latest batch that held the order (its runner may not clear an AMOUNT_REVIEW)
+    held_by_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
     decision: Mapped[Decision] = relationship()
@@ -287,7 +336,12 @@ class Batch(Base):
             postgresql_where=text("status <> 'rejected'"),
         ),
         CheckConstraint(_in("status", BATCH_STATUSES), name="status"),
-        CheckConstraint("approved_by IS NULL OR approved_by <> created_by", name="four_eyes"),
+        # four eyes on identities (payments.actors.identity), not on spellings; an approved
+        # batch always names its approver's identity (release takes only approved ones)
+        CheckConstraint(
+            "approved_by_key IS NULL OR approved_by_key <> created_by_key", name="four_eyes"
+        ),
+        CheckConstraint("status <> 'approved' OR approved_by_key IS NOT NULL", name="approver_key"),
         CheckConstraint(
             "(status = 'rejected') = (rejected_by IS NOT NULL AND "
             "rejected_at IS NOT NULL AND reject_reason IS NOT NULL)",
@@ -304,8 +358,10 @@ class Batch(Base):
     total_ore: Mapped[int] = mapped_column(Ore)
     held_count: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(100))
+    created_by_key: Mapped[str] = mapped_column(String(100), default=_identity_of("created_by"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_by_key: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     released_by: Mapped[str | None] = mapped_column(String(100))
     released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())

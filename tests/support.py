@@ -182,3 +182,18 @@ def file_transactions(path: Path) -> list[tuple[str, Decimal]]:
         (tx.findtext(f"{NS}PmtId/{NS}EndToEndId"), Decimal(tx.findtext(f"{NS}Amt/{NS}InstdAmt")))
         for tx in tree.iter(f"{NS}CdtTrfTxInf")
     ]
+
+
+def letter_code(engine, registration_id: int, directory: Path, now=NOW) -> str:
+    """The activation code of a registration, read from its letter as the mail house (and
+    then the owner) would: letters are exported by ``mail-house`` into ``directory``."""
+    import re
+
+    from payments.registry import letters, service
+
+    service.export_letters(engine, directory, actor="mail-house", now=now)
+    for path in sorted(Path(directory).glob("letter-*.txt")):
+        text = path.read_text(encoding="utf-8")
+        if f"(registration {registration_id})" in text:
+            return re.search(rf"^{re.escape(letters.CODE_LINE)}(\S+)$", text, re.M).group(1)
+    raise LookupError(f"no letter for registration {registration_id}")

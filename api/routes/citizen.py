@@ -109,6 +109,7 @@ def register(
             actor=me.actor,
             on=app.clock.today(),
             now=now,
+            by_owner=True,  # the citizen, authenticated: the letter is the second factor
         )
         return respond.json(
             {

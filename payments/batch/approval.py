@@ -1,17 +1,21 @@
 """What happens to a generated batch: approved by a second actor and released, or rejected.
 
-- :func:`approve`: four eyes, a different actor than the one who ran the batch (also a
-  database constraint).
+- :func:`approve`: four eyes, another identity than the one who ran the batch
+  (:func:`payments.actors.same`: ``Alice`` is ``alice``); also a database constraint on the
+  stored identities.
 - :func:`release`: marks the batch's orders ``sent`` (refusing, before anything reaches the
-  outbox, if an order left the batch), checks every file's SHA-256 and copies the files to
-  the outbox.
+  outbox, if an order left the batch), checks every file's SHA-256, copies the files to
+  the outbox and writes the release manifest beside them (:mod:`payments.manifests`: the
+  files, their hashes and the audit chain's head after the release event, an anchor of the
+  chain outside the database).
 - :func:`reject`: a batch that is not released is refused, with a reason: its items move to
   ``rejected_batch_items`` (the record of what its files held), so its orders are due again
   and the next run for any date — the same one included — pays them, with the same attempt
   and end-to-end ids, since the rejected files never reached the bank. The files are deleted
   from the output directory so that none can be sent by hand; their hashes stay recorded.
   Without this, orders in a batch nobody would approve were never paid.
-- :func:`approve_review`: clears one order held for ``AMOUNT_REVIEW``.
+- :func:`approve_review`: clears one order held for ``AMOUNT_REVIEW``, four eyes too: not by
+  the actor who submitted the claim behind it, nor by the one who ran the batch that held it.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from payments import actors, audit, files, orders
+from payments import actors, audit, files, manifests, orders
 from payments.batch import pain_files
 from payments.batch.night import BatchRun, get_batch, summary
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound, PaymentsError
-from payments.models import BatchFile, BatchItem, PaymentOrder, RejectedBatchItem
+from payments.models import Batch, BatchFile, BatchItem, Claim, PaymentOrder, RejectedBatchItem
 from payments.statuses import BatchStatus, HoldReason
 
 REASON_MAX = 500
@@ -38,7 +42,7 @@ REASON_MAX = 500
 def approve(
     engine: Engine, settings: Settings, batch_id: int, *, actor: str, now: dt.datetime
 ) -> BatchRun:
-    """Second pair of eyes: a different actor than the one who ran the batch approves it."""
+    """Second pair of eyes: another identity than the one who ran the batch approves it."""
     actor = actors.actor(actor)
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")  # not beside a reject of the same batch
@@ -49,13 +53,14 @@ def approve(
                 f"batch {batch_id} is {batch.status}, not awaiting approval",
                 "batch_id",
             )
-        if actor == batch.created_by:
+        if actors.same(actor, batch.created_by):
             raise ConflictError(
                 "BATCH_FOUR_EYES",
-                f"batch {batch_id} was run by {actor}; another actor must approve it",
+                f"batch {batch_id} was run by {batch.created_by}; another person must approve it",
                 "actor",
             )
         batch.status, batch.approved_by, batch.approved_at = BatchStatus.APPROVED, actor, now
+        batch.approved_by_key = actors.identity(actor)
         audit.append(
             session,
             actor=actor,
@@ -74,7 +79,11 @@ def release(
     """Check every file's hash, copy the files to the outbox, mark the orders ``sent``.
 
     Each copy is written as a new private file (:mod:`payments.files`) and re-hashed from
-    the written bytes before it takes its name in the outbox."""
+    the written bytes before it takes its name in the outbox. The manifest is written last,
+    after the release event, so the chain's head it names includes that event; like the
+    copies it is in the outbox before the commit (a release whose commit fails leaves both,
+    and releasing again replaces them)."""
+    actor = actors.actor(actor)
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
         stray = pain_files.remove_stray_temporaries(session, settings)
@@ -88,6 +97,10 @@ def release(
                 code,
                 f"batch {batch_id} is {batch.status}; only an approved batch can be released",
                 "batch_id",
+            )
+        if batch.approved_by_key is None or batch.approved_by_key == batch.created_by_key:
+            raise ConflictError(  # the database's CHECKs hold this; a second line
+                "BATCH_FOUR_EYES", f"batch {batch_id} has no approval by a second person", "actor"
             )
         # the orders first: if any left the batch, nothing reaches the outbox
         sent = orders.mark_sent(session, batch_id)
@@ -114,7 +127,7 @@ def release(
             target = outbox / bfile.filename
             files.copy_verified(source, target, pain_files.tmp_path(target), bfile.sha256)
         batch.status, batch.released_by, batch.released_at = BatchStatus.RELEASED, actor, now
-        audit.append(
+        event = audit.append(
             session,
             actor=actor,
             action="batch.release",
@@ -126,6 +139,7 @@ def release(
             now=now,
         )
         session.flush()
+        manifests.write(outbox, batch, batch_files, audit.head_after(session, event))
         return replace(summary(session, batch, False, settings), stray_removed=stray)
 
 
@@ -224,7 +238,14 @@ def reject(
 
 
 def approve_review(engine: Engine, order_id: int, *, actor: str, now: dt.datetime) -> None:
-    """Clear an order held for ``AMOUNT_REVIEW``: the next run pays it."""
+    """Clear an order held for ``AMOUNT_REVIEW``: the next run pays it.
+
+    A large amount is a money control of its own, so four eyes: refused
+    (``ORDER_REVIEW_FOUR_EYES``) to the actor who submitted the claim behind the order and
+    to the one who ran the batch that held it, compared as identities. The audit event
+    names both, beside the reviewer.
+    """
+    actor = actors.actor(actor)
     with session_scope(engine) as session:
         order = session.get(PaymentOrder, order_id)
         if order is None:
@@ -233,12 +254,30 @@ def approve_review(engine: Engine, order_id: int, *, actor: str, now: dt.datetim
             raise ConflictError(
                 "ORDER_NOT_IN_REVIEW", f"order {order_id} is not held for amount review", "order_id"
             )
+        submitted_by = session.get(Claim, order.claim_id).actor
+        holder = session.get(Batch, order.held_by_batch_id) if order.held_by_batch_id else None
+        run_by = holder.created_by if holder else None
+        for other, did in (
+            (submitted_by, "submitted the claim behind"),
+            (run_by, f"ran batch {order.held_by_batch_id}, which held"),
+        ):
+            if actors.same(actor, other):
+                raise ConflictError(
+                    "ORDER_REVIEW_FOUR_EYES",
+                    f"{other} {did} order {order_id}; another person must clear its review",
+                    "actor",
+                )
         order.review_approved_by = actor
         audit.append(
             session,
             actor=actor,
             action="order.review_approved",
             subject=f"order:{order_id}",
-            payload={"amount_ore": order.amount_ore},
+            payload={
+                "amount_ore": order.amount_ore,
+                "claim_submitted_by": submitted_by,
+                "held_by_batch_id": order.held_by_batch_id,
+                "batch_run_by": run_by,
+            },
             now=now,
         )

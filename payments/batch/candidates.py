@@ -249,32 +249,27 @@ def insert_items(conn: Connection, batch_id: int) -> None:
     )
 
 
-def update_orders(conn: Connection) -> None:
-    """Held orders get ``held`` and the reason; paid ones that were not ``pending`` get it.
+def update_orders(conn: Connection, batch_id: int) -> None:
+    """Held orders get ``held``, the reason and this batch (``held_by_batch_id``: its runner
+    may not clear an ``AMOUNT_REVIEW``, see :func:`payments.batch.approval.approve_review`);
+    paid ones that were not ``pending`` get ``pending`` and no holding batch.
 
-    An order already ``held`` for the same reason and a paid order already ``pending``
-    (nearly all of them) are left alone: its batch item is its record of this run.
+    Every held order is written (its holding batch is new each night: held orders are a
+    few percent of a night); a paid order already ``pending`` (nearly all of them) is left
+    alone: its batch item is its record of this run.
     """
     c, o = candidates.c, PaymentOrder
     paid = c.seq.is_not(None)
     conn.execute(
         update(o)
-        .where(
-            o.id == c.order_id,
-            or_(
-                and_(paid, o.status != OrderStatus.PENDING),
-                and_(
-                    ~paid,
-                    or_(o.status != OrderStatus.HELD, o.hold_reason.is_distinct_from(c.reason)),
-                ),
-            ),
-        )
+        .where(o.id == c.order_id, or_(~paid, o.status != OrderStatus.PENDING))
         .values(
             status=case(
                 (paid, literal(OrderStatus.PENDING.value)), else_=literal(OrderStatus.HELD.value)
             ),
             hold_reason=c.reason,
             return_reason=case((paid, null()), else_=o.return_reason),
+            held_by_batch_id=case((paid, null()), else_=literal(batch_id, BigInteger)),
         )
         .execution_options(synchronize_session=False)
     )

@@ -12,9 +12,9 @@ serialised by a lock (advisory lock on PostgreSQL, the write lock on SQLite):
    its file (by order id, in runs of ``max_tx_per_file``) and what its transaction says;
 3. record each payable order as a batch item (with the registration it resolved to and
    the attempt it is);
-4. mark the orders that cannot be paid ``held`` with the reason (they are tried again on
-   every later run); an order paid now that was ``held`` or ``returned`` becomes ``pending``
-   again. Orders already ``pending`` are not touched;
+4. mark the orders that cannot be paid ``held`` with the reason and this batch (they are
+   tried again on every later run); an order paid now that was ``held`` or ``returned``
+   becomes ``pending`` again. Orders already ``pending`` are not touched;
 5. write the files from the temporary table (one ordered scan for all of them), each to a
    temporary name, fsync it, hash it. On PostgreSQL the rows are first copied to a local
    spool (``COPY``), and steps 3 and 4 run on the connection in a second thread while this
@@ -68,7 +68,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from identifiers import Bic, Iban, IdentifierError, cvr
-from payments import audit, files, money
+from payments import actors, audit, files, money
 from payments.batch import candidates, pain_files
 from payments.batch.banking_days import next_banking_day
 from payments.config import Settings
@@ -206,6 +206,7 @@ def run(
 ) -> BatchRun:
     """Run (or finish) the nightly batch for ``run_date``. See the module docstring."""
     _check_debtor(settings)
+    actor = actors.actor(actor)
     execution_date = next_banking_day(run_date)
     published: list[tuple[Path, Path]] = []
     with session_scope(engine) as session:
@@ -250,11 +251,14 @@ def run(
                 # the database inserts the items while this thread writes the files
                 rows = pain_files.spooled_rows(session, steps.file_rows_query(), spool)
                 wait = _in_background(
-                    lambda: (steps.insert_items(conn, batch.id), steps.update_orders(conn))
+                    lambda: (
+                        steps.insert_items(conn, batch.id),
+                        steps.update_orders(conn, batch.id),
+                    )
                 )
             else:
                 steps.insert_items(conn, batch.id)
-                steps.update_orders(conn)
+                steps.update_orders(conn, batch.id)
                 rows, wait = pain_files.stream(session, steps.file_rows_query()), lambda: None
             try:
                 for bfile in planned:

@@ -1,10 +1,15 @@
 """Looking at stored claims: the list, one claim's decision document, the recoveries.
 
-Read-only; each function opens its own transaction. Shared by the CLI and the HTTP API.
+Read-only (but for the audit row of a reveal); each function opens its own transaction.
+Shared by the CLI and the HTTP API, so both show the same: a decision document is masked
+(:func:`identifiers.privacy.mask_decision`: a CPR payee's number, any full number in it)
+unless the caller asks to reveal it, and every reveal is written to the audit log under
+the actor who asked — here, so that no caller can reveal without the audit row.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from identifiers import cvr, mask_owner
-from payments import money
+from identifiers.privacy import mask_decision
+from payments import actors, audit, money
 from payments.claims import intake
 from payments.db import session_scope
 from payments.models import Claim, Decision, Recovery
@@ -64,11 +70,43 @@ def list_claims(
     ]
 
 
-def document(engine: Engine, employer: str, external_ref: str) -> dict[str, Any]:
-    """The live decision document of one claim (with its trace), and the claim's version."""
+def document(
+    engine: Engine, employer: str, external_ref: str, *, reveal: bool = False,
+    actor: str | None = None, now: dt.datetime | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The live decision document of one claim (with its trace), and the claim's version;
+    masked unless ``reveal`` (then audited under ``actor`` at ``now``)."""
     with session_scope(engine) as session:
         claim, decision = intake.find(session, cvr.parse(employer, "employer"), external_ref)
-        return json.loads(decision.document) | {"version": claim.version}
+        doc = json.loads(decision.document) | {"version": claim.version}
+        if reveal:
+            _revealed(session, actor, now, f"claim:{claim.id}", command="claims show",
+                      claim_id=claim.id, version=claim.version)  # fmt: skip
+        return decision_view(doc, reveal)
+
+
+def decision_view(document: dict[str, Any], reveal: bool) -> dict[str, Any]:
+    """A decision document as it may be shown: masked unless ``reveal`` (which the caller
+    has audited: :func:`document` does, :func:`record_reveal` for documents it did not read)."""
+    return document if reveal else mask_decision(document)
+
+
+def record_reveal(
+    engine: Engine, *, actor: str, now: dt.datetime, subject: str, **payload: Any
+) -> None:
+    """Audit a reveal of decision documents shown straight from the intake (``claims submit
+    --reveal``): before any is shown, so none is shown without its audit row."""
+    with session_scope(engine) as session:
+        _revealed(session, actor, now, subject, **payload)
+
+
+def _revealed(session, actor, now, subject: str, **payload: Any) -> None:
+    if now is None:
+        raise ValueError("a reveal is audited: give the time")  # a caller's bug
+    audit.append(
+        session, actor=actors.actor(actor), action="claim.revealed", subject=subject,
+        payload=payload, now=now,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,10 +204,10 @@ _ROUND = [
     WHERE s.cur_id = account_registrations.id AND s.seq = :k AND s.outcome IS NULL""",
     # 6. the new registrations
     """INSERT INTO account_registrations (owner_kind, owner_number, reg_no, account_no, iban,
-        bic, owner_name, channel, status, actor, registered_at, active_from,
+        bic, owner_name, channel, status, actor, actor_key, registered_at, active_from,
         activation_attempts, source)
     SELECT owner_kind, owner_number, reg_no, account_no, iban, bic, owner_name, 'bank',
-        'active', :actor, :now, eff, 0, source
+        'active', :actor, :actor_key, :now, eff, 0, source
     FROM registry_import_stage WHERE seq = :k AND outcome IS NULL AND action = 'register'
     ORDER BY line""",
     """UPDATE registry_import_stage
@@ -416,10 +416,11 @@ def import_bytes(
         staged = (r + (prefix + str(r[0]),) for r in rows)
         load_temp_table(session, _stage, staged, columns=_STAGED)
         for k in range(1, max(r[1] for r in rows) + 1):
+            params = {"k": k, "actor": actor, "actor_key": actors.identity(actor), "now": now}
             for n, statement in enumerate(_ROUND_SQL):
                 if n == _END_CURRENT and postgresql:
                     session.execute(_LOCK_CURRENT, {"k": k})
-                session.execute(statement, {"k": k, "actor": actor, "now": now})
+                session.execute(statement, params)
         for outcome, n in session.execute(
             text("SELECT outcome, COUNT(*) FROM registry_import_stage GROUP BY outcome")
         ):

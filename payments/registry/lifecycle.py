@@ -20,11 +20,18 @@ Choices where the issue is silent (what a citizen, a bank or an agency would exp
   new registration: that is how a bank says "the account works again".
 - ``citizen`` / ``authority`` registrations start ``pending_activation``; their
   ``active_from`` holds the request day until activation sets it to the activation day. Only
-  the SHA-256 of the one-time code is kept on the registration; the code itself lives only in
-  the letter outbox. A newer pending request supersedes an older pending or locked one (it
-  gets ``ended_on`` and ``end_reason = 'replaced'`` but keeps its status: it was never in
-  force). Pending requests do not block bank registrations and vice versa; whichever becomes
-  active last is the current account.
+  the SHA-256 of the one-time code is kept on the registration; the code itself lives in the
+  letter outbox until the letter is exported for the mail house, and then only in the letter
+  (:mod:`payments.registry.letters`). A newer pending request supersedes an older pending or
+  locked one (it gets ``ended_on`` and ``end_reason = 'replaced'`` but keeps its status: it
+  was never in force). Pending requests do not block bank registrations and vice versa;
+  whichever becomes active last is the current account.
+- Four eyes on a takeover: activation is refused (``ACCOUNT_ACTIVATION_FOUR_EYES``) to the
+  actor who registered the account, compared as identities — unless the owner registered
+  it themself through self-service (``by_owner``, which only the authenticated HTTP API
+  passes; the letter at their address is then the second factor) — and to the actor who
+  exported its letter (they saw the code). The database holds the first rule too
+  (``activation_four_eyes``). A refused activation counts no attempt: it was never tried.
 - A wrong code counts an attempt; the 5th wrong code locks the request (status ``locked``).
   Wrong-code and lock outcomes are *returned*, not raised, so the caller commits the count.
 - Ending a registration sets status ``ended`` — except a ``rejected_by_bank`` one, which
@@ -158,20 +165,6 @@ class Activation:
     ended_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Letter:
-    """One letter of the outbox, with the state of the request it would activate."""
-
-    letter_id: int
-    registration_id: int
-    owner_kind: str
-    owner_number: str
-    code: str
-    created_at: dt.datetime
-    status: str
-    withdrawn: bool  # a pending request replaced by a newer one or closed: the code is void
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -244,6 +237,7 @@ def _event(session: Session, action: str, row: AR, actor: str, now: dt.datetime,
         "account": mask_account(row.reg_no, row.account_no, row.iban),
         "channel": row.channel,
         "status": row.status,
+        "registered_by_owner": row.registered_by_owner,
     } | extra
     audit.append(
         session,
@@ -270,16 +264,25 @@ def register(
     now: dt.datetime,
     source: str | None = None,
     name: str | None = None,
+    by_owner: bool = False,
 ) -> Change:
     """Register ``account`` for the owner: active from ``on`` (bank) or pending a letter.
 
     ``name`` is the owner's name as given, the payee's name in payment files (at most 70
-    printable characters, ``IMPORT_NAME_INVALID``)."""
+    printable characters, ``IMPORT_NAME_INVALID``). ``by_owner``: the owner registers it
+    themself through self-service (authenticated as the owner, which only the HTTP API can
+    tell); only on the ``citizen`` channel."""
     kind, number = parse_owner(kind, number, on=on)
     actor = actors.actor(actor)
     name = owner_name(name)
     if channel not in CHANNELS:
         raise InputError("ACCOUNT_CHANNEL_INVALID", f"channel must be one of {CHANNELS}", "channel")
+    if by_owner and channel != Channel.CITIZEN:
+        raise InputError(
+            "ACCOUNT_BY_OWNER_CHANNEL",
+            "only a citizen self-service registration is made by the owner",
+            "channel",
+        )
     if kind == OwnerKind.CVR and channel != Channel.BANK:
         raise InputError(
             "ACCOUNT_CHANNEL_NOT_ALLOWED",
@@ -300,6 +303,8 @@ def register(
         owner_name=name,
         channel=channel,
         actor=actor,
+        actor_key=actors.identity(actor),
+        registered_by_owner=bool(by_owner),
         registered_at=now,
         active_from=on,
         activation_attempts=0,
@@ -371,6 +376,7 @@ def activate(
             "ACCOUNT_NO_PENDING", "there is no registration waiting for activation", "code"
         )
     row = pending[-1]
+    _check_four_eyes(session, row, actor)
     given = code_hash(kind, number, _normalise_code(code))
     if not hmac.compare_digest(given, row.activation_code_hash or ""):
         row.activation_attempts += 1
@@ -403,6 +409,7 @@ def activate(
     if current is not None:
         _end(session, current, on, EndReason.REPLACED)
     row.status, row.active_from, row.activation_code_hash = S.ACTIVE, on, None
+    row.activated_by, row.activated_by_key = actor, actors.identity(actor)
     session.flush()
     _event(
         session,
@@ -410,6 +417,7 @@ def activate(
         row,
         actor,
         now,
+        registered_by=row.actor,
         active_from=on,
         ended_registration_id=current.id if current else None,
     )
@@ -419,6 +427,27 @@ def activate(
         MAX_ACTIVATION_ATTEMPTS - row.activation_attempts,
         current.id if current else None,
     )
+
+
+def _check_four_eyes(session: Session, row: AR, actor: str) -> None:
+    """``ACCOUNT_ACTIVATION_FOUR_EYES`` unless ``actor`` may activate ``row`` (see the module
+    docstring): not its registrar (unless the owner registered it), not its letter's exporter."""
+    exported_by = session.scalar(
+        select(ActivationLetter.exported_by).where(ActivationLetter.registration_id == row.id)
+    )
+    if actors.same(actor, row.actor) and not row.registered_by_owner:
+        raise ConflictError(
+            "ACCOUNT_ACTIVATION_FOUR_EYES",
+            f"{row.actor} registered registration {row.id}; another person must activate it",
+            "actor",
+        )
+    if actors.same(actor, exported_by):
+        raise ConflictError(
+            "ACCOUNT_ACTIVATION_FOUR_EYES",
+            f"{exported_by} exported the letter of registration {row.id}; another person "
+            "must activate it",
+            "actor",
+        )
 
 
 def close(
@@ -578,27 +607,3 @@ def history(session: Session, kind: str, number: str) -> list[AR]:
     return list(
         session.execute(select(AR).where(_owner_filter(kind, number)).order_by(AR.id)).scalars()
     )
-
-
-def letters(session: Session, *, pending_only: bool = False) -> list[Letter]:
-    """The letter outbox: the only place an activation code can be read."""
-    query = (
-        select(ActivationLetter, AR.status, AR.ended_on)
-        .join(AR, AR.id == ActivationLetter.registration_id)
-        .order_by(ActivationLetter.id)
-    )
-    if pending_only:
-        query = query.where(periods.is_pending(AR))
-    return [
-        Letter(
-            letter.id,
-            letter.registration_id,
-            letter.owner_kind,
-            letter.owner_number,
-            letter.code,
-            letter.created_at,
-            status,
-            status == S.PENDING_ACTIVATION and ended_on is not None,
-        )
-        for letter, status, ended_on in session.execute(query)
-    ]

@@ -20,6 +20,7 @@ from payments import audit
 from payments.db import session_scope
 from payments.errors import NotFound, PaymentsError
 from payments.registry import bank_file, lifecycle, lookup
+from payments.registry import letters as letters_
 from payments.registry.lifecycle import Account, Activation, Change
 from payments.statuses import HoldReason
 
@@ -46,6 +47,8 @@ def registration_view(row, reveal: bool) -> dict[str, Any]:
         "rejected_reason": row.rejected_reason,
         "registered_at": row.registered_at,
         "registered_by": row.actor,
+        "registered_by_owner": row.registered_by_owner,
+        "activated_by": row.activated_by,
     }
     if reveal:
         view |= {"reg_no": row.reg_no, "account_no": row.account_no, "iban": row.iban,
@@ -61,12 +64,15 @@ def _revealed(session, actor: str, subject: str, now: dt.datetime, **payload) ->
 
 def register(
     engine: Engine, kind: str, number: str, account: Account, *, channel: str, actor: str,
-    on: dt.date, now: dt.datetime, name: str | None = None,
+    on: dt.date, now: dt.datetime, name: str | None = None, by_owner: bool = False,
 ) -> Change:  # fmt: skip
+    """Register an account. ``by_owner`` only where the caller has authenticated the actor
+    as the owner (the HTTP API's self-service): the owner may then activate it themself."""
     with session_scope(engine) as session:
         return lifecycle.register(
             session, kind, number, account, channel=channel, actor=actor, on=on, now=now,
             name=name,
+            by_owner=by_owner,
         )  # fmt: skip
 
 
@@ -142,37 +148,40 @@ def history(
         return [registration_view(r, reveal) for r in rows]
 
 
-def letters(
-    engine: Engine, *, pending_only: bool, actor: str, now: dt.datetime
-) -> list[dict[str, Any]]:
-    """The activation-letter outbox (codes included); every listing is audited."""
+def letters(engine: Engine, *, pending_only: bool = False) -> list[dict[str, Any]]:
+    """The activation-letter queue: each letter's state, never its code (codes exist only in
+    the letters :func:`export_letters` writes)."""
     with session_scope(engine) as session:
-        found = lifecycle.letters(session, pending_only=pending_only)
-        if found:
-            audit.append(
-                session,
-                actor=actor,
-                action="account.letters_listed",
-                subject="registry:letters",
-                payload={
-                    "letters": len(found),
-                    "first_id": found[0].letter_id,
-                    "last_id": found[-1].letter_id,
-                    "pending_only": pending_only,
-                },
-                now=now,
-            )
+        found = letters_.queue(session, pending_only=pending_only)
         return [
             {
                 "letter_id": x.letter_id,
                 "registration_id": x.registration_id,
                 "owner": mask_owner(x.owner_kind, x.owner_number),
-                "code": x.code,
                 "created_at": x.created_at,
                 "state": "withdrawn" if x.withdrawn else x.status,
+                "exported_at": x.exported_at,
+                "exported_by": x.exported_by,
             }
             for x in found
         ]
+
+
+def export_letters(
+    engine: Engine, directory: str | Path, *, actor: str, now: dt.datetime
+) -> letters_.Export:
+    """Write the letters waiting for the mail house into ``directory``, one file each (see
+    :mod:`payments.registry.letters`); audited with counts and ids, never codes."""
+    done = None
+    try:
+        with session_scope(engine) as session:
+            done = letters_.export(session, Path(directory), actor=actor, now=now)
+    except BaseException:
+        if done is not None:  # the commit failed: nothing is marked, no letter may be posted
+            for path in done.files:
+                path.unlink(missing_ok=True)
+        raise
+    return done
 
 
 @dataclass(frozen=True, slots=True)

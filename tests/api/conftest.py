@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -76,10 +77,11 @@ def token(settings):
 
 def letter_code(engine, registration_id: int) -> str:
     """The code of a registration's letter, read as the mail house would."""
-    from payments.registry import service
+    import tempfile
 
-    letters = service.letters(engine, pending_only=False, actor="mail-house", now=NOW)
-    return next(x["code"] for x in letters if x["registration_id"] == registration_id)
+    from tests import support
+
+    return support.letter_code(engine, registration_id, Path(tempfile.mkdtemp()), now=NOW)
 
 
 def engine_of(app):

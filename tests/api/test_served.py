@@ -25,9 +25,8 @@ import pytest
 from iso20022 import pain002_writer
 from payments import tokens
 from payments.db import make_engine
-from payments.registry import service
 from tests.api.conftest import CITIZEN, EMPLOYER
-from tests.support import file_transactions, worked
+from tests.support import file_transactions, letter_code, worked
 
 DAY = "2024-03-20"
 PYTHON = [sys.executable, "-c", "from cli.main import main; main()"]
@@ -76,7 +75,7 @@ def served(db_url, tmp_path):
         log.close()
 
 
-def test_a_whole_night_through_the_api(served):
+def test_a_whole_night_through_the_api(served, tmp_path):
     base, env, tmp = served
     key = tokens.dev_key(env["PAYMENTS_DEV_KEY_FILE"], create=False)
     now = dt.datetime.now(dt.UTC)
@@ -105,11 +104,8 @@ def test_a_whole_night_through_the_api(served):
     )
     assert registered.status_code == 201
     engine = make_engine(env["PAYMENTS_DATABASE_URL"])
-    letters = service.letters(engine, pending_only=True, actor="mail-house", now=now)
+    code = letter_code(engine, registered.json()["registration_id"], tmp_path / "letters", now=now)
     engine.dispose()
-    code = next(
-        x["code"] for x in letters if x["registration_id"] == registered.json()["registration_id"]
-    )
     activated = http.post("/v1/me/nemkonto/activation", json={"code": code}, headers=citizen)
     assert activated.status_code == 200
 

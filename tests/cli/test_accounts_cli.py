@@ -119,7 +119,17 @@ def test_show_as_of_agrees_with_the_registry_on_every_day(pay, db_url):
     engine.dispose()
 
 
-def test_citizen_letter_activation_and_lock(pay, db_url):
+def letter_code(pay, directory, actor) -> str:
+    """Export the waiting letters and read the code of the one written (as its owner would)."""
+    done = json.loads(
+        pay("letters", "export", "--dir", str(directory), "--actor", actor, "--json").stdout
+    )
+    [name] = done["files"]
+    [line] = [x for x in (directory / name).read_text().splitlines() if x.startswith("Activ")]
+    return line.split(":")[1].strip()
+
+
+def test_citizen_letter_activation_and_lock(pay, db_url, tmp_path):
     reg = pay(
         "register",
         "--cpr",
@@ -138,11 +148,11 @@ def test_citizen_letter_activation_and_lock(pay, db_url):
     assert reg.exit_code == 0 and "waits for activation" in reg.stdout
     shown = pay("show", "--cpr", CPR, "--as-of", "2024-01-01", "--json")
     assert shown.exit_code == 1 and json.loads(shown.stdout)["reason"] == "PENDING_ACTIVATION"
-    letters = json.loads(pay("letters", "--json", "--actor", "printer").stdout)
-    code = letters[0]["code"]
+    letters = json.loads(pay("letters", "--json").stdout)
     assert letters[0]["owner"] == MASKED and letters[0]["state"] == "pending_activation"
+    assert "code" not in letters[0] and letters[0]["exported_at"] is None
+    code = letter_code(pay, tmp_path / "mail", "printer")
     assert code not in reg.output
-    assert len(events(db_url, "account.letters_listed")) == 1
     wrong = pay("activate", "--cpr", CPR, "--code", "WRONG", "--date", "2024-01-03")
     assert wrong.exit_code == 1 and code_of(wrong) == "ACCOUNT_ACTIVATION_CODE_WRONG"
     right = pay("activate", "--cpr", CPR, "--code", code, "--date", "2024-01-03")
@@ -166,6 +176,7 @@ def test_citizen_letter_activation_and_lock(pay, db_url):
         "--date",
         "2024-02-01",
     )
+    assert letter_code(pay, tmp_path / "mail2", "printer")
     results = [
         pay("activate", "--cpr", CPR, "--code", "BAD", "--date", "2024-02-03") for _ in range(6)
     ]
@@ -175,6 +186,10 @@ def test_citizen_letter_activation_and_lock(pay, db_url):
     assert all(r.exit_code == 1 for r in results)
     states = [x["state"] for x in json.loads(pay("letters", "--json").stdout)]
     assert states == ["active", "locked"]
+    assert [f"{x['exported_by']}" for x in json.loads(pay("letters", "--json").stdout)] == [
+        "printer",
+        "printer",
+    ]
 
 
 def test_close_and_error_codes(pay):

@@ -48,14 +48,17 @@ def test_db_upgrade_check_and_audit_verify(tmp_path, now):
     assert json.loads(result.stdout) | {"problem": None} == {
         "events": 1,
         "intact": True,
+        "code": None,
         "broken_id": None,
         "problem": None,
+        "anchors": 0,
     }
     with make_engine(url).begin() as conn:
         conn.exec_driver_sql("UPDATE audit_events SET actor = 'eve'")
     result = run("--database-url", url, "audit", "verify", "--json")
     assert result.returncode == 1
     assert json.loads(result.stdout)["broken_id"] == 1
+    assert json.loads(result.stdout)["code"] == "AUDIT_CHAIN_BROKEN"
 
 
 def test_db_check_reports_drift(tmp_path):

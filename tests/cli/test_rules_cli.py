@@ -117,10 +117,16 @@ def test_human_table_masks_the_cpr(tmp_path):
     assert "1 claim: 1 approved" in result.output
 
 
-def test_json_keeps_the_payee_cpr_as_documented(tmp_path):
+def test_json_masks_the_payee_cpr_unless_revealed(tmp_path):
+    """The documented format keeps the number in full; the output masks it without
+    --reveal (no database here, so that reveal is not audited)."""
     direct = {**CLAIM, "salary_paid": False, "submitted_on": "2024-04-09"}
-    result = invoke("decide", write(tmp_path, "c.json", direct), "--json")
-    assert json.loads(result.output)[0]["payee"] == {"kind": "cpr", "number": "0101901234"}
+    file = write(tmp_path, "c.json", direct)
+    masked = invoke("decide", file, "--json")
+    assert json.loads(masked.output)[0]["payee"] == {"kind": "cpr", "number": "010190-****"}
+    assert "0101901234" not in masked.output
+    revealed = invoke("decide", file, "--json", "--reveal")
+    assert json.loads(revealed.output)[0]["payee"] == {"kind": "cpr", "number": "0101901234"}
 
 
 def test_explain_reads_like_a_letter(tmp_path):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from payments.db import session_scope
 from payments.errors import CODED_ERRORS
 from payments.models import AccountRegistration, ActivationLetter, AuditEvent
-from payments.registry import bank_file, lifecycle, lookup
+from payments.registry import bank_file, letters, lifecycle, lookup
 from payments.registry.lifecycle import Account
 
 D = dt.date
@@ -257,12 +257,12 @@ def test_activation_without_pending_and_superseded_letters(engine, now):
             )
             == "ACCOUNT_DATE_CONFLICT"
         )
-        states = {x.registration_id: (x.status, x.withdrawn) for x in lifecycle.letters(s)}
+        states = {x.registration_id: (x.status, x.withdrawn) for x in letters.queue(s)}
         assert states == {
             first.registration_id: ("pending_activation", True),
             second.registration_id: ("pending_activation", False),
         }
-        assert [x.registration_id for x in lifecycle.letters(s, pending_only=True)] == [
+        assert [x.registration_id for x in letters.queue(s, pending_only=True)] == [
             second.registration_id
         ]
 

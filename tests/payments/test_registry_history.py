@@ -110,7 +110,7 @@ def _apply(session, model: Model, op, cpr: str, now) -> None:
         elif kind == "activate":
             on, right = op[1], op[2]
             code = _code_of(session, model.pending[3]) if model.pending and right else "NOPE"
-            result = lifecycle.activate(session, "cpr", cpr, code, actor="t", on=on, now=now)
+            result = lifecycle.activate(session, "cpr", cpr, code, actor="owner", on=on, now=now)
             if not right:
                 model.pending[2] += 1
                 expected = "ACCOUNT_ACTIVATION_CODE_WRONG"

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from payments import schema
+from payments import audit, schema
 from payments.db import make_engine, session_scope
-from payments.models import AccountRegistration, PaymentOrder
+from payments.models import AccountRegistration, AuditEvent, PaymentOrder
 from payments.orders import reported_status
+from tests.support import NOW
 
 
 def test_one_head():
@@ -223,6 +224,12 @@ def test_0004_and_0005_up_and_down(empty_db_url):
         "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', "
         "'2024-05-06 22:00:00')"
     )
+    at_head = (  # since 0200 a batch names its runner's identity too
+        "INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
+        "order_count, total_ore, held_count, created_by, created_by_key, created_at) VALUES "
+        "({id}, '2024-05-06', '2024-05-07', 'generated', '001.001.03', 0, 0, 0, 'a', 'a', "
+        "'2024-05-06 22:00:00')"
+    )
     with engine.begin() as conn:
         conn.execute(text(claim.format(id=1)))
         conn.execute(text(row.format(id=1)))
@@ -235,7 +242,7 @@ def test_0004_and_0005_up_and_down(empty_db_url):
                 "rejected_at = created_at, reject_reason = 'r' WHERE id = 1"
             )
         )
-        conn.execute(text(row.format(id=2)))
+        conn.execute(text(at_head.format(id=2)))
     with pytest.raises(RuntimeError, match="1 rejected batch"):
         schema.downgrade(engine, "0003")
     assert schema.current_revision(engine) in schema.heads()  # nothing was undone
@@ -249,3 +256,129 @@ def test_0004_and_0005_up_and_down(empty_db_url):
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text(claim.format(id=2)))  # the same employer and reference again
     engine.dispose()
+
+
+def test_0200_keys_breaches_letters_and_holds(empty_db_url):
+    """Revision 0200 on both databases, with rows in it: every actor gets its identity key;
+    a batch its runner approved under another spelling is withdrawn when it waits for
+    release and recorded when it is done, both in the audit chain (which stays intact); a
+    held order names the batch that held it; a letter's code may go once it is exported,
+    and the downgrade is refused while an exported letter exists."""
+    engine = make_engine(empty_db_url)
+    schema.upgrade(engine, "0005")
+    at = "'2024-05-06 22:00:00'"
+    batch = (
+        "INSERT INTO batches (id, run_date, execution_date, status, pain001_version, "
+        "order_count, total_ore, held_count, created_by, created_at, approved_by, approved_at, "
+        "released_by, released_at) VALUES ({id}, '2024-05-0{id}', '2024-05-07', '{status}', "
+        "'001.001.03', 0, 0, 0, '{by}', " + at + ", {ok}, {ok_at}, {rel}, {rel_at})"
+    )
+    with session_scope(engine) as s:  # one event in the chain before the upgrade
+        audit.append(s, actor="a", action="x", subject="y", payload={}, now=NOW)
+    with engine.begin() as conn:
+        for id_, status, by, ok, released in (
+            (1, "released", "bob", "'BOB'", True),  # a breach, done
+            (2, "approved", "alice", "'Ａlice'", False),  # a breach, waiting
+            (3, "approved", "carol", "'dave'", False),
+            (4, "generated", "Eve  Smith", "NULL", False),
+        ):
+            conn.execute(
+                text(
+                    batch.format(
+                        id=id_, status=status, by=by, ok=ok, ok_at="NULL" if ok == "NULL" else at,
+                        rel="'x'" if released else "NULL", rel_at=at if released else "NULL",
+                    )
+                )
+            )  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO account_registrations (id, owner_kind, owner_number, reg_no, "
+                "account_no, channel, status, actor, registered_at, active_from, "
+                "activation_attempts) VALUES (1, 'cpr', '0101901234', '1234', '0000000001', "
+                f"'citizen', 'pending_activation', 'ＣＬＥＲＫ', {at}, '2024-05-01', 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO activation_letters (id, registration_id, owner_kind, owner_number, "
+                f"code, created_at) VALUES (1, 1, 'cpr', '0101901234', 'ABCDEFGH', {at})"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO claims (id, employer_cvr, external_ref, employee_cpr, kind, "
+                "first_day, last_day, raw, raw_sha256, version, received_at, actor) VALUES (1, "
+                "'13585628', 'R1', '0101901234', 'sickness', '2024-04-01', '2024-04-05', '{}', "
+                f"'x', 1, {at}, 't')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO decisions (id, claim_id, version, status, amount_ore, codes, "
+                "granted_days, parameter_versions, document, decided_on, created_at, superseded) "
+                f"VALUES (1, 1, 1, 'approved', 300, '', '', '{{}}', '{{}}', '2024-05-01', {at}, "
+                "false)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO payment_orders (id, decision_id, claim_id, payee_kind, payee_number, "
+                "amount_ore, remittance, end_to_end_id, due_date, status, hold_reason, attempts, "
+                "created_at) VALUES (1, 1, 1, 'cpr', '0101901234', 300, 'r', 'E1', '2024-05-01', "
+                "'held', 'AMOUNT_REVIEW', 0, '2024-05-01 08:00:00')"
+            )
+        )
+    schema.upgrade(engine)
+    assert schema.check(engine).clean
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, status, created_by_key, approved_by, approved_by_key FROM batches "
+                "ORDER BY id"
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "released", "bob", "BOB", None),
+            (2, "generated", "alice", None, None),
+            (3, "approved", "carol", "dave", "dave"),
+            (4, "generated", "eve smith", None, None),
+        ]
+        reg = conn.execute(
+            text("SELECT actor_key, registered_by_owner FROM account_registrations")
+        ).one()
+        assert (reg[0], bool(reg[1])) == ("clerk", False)
+        assert conn.scalar(text("SELECT held_by_batch_id FROM payment_orders")) == 4
+    breaches = [(e.action, e.subject, e.actor) for e in _events(engine)][1:]
+    assert breaches == [
+        ("batch.four_eyes_breach", "batch:1", "payments db upgrade"),
+        ("batch.approval_withdrawn", "batch:2", "payments db upgrade"),
+    ]
+    with session_scope(engine) as s:
+        assert audit.verify(s).intact
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # the CHECK on identities
+        conn.execute(text("UPDATE batches SET approved_by_key = 'carol' WHERE id = 3"))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE activation_letters SET code = NULL, exported_at = created_at, "
+                "exported_by = 'printer'"
+            )
+        )
+    with pytest.raises(RuntimeError, match="1 exported activation letter"):
+        schema.downgrade(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE activation_letters SET code = 'ABCDEFGH', exported_at = NULL, "
+                "exported_by = NULL"
+            )
+        )
+    schema.downgrade(engine, "0005")
+    schema.upgrade(engine)
+    assert schema.check(engine).clean
+    engine.dispose()
+
+
+def _events(engine):
+    with session_scope(engine) as s:
+        return s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
