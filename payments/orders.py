@@ -40,8 +40,8 @@ batch                       ``offset`` when it   payee and benefit is created)
                             reason               returned; also ``returns apply``)
 ``returned`` (not account)  ``pending``          :func:`requeue` (a clerk dealt with it)
 ``pending``/``held``/       ``cancelled``        :func:`cancel` (a correction replaced the
-``returned``, not in batch,                      decision)
-no offset
+``returned``, in no batch,                       decision)
+nothing offset
 ==========================  ===================  =========================================
 
 ``offset`` and ``cancelled`` are final; ``settled`` is final unless the bank returns it.
