@@ -12,7 +12,10 @@ date, never read from the clock, so the pain.001 files are byte-identical betwee
    file correcting one claim;
 4. night 1: the batch, approval by a second actor, release, XSD validation of the files;
 5. the bank's pain.002 answer, fabricated with a few account rejections, imported;
-6. a new bank registration for one rejected payee; night 2 pays that payee again;
+6. a new bank registration for one rejected payee; the employer then corrects two claims
+   paid in night 1, one shorter (a recovery) and one longer (a difference payment), and the
+   recovery is offset against the difference (netting); night 2 pays that payee again and
+   the difference less the offset;
 7. the audit chain is verified.
 
 ``run`` reports each step through ``say`` and returns a :class:`DemoSummary`.
@@ -46,12 +49,12 @@ from sqlalchemy.engine import Engine
 import iso20022
 import rules
 from iso20022 import pain002_writer
-from payments import audit, returns, schema
+from payments import audit, money, orders, returns, schema
 from payments.batch import approval, night
 from payments.claims import intake
 from payments.config import Settings
 from payments.db import session_scope
-from payments.models import BatchFile, BatchItem, PaymentOrder
+from payments.models import BatchFile, BatchItem, Claim, PaymentOrder, Recovery
 from payments.registry import bank_file, lifecycle
 
 Say = Callable[[str], None]
@@ -274,6 +277,67 @@ def _import_bank_files(engine: Engine, rows: Iterable[str], *, now: dt.datetime)
     if count % BANK_FILE_ROWS:
         registered += flush()
     return registered
+
+
+def _correct_paid_claims(
+    engine: Engine, workdir: Path, claim_file: Path, *, day: dt.date, parameters: rules.Parameters
+) -> str | None:
+    """Netting: the employer of the first sickness claim paid to an employer in night 1 (and
+    settled) shortens it by a week and extends its next such claim by two weeks. The first
+    becomes a recovery, which is offset against the second's difference. What happened, as
+    one line (None when no employer had two such claims)."""
+    paid = (
+        select(Claim.external_ref)
+        .join(PaymentOrder, PaymentOrder.claim_id == Claim.id)
+        .where(
+            PaymentOrder.status == "settled",
+            PaymentOrder.payee_kind == "cvr",
+            Claim.kind == "sickness",
+            Claim.version == 1,  # not the claim corrected before
+        )
+        .order_by(Claim.id)
+    )
+    with session_scope(engine) as s:
+        first = s.execute(paid.add_columns(Claim.employer_cvr).limit(1)).first()
+        pair = first and s.scalars(paid.where(Claim.employer_cvr == first[1]).limit(2)).all()
+    if not pair or len(pair) < 2:
+        return None
+    week = dt.timedelta(days=7)
+    shorter, longer = (_claim_in(claim_file, ref) for ref in pair)
+    changes = []
+    for claim, by in ((shorter, -week), (longer, 2 * week)):
+        last = dt.date.fromisoformat(claim["last_absence_day"]) + by
+        changes.append(claim | {"correction": True, "last_absence_day": last.isoformat()})
+    fix_file = _write_ndjson(workdir / "corrections-2.ndjson", changes)
+    for outcome in intake.submit(
+        engine,
+        rules.iter_claim_records(fix_file),
+        actor="employer-portal",
+        today=day,
+        now=_stamp(day, 12),
+        parameters=parameters,
+        documents=False,
+    ):
+        if outcome.outcome != "corrected":
+            return None
+    with session_scope(engine) as s:
+        recovery = s.execute(
+            select(Recovery)
+            .join(Claim, Claim.id == Recovery.claim_id)
+            .where(Claim.external_ref == pair[0])
+        ).scalar_one()
+        order = s.execute(
+            select(PaymentOrder)
+            .join(Claim, Claim.id == PaymentOrder.claim_id)
+            .where(Claim.external_ref == pair[1], PaymentOrder.status.in_(("pending", "offset")))
+        ).scalar_one()
+        return (
+            f"{fix_file.name}: {pair[0]} shortened by a week after payment (a recovery of "
+            f"{money.kr(recovery.amount_ore):,} DKK), {pair[1]} extended by two weeks "
+            f"({money.kr(order.amount_ore):,} DKK more); {money.kr(order.offset_ore):,} DKK of "
+            f"it offset against the recovery (now {recovery.status}), "
+            f"{money.kr(orders.payable(order)):,} DKK to pay"
+        )
 
 
 def _refused(engine: Engine, batch_id: int) -> dict[str, int]:
@@ -500,6 +564,11 @@ def run(
             now=_stamp(answer_day, 10),
         )
     say(f"the payee of {first_rejected} registered a new NemKonto through the bank")
+    netting = _correct_paid_claims(
+        engine, workdir, claim_file, day=answer_day, parameters=parameters
+    )
+    if netting:
+        say(netting)
     night2_day = answer_day
     night2 = night.run(
         engine, settings, run_date=night2_day, actor="alice", now=_stamp(night2_day, 22)
@@ -509,7 +578,8 @@ def run(
     valid = valid and all(iso20022.validate(f.path).valid for f in night2.files)
     say(
         f"night 2 (batch {night2.batch_id}): {night2.order_count} order(s), {night2.total:,} "
-        f"DKK re-paid to the new account; still held {dict(night2.held_by_reason)}"
+        f"DKK: the new account re-paid{', the difference less the offset' if netting else ''}"
+        f"; still held {dict(night2.held_by_reason)}"
     )
 
     # 7: audit
