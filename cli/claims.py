@@ -17,9 +17,11 @@ import click
 import orjson
 
 import rules
-from cli.options import ACTOR, DATE, json_option, login, optional_actor
-from cli.output import exit_with, printable
+from cli.options import ACTOR, DATE, actor_option, json_option, login, optional_actor
+from cli.output import echo_json, exit_with, printable
 from payments.claims import intake, queries
+from payments.claims import recoveries as recoveries_service
+from payments.statuses import RecoveryStatus
 
 _REVEAL = click.option(
     "--reveal", is_flag=True, help="Show full CPR numbers in JSON (written to the audit log)."
@@ -46,7 +48,7 @@ def _line(outcome: intake.Outcome) -> str:
 
 @click.group()
 def claims() -> None:
-    """NemRefusion claims: submit, list, show, explain, recoveries."""
+    """NemRefusion claims: submit, list, show, explain, recoveries (and mark one closed)."""
 
 
 @claims.command()
@@ -193,16 +195,113 @@ def explain(app, employer, ref) -> None:
         click.echo(f"    {step.get('output', '')}")
 
 
-@claims.command()
+STATES = [str(s) for s in RecoveryStatus]
+
+
+def _recovery_dict(r: queries.RecoveryLine) -> dict:
+    return {
+        "id": r.id,
+        "employer_cvr": r.employer_cvr,
+        "external_ref": r.external_ref,
+        "benefit": r.benefit,
+        "payee_kind": r.payee_kind,
+        "payee": r.payee,
+        "state": r.status,
+        "amount": r.amount,
+        "offset": r.offset,
+        "open": r.open,
+        "paid": r.paid,
+        "written_off": r.written_off,
+        "created_at": r.created_at,
+        "closed_by": r.closed_by,
+        "closed_at": r.closed_at,
+        "close_reason": r.close_reason,
+        "offsets": [
+            {"order_id": o.order_id, "amount": o.amount, "created_at": o.created_at}
+            for o in r.offsets
+        ],
+    }
+
+
+def _count(n: int) -> str:
+    return f"{n:,} recover{'y' if n == 1 else 'ies'}"
+
+
+@claims.group(invoke_without_command=True)
 @click.option("--employer", help="Only this employer's claims (CVR).")
-@click.pass_obj
-def recoveries(app, employer) -> None:
-    """Amounts to claw back after corrections lowered what was already paid."""
-    lines = queries.recoveries(app.engine(), employer=employer)
+@click.option("--state", type=click.Choice(STATES), help="Only recoveries in this state.")
+@json_option
+@click.pass_context
+def recoveries(ctx, employer, state, as_json) -> None:
+    """Amounts to claw back after corrections lowered what was already paid: how much of
+    each is offset against later payments, still open, paid back or written off (at most
+    1,000 lines; the totals count every one). `recoveries mark` closes one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    engine = ctx.obj.engine()
+    lines = queries.recoveries(engine, employer=employer, state=state)
+    totals = queries.recovery_totals(engine, employer=employer, state=state)
+    if as_json:
+        echo_json(
+            {
+                "recoveries": [_recovery_dict(r) for r in lines],
+                "count": totals.count,
+                "amount": totals.amount,
+                "offset": totals.offset,
+                "open": totals.open,
+                "paid": totals.paid,
+                "written_off": totals.written_off,
+            }
+        )
+        return
+    if not totals.count:
+        click.echo("no recoveries")
+        return
+    amounts = ("AMOUNT", "OFFSET", "OPEN", "PAID", "WRITTEN OFF")
+    click.echo(
+        f"{'ID':>6} {'EMPLOYER':<8} {'REF':<20} {'BENEFIT':<9} {'PAYEE':<12} {'STATE':<13} "
+        + " ".join(f"{a:>12}" for a in amounts)
+        + "  CREATED"
+    )
     for r in lines:
         click.echo(
-            f"{r.employer_cvr} {r.external_ref:<20} {r.payee_kind} {r.payee:<12} "
-            f"{r.amount:>12,} DKK  {r.created_at:%Y-%m-%d}"
+            f"{r.id:>6} {r.employer_cvr:<8} {printable(r.external_ref):<20} {r.benefit:<9} "
+            f"{r.payee:<12} {r.status:<13} "
+            + " ".join(f"{a:>12,}" for a in (r.amount, r.offset, r.open, r.paid, r.written_off))
+            + f"  {r.created_at:%Y-%m-%d}"
         )
-    total = sum((r.amount for r in lines), Decimal("0.00"))
-    click.echo(f"{len(lines)} recoveries, {total:,} DKK in all")
+    shown = "" if len(lines) == totals.count else f" (the first {len(lines):,} shown)"
+    click.echo(
+        f"{_count(totals.count)}{shown}: {totals.amount:,} DKK in all; {totals.offset:,} "
+        f"offset, {totals.open:,} open, {totals.paid:,} paid back, {totals.written_off:,} "
+        "written off"
+    )
+
+
+@recoveries.command("mark")
+@click.argument("recovery_id", metavar="ID", type=int)
+@click.option("--paid", "outcome", flag_value="paid", help="The payee paid back what is open.")
+@click.option(
+    "--written-off", "outcome", flag_value="written_off", help="What is open will not be collected."
+)
+@click.option("--reason", required=True, help="Why (kept in the audit log; no CPR numbers).")
+@actor_option
+@json_option
+@click.pass_obj
+def mark(app, recovery_id, outcome, reason, actor, as_json) -> None:
+    """Close recovery ID: the payee paid back what is still open (--paid), or it is written
+    off (--written-off). What was offset stays offset."""
+    if outcome is None:
+        raise click.UsageError("say how the recovery is closed: --paid or --written-off")
+    line = recoveries_service.close(
+        app.engine(), recovery_id, outcome=outcome, reason=reason, actor=actor, now=app.now()
+    )
+    if as_json:
+        echo_json(_recovery_dict(line))
+        return
+    closed = line.paid if outcome == "paid" else line.written_off
+    verb = "paid back" if outcome == "paid" else "written off"
+    click.echo(
+        f"recovery {line.id} ({line.external_ref}, {line.payee}) {line.status}: {closed:,} DKK "
+        f"{verb}, {line.offset:,} DKK offset before"
+    )

@@ -49,6 +49,11 @@ CODES: dict[str, str] = {
     "CLAIM_NOT_FOUND": "the employer has no claim with that reference",
     "CLAIM_NOT_STORABLE": "the database refused a value of the claim; nothing was stored",
     "CLAIM_OVERLAP": "the sickness absence overlaps another claim of the same employee",
+    "RECOVERY_CLOSED": "the recovery is offset, paid or written off already: nothing is open",
+    "RECOVERY_NOT_FOUND": "no recovery with that id",
+    "RECOVERY_OUTCOME_INVALID": "a recovery is closed as paid or as written off",
+    "RECOVERY_REASON_INVALID": "closing a recovery needs a printable reason without a full CPR",
+    "RECOVERY_STATE_INVALID": "no such recovery state (open, partly_offset, offset, paid, …)",
     # -- the nightly batch -------------------------------------------------------------------
     "BATCH_ALREADY_RELEASED": "the batch is released already",
     "BATCH_FILE_ORDER": "the batch's transactions came out of file order (a bug: nothing kept)",

@@ -10,7 +10,11 @@ Invariants held by constraints (not only by code):
   decision per claim version and exactly one live (not superseded) decision per claim;
 - payment orders: positive amount, unique end-to-end id, in at most one unreleased batch
   (``unique(order_id, attempt)`` on ``batch_items``, which keeps every attempt, with a
-  unique end-to-end id per transaction; see :class:`BatchItem`);
+  unique end-to-end id per transaction; see :class:`BatchItem`); an offset between zero and
+  the amount, and ``offset`` status exactly when the offset is the whole amount;
+- recoveries: every øre is offset, open, or (once closed) paid back or written off, the
+  status agreeing with those amounts; a closed one names who, when and why; an offset links
+  one order and one recovery once, for a positive amount;
 - one batch per business date that is not rejected (partial unique index), approved by
   someone other than who ran it — compared as identities (``created_by_key`` and
   ``approved_by_key``, :func:`payments.actors.identity`), not spellings — rejected with who
@@ -56,6 +60,7 @@ from payments.statuses import (
     HoldReason,
     OrderStatus,
     OwnerKind,
+    RecoveryStatus,
     RegistrationStatus,
     sql_list,
 )
@@ -71,6 +76,23 @@ DECISION_STATUSES = tuple(DecisionStatus)
 ORDER_STATUSES = tuple(OrderStatus)
 HOLD_REASONS = tuple(HoldReason)
 BATCH_STATUSES = tuple(BatchStatus)
+RECOVERY_STATUSES = tuple(RecoveryStatus)
+#: an order not paid yet and not on its way: what a new recovery may be offset against
+UNPAID_ORDER_SQL = "status IN ('pending', 'held')"
+#: a recovery with money still owed back: what netting may take from
+OPEN_RECOVERY_SQL = "status IN ('open', 'partly_offset')"
+#: each status of a recovery and the amounts it allows (see payments.claims.netting)
+RECOVERY_STATE_SQL = (
+    "(status = 'open' AND offset_ore = 0 AND open_ore = amount_ore)"
+    " OR (status = 'partly_offset' AND offset_ore > 0 AND open_ore > 0"
+    " AND open_ore + offset_ore = amount_ore)"
+    " OR (status = 'offset' AND open_ore = 0 AND offset_ore = amount_ore)"
+    " OR (status IN ('paid', 'written_off') AND open_ore = 0 AND offset_ore < amount_ore)"
+)
+RECOVERY_CLOSED_SQL = (
+    "(status IN ('paid', 'written_off')) = "
+    "(closed_by IS NOT NULL AND closed_at IS NOT NULL AND close_reason IS NOT NULL)"
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -263,17 +285,34 @@ class Decision(Base):
 
 
 class PaymentOrder(Base):
-    """Money owed to a CPR or CVR number (never to an account) for a decision."""
+    """Money owed to a CPR or CVR number (never to an account) for a decision.
+
+    ``amount_ore`` is what the decision grants, never changed; ``offset_ore`` is the part of
+    it that paid back the payee's recoveries (the sum of its :class:`RecoveryOffset` rows),
+    so the bank is sent ``amount_ore - offset_ore`` (:func:`payments.orders.payable`). An
+    order whose whole amount was offset is ``offset`` and never sent.
+    """
 
     __tablename__ = "payment_orders"
     __table_args__ = (
         CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
         CheckConstraint(_in("payee_kind", OWNER_KINDS), name="payee_kind"),
         CheckConstraint("amount_ore > 0", name="amount_positive"),
+        CheckConstraint("offset_ore >= 0 AND offset_ore <= amount_ore", name="offset"),
+        CheckConstraint("(status = 'offset') = (offset_ore = amount_ore)", name="offset_status"),
         CheckConstraint(
             "hold_reason IS NULL OR " + _in("hold_reason", HOLD_REASONS), name="hold_reason"
         ),
         Index("ix_payment_orders_due", "status", "due_date"),
+        # a new recovery looks for its payee's orders still to be paid (revision 0300);
+        # partial, so an order leaves it when it is sent
+        Index(
+            "ix_payment_orders_unpaid_payee",
+            "payee_number",
+            "payee_kind",
+            sqlite_where=text(UNPAID_ORDER_SQL),
+            postgresql_where=text(UNPAID_ORDER_SQL),
+        ),
         Index("ix_payment_orders_claim", "claim_id"),
         Index("ix_payment_orders_decision", "decision_id"),
     )
@@ -284,6 +323,8 @@ class PaymentOrder(Base):
     payee_kind: Mapped[str] = mapped_column(String(3))
     payee_number: Mapped[str] = mapped_column(String(10))
     amount_ore: Mapped[int] = mapped_column(Ore)
+    # revision 0300: existing orders have no offset (a constant default: no table rewrite)
+    offset_ore: Mapped[int] = mapped_column(Ore, default=0, server_default=text("0"))
     remittance: Mapped[str] = mapped_column(String(140))
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     due_date: Mapped[dt.date] = mapped_column(Date)
@@ -301,10 +342,36 @@ class PaymentOrder(Base):
 
 
 class Recovery(Base):
-    """Money to claw back after a correction lowered an amount already sent."""
+    """Money to claw back after a correction lowered an amount already paid out.
+
+    Every øre of ``amount_ore`` is at any time exactly one of: offset against later payments
+    to the same payee for the same benefit (``offset_ore``, the sum of its
+    :class:`RecoveryOffset` rows), still owed (``open_ore``), or, once a clerk closed the
+    recovery, paid back or written off (the rest: ``amount_ore - offset_ore``). The status
+    says which (:class:`~payments.statuses.RecoveryStatus`) and the CHECKs hold it to the
+    amounts. Netting and closing: :mod:`payments.claims.netting`.
+    """
 
     __tablename__ = "recoveries"
-    __table_args__ = (CheckConstraint("amount_ore > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_ore > 0", name="amount_positive"),
+        CheckConstraint(_in("status", RECOVERY_STATUSES), name="status"),
+        CheckConstraint(
+            "open_ore >= 0 AND offset_ore >= 0 AND open_ore + offset_ore <= amount_ore",
+            name="amounts",
+        ),
+        CheckConstraint(RECOVERY_STATE_SQL, name="state"),
+        CheckConstraint(RECOVERY_CLOSED_SQL, name="closed"),
+        # the intake asks, per chunk, which of its payees owe something back
+        Index(
+            "ix_recoveries_open_payee",
+            "payee_number",
+            "payee_kind",
+            sqlite_where=text(OPEN_RECOVERY_SQL),
+            postgresql_where=text(OPEN_RECOVERY_SQL),
+        ),
+        Index("ix_recoveries_claim", "claim_id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
@@ -312,10 +379,42 @@ class Recovery(Base):
     payee_kind: Mapped[str] = mapped_column(String(3))
     payee_number: Mapped[str] = mapped_column(String(10))
     amount_ore: Mapped[int] = mapped_column(Ore)
+    status: Mapped[str] = mapped_column(String(13))
+    open_ore: Mapped[int] = mapped_column(Ore)
+    offset_ore: Mapped[int] = mapped_column(Ore)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    close_reason: Mapped[str | None] = mapped_column(String(500))
 
     decision: Mapped[Decision] = relationship()
     claim: Mapped[Claim] = relationship()
+
+
+class RecoveryOffset(Base):
+    """One offset: how much of which order paid back which recovery (never changed).
+
+    The payee and the benefit (the claims' kind) of the order and the recovery are the
+    same; a pair is offset once (at the order's creation, or at the recovery's).
+    """
+
+    __tablename__ = "recovery_offsets"
+    __table_args__ = (
+        CheckConstraint("amount_ore > 0", name="amount_positive"),
+        UniqueConstraint("recovery_id", "order_id"),
+        Index("ix_recovery_offsets_order", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("recoveries.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("payment_orders.id"))
+    amount_ore: Mapped[int] = mapped_column(Ore)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+    # the unit of work inserts an offset after its order and its recovery
+    recovery: Mapped[Recovery] = relationship()
+    order: Mapped[PaymentOrder] = relationship()
 
 
 class Batch(Base):

@@ -9,12 +9,16 @@ crossings between the two, so rounding can never differ from one module to the n
   names, never on the way into the database;
 - :func:`kr` gives exactly two decimals;
 - :func:`text` is the amount as text: two decimals, a point, no thousands separator — the
-  form of the decision JSON, the API, and the pain.001 files.
+  form of the decision JSON, the API, and the pain.001 files;
+- :func:`danish` is the amount as a Danish bookkeeper writes it (``1.234,56``): the form of
+  the text on the payee's bank statement (a payment's remittance).
 
 >>> ore(Decimal("16901.75")), ore(4695), ore("0.10")
 (1690175, 469500, 10)
 >>> kr(1690175), text(1690175), text(5)
 (Decimal('16901.75'), '16901.75', '0.05')
+>>> danish(123456), danish(5), danish(123456789012)
+('1.234,56', '0,05', '1.234.567.890,12')
 >>> ore(Decimal("1.005"))
 Traceback (most recent call last):
 ...
@@ -52,3 +56,8 @@ def kr(amount_ore: int) -> Decimal:
 def text(amount_ore: int) -> str:
     """``amount_ore`` øre as ``"16901.75"``: two decimals, no thousands separator."""
     return str(kr(amount_ore))
+
+
+def danish(amount_ore: int) -> str:
+    """``amount_ore`` øre as ``"1.234,56"``: a point between thousands, a decimal comma."""
+    return f"{kr(amount_ore):,}".replace(",", "_").replace(".", ",").replace("_", ".")

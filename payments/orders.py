@@ -9,12 +9,27 @@ attempt. This is a decision for speed with the invariant kept: the nightly run w
 row per paid order (its item) instead of rewriting the order as well, and
 ``unique(order_id, attempt)`` on the items means no order is in two unreleased batches.
 
+Netting (:mod:`payments.claims.netting`). An order keeps the amount its decision granted
+(``amount_ore``, never changed); the part of it that paid back the payee's recoveries of
+the same benefit is ``offset_ore``, each offset a row of ``recovery_offsets`` saying which
+recovery and how much. The bank is sent the rest, :func:`payable`. That is what an auditor
+reads off the rows: the decision's amount, what was kept back and for which recovery, what
+was paid out. Only an order never sent and not in a batch is offset (:func:`nettable`);
+an order whose whole amount is offset is ``offset`` (settled by offset) and is never sent,
+which keeps ``amount_ore > 0`` and every amount the bank sees positive. An offset is a
+payment to the payee (it paid their debt), so an order with an offset is never cancelled:
+a correction counts it as paid, as it does an order in a batch.
+
 Every transition, and the one function that makes it:
 
 ==========================  ===================  =========================================
 from                        to                   made by
 ==========================  ===================  =========================================
 (a decision grants money)   ``pending``          :func:`payments.claims.payouts.payments`
+``pending``/``held``,       the same, with a     :func:`offset` (netting: at the order's
+never sent, not in a        larger offset; or    creation, or when a recovery of the
+batch                       ``offset`` when it   payee and benefit is created)
+                            is the whole amount
 ``pending``/``held``/       ``held`` + reason    :func:`payments.batch.candidates.update_orders`
 ``returned`` (account)                           (the night could not pay it)
 ``held``/``returned``       ``pending``          :func:`payments.batch.candidates.update_orders`
@@ -28,8 +43,11 @@ from                        to                   made by
 ``settled``                 reason               returned; also ``returns apply``)
 ``returned`` (not account)  ``pending``          :func:`requeue` (a clerk dealt with it)
 ``pending``/``held``/       ``cancelled``        :func:`cancel` (a correction replaced the
-``returned``, not in batch                       decision)
+``returned``, in no batch,                       decision)
+nothing offset
 ==========================  ===================  =========================================
+
+``offset`` and ``cancelled`` are final; ``settled`` is final unless the bank returns it.
 
 An order returned for an account reason (:data:`ACCOUNT_REASONS`) is due again by itself:
 the next night holds it until the payee has a new account, then pays it with a new
@@ -41,7 +59,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, case, exists, literal, or_, update
+from sqlalchemy import and_, case, exists, literal, literal_column, or_, update
 from sqlalchemy.orm import Session
 
 from payments.models import BatchItem, PaymentOrder
@@ -54,10 +72,14 @@ __all__ = [
     "UNPAID",
     "accept",
     "cancel",
+    "cancellable",
     "due_orders",
     "in_unreleased_batch",
     "mark_returned",
     "mark_sent",
+    "nettable",
+    "offset",
+    "payable",
     "reported_status",
     "requeue",
     "settle",
@@ -78,6 +100,24 @@ ACCOUNT_REASONS = ("AC01", "AC04", "AC06", "AG01", "MD07")
 def in_unreleased_batch(order=PaymentOrder):
     """SQL condition: the order is in a batch that has not been released yet."""
     return exists().where(BatchItem.order_id == order.id, BatchItem.attempt == order.attempts + 1)
+
+
+def payable(order=PaymentOrder):
+    """What the bank is sent for the order: its amount less what was offset.
+
+    An expression on the model (or an alias of it) in SQL; an ``int`` for a loaded order.
+    The one definition of an order's payment, should its amount ever have parts.
+    """
+    return order.amount_ore - order.offset_ore
+
+
+def nettable(order=PaymentOrder):
+    """SQL condition: the order may still be offset: ``pending`` or ``held``, never sent (no
+    attempt released) and not in a batch that is not released. Never an order the bank has
+    seen or may see: its amount there is fixed."""
+    # the states as literals: the partial index ix_payment_orders_unpaid_payee matches them
+    states = [literal_column(f"'{s}'") for s in (OrderStatus.PENDING, OrderStatus.HELD)]
+    return and_(order.status.in_(states), order.attempts == 0, ~in_unreleased_batch(order))
 
 
 def reported_status(order=PaymentOrder):
@@ -105,10 +145,29 @@ def due_orders(run_date: dt.date):
 # -- the moves -------------------------------------------------------------------------------
 
 
+def cancellable(order: PaymentOrder, in_batch: bool) -> bool:
+    """Whether a correction may cancel the order: unpaid, not in a batch, nothing offset
+    (an offset paid part of it to the payee, by paying their debt)."""
+    return order.status in UNPAID and not in_batch and order.offset_ore == 0
+
+
 def cancel(order: PaymentOrder) -> None:
     """A correction replaced the decision: an unpaid order not in a batch is cancelled."""
-    assert order.status in UNPAID, order.status
+    assert order.status in UNPAID and order.offset_ore == 0, (order.status, order.offset_ore)
     order.status, order.hold_reason = OrderStatus.CANCELLED, None
+
+
+def offset(order, amount_ore: int) -> None:
+    """Netting: ``amount_ore`` more of a never-sent order paid back a recovery; when that is
+    the rest of it, the order is ``offset`` (settled by offset) and will never be sent.
+
+    ``order`` is a loaded order or a view of the row of one about to be inserted.
+    """
+    assert order.status in (OrderStatus.PENDING, OrderStatus.HELD), order.status
+    assert order.attempts == 0 and 0 < amount_ore <= payable(order), amount_ore
+    order.offset_ore += amount_ore
+    if order.offset_ore == order.amount_ore:
+        order.status, order.hold_reason = OrderStatus.OFFSET, None
 
 
 def mark_sent(session: Session, batch_id: int) -> int:

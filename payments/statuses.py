@@ -23,6 +23,22 @@ class OrderStatus(StrEnum):
     SETTLED = "settled"
     RETURNED = "returned"
     CANCELLED = "cancelled"
+    #: settled by offset: the whole amount paid back the payee's recoveries; never sent
+    OFFSET = "offset"
+
+
+class RecoveryStatus(StrEnum):
+    """Where a recovery stands (see :mod:`payments.claims.netting` for the moves).
+
+    ``open`` and ``partly_offset`` still have money owed back (``open_ore`` > 0); the others
+    are closed: ``offset`` by later payments, ``paid`` back by the payee, ``written_off``.
+    """
+
+    OPEN = "open"
+    PARTLY_OFFSET = "partly_offset"
+    OFFSET = "offset"
+    PAID = "paid"
+    WRITTEN_OFF = "written_off"
 
 
 class HoldReason(StrEnum):

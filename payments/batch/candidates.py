@@ -38,6 +38,7 @@ from payments.batch import pain_files
 from payments.config import Settings
 from payments.models import AccountRegistration, Batch, BatchFile, BatchItem, PaymentOrder
 from payments.orders import due_orders
+from payments.orders import payable as payable_ore
 from payments.registry import periods
 from payments.statuses import HoldReason, OrderStatus
 
@@ -94,7 +95,7 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
         )
     whens.append(
         (
-            and_(o.amount_ore >= review_ore, o.review_approved_by.is_(None)),
+            and_(payable_ore(o) >= review_ore, o.review_approved_by.is_(None)),
             literal(HoldReason.AMOUNT_REVIEW.value),
         )
     )
@@ -108,7 +109,7 @@ def fill(session: Session, settings: Settings, run_date: dt.date, execution_date
             o.id.label("order_id"),
             r.id.label("registration_id"),
             case(*whens, else_=None).label("reason"),
-            o.amount_ore,
+            payable_ore(o).label("amount_ore"),  # what was not offset against recoveries
             e2e.label("end_to_end_id"),
             (o.attempts + 1).label("attempt"),
             o.status.label("order_status"),

@@ -30,6 +30,12 @@ orders and recoveries, so that for every claim, at any time:
 ``sum(live orders) - sum(recoveries) = latest decision amount``. A chunk that corrects takes
 the batch lock first, so a nightly run never pays an order that a correction is cancelling.
 
+Netting (:mod:`payments.claims.netting`): a chunk loads the open recoveries of its
+employers and employees in one query (nearly always none), and each order it creates is
+offset against those of its payee and benefit; a recovery a correction creates is offset
+against the payee's orders not yet sent. Before a correction the chunk writes the rows it
+holds, so the correction sees every order of the chunk.
+
 Throughput: claims are processed in chunks of :data:`CHUNK` in one transaction each. A
 chunk first looks its records up by digest among the live claims (one query): a record
 already stored is ``unchanged`` without being parsed or decided, so sending a file again
@@ -63,6 +69,7 @@ import rules
 from payments import audit, money
 from payments.claims import payouts
 from payments.claims.chunk import ClaimChunk
+from payments.claims.netting import Netting, RowView
 from payments.db import IdReserver, insert_rows, session_scope
 from payments.errors import NotFound
 from payments.models import Claim, Decision, PaymentOrder
@@ -177,6 +184,7 @@ class _Intake:
         self.parameters, self.documents, self.backdated = parameters, documents, backdated
         self.ids = IdReserver(session)
         self.rows: dict[type, list[dict[str, Any]]] = {Claim: [], Decision: [], PaymentOrder: []}
+        self.netting: Netting | None = None
 
     def process(self, items: list[tuple[str, dict]]) -> list[Outcome]:
         """Outcomes in input order: known records first, then parse, decide and store."""
@@ -204,7 +212,11 @@ class _Intake:
             todo.append((len(outcomes), position, raw, claim, text, digest))
             outcomes.append(None)
         if todo:
-            chunk = ClaimChunk(self.session, [t[3] for t in todo], self.documents)
+            claims = [t[3] for t in todo]
+            chunk = ClaimChunk(self.session, claims, self.documents)
+            # who the chunk may pay: an employer (salary paid) or an employee
+            payees = {c.employer_cvr for c in claims} | {c.employee_cpr for c in claims}
+            self.netting = Netting(self.session, payees, actor=self.actor, now=self.now)
             for index, position, raw, claim, text, digest in todo:
                 outcomes[index] = self.one(position, raw, claim, text, digest, chunk)
             self.write()
@@ -244,11 +256,14 @@ class _Intake:
         )
 
     def write(self) -> None:
-        """Insert the rows of the claims created so far (claims, decisions, then orders)."""
+        """Insert the rows of the claims created so far (claims, decisions, then orders),
+        then record their offsets."""
         conn = self.session.connection()
         for model, rows in self.rows.items():
             insert_rows(conn, model.__table__, rows)  # not the ORM's grouping of rows
             rows.clear()
+        if self.netting is not None:
+            self.netting.record()
 
     def one(
         self,
@@ -306,8 +321,8 @@ class _Intake:
             chunk.remember(stored, decision)
             return Outcome(position, "created", self._stored_document(result, document))
         stored, previous = existing
-        if isinstance(stored, SimpleNamespace):  # created in this chunk: still rows
-            self.write()
+        self.write()  # the correction nets against every order of the chunk so far
+        if isinstance(stored, SimpleNamespace):  # created in this chunk: rows until now
             stored = self.session.get(Claim, stored.id)
             previous = self.session.get(Decision, previous.id)
         stored.version += 1
@@ -324,7 +339,14 @@ class _Intake:
         decision = Decision(**self._decision_values(stored, result, document))
         self.session.add(decision)
         payouts.correct(
-            self.session, self.ids, stored, decision, result, today=self.today, now=self.now
+            self.session,
+            self.ids,
+            stored,
+            decision,
+            result,
+            today=self.today,
+            now=self.now,
+            netting=self.netting,
         )
         chunk.remember(stored, decision)
         return Outcome(position, "corrected", self._stored_document(result, document))
@@ -356,13 +378,14 @@ class _Intake:
         decision = self._decision_values(view, result, document)
         self.rows[Claim].append(stored)
         self.rows[Decision].append(decision)
-        self.rows[PaymentOrder].extend(
-            values
-            for kind, values in payouts.payments(
-                self.ids, view, decision, result, {}, today=self.today, now=self.now
-            )
-            if kind is PaymentOrder
-        )
+        for kind, values in payouts.payments(
+            self.ids, view, decision, result, {}, today=self.today, now=self.now
+        ):
+            if kind is PaymentOrder:
+                self.netting.order_created(
+                    RowView(values), claim.kind, payouts.period(result), claim.external_ref
+                )
+                self.rows[PaymentOrder].append(values)
         return view, SimpleNamespace(**decision)
 
     def _decision_values(self, stored, result: rules.Decision, document: bytes) -> dict[str, Any]:

@@ -1,12 +1,18 @@
 """From a claim's decision to money: its payment orders and recoveries.
 
-Per payee, what was already paid (or committed to a file) plus the new orders minus the
-recoveries equals what the latest decision grants. A new claim gets one order (to the
-employer's CVR when salary was paid, else to the employee's CPR). A correction
+Per payee, what was already paid (or committed to a file, or offset) plus the new orders
+minus the recoveries equals what the latest decision grants. A new claim gets one order (to
+the employer's CVR when salary was paid, else to the employee's CPR). A correction
 (:func:`correct`) cancels the old decision's unpaid orders (``pending``, ``held``,
-``returned``) and leaves what was paid out or is in a batch not yet released; per payee the
-difference becomes a new order (positive) or a recovery (negative). So for every claim, at
-any time: ``sum(live orders) - sum(recoveries) = latest decision amount``.
+``returned``) and leaves what was paid out, is in a batch not yet released, or was partly or
+wholly offset against a recovery (an offset paid the payee's debt); per payee the difference
+becomes a new order (positive) or a recovery (negative). So for every claim and payee, at
+any time: ``sum(live orders) - sum(recoveries) = latest decision amount``, with every order
+at the amount its decision granted (``amount_ore``, offsets included).
+
+New orders and recoveries are netted against each other across the payee's claims of the
+same benefit (:mod:`payments.claims.netting`, which also states the conservation identity
+with the offsets, the open, paid back and written-off recoveries).
 
 Used by :mod:`payments.claims`, which keeps a chunk's new rows as plain dicts.
 """
@@ -23,32 +29,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import rules
-from payments import orders
+from payments import money, orders
+from payments.claims import remittance as remittance_text
+from payments.claims.netting import Netting
 from payments.db import IdReserver, lock_for_writing
 from payments.models import Claim, Decision, PaymentOrder, Recovery
-from payments.statuses import OrderStatus
+from payments.statuses import OrderStatus, RecoveryStatus
+
+
+def period(result: rules.Decision) -> tuple:
+    """The first and last day an order of the decision pays (its granted days)."""
+    days = result.granted_days or (result.first_absence_day, result.last_absence_day)
+    return days[0], days[-1]
 
 
 def remittance(result: rules.Decision, payee_kind: str) -> str:
-    """E.g. ``Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001`` (≤ 140 characters).
-
-    A maternity refusion with the § 39 a supplement says what the payment holds, as the
-    employer's bookkeeper books it: ``… ACME-7 refusion 18.780,00 + tillæg § 39 a 282,00 kr``.
-    """
-    benefit = "sygedagpenge" if result.kind == "sickness" else "barselsdagpenge"
-    lead = f"Refusion {benefit}" if payee_kind == "cvr" else benefit.capitalize()
-    days = result.granted_days or (result.first_absence_day, result.last_absence_day)
-    text = f"{lead} {days[0]}..{days[-1]} {result.external_ref}"
-    if result.supplement > 0:
-        text += (
-            f" refusion {_danish(result.amount)} + tillæg § 39 a {_danish(result.supplement)} kr"
-        )
-    return text[:140]
-
-
-def _danish(amount) -> str:
-    """``18780.00`` → ``18.780,00``: how a Danish bank statement shows kroner."""
-    return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    """E.g. ``Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0001`` (≤ 140 characters);
+    a maternity refusion with the § 39 a supplement says what the payment holds."""
+    first, last = period(result)
+    return remittance_text.text(
+        result.kind, payee_kind, first, last, result.external_ref,
+        supplement=(money.ore(result.amount), money.ore(result.supplement)),
+    )  # fmt: skip
 
 
 def end_to_end_id(claim: Claim, n: int) -> str:
@@ -98,6 +100,7 @@ def payments(
                     payee_kind=payee[0],
                     payee_number=payee[1],
                     amount_ore=diff,
+                    offset_ore=0,
                     remittance=remittance(result, payee[0]),
                     end_to_end_id=end_to_end_id(stored, n),
                     due_date=today,
@@ -119,6 +122,9 @@ def payments(
                     payee_kind=payee[0],
                     payee_number=payee[1],
                     amount_ore=-diff,
+                    status=RecoveryStatus.OPEN,
+                    open_ore=-diff,
+                    offset_ore=0,
                     created_at=now,
                 ),
             )
@@ -133,22 +139,23 @@ def correct(
     *,
     today: dt.date,
     now: dt.datetime,
+    netting: Netting,
 ) -> None:
-    """The orders and recoveries of a corrected claim (see the module docstring).
+    """The orders and recoveries of a corrected claim (see the module docstring), netted.
 
     Takes the batch lock first, so a nightly run never pays an order that is being
-    cancelled here; an order in a batch not yet released counts as paid.
+    cancelled or offset here; an order in a batch not yet released counts as paid.
     """
     lock_for_writing(session, "payments.batch")  # no run between read and cancel
     existing = session.execute(
-        select(PaymentOrder, orders.in_unreleased_batch()).where(
-            PaymentOrder.claim_id == stored.id, PaymentOrder.status != OrderStatus.CANCELLED
-        )
+        select(PaymentOrder, orders.in_unreleased_batch())
+        .where(PaymentOrder.claim_id == stored.id, PaymentOrder.status != OrderStatus.CANCELLED)
+        .execution_options(populate_existing=True)  # offsets may have changed them
     ).all()
     recovered = session.scalars(select(Recovery).where(Recovery.claim_id == stored.id)).all()
     already: dict[tuple[str, str], int] = defaultdict(int)
     for order, committed in existing:
-        if order.status in orders.UNPAID and not committed:
+        if orders.cancellable(order, committed):
             orders.cancel(order)
         else:
             already[(order.payee_kind, order.payee_number)] += order.amount_ore
@@ -160,4 +167,10 @@ def correct(
         "supplement_ore": decision.supplement_ore,
     }
     for model, row in payments(ids, stored, values, result, already, today=today, now=now):
-        session.add(model(**row))
+        made = model(**row)
+        session.add(made)
+        if model is PaymentOrder:
+            netting.order_created(made, stored.kind, period(result), stored.external_ref)
+        else:
+            netting.recovery_created(made, stored.kind, stored.external_ref)
+    netting.record()

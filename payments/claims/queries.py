@@ -1,4 +1,5 @@
-"""Looking at stored claims: the list, one claim's decision document, the recoveries.
+"""Looking at stored claims: the list, one claim's decision document, the recoveries (with
+what of each is offset, open, paid back or written off).
 
 Read-only (but for the audit row of a reveal); each function opens its own transaction.
 Shared by the CLI and the HTTP API, so both show the same: a decision document is masked
@@ -15,15 +16,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from identifiers import cvr, mask_owner
 from identifiers.privacy import mask_decision
 from payments import actors, audit, money
 from payments.claims import intake
 from payments.db import session_scope
-from payments.models import Claim, Decision, Recovery
+from payments.errors import InputError
+from payments.models import Claim, Decision, Recovery, RecoveryOffset
+from payments.statuses import RecoveryStatus
 
 LIST_LIMIT = 1000
 
@@ -110,41 +114,142 @@ def _revealed(session, actor, now, subject: str, **payload: Any) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class RecoveryLine:
-    employer_cvr: str
-    external_ref: str
-    payee_kind: str
-    payee: str  # masked
+class OffsetLine:
+    """One offset of a recovery: the order that paid it back, and how much."""
+
+    order_id: int
     amount: Decimal
     created_at: Any
 
 
-def recoveries(engine: Engine, *, employer: str | None = None) -> list[RecoveryLine]:
-    """Amounts to claw back after corrections lowered what was already paid (masked)."""
-    query = (
-        select(
-            Claim.employer_cvr,
-            Claim.external_ref,
-            Recovery.payee_kind,
-            Recovery.payee_number,
-            Recovery.amount_ore,
-            Recovery.created_at,
-        )
-        .join(Claim, Claim.id == Recovery.claim_id)
-        .order_by(Recovery.id)
+@dataclass(frozen=True, slots=True)
+class RecoveryLine:
+    """A recovery and where its money is: offset, still open, paid back or written off."""
+
+    id: int
+    employer_cvr: str
+    external_ref: str
+    benefit: str  # the claim's kind
+    payee_kind: str
+    payee: str  # masked
+    status: str
+    amount: Decimal
+    offset: Decimal
+    open: Decimal
+    paid: Decimal
+    written_off: Decimal
+    created_at: Any
+    closed_by: str | None = None
+    closed_at: Any = None
+    close_reason: str | None = None
+    offsets: tuple[OffsetLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryTotals:
+    """The sums over every recovery asked for (not only the lines shown)."""
+
+    count: int
+    amount: Decimal
+    offset: Decimal
+    open: Decimal
+    paid: Decimal
+    written_off: Decimal
+
+
+def _closed(status: str):
+    """SQL: what a closed recovery had open when it was closed as ``status``, else 0."""
+    return case(
+        (Recovery.status == status, Recovery.amount_ore - Recovery.offset_ore), else_=literal(0)
     )
+
+
+def _recovery_filter(query, employer: str | None, state: str | None):
     if employer:
         query = query.where(Claim.employer_cvr == cvr.parse(employer, "employer"))
-    with session_scope(engine) as session:
-        rows = session.execute(query).all()
-    return [
-        RecoveryLine(
-            r.employer_cvr,
-            r.external_ref,
-            r.payee_kind,
-            mask_owner(r.payee_kind, r.payee_number),
-            money.kr(r.amount_ore),
-            r.created_at,
+    if state:
+        query = query.where(Recovery.status == state)
+    return query
+
+
+def recovery_lines(session: Session, query) -> list[RecoveryLine]:
+    """The recoveries ``query`` selects (``select(Recovery, Claim)``), with their offsets."""
+    rows = session.execute(query).all()
+    offsets: dict[int, list[OffsetLine]] = {}
+    if rows:
+        for o in session.execute(
+            select(RecoveryOffset)
+            .where(RecoveryOffset.recovery_id.in_([r.id for r, _ in rows]))
+            .order_by(RecoveryOffset.id)
+        ).scalars():
+            offsets.setdefault(o.recovery_id, []).append(
+                OffsetLine(o.order_id, money.kr(o.amount_ore), o.created_at)
+            )
+    return [_line(r, c, tuple(offsets.get(r.id, ()))) for r, c in rows]
+
+
+def _line(r: Recovery, claim: Claim, offsets: tuple[OffsetLine, ...]) -> RecoveryLine:
+    closed = money.kr(r.amount_ore - r.offset_ore - r.open_ore)
+    zero = money.kr(0)
+    return RecoveryLine(
+        id=r.id,
+        employer_cvr=claim.employer_cvr,
+        external_ref=claim.external_ref,
+        benefit=claim.kind,
+        payee_kind=r.payee_kind,
+        payee=mask_owner(r.payee_kind, r.payee_number),
+        status=r.status,
+        amount=money.kr(r.amount_ore),
+        offset=money.kr(r.offset_ore),
+        open=money.kr(r.open_ore),
+        paid=closed if r.status == RecoveryStatus.PAID else zero,
+        written_off=closed if r.status == RecoveryStatus.WRITTEN_OFF else zero,
+        created_at=r.created_at,
+        closed_by=r.closed_by,
+        closed_at=r.closed_at,
+        close_reason=r.close_reason,
+        offsets=offsets,
+    )
+
+
+def recoveries(
+    engine: Engine,
+    *,
+    employer: str | None = None,
+    state: str | None = None,
+    limit: int = LIST_LIMIT,
+) -> list[RecoveryLine]:
+    """Recoveries (oldest first, at most ``limit``): what corrections lowered after payment,
+    and how much of each is offset, open, paid back or written off (payees masked)."""
+    if state is not None and state not in tuple(RecoveryStatus):
+        raise InputError(
+            "RECOVERY_STATE_INVALID",
+            f"a recovery's state is one of {', '.join(RecoveryStatus)}",
+            "state",
         )
-        for r in rows
-    ]
+    query = _recovery_filter(
+        select(Recovery, Claim).join(Claim, Claim.id == Recovery.claim_id), employer, state
+    )
+    with session_scope(engine) as session:
+        return recovery_lines(session, query.order_by(Recovery.id).limit(limit))
+
+
+def recovery_totals(
+    engine: Engine, *, employer: str | None = None, state: str | None = None
+) -> RecoveryTotals:
+    """The count and the sums of every recovery :func:`recoveries` would list, unlimited."""
+    query = _recovery_filter(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Recovery.amount_ore), 0),
+            func.coalesce(func.sum(Recovery.offset_ore), 0),
+            func.coalesce(func.sum(Recovery.open_ore), 0),
+            func.coalesce(func.sum(_closed(RecoveryStatus.PAID)), 0),
+            func.coalesce(func.sum(_closed(RecoveryStatus.WRITTEN_OFF)), 0),
+        ).join(Claim, Claim.id == Recovery.claim_id),
+        employer,
+        state,
+    )
+    with session_scope(engine) as session:
+        count, *sums = session.execute(query).one()
+    return RecoveryTotals(count, *(money.kr(int(v)) for v in sums))

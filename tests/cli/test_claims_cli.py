@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from cli.main import cli
+from payments.db import make_engine, session_scope
+from payments.models import PaymentOrder
 from tests.support import worked
 
 CLAIM = worked(salary_paid=False)  # received on 2024-03-20: --date 2024-03-20
@@ -52,3 +55,53 @@ def test_submit_reports_each_line_and_exits_1_after_storing_the_good_ones(db_url
     )
     assert "Sygedagpengeloven § 50" in explained
     payments(db_url, "claims", "show", "--employer", "13585628", "--ref", "NOPE", code=1)
+
+
+def test_recoveries_are_listed_masked_and_a_clerk_marks_one_paid(db_url, tmp_path):
+    assert payments(db_url, "claims", "recoveries") == "no recoveries\n"
+    path = tmp_path / "claims.ndjson"
+    path.write_text(json.dumps(CLAIM) + "\n")
+    payments(db_url, "claims", "submit", str(path), "--date", "2024-03-20")
+    engine = make_engine(db_url)
+    with session_scope(engine) as s:  # the bank paid it
+        s.execute(update(PaymentOrder).values(status="sent", attempts=1))
+    engine.dispose()
+    path.write_text(json.dumps(CLAIM | {"last_absence_day": "2024-04-19", "correction": True}))
+    payments(db_url, "claims", "submit", str(path), "--date", "2024-03-21")
+
+    out = payments(db_url, "claims", "recoveries", "--employer", "13585628")
+    header, line, summary = out.splitlines()
+    assert header.split()[:7] == ["ID", "EMPLOYER", "REF", "BENEFIT", "PAYEE", "STATE", "AMOUNT"]
+    assert line.split()[:6] == ["1", "13585628", "ACME-0001", "sickness", "010190-****", "open"]
+    assert "0101901234" not in out
+    assert summary == (
+        "1 recovery: 4,694.93 DKK in all; 0.00 offset, 4,694.93 open, 0.00 paid back, "
+        "0.00 written off"
+    )
+    doc = json.loads(payments(db_url, "claims", "recoveries", "--json"))
+    assert (doc["count"], doc["open"], doc["recoveries"][0]["payee"]) == (
+        1,
+        "4694.93",
+        "010190-****",
+    )
+    assert payments(db_url, "claims", "recoveries", "--state", "paid") == "no recoveries\n"
+    payments(db_url, "claims", "recoveries", "--state", "closed", code=2)
+
+    mark = ["claims", "recoveries", "mark", "1", "--reason", "paid back by transfer"]
+    payments(db_url, *mark, "--actor", "clerk", code=2)  # paid or written off?
+    out = payments(db_url, *mark, "--paid", "--actor", "clerk")
+    assert out == (
+        "recovery 1 (ACME-0001, 010190-****) paid: 4,694.93 DKK paid back, 0.00 DKK offset before\n"
+    )
+    again = CliRunner().invoke(
+        cli, ["--database-url", db_url, *mark, "--written-off", "--actor", "clerk"]
+    )
+    assert again.exit_code == 1 and "error RECOVERY_CLOSED" in again.output
+    missing = CliRunner().invoke(
+        cli, ["--database-url", db_url, "claims", "recoveries", "mark", "9", "--paid",
+              "--reason", "r", "--actor", "clerk"],
+    )  # fmt: skip
+    assert missing.exit_code == 1 and "error RECOVERY_NOT_FOUND" in missing.output
+    assert "1 recovery: 4,694.93 DKK in all; 0.00 offset, 0.00 open, 4,694.93 paid back" in (
+        payments(db_url, "claims", "recoveries", "--state", "paid")
+    )

@@ -23,6 +23,9 @@ def test_demo_on_sqlite_is_valid_and_deterministic(tmp_path):
     assert len(files) == 2 and all(iso20022.validate(f).valid for f in files)
     assert "chain intact" in output and "PENDING_ACTIVATION" in output
     assert "REJECTED_BY_BANK" in output and "1 corrected" in output
+    assert "offset against the recovery (now offset)" in output
+    night2 = files[1].read_text(encoding="utf-8")
+    assert "modregnet 4.694,93 kr (tilbagebetaling DEMO-" in night2
     _, again, _ = _demo(tmp_path, "b")
     assert again == hashes
 

@@ -12,7 +12,7 @@ from payments import audit, schema
 from payments.db import make_engine, session_scope
 from payments.models import AccountRegistration, AuditEvent, PaymentOrder
 from payments.orders import reported_status
-from tests.support import NOW
+from tests.support import NOW, add_order
 
 
 def test_one_head():
@@ -382,3 +382,81 @@ def test_0200_keys_breaches_letters_and_holds(empty_db_url):
 def _events(engine):
     with session_scope(engine) as s:
         return s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+
+
+def test_0300_existing_recoveries_are_open_and_the_downgrade_keeps_what_it_can(empty_db_url):
+    """On both databases: a recovery made before netting existed is ``open`` with its whole
+    amount owed, an order has nothing offset; the downgrade is refused (and changes
+    nothing) once something was offset."""
+    engine = make_engine(empty_db_url)
+    schema.upgrade(engine, "0005")
+    at = "'2024-05-06 22:00:00'"
+    with engine.begin() as conn:
+        for sql in (
+            "INSERT INTO claims (id, employer_cvr, external_ref, employee_cpr, kind, first_day, "
+            "last_day, raw, raw_sha256, version, received_at, actor) VALUES (1, '13585628', "
+            f"'R1', '0101901234', 'sickness', '2024-04-01', '2024-04-05', '{{}}', 'x', 2, {at}, "
+            "'t')",
+            "INSERT INTO decisions (id, claim_id, version, status, amount_ore, codes, "
+            "granted_days, parameter_versions, document, decided_on, created_at, superseded) "
+            f"VALUES (1, 1, 2, 'approved', 300, '', '', '{{}}', '{{}}', '2024-05-06', {at}, "
+            "false)",
+            "INSERT INTO payment_orders (id, decision_id, claim_id, payee_kind, payee_number, "
+            "amount_ore, remittance, end_to_end_id, due_date, status, attempts, created_at) "
+            f"VALUES (1, 1, 1, 'cvr', '13585628', 500, 'r', 'E1', '2024-05-06', 'sent', 1, {at})",
+            "INSERT INTO recoveries (id, claim_id, decision_id, payee_kind, payee_number, "
+            f"amount_ore, created_at) VALUES (1, 1, 1, 'cvr', '13585628', 200, {at})",
+        ):
+            conn.execute(text(sql))
+    schema.upgrade(engine)
+    assert schema.check(engine).clean
+    with engine.connect() as conn:
+        recovery = conn.execute(
+            text("SELECT status, open_ore, offset_ore, closed_by FROM recoveries")
+        ).one()
+        order = conn.execute(text("SELECT status, offset_ore FROM payment_orders")).one()
+    assert tuple(recovery) == ("open", 200, 0, None) and tuple(order) == ("sent", 0)
+    with engine.begin() as conn:  # a new order paid back 150 of the recovery
+        conn.execute(
+            text(
+                "INSERT INTO payment_orders (id, decision_id, claim_id, payee_kind, "
+                "payee_number, amount_ore, offset_ore, remittance, end_to_end_id, due_date, "
+                "status, attempts, created_at) VALUES (2, 1, 1, 'cvr', '13585628', 150, 150, "
+                f"'r', 'E2', '2024-05-06', 'offset', 0, {at})"
+            )
+        )
+        conn.execute(
+            text("UPDATE recoveries SET status = 'partly_offset', open_ore = 50, offset_ore = 150")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO recovery_offsets (id, recovery_id, order_id, amount_ore, actor, "
+                f"created_at) VALUES (1, 1, 2, 150, 't', {at})"
+            )
+        )
+    with pytest.raises(RuntimeError, match="1 offset"):
+        schema.downgrade(engine, "0005")
+    assert schema.current_revision(engine) in schema.heads()  # nothing was undone
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM recovery_offsets"))
+        conn.execute(text("DELETE FROM payment_orders WHERE id = 2"))
+        conn.execute(text("UPDATE recoveries SET status = 'open', open_ore = 200, offset_ore = 0"))
+    schema.downgrade(engine, "0005")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT amount_ore FROM recoveries")).scalar() == 200
+    schema.upgrade(engine)
+    assert schema.check(engine).clean
+    engine.dispose()
+
+
+def test_the_status_checks_hold_every_status_the_code_knows(engine):
+    """The CHECK on payment_orders.status, rebuilt by several revisions, admits every
+    OrderStatus (a revision built on an older list would refuse a state the code writes)."""
+    from payments.statuses import OrderStatus
+
+    with session_scope(engine) as s:
+        order = add_order(s, "0101901234", 100)
+        for status in set(OrderStatus) - {OrderStatus.OFFSET}:  # offset: its own CHECK, netting
+            s.execute(text("UPDATE payment_orders SET status = :s WHERE id = :i"),
+                      {"s": status.value, "i": order.id})  # fmt: skip
+            s.flush()
