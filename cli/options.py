@@ -7,6 +7,7 @@ import getpass
 
 import click
 
+from identifiers.privacy import mask_numbers
 from payments import actors
 from payments.errors import PaymentsError
 from rules.days import FIRST_DATE, LAST_DATE
@@ -41,7 +42,13 @@ class ActorType(click.ParamType):
         try:
             return actors.actor(value)
         except PaymentsError:
-            self.fail(f"{value!r} is not a name of 1-100 printable characters", param, ctx)
+            shown = mask_numbers(value) if isinstance(value, str) else value
+            self.fail(
+                f"{shown!r} is not a name of 1-100 printable characters without a CPR or "
+                "account number",
+                param,
+                ctx,
+            )
 
 
 ACTOR = ActorType()

@@ -3,8 +3,10 @@
 An actor is recorded in the audit log and on the rows it changes, and four eyes compares
 actors, so a name that says nothing must never pass: it is 1-100 printable characters
 after runs of white space are folded to one space (an empty name differs from every real
-one and would slip past a four-eyes check; the columns hold 100 characters). Bad names are
-``ACTOR_INVALID`` with the field that carried it.
+one and would slip past a four-eyes check; the columns hold 100 characters), and it holds
+no full CPR or account number (names are written to the audit log, in its rows and in the
+payloads of four-eyes events). Bad names are ``ACTOR_INVALID`` with the field that carried
+it.
 
 Four eyes compares *identities*, not spellings: ``Alice`` approving ``alice``'s batch is one
 person. :func:`identity` is the name under Unicode compatibility normalisation (NFKC: a
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from identifiers.privacy import holds_full_number
 from payments.errors import InputError
 
 MAX_LENGTH = 100
@@ -59,10 +62,12 @@ def actor(name: object, field: str = "actor") -> str:
         or len(folded) > MAX_LENGTH
         or not folded.isprintable()
         or not 0 < len(identity(folded)) <= MAX_LENGTH
+        or holds_full_number(folded)
     ):
         raise InputError(
             "ACTOR_INVALID",
-            f"say who does this: a name of 1-{MAX_LENGTH} printable characters",
+            f"say who does this: a name of 1-{MAX_LENGTH} printable characters, "
+            "without a CPR or account number",
             field,
         )
     return folded

@@ -15,8 +15,8 @@ CODES: dict[str, str] = {
     "ACCOUNT_ACTIVATION_CODE_WRONG": "the activation code is wrong (an attempt is counted)",
     "ACCOUNT_ACTIVATION_FOUR_EYES": "who registered the account or exported its letter cannot "
     "activate it (unless the owner registered it)",
-    "ACCOUNT_BY_OWNER_CHANNEL": "only a citizen self-service registration is made by the owner",
     "ACCOUNT_ACTIVATION_LOCKED": "five wrong codes locked the request: register again",
+    "ACCOUNT_BY_OWNER_CHANNEL": "only a citizen self-service registration is made by the owner",
     "ACCOUNT_CHANNEL_INVALID": "a channel is bank, citizen or authority",
     "ACCOUNT_CHANNEL_NOT_ALLOWED": "a company registers its NemKonto through its bank only",
     "ACCOUNT_CLOSE_MISMATCH": "a bank file closes an account that is not the owner's current",
@@ -73,9 +73,9 @@ CODES: dict[str, str] = {
     "ORDER_NOT_IN_REVIEW": "the order is not held for amount review",
     "ORDER_NOT_RETURNED": "only a returned order can be requeued",
     "ORDER_NOT_SENT": "the transaction is not a payment waiting for the bank's answer",
+    "ORDER_RETRIED_AUTOMATICALLY": "an account return is paid again by the batch itself",
     "ORDER_REVIEW_FOUR_EYES": "who submitted the claim or ran the batch that held the order "
     "cannot clear its amount review",
-    "ORDER_RETRIED_AUTOMATICALLY": "an account return is paid again by the batch itself",
     "RETURNS_FILE_INVALID": "the bank's file is not valid against its ISO 20022 schema",
     "RETURNS_UNKNOWN_MESSAGE": "the report answers a message this engine never sent",
     "RETURNS_BATCH_NOT_RELEASED": "the report answers a batch not released yet: import it later",

@@ -96,17 +96,15 @@ def queue(session: Session, *, pending_only: bool = False) -> list[Letter]:
     ]
 
 
-_CHANNELS = {
-    "citizen": "through self-service",
-    "authority": "by an authority on your behalf",
-}
-
-
 def render(letter: ActivationLetter, reg: AR, on: dt.date) -> str:
     """The letter's text (plain text, for the mail house to print and post)."""
     owner = mask_owner(letter.owner_kind, letter.owner_number)
     account = mask_account(reg.reg_no, reg.account_no, reg.iban)
-    how = _CHANNELS.get(reg.channel, f"({reg.channel})")
+    how = (
+        "by you through self-service"
+        if reg.registered_by_owner
+        else ("by an authority on your behalf" if reg.channel == "authority" else "on your behalf")
+    )
     paragraphs = [
         f"On {reg.registered_at:%Y-%m-%d} a new NemKonto, account {account}, was registered "
         f"for you {how} (registration {reg.id}). Public payments to you will be made to "

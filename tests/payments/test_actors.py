@@ -55,10 +55,12 @@ def test_the_name_is_stored_as_given():
     assert actors.actor("  Ａlice   Smith ") == "Ａlice Smith"
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "a\u200bb", "x" * 101, "\ufdfa" * 10, None, 7])
+@pytest.mark.parametrize(
+    "bad", ["", "   ", "a\u200bb", "x" * 101, "\ufdfa" * 10, None, 7, "clerk 0101901234"]
+)
 def test_names_that_say_nothing_or_do_not_fit_are_refused(bad):
     """A zero-width space hides a difference; a ligature of 18 letters would not fit the
-    identity columns (100 characters)."""
+    identity columns (100 characters); a CPR would reach the audit log."""
     with pytest.raises(PaymentsError) as info:
         actors.actor(bad)
     assert info.value.code == "ACTOR_INVALID"

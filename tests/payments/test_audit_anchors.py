@@ -211,3 +211,15 @@ def test_anchor_files_that_cannot_be_used(tmp_path):
     assert code_of(lambda: manifests.outbox_anchors(tmp_path / "nope")) == "AUDIT_ANCHOR_MISSING"
     (tmp_path / "cp.json").write_text(json.dumps({"length": 0, "hash": "0" * 64}))
     assert manifests.read_anchor(tmp_path / "cp.json").length == 0
+
+
+def test_the_log_is_read_masked_and_filtered(engine):
+    later_events(engine, 3)
+    with session_scope(engine) as s:  # a row no append() would write: a full CPR in it
+        row = s.get(AuditEvent, 2)
+        row.payload = json.dumps({"owner": "0101901234"})
+    shown = audit.events(engine, after=1, limit=10)
+    assert [e["id"] for e in shown] == [2, 3]
+    assert shown[0]["payload"] == {"owner": "010190-****"}
+    assert [e["id"] for e in audit.events(engine, subject="thing:2")] == [3]
+    assert len(audit.events(engine, limit=1)) == 1
