@@ -196,6 +196,7 @@ def explain(ctx: click.Context, file: str) -> None:
 
 
 def _explain(position: str, decision) -> None:
+    from rules.codes import CODES  # the group is named rules: the package is imported here
     payee = f" → {decision.payee.display()}" if decision.payee else ""
     ref = printable(decision.external_ref or "(no reference)")
     click.echo(
@@ -229,4 +230,6 @@ def _explain(position: str, decision) -> None:
         for reason in decision.reasons:
             where = f" ({reason.reference})" if reason.reference else ""
             click.echo(f"       {reason.code}: {reason.message}{where}")
+            if reason.code in CODES:  # what the code means, as the catalogue says
+                click.echo(f"         = {CODES[reason.code]}")
     click.echo("")

@@ -250,3 +250,12 @@ def test_a_reference_with_control_characters_is_shown_escaped(tmp_path, capsys):
         status, out, _ = run_main(capsys, command, str(path))
         assert status == 1 and "B\\r\\n2\\x1b[2J" in out
         assert "\r" not in out and "\x1b" not in out
+
+
+def test_explain_says_what_each_reason_code_means(tmp_path):
+    """rules/codes.CODES is the catalogue ``rules explain`` reads for every reason."""
+    from rules import codes
+
+    late = {**CLAIM, "submitted_on": "2024-05-01"}
+    result = invoke("explain", str(write(tmp_path, "late.json", late)))
+    assert f"= {codes.CODES['RULE_SICK_LATE']}" in result.output
