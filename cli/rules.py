@@ -197,6 +197,7 @@ def explain(ctx: click.Context, file: str) -> None:
 
 def _explain(position: str, decision) -> None:
     from rules.codes import CODES  # the group is named rules: the package is imported here
+
     payee = f" → {decision.payee.display()}" if decision.payee else ""
     ref = printable(decision.external_ref or "(no reference)")
     click.echo(
