@@ -35,6 +35,7 @@ COMMANDS = {
     "db": "cli.db:db",
     "demo": "cli.demo:command",
     "files": "cli.files:files",
+    "orders": "cli.orders:group",
     "returns": "cli.returns:group",
     "rules": "cli.rules:rules",
     "serve": "cli.serve:command",

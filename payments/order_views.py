@@ -20,8 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
 from identifiers import mask_owner
-from payments import money
+from payments import money, orders
 from payments.db import session_scope
+from payments.errors import NotFound
 from payments.models import Batch, BatchItem, Claim, PaymentOrder
 from payments.orders import ACCOUNT_REASONS, IN_BATCH
 from payments.statuses import HoldReason, OrderStatus
@@ -117,7 +118,12 @@ def _view(r) -> dict[str, Any]:
     }
     if state == IN_BATCH:
         view |= {"batch_id": r.next_batch_id, "payment_date": r.next_execution}
-    elif state in (OrderStatus.SENT, OrderStatus.SETTLED, OrderStatus.RETURNED):
+    elif state in (
+        OrderStatus.SENT,
+        OrderStatus.ACCEPTED,
+        OrderStatus.SETTLED,
+        OrderStatus.RETURNED,
+    ):
         view |= {"batch_id": r.last_batch_id, "payment_date": r.last_execution}
     if state == OrderStatus.HELD:
         view |= {"reason": r.hold_reason, "advice": ADVICE.get(r.hold_reason)}
@@ -156,3 +162,31 @@ def held(
         where.append(PaymentOrder.hold_reason == reason)
     with session_scope(engine) as session:
         return _rows(session, *where, after=after, limit=min(limit, PAGE_MAX))
+
+
+def listing(
+    engine: Engine, *, state: str | None = None, reason: str | None = None,
+    payee: tuple[str, str] | None = None, after: int = 0, limit: int = 100,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Orders for a clerk (payee masked), oldest first, paged by order id: by state (a
+    stored one, or ``in_batch``), hold or return reason, and payee."""
+    where = []
+    if state == IN_BATCH:
+        where.append(orders.in_unreleased_batch())
+    elif state:
+        where += [PaymentOrder.status == state, ~orders.in_unreleased_batch()]
+    if reason:
+        where.append((PaymentOrder.hold_reason == reason) | (PaymentOrder.return_reason == reason))
+    if payee:
+        where += [PaymentOrder.payee_kind == payee[0], PaymentOrder.payee_number == payee[1]]
+    with session_scope(engine) as session:
+        return _rows(session, *where, after=after, limit=min(limit, PAGE_MAX))
+
+
+def one(engine: Engine, order_id: int) -> dict[str, Any]:
+    """One order as a clerk sees it, or ``ORDER_NOT_FOUND``."""
+    with session_scope(engine) as session:
+        found = _rows(session, PaymentOrder.id == order_id, limit=1)
+    if not found:
+        raise NotFound("ORDER_NOT_FOUND", f"there is no payment order {order_id}", "order_id")
+    return found[0]
