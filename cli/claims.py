@@ -161,7 +161,7 @@ def show(app, employer, ref, as_json, reveal, actor) -> None:
     """The live decision on one claim."""
     doc = queries.document(app.engine(), employer, ref, reveal=reveal, actor=actor, now=app.now())
     if as_json:
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        echo_json(doc)
         return
     payee = doc.get("payee") or {}
     who = payee.get("number", "")
@@ -177,6 +177,15 @@ def show(app, employer, ref, as_json, reveal, actor) -> None:
         )
     for reason in doc.get("reasons", ()):
         click.echo(f"  {reason['code']}: {reason['message']} ({reason.get('reference', '')})")
+    orders = doc.get("orders", ())
+    click.echo(f"  {len(orders)} payment order{'s' if len(orders) != 1 else ''}:")
+    for o in orders:
+        where = o["reason"] or (f"batch {o['batch_id']}" if o["batch_id"] else "")
+        when = f"paid on {o['payment_date']}" if o["payment_date"] else ""
+        click.echo(
+            f"    order {o['order_id']}  {o['amount']:>12} DKK  {o['state']:<10} {where} "
+            f"{when}".rstrip()
+        )
 
 
 @claims.command()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from identifiers import cvr, mask_owner
 from identifiers.privacy import mask_decision
-from payments import actors, audit, money
+from payments import actors, audit, money, order_views
 from payments.claims import intake
 from payments.db import session_scope
 from payments.errors import InputError
@@ -82,7 +82,12 @@ def document(
     masked unless ``reveal`` (then audited under ``actor`` at ``now``)."""
     with session_scope(engine) as session:
         claim, decision = intake.find(session, cvr.parse(employer, "employer"), external_ref)
-        doc = json.loads(decision.document) | {"version": claim.version}
+        doc = json.loads(decision.document) | {
+            "version": claim.version,
+            # every order of the claim and where it stands (a correction adds difference
+            # orders): pending, held with reason, in batch, sent on date, settled, returned
+            "orders": order_views.for_claim(session, claim.id),
+        }
         if reveal:
             _revealed(session, actor, now, f"claim:{claim.id}", command="claims show",
                       claim_id=claim.id, version=claim.version)  # fmt: skip

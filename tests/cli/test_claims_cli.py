@@ -105,3 +105,16 @@ def test_recoveries_are_listed_masked_and_a_clerk_marks_one_paid(db_url, tmp_pat
     assert "1 recovery: 4,694.93 DKK in all; 0.00 offset, 0.00 open, 4,694.93 paid back" in (
         payments(db_url, "claims", "recoveries", "--state", "paid")
     )
+
+
+def test_show_lists_every_order_of_the_claim_and_its_state(db_url, tmp_path):
+    path = tmp_path / "one.ndjson"
+    path.write_text(json.dumps(CLAIM) + "\n")
+    payments(db_url, "claims", "submit", str(path), "--date", "2024-03-20")
+    shown = json.loads(
+        payments(db_url, "claims", "show", "--employer", "13585628", "--ref", "ACME-0001",
+                 "--json")
+    )  # fmt: skip
+    assert [(o["state"], o["amount"]) for o in shown["orders"]] == [("pending", "16901.75")]
+    text = payments(db_url, "claims", "show", "--employer", "13585628", "--ref", "ACME-0001")
+    assert "1 payment order:" in text
