@@ -71,7 +71,7 @@ def claims(size: int, seed: int = 17) -> list[dict]:
     rng = random.Random(seed)
     used: set[str] = set()
     employees = [synthetic_cpr(rng, used) for _ in range(size + 1)]
-    return synthetic_claims(rng, size, DAY, [EMPLOYER], employees)
+    return list(synthetic_claims(rng, size, DAY, [EMPLOYER], employees))
 
 
 class Server:
