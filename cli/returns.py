@@ -68,7 +68,7 @@ def import_cmd(app, file, actor, as_json) -> None:
         if result.registrations_flagged:
             n = result.registrations_flagged
             click.echo(
-                f"  {n} registration{'s' if n != 1 else ''} marked rejected_by_bank; their "
+                f"  {count(n, 'registration')} marked rejected_by_bank; their "
                 "payees are held until each has a new account:"
             )
             for f in result.flagged:
