@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli.listing import Column, count, none, summary
 from cli.main import cli
-from tests.support import cpr, worked
+from tests.support import EMPLOYER, cpr, worked
 
 CITIZEN = "0101901234"  # the worked example's employee
 
@@ -35,10 +35,12 @@ def listed(output: str) -> tuple[list[str], list[str], tuple[int, str]]:
 class Cli:
     def __init__(self, db_url):
         self.db_url = db_url
+        self.outputs: list[str] = []  # stdout and stderr of every command run
 
     def __call__(self, *args, code=0) -> str:
         result = CliRunner().invoke(cli, ["--database-url", self.db_url, *args])
         assert result.exit_code == code, (args, result.output, result.exception)
+        self.outputs.append(result.output)
         return result.stdout
 
 
@@ -67,7 +69,9 @@ def test_a_long_value_pushes_its_line_instead_of_merging_columns(capsys):
     assert total == "1 row"
 
 
-def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_path):
+def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_path, monkeypatch):
+    """…and none of them, nor any other output of the scenario, shows a full CPR."""
+    monkeypatch.chdir(tmp_path)  # out/ and outbox/ are the defaults, relative
     run = Cli(db_url)
     empty = {
         ("claims", "list"): "no claims",
@@ -120,10 +124,12 @@ def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_pat
     assert header == ["LETTER", "REGISTRATION", "OWNER", "CREATED", "STATE", "EXPORTED"]
     assert (len(rows), total) == (1, (1, "letter"))
 
+    run("accounts", "register", "--cvr", EMPLOYER, "--reg", "1234", "--account", "77",
+        "--channel", "bank", "--actor", "bank", "--date", "2024-03-01")  # fmt: skip
     run("batch", "run", "--date", "2024-03-20", "--yes", "--actor", "alice")
     header, rows, total = listed(run("batch", "list"))
     assert header == ["BATCH", "RUN DATE", "STATUS", "ORDERS", "AMOUNT", "FILES"]
-    assert rows[0].split()[:3] == ["1", "2024-03-20", "generated"] and total == (1, "batch")
+    assert rows[0].split()[:4] == ["1", "2024-03-20", "generated", "3"] and total == (1, "batch")
 
     header, rows, total = listed(run("orders", "list"))
     assert header == ["ORDER", "PAYEE", "AMOUNT", "DUE", "STATE", "REASON / BATCH", "PAYMENT DATE"]
@@ -133,6 +139,10 @@ def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_pat
         "orders", "list", "--limit", "2"
     ).splitlines()[-1]
 
+    run("batch", "approve", "1", "--actor", "bob")
+    released = run("batch", "release", "1", "--actor", "carol").splitlines()[0]
+    assert released == f"batch 1 released to {(tmp_path / 'outbox').resolve()}:"  # absolute
+
     out = run("audit", "show")
     header, rows, total = listed(out)
     assert header == ["EVENT", "TIME", "ACTOR", "ACTION", "SUBJECT", "PAYLOAD"]
@@ -141,6 +151,21 @@ def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_pat
     assert total == (1, "event") and rows[0].split()[0] == "1"
     assert run("audit", "show", "--after", "100000").splitlines() == ["no events"]
     assert re.match(r"\d+ events, chain intact$", run("audit", "verify").strip())
+
+    shows = [
+        ("claims", "show", "--employer", EMPLOYER, "--ref", "L-0"),
+        ("claims", "explain", "--employer", EMPLOYER, "--ref", "L-0"),
+        ("orders", "show", "1"),
+        ("batch", "show", "1"),
+        ("accounts", "show", "--cpr", CITIZEN, "--as-of", "2024-03-20"),
+        ("claims", "list", "--json"),
+        ("orders", "list", "--json"),
+        ("audit", "show", "--json"),
+        ("accounts", "letters", "--json"),
+    ]
+    everything = "\n".join([*run.outputs, *(run(*args) for args in shows)])
+    full = [CITIZEN, *(cpr(n) for n in (*range(3), *range(11, 16), 30))]
+    assert [n for n in full if n in everything or f"{n[:6]}-{n[6:]}" in everything] == []
 
 
 @pytest.mark.parametrize("n, line", [(1, "1 anchor holds"), (2, "2 anchors hold")])
