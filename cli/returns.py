@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cli.listing import count
 from cli.options import actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
 from payments import returns
@@ -63,8 +64,8 @@ def import_cmd(app, file, actor, as_json) -> None:
             f"{result.returned} returned, {result.unchanged} unchanged, "
             f"{len(result.unknown)} unknown"
         )
-        for reason, count in result.by_reason:
-            click.echo(f"  returned {reason}: {count}")
+        for reason, returned in result.by_reason:
+            click.echo(f"  returned {reason}: {returned}")
         if result.registrations_flagged:
             n = result.registrations_flagged
             click.echo(

@@ -27,7 +27,7 @@ from cli.output import echo_json, exit_with, printable
 
 DECIDED = (
     Column("POSITION", 10),
-    Column("EXTERNAL_REF", 20),
+    Column("REF", 20),
     Column("KIND", 9),
     Column("STATUS", 18),
     Column("AMOUNT (DKK)", 13, right=True),

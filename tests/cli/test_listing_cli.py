@@ -103,7 +103,7 @@ def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_pat
 
     decided = CliRunner().invoke(cli, ["rules", "decide", str(claims)]).stdout
     header, rows, total = listed(decided)
-    assert header[:2] == ["POSITION", "EXTERNAL_REF"] and header[-1] == "CODES"
+    assert header[:2] == ["POSITION", "REF"] and header[-1] == "CODES"
     assert total == (3, "claims")
 
     for n in range(6):  # six owners of one account (a money-mule signal), one a citizen
