@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from cli.listing import Column, count, print_list
 from cli.options import ACTOR, DATE, login
 from cli.output import echo_json, error_line, exit_with
 from identifiers import mask_owner
@@ -22,6 +23,29 @@ from payments.errors import NotFound
 from payments.registry import service
 from payments.registry.lifecycle import CLOSE_REASONS, Account
 from payments.statuses import Channel
+
+HISTORY = (
+    Column("REGISTRATION", right=True),
+    Column("ACCOUNT", 24),
+    Column("STATUS", 18),
+    Column("CHANNEL", 9),
+    Column("FROM", 20),
+    Column("UNTIL"),
+)
+LETTERS = (
+    Column("LETTER", right=True),
+    Column("REGISTRATION", right=True),
+    Column("OWNER", 12),
+    Column("CREATED", 10),
+    Column("STATE", 18),
+    Column("EXPORTED"),
+)
+SUSPICIOUS = (
+    Column("ACCOUNT", 24),
+    Column("OWNERS", right=True),
+    Column("REGISTRATIONS", 20),
+    Column("OWNER LIST"),
+)
 
 
 def owner_options(func):
@@ -202,16 +226,17 @@ def history(app, cpr, cvr, reveal, actor, as_json):
     if as_json:
         echo_json(views)
         return
-    if not views:
-        click.echo(f"no registrations for {number if reveal else mask_owner(kind, number)}")
+    rows = []
     for view in views:
         waiting = view["status"] in ("pending_activation", "locked")
-        since = f"{'requested' if waiting else 'from'} {view['active_from']}"
-        ended = f"until {view['ended_on']} ({view['end_reason']})" if view["ended_on"] else ""
-        click.echo(
-            f"{view['registration_id']:>8}  {view['account']:<24} {view['status']:<19}"
-            f"{view['channel']:<10} {since} {ended}".rstrip()
-        )
+        since = f"{view['active_from']}" + (" (requested)" if waiting else "")
+        ended = f"{view['ended_on']} ({view['end_reason']})" if view["ended_on"] else ""
+        rows.append(
+            (view["registration_id"], view["account"], view["status"], view["channel"], since,
+             ended)
+        )  # fmt: skip
+    who = number if reveal else mask_owner(kind, number)
+    print_list(HISTORY, rows, "registration", empty=f"no registrations for {who}")
 
 
 @accounts.group(invoke_without_command=True)
@@ -227,16 +252,13 @@ def letters(ctx, pending_only, as_json):
     if as_json:
         echo_json(views)
         return
-    for v in views:
-        exported = (
-            f"exported {v['exported_at']:%Y-%m-%d} by {v['exported_by']}"
-            if v["exported_at"]
-            else "not exported"
-        )
-        click.echo(
-            f"letter {v['letter_id']:>6}  registration {v['registration_id']:>8}  "
-            f"{v['owner']}  {v['created_at']:%Y-%m-%d}  {v['state']:<19} {exported}"
-        )
+    rows = [
+        (v["letter_id"], v["registration_id"], v["owner"], f"{v['created_at']:%Y-%m-%d}",
+         v["state"],
+         f"{v['exported_at']:%Y-%m-%d} by {v['exported_by']}" if v["exported_at"] else "no")
+        for v in views
+    ]  # fmt: skip
+    print_list(LETTERS, rows, "letter", empty="no pending letters" if pending_only else None)
 
 
 @letters.command("export")
@@ -266,11 +288,11 @@ def export_letters(app, directory, actor, as_json):
             }
         )
         return
-    click.echo(f"{len(done.letter_ids)} letter(s) written to {directory.resolve()}")
+    click.echo(f"{count(len(done.letter_ids), 'letter')} written to {directory.resolve()}")
     if done.skipped_own:
         click.echo(
-            f"{len(done.skipped_own)} letter(s) of registrations {actor} made are left for "
-            f"another operator: {', '.join(map(str, done.skipped_own))}",
+            f"{count(len(done.skipped_own), 'letter')} of registrations {actor} made are left "
+            f"for another operator: {', '.join(map(str, done.skipped_own))}",
             err=True,
         )
 
@@ -345,10 +367,12 @@ def suspicious(app, min_owners, on, as_json):
             ]
         )
         return
-    if not found:
-        click.echo(f"no account is the NemKonto of {min_owners} or more owners on {on}")
-    for s in found:
-        click.echo(
-            f"{s.account}  {s.owners} owners  registrations "
-            f"{', '.join(map(str, s.registration_ids))}  ({', '.join(s.owner_masks)})"
-        )
+    rows = [
+        (s.account, s.owners, ", ".join(map(str, s.registration_ids)), ", ".join(s.owner_masks))
+        for s in found
+    ]
+    print_list(
+        SUSPICIOUS, rows, "account",
+        empty=f"no account is the NemKonto of {min_owners} or more owners on {on}",
+        note=f", each the NemKonto of {min_owners} or more owners on {on}",
+    )  # fmt: skip

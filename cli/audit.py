@@ -14,8 +14,18 @@ from pathlib import Path
 
 import click
 
-from cli.output import echo_json, exit_with, printable
+from cli.listing import Column, count, print_list
+from cli.output import echo_json, exit_with
 from payments import audit, manifests
+
+EVENTS = (
+    Column("EVENT", 8, right=True),
+    Column("TIME", 19),
+    Column("ACTOR", 16),
+    Column("ACTION", 28),
+    Column("SUBJECT", 16),
+    Column("PAYLOAD"),
+)
 
 
 @click.group("audit")
@@ -57,8 +67,9 @@ def verify(app, checkpoints, outbox, as_json: bool) -> None:
             }
         )
     elif report.intact:
-        against = f", {report.anchors} anchor(s) hold" if anchors else ""
-        click.echo(f"{report.events} events, chain intact{against}")
+        n = report.anchors
+        against = f", {count(n, 'anchor')} {'holds' if n == 1 else 'hold'}" if anchors else ""
+        click.echo(f"{count(report.events, 'event')}, chain intact{against}")
     else:
         at = f" at event {report.broken_id}" if report.broken_id is not None else ""
         click.echo(f"error {report.code}: audit chain broken{at}: {report.problem}", err=True)
@@ -92,11 +103,10 @@ def show(app, after, subject, limit, as_json: bool) -> None:
     if as_json:
         echo_json(found)
         return
-    for e in found:
-        payload = json.dumps(e["payload"], ensure_ascii=False, sort_keys=True, default=str)
-        click.echo(
-            printable(
-                f"{e['id']:>8}  {e['occurred_at']:%Y-%m-%d %H:%M:%S}  {e['actor']:<16} "
-                f"{e['action']:<28} {e['subject']:<16} {payload}"
-            )
-        )
+    rows = [
+        (e["id"], f"{e['occurred_at']:%Y-%m-%d %H:%M:%S}", e["actor"], e["action"], e["subject"],
+         json.dumps(e["payload"], ensure_ascii=False, sort_keys=True, default=str))
+        for e in found
+    ]  # fmt: skip
+    more = f"; more after event {found[-1]['id']} (--after)" if len(found) == limit else ""
+    print_list(EVENTS, rows, "event", note=more)

@@ -7,9 +7,19 @@ from pathlib import Path
 
 import click
 
+from cli.listing import Column, count, print_list
 from cli.options import DATE, actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
 from payments.batch import approval, night
+
+BATCHES = (
+    Column("BATCH", 5, right=True),
+    Column("RUN DATE", 10),
+    Column("STATUS", 9),
+    Column("ORDERS", 9, right=True),
+    Column("AMOUNT", 20, right=True),
+    Column("FILES", right=True),
+)
 
 
 def _run_dict(run: night.BatchRun) -> dict:
@@ -47,7 +57,7 @@ def _say_strays(run: night.BatchRun) -> None:
     if run.stray_removed:
         n = len(run.stray_removed)
         click.echo(
-            f"removed {n} stray temporary file{'s' if n != 1 else ''} of uncommitted batches: "
+            f"removed {count(n, 'stray temporary file')} of uncommitted batches: "
             + ", ".join(run.stray_removed),
             err=True,
         )
@@ -59,12 +69,12 @@ def _print_run(run: night.BatchRun) -> None:
         f"batch {run.batch_id} {verb}: run date {run.run_date}, execution "
         f"{run.execution_date}, status {run.status}"
     )
-    click.echo(f"  paid     {run.order_count:>9,} orders  {run.total:>18,} DKK")
-    click.echo(f"  held     {run.held_count:>9,} orders")
+    click.echo(f"  paid     {count(run.order_count, 'order'):>16}  {run.total:>18,} DKK")
+    click.echo(f"  held     {count(run.held_count, 'order'):>16}")
     if run.unnamed:
         click.echo(f"  {run.unnamed:,} paid to a payee without a registered name (placeholder)")
-    for reason, count in run.held_by_reason:
-        click.echo(f"    {reason:<26} {count:>9,}")
+    for reason, held in run.held_by_reason:
+        click.echo(f"    {reason:<26} {held:>9,}")
     if run.status == "rejected":
         click.echo(f"  rejected by {run.rejected_by}: {run.reject_reason}")
     for f in run.files:
@@ -184,11 +194,11 @@ def list_cmd(app, as_json) -> None:
     if as_json:
         echo_json([_run_dict(r) for r in runs])
         return
-    for r in runs:
-        click.echo(
-            f"{r.batch_id:>5}  {r.run_date}  {r.status:<9}  {r.order_count:>9,} orders"
-            f"  {r.total:>16,} DKK  {len(r.files)} file(s)"
-        )
+    rows = [
+        (r.batch_id, r.run_date, r.status, f"{r.order_count:,}", f"{r.total:,} DKK", len(r.files))
+        for r in runs
+    ]
+    print_list(BATCHES, rows, "batch", "batches")
 
 
 @batch.command()

@@ -17,6 +17,7 @@ import click
 import orjson
 
 import rules
+from cli.listing import Column, Table, count, print_list, summary
 from cli.options import ACTOR, DATE, actor_option, json_option, login, optional_actor
 from cli.output import echo_json, exit_with, printable
 from payments.claims import intake, queries
@@ -36,13 +37,53 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _line(outcome: intake.Outcome) -> str:
+SUBMITTED = (
+    Column("POSITION", 10),
+    Column("REF", 20),
+    Column("OUTCOME", 10),
+    Column("STATUS", 18),
+    Column("AMOUNT", 16, right=True),
+    Column("CODES"),
+)
+LISTED = (
+    Column("EMPLOYER", 8),
+    Column("REF", 20),
+    Column("KIND", 9),
+    Column("PERIOD", 22),
+    Column("VERSION", right=True),
+    Column("STATUS", 18),
+    Column("AMOUNT", 16, right=True),
+    Column("CODES"),
+)
+RECOVERIES = (
+    Column("ID", 6, right=True),
+    Column("EMPLOYER", 8),
+    Column("REF", 20),
+    Column("BENEFIT", 9),
+    Column("PAYEE", 12),
+    Column("STATE", 13),
+    *(Column(a, 12, right=True) for a in ("AMOUNT", "OFFSET", "OPEN", "PAID", "WRITTEN OFF")),
+    Column("CREATED"),
+)
+
+
+def _print_reasons(decision: dict) -> None:
+    """Under an invalid or undecided claim's line, each reason: code, field and message (a
+    clerk fixes the file from these), masked as any decision shown."""
+    for reason in queries.decision_view(decision, False).get("reasons", ()):
+        field = f" [{reason['field']}]" if reason.get("field") else ""
+        click.echo(printable(f"{'':<10}  {reason['code']}{field}: {reason['message']}"))
+
+
+def _submitted(outcome: intake.Outcome) -> tuple:
     d = outcome.decision
-    codes = ",".join(r["code"] for r in d.get("reasons", ()))
-    ref = printable(d.get("external_ref") or "-")  # an invalid claim's, as sent
     return (
-        f"{outcome.position:<10} {ref:<20} {outcome.outcome:<10} {d['status']:<19} "
-        f"{Decimal(d['amount']):>12,} DKK  {codes}"
+        outcome.position,
+        d.get("external_ref") or "-",  # an invalid claim's, as sent (printable: cli.listing)
+        outcome.outcome,
+        d["status"],
+        f"{Decimal(d['amount']):,} DKK",
+        ",".join(r["code"] for r in d.get("reasons", ())),
     )
 
 
@@ -100,6 +141,7 @@ def submit(app, file, today, backdated, actor, as_json, reveal) -> None:
     if as_json:
         click.echo("[")
     first = True
+    table = Table(*SUBMITTED)
     for outcome in intake.submit(
         engine,
         rules.iter_claim_records(file),
@@ -122,12 +164,15 @@ def submit(app, file, today, backdated, actor, as_json, reveal) -> None:
             click.echo(("" if first else ",\n") + orjson.dumps(doc).decode(), nl=False)
             first = False
         else:
-            click.echo(_line(outcome))
+            table.line(*_submitted(outcome))
+            if outcome.failed:
+                _print_reasons(outcome.decision)
     if as_json:
         click.echo("\n]")
     else:
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no claims"
-        click.echo(f"summary: {summary}; {total:,} DKK decided in new or corrected claims")
+        click.echo(
+            summary(counts, "claim", tail=f"{total:,} DKK decided in new or corrected claims")
+        )
     exit_with(1 if failed else 0)
 
 
@@ -142,12 +187,15 @@ def list_cmd(app, employer, status, as_json) -> None:
     if as_json:
         click.echo(json.dumps(items, indent=2))
         return
-    for i in items:
-        click.echo(
-            f"{i['employer_cvr']} {i['external_ref']:<20} {i['kind']:<9} {i['period']} "
-            f"v{i['version']} {i['status']:<19} {Decimal(i['amount']):>12,} DKK "
-            f"{','.join(i['codes'])}"
-        )
+    rows = [
+        (i["employer_cvr"], i["external_ref"], i["kind"], i["period"], i["version"], i["status"],
+         f"{Decimal(i['amount']):,} DKK", ",".join(i["codes"]))
+        for i in items
+    ]  # fmt: skip
+    more = ""
+    if len(items) == queries.LIST_LIMIT:
+        more = ", the newest (narrow the list with --employer or --status)"
+    print_list(LISTED, rows, "claim", note=more)
 
 
 @claims.command()
@@ -178,7 +226,7 @@ def show(app, employer, ref, as_json, reveal, actor) -> None:
     for reason in doc.get("reasons", ()):
         click.echo(f"  {reason['code']}: {reason['message']} ({reason.get('reference', '')})")
     orders = doc.get("orders", ())
-    click.echo(f"  {len(orders)} payment order{'s' if len(orders) != 1 else ''}:")
+    click.echo(f"  {count(len(orders), 'payment order')}:")
     for o in orders:
         where = o["reason"] or (f"batch {o['batch_id']}" if o["batch_id"] else "")
         when = f"paid on {o['payment_date']}" if o["payment_date"] else ""
@@ -232,10 +280,6 @@ def _recovery_dict(r: queries.RecoveryLine) -> dict:
     }
 
 
-def _count(n: int) -> str:
-    return f"{n:,} recover{'y' if n == 1 else 'ies'}"
-
-
 @claims.group(invoke_without_command=True)
 @click.option("--employer", help="Only this employer's claims (CVR).")
 @click.option("--state", type=click.Choice(STATES), help="Only recoveries in this state.")
@@ -263,28 +307,18 @@ def recoveries(ctx, employer, state, as_json) -> None:
             }
         )
         return
-    if not totals.count:
-        click.echo("no recoveries")
-        return
-    amounts = ("AMOUNT", "OFFSET", "OPEN", "PAID", "WRITTEN OFF")
-    click.echo(
-        f"{'ID':>6} {'EMPLOYER':<8} {'REF':<20} {'BENEFIT':<9} {'PAYEE':<12} {'STATE':<13} "
-        + " ".join(f"{a:>12}" for a in amounts)
-        + "  CREATED"
-    )
-    for r in lines:
-        click.echo(
-            f"{r.id:>6} {r.employer_cvr:<8} {printable(r.external_ref):<20} {r.benefit:<9} "
-            f"{r.payee:<12} {r.status:<13} "
-            + " ".join(f"{a:>12,}" for a in (r.amount, r.offset, r.open, r.paid, r.written_off))
-            + f"  {r.created_at:%Y-%m-%d}"
-        )
+    rows = [
+        (r.id, r.employer_cvr, r.external_ref, r.benefit, r.payee, r.status,
+         *(f"{a:,}" for a in (r.amount, r.offset, r.open, r.paid, r.written_off)),
+         f"{r.created_at:%Y-%m-%d}")
+        for r in lines
+    ]  # fmt: skip
     shown = "" if len(lines) == totals.count else f" (the first {len(lines):,} shown)"
-    click.echo(
-        f"{_count(totals.count)}{shown}: {totals.amount:,} DKK in all; {totals.offset:,} "
-        f"offset, {totals.open:,} open, {totals.paid:,} paid back, {totals.written_off:,} "
-        "written off"
-    )
+    print_list(
+        RECOVERIES, rows, "recovery", "recoveries", total=totals.count,
+        note=f"{shown}: {totals.amount:,} DKK in all; {totals.offset:,} offset, "
+        f"{totals.open:,} open, {totals.paid:,} paid back, {totals.written_off:,} written off",
+    )  # fmt: skip
 
 
 @recoveries.command("mark")

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 import iso20022
+from cli.listing import count
 from cli.options import json_option
 from cli.output import echo_json, exit_with
 from iso20022.errors import Iso20022Error
@@ -57,7 +58,7 @@ def validate(file: Path, max_errors: int, as_json: bool) -> None:
         click.echo(f"{file}: valid {result.message_type}")
     else:
         click.echo(
-            f"{file}: INVALID {result.message_type}, {result.error_count} error(s)"
+            f"{file}: INVALID {result.message_type}, {count(result.error_count, 'error')}"
             + (f", first {len(result.errors)}:" if result.error_count > len(result.errors) else ":")
         )
         for issue in result.errors:

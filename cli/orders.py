@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cli.listing import Column, print_list
 from cli.options import json_option
 from cli.output import echo_json
 from payments import order_views
@@ -14,13 +15,28 @@ from payments.statuses import OrderStatus
 STATES = [IN_BATCH, *(s.value for s in OrderStatus)]
 
 
-def _line(v: dict) -> str:
+COLUMNS = (
+    Column("ORDER", 9, right=True),
+    Column("PAYEE", 12),
+    Column("AMOUNT", 18, right=True),
+    Column("DUE", 10),
+    Column("STATE", 10),
+    Column("REASON / BATCH", 24),
+    Column("PAYMENT DATE"),
+)
+
+
+def _cells(v: dict) -> tuple:
     where = v["reason"] or (f"batch {v['batch_id']}" if v["batch_id"] else "")
-    when = v["payment_date"] or ""
     return (
-        f"{v['order_id']:>9}  {v['payee']['number']:<12} {v['amount']:>14} DKK  "
-        f"{v['due_date']}  {v['state']:<10} {where:<24} {when}"
-    ).rstrip()
+        v["order_id"],
+        v["payee"]["number"],
+        f"{v['amount']} DKK",
+        v["due_date"],
+        v["state"],
+        where,
+        v["payment_date"],
+    )
 
 
 @click.group("orders")
@@ -48,18 +64,8 @@ def list_cmd(app, state, reason, payee, after, limit, as_json) -> None:
     if as_json:
         echo_json(views)
         return
-    if not views:
-        click.echo("no orders")
-        return
-    click.echo(
-        f"{'ORDER':>9}  {'PAYEE':<12} {'AMOUNT':>14}      {'DUE':<10}  {'STATE':<10} "
-        f"{'REASON / BATCH':<24} PAYMENT DATE"
-    )
-    for v in views:
-        click.echo(_line(v))
-    n = len(views)
-    more = f"; more after order {views[-1]['order_id']}" if n == limit else ""
-    click.echo(f"{n} order{'s' if n != 1 else ''}{more}")
+    more = f"; more after order {views[-1]['order_id']}" if len(views) == limit else ""
+    print_list(COLUMNS, map(_cells, views), "order", note=more)
 
 
 @group.command("show")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cli.listing import count
 from cli.options import actor_option, json_option, optional_actor
 from cli.output import echo_json, exit_with
 from payments import returns
@@ -63,12 +64,12 @@ def import_cmd(app, file, actor, as_json) -> None:
             f"{result.returned} returned, {result.unchanged} unchanged, "
             f"{len(result.unknown)} unknown"
         )
-        for reason, count in result.by_reason:
-            click.echo(f"  returned {reason}: {count}")
+        for reason, returned in result.by_reason:
+            click.echo(f"  returned {reason}: {returned}")
         if result.registrations_flagged:
             n = result.registrations_flagged
             click.echo(
-                f"  {n} registration{'s' if n != 1 else ''} marked rejected_by_bank; their "
+                f"  {count(n, 'registration')} marked rejected_by_bank; their "
                 "payees are held until each has a new account:"
             )
             for f in result.flagged:

@@ -22,7 +22,19 @@ from datetime import date
 
 import click
 
+from cli.listing import Column, Table, count, summary
 from cli.output import echo_json, exit_with, printable
+
+DECIDED = (
+    Column("POSITION", 10),
+    Column("REF", 20),
+    Column("KIND", 9),
+    Column("STATUS", 18),
+    Column("AMOUNT (DKK)", 13, right=True),
+    Column("PAYEE", 16),
+    Column("DAYS", 4, right=True),
+    Column("CODES"),
+)
 
 
 @click.group()
@@ -158,28 +170,26 @@ def decide(ctx: click.Context, file: str, as_json: bool, reveal: bool) -> None:
 
     counts: dict[str, int] = {}
     total = 0
-    header = (
-        f"{'POSITION':<10} {'EXTERNAL_REF':<20} {'KIND':<9} {'STATUS':<18} "
-        f"{'AMOUNT (DKK)':>13}  {'PAYEE':<16} {'DAYS':>4}  CODES"
-    )
-    click.echo(header)
+    table = Table(*DECIDED)
     for position, decision in _decisions(ctx, file):
         failed |= not decision.decided
         counts[decision.status] = counts.get(decision.status, 0) + 1
         total += decision.amount
         payee = decision.payee.display() if decision.payee else "-"
-        ref = printable(decision.external_ref or "-")  # an invalid claim's, as sent
-        click.echo(
-            f"{position:<10} {ref:<20} {decision.kind or '-':<9} "
-            f"{decision.status:<18} {_kr(decision.amount):>13}  {payee:<16} "
-            f"{decision.days:>4}  {' '.join(decision.codes)}"
+        table.line(
+            position,
+            decision.external_ref or "-",  # an invalid claim's, as sent (made printable)
+            decision.kind or "-",
+            decision.status,
+            _kr(decision.amount),
+            payee,
+            decision.days,
+            " ".join(decision.codes),
         )
         if decision.status != "approved":
             for reason in decision.reasons:
                 click.echo(f"{'':<10}   {reason.code}: {reason.message}")
-    n = sum(counts.values())
-    summary = ", ".join(f"{counts[s]} {s}" for s in sorted(counts))
-    click.echo(f"{n} claim{'s' if n != 1 else ''}: {summary or 'none'}; total {_kr(total)} DKK")
+    click.echo(summary(counts, "claim", tail=f"total {_kr(total)} DKK"))
     exit_with(1 if failed else 0)
 
 
@@ -207,7 +217,7 @@ def _explain(position: str, decision) -> None:
     if decision.first_absence_day:
         click.echo(
             f"  absence {decision.first_absence_day} … {decision.last_absence_day}, "
-            f"{decision.days} day(s) paid"
+            f"{count(decision.days, 'day')} paid"
         )
     for number, step in enumerate(decision.trace, 1):
         click.echo(f"  {number}. {step.rule.replace('_', ' ')} — {step.reference}")
@@ -224,7 +234,8 @@ def _explain(position: str, decision) -> None:
         click.echo("  weeks:")
         for week in decision.weeks:
             click.echo(
-                f"       {week.week}  {week.days} day(s)  {week.hours} h  {_kr(week.amount):>10}"
+                f"       {week.week}  {count(week.days, 'day')}  {week.hours} h  "
+                f"{_kr(week.amount):>10}"
             )
     if decision.reasons:
         click.echo("  reasons:")

@@ -17,20 +17,30 @@ object — or several in a row.
 Errors, and where they go:
 
 - one bad record is a *record* problem and the rest of the file is still read: malformed JSON
-  on an NDJSON line (``CLAIM_FILE_MALFORMED``, with the line number), a line that is not
-  UTF-8 (``CLAIM_FILE_ENCODING``), a value that is not an object (``CLAIM_NOT_AN_OBJECT``), a
-  CSV row with more cells than the header;
+  on an NDJSON line (``CLAIM_FILE_MALFORMED``, with the line number), a value that is not
+  an object (``CLAIM_NOT_AN_OBJECT``), a CSV row with more cells than the header;
+- bytes that are not UTF-8 (a Latin-1 ``\xe6`` from a spreadsheet saved in the wrong
+  encoding) are decoded *per record*: the NDJSON line, the CSV row or the JSON array item
+  that holds them is a ``CLAIM_FILE_ENCODING`` problem at its real position (``row 502``;
+  for a CSV row the field is the column), and every record before and after it is read as
+  usual. This is safe because the separators of these formats (newline, comma, quote,
+  brackets) are ASCII bytes, which a byte that is not UTF-8 never hides: text is decoded
+  with ``surrogateescape``, so each bad byte becomes one lone surrogate in its own cell or
+  string and nothing else moves. Such a surrogate can come from nothing but a bad byte
+  (strict UTF-8 never yields one, and CSV has no escapes), so the check is exact. A bad
+  byte in the CSV header, or outside any string in a JSON document, leaves the file's
+  structure unknown: the first is a file error, the second ends the file as below;
 - inside a JSON array or object a syntax error cannot be skipped safely: it is yielded as the
   last record's problem (with the line) and reading stops; so is JSON nested too deeply to
   decode (on an NDJSON line it is that line's problem);
 - the file as a whole is unusable → ``ClaimFileError`` (a ``RuleError``, CLI exit 2):
   ``CLAIM_FILE_UNREADABLE``, ``CLAIM_FILE_EMPTY``, ``CLAIM_FILE_FORMAT``,
-  ``CLAIM_FILE_ENCODING`` (UTF-16/32, or bytes that are not UTF-8 in a JSON document or CSV),
+  ``CLAIM_FILE_ENCODING`` (UTF-16/32, or a CSV header that is not UTF-8),
   ``CLAIM_FILE_MISSING_COLUMN`` / ``CLAIM_FILE_UNKNOWN_COLUMN`` /
   ``CLAIM_FILE_DUPLICATE_COLUMN`` (CSV header), a CSV row the reader cannot parse. Raised
-  only before the first record: found later (bytes that are not UTF-8 deep in a CSV, a
-  cell over 128 KiB), the error is yielded as a last record (position ``"after row 12"``)
-  and reading stops, so the records before it are processed like any others.
+  only before the first record: found later (a cell over 128 KiB), the error is yielded as
+  a last record (position ``"after row 12"``) and reading stops, so the records before it
+  are processed like any others.
 
 Duplicate keys inside one JSON object keep the last value (the ``json`` module's rule).
 """
@@ -57,6 +67,9 @@ CHUNK = 1 << 16
 MAX_RECORD = 8 << 20  # one claim larger than 8 MiB is not a claim
 _WS = re.compile(r"[ \t\n\r]*")
 _BOMS_REFUSED = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+#: what ``surrogateescape`` makes of a byte that is not UTF-8 (and nothing else can make)
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_SAVE_AS_UTF8 = "save the file as UTF-8"
 
 
 def _reject_constant(name: str) -> Any:
@@ -179,13 +192,19 @@ class _Prefixed(io.RawIOBase):
         return n
 
 
-def _problem(position: str, code: str, message: str) -> ClaimRecord:
-    return ClaimRecord(position, None, Problem(code, None, f"{position}: {message}"))
+def _problem(position: str, code: str, message: str, field: str | None = None) -> ClaimRecord:
+    return ClaimRecord(position, None, Problem(code, field, f"{position}: {message}"))
 
 
 def _record(position: str, value: Any) -> ClaimRecord:
     if isinstance(value, dict):
         return ClaimRecord(position, value, None)
+    if isinstance(value, _NotUtf8):
+        return _problem(
+            position,
+            codes.CLAIM_FILE_ENCODING,
+            f"not UTF-8 (a string at line {value.line}; {_SAVE_AS_UTF8})",
+        )
     return _problem(position, codes.CLAIM_NOT_AN_OBJECT, "a claim must be a JSON object")
 
 
@@ -241,16 +260,19 @@ def _ndjson(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
 
 
 class _Malformed(Exception):
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, code: str = codes.CLAIM_FILE_MALFORMED) -> None:
         self.line = line
         self.message = message
+        self.code = code
 
 
 class _JsonStream:
     """A sliding text buffer over the file that ``raw_decode`` can work on."""
 
     def __init__(self, stream: io.BufferedReader) -> None:
-        self._text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+        self._text = io.TextIOWrapper(
+            stream, encoding="utf-8", errors="surrogateescape", newline=""
+        )
         self.buf = ""
         self.pos = 0
         self.eof = False
@@ -263,13 +285,7 @@ class _JsonStream:
             self.line_base += self.buf.count("\n", 0, self.pos)
             self.buf = self.buf[self.pos :]
             self.pos = 0
-        try:
-            chunk = self._text.read(CHUNK)
-        except UnicodeDecodeError:
-            raise ClaimFileError(
-                codes.CLAIM_FILE_ENCODING,
-                f"the file is not UTF-8 (after line {self.line()})",
-            ) from None
+        chunk = self._text.read(CHUNK)
         if not chunk:
             self.eof = True
             return False
@@ -288,7 +304,16 @@ class _JsonStream:
             if not self.fill():
                 return None
 
+    def malformed(self, message: str, pos: int | None = None) -> _Malformed:
+        """The syntax error at ``pos``; one that is a byte not UTF-8 says so."""
+        pos = self.pos if pos is None else pos
+        if _NOT_UTF8.match(self.buf, pos):
+            return _Malformed(self.line(pos), "between values", codes.CLAIM_FILE_ENCODING)
+        return _Malformed(self.line(pos), message)
+
     def value(self) -> Any:
+        """The next JSON value: a claim, or ``_NotUtf8`` when its text holds bytes that
+        are not UTF-8 (inside its strings: the value around them is whole)."""
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
@@ -297,15 +322,25 @@ class _JsonStream:
                 if not self.eof and incomplete and len(self.buf) - self.pos <= MAX_RECORD:
                     self.fill()
                     continue
-                raise _Malformed(self.line(exc.pos), f"{exc.msg} (column {exc.colno})") from None
+                raise self.malformed(f"{exc.msg} (column {exc.colno})", exc.pos) from None
             except ValueError as exc:
                 raise _Malformed(self.line(), str(exc)) from None
             except RecursionError:
                 raise _Malformed(self.line(), _TOO_DEEP) from None
             if end >= len(self.buf) and not self.eof and self.fill():
                 continue  # a number at the end of the buffer may go on
+            bad = _NOT_UTF8.search(self.buf, self.pos, end)
+            if bad is not None:
+                value = _NotUtf8(self.line(bad.start()))
             self.pos = end
             return value
+
+
+@dataclass(frozen=True, slots=True)
+class _NotUtf8:
+    """A JSON item whose strings hold bytes that are not UTF-8 (at ``line``)."""
+
+    line: int
 
 
 def _json_document(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
@@ -328,23 +363,25 @@ def _json_document(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
                         js.pos += 1
                         char = js.peek()
                         if char == "]":
-                            raise _Malformed(js.line(), "a comma before ]")
+                            raise js.malformed("a comma before ]")
                         continue
                     if char == "]":
                         js.pos += 1
                         break
-                    raise _Malformed(js.line(), "expected , or ] after an array item")
+                    raise js.malformed("expected , or ] after an array item")
             if js.peek() is not None:
-                raise _Malformed(js.line(), "data after the end of the array")
+                raise js.malformed("data after the end of the array")
         else:
             while js.peek() is not None:
                 item += 1
                 yield _record(f"item {item}", js.value())
     except _Malformed as exc:
+        what = "malformed JSON" if exc.code == codes.CLAIM_FILE_MALFORMED else "not UTF-8"
+        tail = "" if exc.code == codes.CLAIM_FILE_MALFORMED else f" ({_SAVE_AS_UTF8})"
         yield _problem(
             f"item {max(item, 1)}",
-            codes.CLAIM_FILE_MALFORMED,
-            f"malformed JSON at line {exc.line}: {exc.message}; the rest of the file is not read",
+            exc.code,
+            f"{what} at line {exc.line}: {exc.message}; the rest of the file is not read{tail}",
         )
 
 
@@ -352,11 +389,15 @@ def _json_document(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
 
 
 def _csv(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     row_number = 1
     try:
         header = [cell.strip() for cell in next(reader)]
+        if _not_utf8(header) is not None:
+            raise ClaimFileError(
+                codes.CLAIM_FILE_ENCODING, f"the header (row 1) is not UTF-8; {_SAVE_AS_UTF8}"
+            )
         _check_header(header)
         width = len(header)
         for row in reader:
@@ -371,18 +412,32 @@ def _csv(stream: io.BufferedReader) -> Iterator[ClaimRecord]:
                     f"{len(row)} cells but the header has {width} columns",
                 )
                 continue
+            bad = _not_utf8(row)
+            if bad is not None:
+                yield _problem(
+                    position,
+                    codes.CLAIM_FILE_ENCODING,
+                    f"column {header[bad]} is not UTF-8; {_SAVE_AS_UTF8}",
+                    header[bad],
+                )
+                continue
             raw = {k: v for k, v in zip(header, row, strict=False) if v.strip()}
             yield ClaimRecord(position, raw, None)
     except StopIteration:
         raise ClaimFileError(codes.CLAIM_FILE_EMPTY, "the CSV file has no header") from None
-    except UnicodeDecodeError:
-        raise ClaimFileError(
-            codes.CLAIM_FILE_ENCODING, f"the file is not UTF-8 (at row {row_number + 1})"
-        ) from None
     except csv.Error as exc:
         raise ClaimFileError(
             codes.CLAIM_FILE_MALFORMED, f"row {row_number + 1}: unreadable CSV ({exc})"
         ) from None
+
+
+def _not_utf8(cells: list[str]) -> int | None:
+    """The index of the first cell holding a byte that was not UTF-8, or None (most rows
+    are ASCII, which one C-level test of the joined row settles)."""
+    joined = "".join(cells)
+    if joined.isascii() or _NOT_UTF8.search(joined) is None:
+        return None
+    return next(i for i, cell in enumerate(cells) if _NOT_UTF8.search(cell))
 
 
 def _check_header(header: list[str]) -> None:

@@ -64,6 +64,26 @@ def cpr(i: int) -> str:
     return f"0101{80 + i % 20:02d}{1000 + i:04d}"
 
 
+def claims_csv(rows: int, *, latin1_row: int | None = None) -> bytes:
+    """A UTF-8 claim CSV: the worked example for ``rows`` employees (``cpr(row)``, reference
+    ``R-<row>``) in spreadsheet rows 2 … rows + 1, each valid and on time on
+    :data:`RECEIVED`. The reference in spreadsheet row ``latin1_row`` was typed in Latin-1
+    (``Ræ-502`` with the one byte ``\\xe6``): a byte that is not UTF-8, in that row only."""
+    columns = list(WORKED_EXAMPLE)
+    lines = [",".join(columns).encode()]
+    for row in range(2, rows + 2):
+        claim = worked(external_ref=f"R-{row}", employee_cpr=cpr(row))
+        cells = [
+            ";".join(map(str, v)) if isinstance(v, list) else str(v).lower() if v is True else v
+            for v in (claim[c] for c in columns)
+        ]
+        line = ",".join(cells).encode()
+        if row == latin1_row:
+            line = line.replace(f"R-{row},".encode(), f"R\xe6-{row},".encode("latin-1"))
+        lines.append(line)
+    return b"\n".join(lines) + b"\n"
+
+
 def make_settings(tmp_path: Path, **kw) -> Settings:
     return Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"), **kw)
 

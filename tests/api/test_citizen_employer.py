@@ -207,3 +207,14 @@ def test_an_unreadable_claim_file_fails_its_job_with_the_code(client, token, app
     assert job["status"] == "failed" and job["error"]["code"] == "CLAIM_FILE_ENCODING"
     with session_scope(engine_of(app)) as s:
         assert s.scalar(select(ClaimJob.status)) == "failed"
+
+
+def test_a_held_payment_tells_me_why_and_what_to_do(client, token):
+    """Issue 17: 'for a held one the reason and what to do' — no NemKonto on the night."""
+    claim = worked(salary_paid=False)  # to the employee, who has no NemKonto
+    assert client.post("/v1/claims", json=claim, headers=token("employer")).status_code == 201
+    run = client.post("/v1/batches", json={"date": "2024-03-20"}, headers=token("operator"))
+    assert (run.status_code, run.json()["held"]) == (201, 1)
+    (held,) = client.get("/v1/me/payments", headers=token("citizen")).json()["items"]
+    assert (held["state"], held["reason"], held["amount"]) == ("held", "NO_ACCOUNT", "16901.75")
+    assert held["advice"] and held["payment_date"] is None

@@ -13,10 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -26,16 +23,10 @@ from iso20022 import pain002_writer
 from payments import tokens
 from payments.db import make_engine
 from tests.api.conftest import CITIZEN, EMPLOYER
+from tests.api.serving import PYTHON, serving
 from tests.support import file_transactions, letter_code, worked
 
 DAY = "2024-03-20"
-PYTHON = [sys.executable, "-c", "from cli.main import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -47,32 +38,8 @@ def served(db_url, tmp_path):
         "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
         "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
-    port = _free_port()
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [*PYTHON, "serve", "--port", str(port), "--date", DAY],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise AssertionError((tmp_path / "server.log").read_text())
-            time.sleep(0.2)
+    with serving(["--date", DAY], env=env, cwd=tmp_path) as base:
         yield base, env, tmp_path
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 def test_a_whole_night_through_the_api(served, tmp_path):

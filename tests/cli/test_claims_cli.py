@@ -11,6 +11,7 @@ from sqlalchemy import update
 from cli.main import cli
 from payments.db import make_engine, session_scope
 from payments.models import PaymentOrder
+from tests.cli.test_listing_cli import columns
 from tests.support import worked
 
 CLAIM = worked(salary_paid=False)  # received on 2024-03-20: --date 2024-03-20
@@ -36,15 +37,20 @@ def test_submit_reports_each_line_and_exits_1_after_storing_the_good_ones(db_url
     )
     out = payments(db_url, "claims", "submit", str(path), "--date", "2024-03-20", code=1)
     lines = out.splitlines()
-    assert lines[0].split()[:5] == ["line", "1", "ACME-0001", "created", "approved"]
-    assert "16,901.75 DKK" in lines[0]
-    assert "ACME\\x1b[2J0002" in lines[1] and "\x1b" not in out
-    assert "CLAIM_FIELD_RANGE" in lines[1] and "CLAIM_FILE_MALFORMED" in lines[2]
+    assert columns(lines[0]) == ["POSITION", "REF", "OUTCOME", "STATUS", "AMOUNT", "CODES"]
+    rows = [line for line in lines[1:-1] if not line.startswith(" ")]
+    assert rows[0].split()[:5] == ["line", "1", "ACME-0001", "created", "approved"]
+    assert "16,901.75 DKK" in rows[0]
+    assert "ACME\\x1b[2J0002" in rows[1] and "\x1b" not in out
+    assert "CLAIM_FIELD_RANGE" in rows[1] and "CLAIM_FILE_MALFORMED" in rows[2]
+    # under each invalid claim's line: its codes with the field, and the message
+    reasons = [line.split(":")[0].split() for line in lines[1:-1] if line.startswith(" ")]
+    assert reasons == [["CLAIM_FIELD_RANGE", "[external_ref]"], ["CLAIM_FILE_MALFORMED"]]
     assert lines[-1] == (
-        "summary: 1 created, 2 invalid; 16,901.75 DKK decided in new or corrected claims"
+        "3 claims: 1 created, 2 invalid; 16,901.75 DKK decided in new or corrected claims"
     )
     again = payments(db_url, "claims", "submit", str(path), "--date", "2024-03-20", code=1)
-    assert "summary: 2 invalid, 1 unchanged; 0 DKK" in again
+    assert again.splitlines()[-1].startswith("3 claims: 2 invalid, 1 unchanged; 0 DKK")
 
     listed = payments(db_url, "claims", "list", "--employer", "13585628")
     assert "ACME-0001" in listed and "16,901.75 DKK" in listed

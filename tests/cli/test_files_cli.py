@@ -63,7 +63,7 @@ def test_invalid_file_exits_1_with_lines(capsys, pain001_file):
     pain001_file.write_text(text)
     status, out, _ = run(capsys, pain001_file)
     line = next(i for i, s in enumerate(text.splitlines(), 1) if "<EndToEndId/>" in s)
-    assert status == 1 and "INVALID pain.001.001.03, 1 error(s)" in out
+    assert status == 1 and "INVALID pain.001.001.03, 1 error" in out
     assert f"line {line}: Element 'EndToEndId'" in out
 
 

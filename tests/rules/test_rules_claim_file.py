@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from rules.claim import parse_claim
 from rules.claim_file import CHUNK, iter_claim_records
 from rules.errors import ClaimFileError, InvalidClaim
+from tests.support import claims_csv
 
 TODAY = date(2024, 6, 3)
 
@@ -229,9 +230,25 @@ def test_csv_header_errors(header, code):
     assert caught.value.code == code
 
 
-def test_csv_not_utf8_is_a_file_error():
+def test_csv_row_that_is_not_utf8_is_that_rows_problem_and_every_other_row_is_read():
+    """Issue 16: one Latin-1 byte in row 502 of a 600-claim CSV. Every row before and after
+    it is a record; row 502 is CLAIM_FILE_ENCODING, at its real row, naming its column."""
+    data = claims_csv(600, latin1_row=502)
+    assert data.index(b"\xe6") > 6 * 8192  # many of the text decoder's 8 KiB chunks in
+    recs = records(data, "claims.csv")
+    assert len(recs) == 600
+    bad = [r for r in recs if r.problem is not None]
+    assert [(r.position, r.problem.code, r.problem.field) for r in bad] == [
+        ("row 502", "CLAIM_FILE_ENCODING", "external_ref")
+    ]
+    good = [r for r in recs if r.raw is not None]
+    assert [r.raw["external_ref"] for r in good] == [f"R-{n}" for n in range(2, 602) if n != 502]
+    assert [r.position for r in good][-1] == "row 601"
+
+
+def test_csv_header_not_utf8_is_a_file_error():
     with pytest.raises(ClaimFileError) as caught:
-        records(f"{HEADER}\n".encode() + ROW.encode().replace(b"A-1", b"\xe6\xf8") + b"\n", "x.csv")
+        records(HEADER.replace("kind", "k\xe6nd").encode("latin-1") + b"\n" + ROW.encode())
     assert caught.value.code == "CLAIM_FILE_ENCODING"
 
 
@@ -242,15 +259,21 @@ def test_a_file_error_after_good_records_ends_the_file_as_a_problem():
     assert refs(recs) == ["A-1", "CLAIM_FILE_MALFORMED"]
     assert recs[1].position == "after row 2"
     assert "row 3" in recs[1].problem.message and "rest of the file" in recs[1].problem.message
-    first = json.dumps(claim("A-1")).encode()
-    recs = records(b"[" + first + b"," + b" " * CHUNK + b'{"external_ref": "\xe6"}]')
+
+
+def test_json_items_not_utf8_are_their_own_problems():
+    """A bad byte inside a string of an array item spoils that item only, however far into
+    the file; outside any string the document's structure is lost and reading stops."""
+    good = [json.dumps(claim(f"A-{n}")).encode() for n in range(1, 4)]
+    bad = b'{"external_ref": "\xe6"}'
+    recs = records(b"[" + b",\n".join([good[0], b" " * CHUNK + bad, good[1], good[2]]) + b"]")
+    assert refs(recs) == ["A-1", "CLAIM_FILE_ENCODING", "A-2", "A-3"]
+    assert recs[1].position == "item 2"
+    (rec,) = records(b'{"external_ref": "\xe6"}')  # one object: its own problem, no file error
+    assert rec.problem.code == "CLAIM_FILE_ENCODING"
+    recs = records(b"[" + good[0] + b", \xe6" + good[1] + b"]")
     assert refs(recs) == ["A-1", "CLAIM_FILE_ENCODING"]
-
-
-def test_json_document_not_utf8_is_a_file_error():
-    with pytest.raises(ClaimFileError) as caught:
-        records(b'[{"external_ref": "\xe6"}]')
-    assert caught.value.code == "CLAIM_FILE_ENCODING"
+    assert "rest of the file" in recs[1].problem.message
 
 
 @pytest.mark.parametrize(
@@ -361,3 +384,48 @@ def test_any_file_gives_records_or_a_coded_error_and_any_record_a_claim_or_probl
                 parse_claim(rec.raw, TODAY)
             except InvalidClaim as exc:
                 assert exc.problems and all(p.code for p in exc.problems)
+
+
+def _not_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+#: bytes a file saved in Latin-1 or Windows-1252 holds (never an ASCII separator)
+_bad_bytes = st.lists(st.integers(0x80, 0xFF), min_size=1, max_size=3).map(bytes).filter(_not_utf8)
+_TEXT_FIELDS = [k for k, v in CLAIM.items() if isinstance(v, str)]
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(["csv", "ndjson", "json"]), st.integers(1, 8), _bad_bytes, st.data())
+def test_bytes_not_utf8_mid_file_spoil_only_their_own_record(shape, n, bad, data):
+    """Bytes that are not UTF-8 put anywhere in one CSV row, anywhere inside one NDJSON line,
+    or anywhere in a string of one JSON array item: that record is CLAIM_FILE_ENCODING at its
+    own position, and every other record is read, in order — before it and after it."""
+    refs_ = [f"A-{i}" for i in range(1, n + 1)]
+    k = data.draw(st.integers(0, n - 1), label="record")
+    texts = [json.dumps(claim(r)).encode() for r in refs_]
+    if shape == "csv":
+        texts = [ROW.replace("A-1", r).encode() for r in refs_]
+        at = data.draw(st.integers(0, len(texts[k])), label="offset")
+    elif shape == "ndjson":  # strictly inside: the first line's { … } tells the format
+        at = data.draw(st.integers(1, len(texts[k]) - 1), label="offset")
+    else:
+        field = data.draw(st.sampled_from(_TEXT_FIELDS), label="field")
+        start = texts[k].index(f'"{field}": "'.encode()) + len(field) + 5
+        at = start + data.draw(st.integers(0, len(str(CLAIM[field]))), label="offset")
+    texts[k] = texts[k][:at] + bad + texts[k][at:]
+    if shape == "csv":
+        file, name, position = HEADER.encode() + b"\n" + b"\n".join(texts), "x.csv", f"row {k + 2}"
+    elif shape == "ndjson":
+        file, name, position = b"\n".join(texts) + b"\n", "claims", f"line {k + 1}"
+    else:
+        file, name, position = b"[" + b",\n".join(texts) + b"]", "claims", f"item {k + 1}"
+    recs = records(file, name)
+    assert [(r.position, r.problem.code) for r in recs if r.problem] == [
+        (position, "CLAIM_FILE_ENCODING")
+    ]
+    assert [r.raw["external_ref"] for r in recs if r.raw] == refs_[:k] + refs_[k + 1 :]

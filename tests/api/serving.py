@@ -1,0 +1,55 @@
+"""A real ``payments serve`` process on a free port of 127.0.0.1, for the tests that talk
+to the API over TCP as a client would (``test_served``, ``test_readme``)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+#: ``payments`` as this test run's interpreter runs it (no console script needed)
+PYTHON = [sys.executable, "-c", "from cli.main import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(args: list[str], *, env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """Run ``payments serve ARGS --port P`` in ``cwd`` until the block ends; yields its base
+    URL once ``/readyz`` answers 200. The server's output goes to ``cwd/server.log``, which
+    an assertion error shows when the server does not come up."""
+    port = free_port()
+    with open(cwd / "server.log", "wb") as log:
+        server = subprocess.Popen(
+            [*PYTHON, "serve", *args, "--port", str(port)],
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError((cwd / "server.log").read_text())
+                time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
