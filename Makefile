@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/payments demo
 
-# the demo's database (built once), served at http://127.0.0.1:8000 (docs at /docs)
+# the demo's database (built once), served at http://127.0.0.1:8000: the web pages with
+# the test log-in ("Log ind (test)"), the API (docs at /docs)
 serve: $(STAMP)
 	test -f demo/payments.db || $(BIN)/payments demo
+	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments db upgrade
 	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve
 
 test: $(STAMP)
@@ -29,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) demo out outbox spool payments.db payments-dev-key.pem *.egg-info
+	rm -rf $(VENV) demo out outbox spool payments.db payments-dev-key.pem *.egg-info test-artifacts
