@@ -21,7 +21,7 @@ from identifiers import mask_owner
 from payments import money
 from payments.db import session_scope
 from payments.employer import explanation_text
-from payments.models import Claim, Decision
+from payments.models import LIVE_DECISION, Claim, Decision
 
 PAGE_MAX = 100
 
@@ -30,7 +30,7 @@ def decisions(engine: Engine, cpr: str, *, after: int = 0, limit: int = 20) -> l
     """The live decisions on claims about the citizen, oldest first, paged by claim id."""
     query = (
         select(Claim, Decision)
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .join(Decision, LIVE_DECISION)
         .where(Claim.employee_cpr == cpr, Claim.id > after)
         .order_by(Claim.id)
         .limit(min(max(limit, 1), PAGE_MAX))

@@ -25,8 +25,8 @@ from identifiers import IdentifierError, cvr, mask_owner
 from payments import money, order_views
 from payments.claims import intake
 from payments.db import session_scope
-from payments.models import Claim, Decision
-from rules import codes as rule_codes
+from payments.models import LIVE_DECISION, Claim, Decision
+from rules.codes import CLAIM_NOT_AN_OBJECT
 
 FEED_MAX = 1000
 #: the outcome words the API reports (the intake's ``not_stored`` is ``invalid`` there)
@@ -98,7 +98,7 @@ def submit(
         else rules.ClaimRecord(
             f"item {n}",
             None,
-            rules.Problem(rule_codes.CLAIM_NOT_AN_OBJECT, None, "a claim is a JSON object"),
+            rules.Problem(CLAIM_NOT_AN_OBJECT, None, "a claim is a JSON object"),
         )
         for n, raw in enumerate(raws, 1)
     )
@@ -122,7 +122,7 @@ def feed(engine: Engine, employer_cvr: str, *, after: int = 0, limit: int = 100)
     correction keeps its claim's place and shows its latest version."""
     query = (
         select(Claim, Decision)
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .join(Decision, LIVE_DECISION)
         .where(Claim.employer_cvr == employer_cvr, Claim.id > after)
         .order_by(Claim.id)
         .limit(min(max(limit, 1), FEED_MAX))

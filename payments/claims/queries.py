@@ -26,7 +26,7 @@ from payments import actors, audit, money, order_views
 from payments.claims import intake
 from payments.db import session_scope
 from payments.errors import InputError
-from payments.models import Claim, Decision, Recovery, RecoveryOffset
+from payments.models import LIVE_DECISION, Claim, Decision, Recovery, RecoveryOffset
 from payments.statuses import RecoveryStatus
 
 LIST_LIMIT = 1000
@@ -49,7 +49,7 @@ def list_claims(
             Decision.amount_ore,
             Decision.codes,
         )
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .join(Decision, LIVE_DECISION)
         .order_by(Claim.id.desc())
         .limit(limit)
     )

@@ -15,22 +15,11 @@ from rules.decision import TraceStep, Week
 from rules.engine import decide
 from rules.history import GrantedDays
 from rules.parameters import load_parameters
+from tests.support import worked
 
 TODAY = date(2026, 1, 1)
-WORKED = {
-    "external_ref": "ACME-0001",
-    "employer_cvr": "13585628",
-    "employee_cpr": "0101901234",
-    "kind": "sickness",
-    "first_absence_day": "2024-03-04",
-    "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37",
-    "hourly_wage": "250.00",
-    "salary_paid": True,
-    "employment_start": "2019-01-01",
-    "monthly_hours": [160] * 6,
-    "submitted_on": "2024-03-20",
-}
+#: the worked example as the employer sent it on 2024-03-20, decided years later
+WORKED = worked(employee_cpr="0101901234", submitted_on="2024-03-20")
 
 
 def sick(**changes) -> Claim:
