@@ -193,6 +193,20 @@ def recovery_lines(session: Session, query) -> list[RecoveryLine]:
     return [_line(r, c, tuple(offsets.get(r.id, ()))) for r, c in rows]
 
 
+def live_page(where, *, after: int, limit: int, most: int):
+    """Claims matching ``where`` with their live decisions, a page in the order they were
+    first stored: the claim id is the sequence a reader pages by (``after`` = the last one
+    read), at most ``limit`` claims, kept between 1 and ``most``. A correction keeps its
+    claim's place."""
+    return (
+        select(Claim, Decision)
+        .join(Decision, LIVE_DECISION)
+        .where(where, Claim.id > after)
+        .order_by(Claim.id)
+        .limit(min(max(limit, 1), most))
+    )
+
+
 def _line(r: Recovery, claim: Claim, offsets: tuple[OffsetLine, ...]) -> RecoveryLine:
     closed = money.kr(r.amount_ore - r.offset_ore - r.open_ore)
     zero = money.kr(0)
