@@ -1,12 +1,17 @@
 """Shared by the benchmark scripts: run ``payments …`` in a child process, time it, and
 read the child's own peak RSS (each child reports ``ru_maxrss`` of itself on exit, so one
-measurement never inherits another's high-water mark)."""
+measurement never inherits another's high-water mark); a fresh PostgreSQL schema per run.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
+
+from sqlalchemy import text
+
+from payments.db import make_engine
 
 _CHILD = """
 import resource, sys
@@ -19,6 +24,24 @@ except SystemExit as exc:
 sys.stderr.write(f"\\nPEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
 sys.exit(status)
 """
+
+
+def fresh_schema(url: str, name: str) -> str:
+    """(Re)create schema ``name`` in the PostgreSQL database ``url``; the URL that uses it."""
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {name}"))
+    admin.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{name}"
+
+
+def drop_schema(url: str, name: str) -> None:
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    admin.dispose()
 
 
 def run_payments(args: list[str], env: dict | None = None) -> tuple[float, float, int]:

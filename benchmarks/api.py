@@ -11,8 +11,8 @@ Targets on the project's 2-core machine, PostgreSQL:
 Every loop is bounded in count and time and talks to 127.0.0.1 only; the load generator
 (a small keep-alive HTTP/1.1 client on asyncio) runs on the same two cores as the server.
 
-    python benchmarks/api.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-    python benchmarks/api.py --workers 2 --claims 20000 --file-size 100000 [--skip-file]
+    python -m benchmarks.api --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    python -m benchmarks.api --workers 2 --claims 20000 --file-size 100000 [--skip-file]
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ import time
 from pathlib import Path
 
 import httpx
-from _measure import run_payments
-from benchmarks_path import ROOT  # noqa: F401 - puts the repository on sys.path
 from sqlalchemy import text
 
+from benchmarks._measure import drop_schema, fresh_schema, run_payments
 from payments import schema, tokens
 from payments.db import make_engine
 from payments.demo import synthetic_claims, synthetic_cpr
@@ -48,22 +47,12 @@ PYTHON = [sys.executable, "-c", "from cli.main import main; main()"]
 def database(url: str | None, tmp: Path, name: str) -> str:
     if url is None:
         return f"sqlite:///{tmp / (name + '.db')}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {name}"))
-    admin.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{name}"
+    return fresh_schema(url, name)
 
 
 def drop(url: str | None, name: str) -> None:
-    if url is None:
-        return
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
-    admin.dispose()
+    if url is not None:
+        drop_schema(url, name)
 
 
 def claims(size: int, seed: int = 17) -> list[dict]:

@@ -1,7 +1,7 @@
 """Benchmark of the nightly batch, end to end: resolution, holds, files, state changes.
 
-    .venv/bin/python benchmarks/batch.py --size 100000
-    .venv/bin/python benchmarks/batch.py --size 1000000 \\
+    .venv/bin/python -m benchmarks.batch --size 100000
+    .venv/bin/python -m benchmarks.batch --size 1000000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Targets (issue 7): 1,000,000 orders in at most 30 s on PostgreSQL with a peak memory of at
@@ -39,7 +39,6 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks_path import ROOT  # noqa: F401 - puts the repository first on sys.path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
@@ -147,7 +146,7 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
         SELECT '3' || {q.pad("s.p % 997", 7)}, 'BENCH-' || s.p, {q.cpr(f"s.p % {payees}")},
                CASE WHEN s.p % 10 = 0 THEN 'maternity' ELSE 'sickness' END,
                {q.date(RUN_DATE, "40 + s.p % 30")}, {q.date(RUN_DATE, "31 + s.p % 30")},
-               '{{}}', '{"0" * 64}', 1, {q.ts(NOW)}, {q.date(RUN_DATE, "30")}, 'bench'
+               '{{}}', '{"0" * 64}', 1, {q.ts(NOW)}, {q.date(NOW.date())}, 'bench'
         FROM {q.series(size)}"""
     decisions = f"""INSERT INTO decisions (claim_id, version, status, amount_ore, payee_kind,
                payee_number, codes, granted_days, parameter_versions, document, decided_on,
@@ -461,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         command = [
             sys.executable,
-            os.path.abspath(__file__),
+            "-m",
+            "benchmarks.batch",
             "--child",
             "--database-url",
             url,

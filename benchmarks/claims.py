@@ -3,8 +3,8 @@
 Targets on the project's 2-core machine: 100,000 claims ≤ 60 s on PostgreSQL and ≤ 90 s on
 SQLite, peak memory ≤ 250 MB; resubmitting the same file ≤ 30 s and creates nothing.
 
-    python benchmarks/claims.py --size 100000                       # SQLite, a temp file
-    python benchmarks/claims.py --size 100000 --postgres URL        # a fresh schema in URL
+    python -m benchmarks.claims --size 100000                       # SQLite, a temp file
+    python -m benchmarks.claims --size 100000 --postgres URL        # a fresh schema in URL
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import random
 import tempfile
 from pathlib import Path
 
-from _measure import run_payments
-from benchmarks_path import ROOT  # noqa: F401 - puts the repository on sys.path
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from benchmarks._measure import drop_schema, fresh_schema, run_payments
 from payments import schema
 from payments.db import make_engine, session_scope
 from payments.demo import synthetic_claims, synthetic_cpr, synthetic_cvr
@@ -41,13 +40,7 @@ def write_claims(path: Path, size: int, seed: int = 7) -> None:
 def database(kind: str, url: str | None, tmp: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp / 'claims.db'}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS bench_claims CASCADE"))
-        conn.execute(text("CREATE SCHEMA bench_claims"))
-    admin.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3Dbench_claims"
+    return fresh_schema(url, "bench_claims")
 
 
 def counts(url: str) -> tuple[int, int, int]:
@@ -90,10 +83,7 @@ def bench(kind: str, url: str | None, size: int) -> list[tuple]:
         ]
         assert after_again == after_first, "resubmitting created rows"
         if kind == "postgresql":
-            admin = make_engine(url)
-            with admin.begin() as conn:
-                conn.execute(text("DROP SCHEMA bench_claims CASCADE"))
-            admin.dispose()
+            drop_schema(url, "bench_claims")
         return rows
 
 

@@ -1,7 +1,7 @@
-"""Figures for the NemKonto registry: bank-file import, a bulk look-up, a single lookup.
+"""Figures for the NemKonto registry: bank-file import and re-import, a single lookup.
 
-    .venv/bin/python benchmarks/lifecycle.py --database-url sqlite:////tmp/bench.db
-    psql -c 'CREATE SCHEMA bench' && .venv/bin/python benchmarks/lifecycle.py \\
+    .venv/bin/python -m benchmarks.registry --database-url sqlite:////tmp/bench.db
+    psql -c 'CREATE SCHEMA bench' && .venv/bin/python -m benchmarks.registry \\
         --database-url 'postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dbench'
 
 Use an empty database (or ``--reset``, which deletes the registry tables' rows). Steps:
@@ -11,13 +11,11 @@ Use an empty database (or ``--reset``, which deletes the registry tables' rows).
    (the idempotent re-import);
 2. seed the registry up to ``--owners`` owners (set-based, not timed; 5 % of them also get an
    older, ended registration) and refresh planner statistics, as autovacuum would;
-3. ``registry.lookup.resolve`` for 1,000 random owners (2 % of them unknown), the size of the
-   API's bulk look-ups (a mapper message holds at most 100), timed ``--repeat`` times (the
-   machine is shared: look at the best and the median). The night's batch does not use it:
-   it resolves every order's owner in one statement (``payments.batch.candidates.fill``),
-   timed by ``benchmarks/batch.py --phases``;
-4. the single lookup behind ``payments accounts show`` (``as_of`` + the pending check), timed
+3. the single lookup behind ``payments accounts show`` (``as_of`` + the pending check), timed
    as database round-trip time over 300 random owners (median and 95th percentile).
+
+(The bulk resolver ``resolve_many`` and its step went in issue 14: the nightly batch resolves
+its orders inside its own ``INSERT … SELECT``, measured by ``benchmarks.batch``.)
 
 A script that prints figures, not a test.
 """
@@ -35,11 +33,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from payments import schema  # noqa: E402
-from payments.db import drop_temp_table, load_temp_table, make_engine, session_scope  # noqa: E402
-from payments.registry import bank_file, lifecycle, lookup  # noqa: E402
+from payments import schema
+from payments.db import drop_temp_table, load_temp_table, make_engine, session_scope
+from payments.registry import bank_file, lifecycle
 
 NOW = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
 ON = dt.date(2024, 5, 1)
@@ -120,7 +116,6 @@ def main() -> None:
     parser.add_argument(
         "--owners", type=int, default=None, help="owners in the registry (default 10 x --size)"
     )
-    parser.add_argument("--repeat", type=int, default=3, help="bulk look-up runs")
     parser.add_argument(
         "--reset", action="store_true", help="delete every registration and letter first"
     )
@@ -135,9 +130,7 @@ def main() -> None:
         existing = conn.exec_driver_sql("SELECT COUNT(*) FROM account_registrations").scalar()
     if existing:
         sys.exit(f"account_registrations holds {existing} rows; use an empty database or --reset")
-    print(
-        f"database: {engine.dialect.name}; bank file {args.size:,} rows; {owners:,} owners"
-    )
+    print(f"database: {engine.dialect.name}; bank file {args.size:,} rows; {owners:,} owners")
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bank.csv"
@@ -160,24 +153,6 @@ def main() -> None:
 
     if owners > args.size:
         seed(engine, args.size, owners)
-    picker = random.Random(1)
-    keys = [("cpr", cpr(picker.randrange(owners))) for _ in range(980)]
-    keys += [("cpr", cpr(i)) for i in range(owners, owners + 20)]
-    picker.shuffle(keys)
-
-    def run_resolve():
-        with session_scope(engine) as s:
-            return lookup.resolve(s, keys, ON)
-
-    runs = []
-    for n in range(args.repeat):
-        got, elapsed = timed(f"lookup.resolve for {len(keys):,} owners (run {n + 1})", run_resolve)
-        runs.append(elapsed)
-    if args.repeat > 1:
-        print(f"{'  best / median':<58}{min(runs):9.2f} / {statistics.median(runs):.2f} s")
-    payable = sum(1 for r in got.values() if r.reason is None)
-    print(f"  {payable:,} payable, {len(got) - payable:,} with a reason")
-
     sample = random.Random(2).sample(range(owners), 300)
     times = []
     with session_scope(engine) as s:

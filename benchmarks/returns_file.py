@@ -1,6 +1,6 @@
 """Generate a big pain.002 status report for the benchmarks (valid against the shipped XSD).
 
-    .venv/bin/python benchmarks/returns_file.py OUT.xml --count 1000000 [--version .10]
+    .venv/bin/python -m benchmarks.returns_file OUT.xml --count 1000000 [--version .10]
 
 The file answers a pain.001 of ``count`` transactions in blocks of 9,999 (the most a
 ``PmtInf`` holds): group ``PART``, each block ``PART``, each transaction with its status

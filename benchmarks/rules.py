@@ -1,6 +1,6 @@
 """Rule engine figures (issues 4 and 13): decisions per second and the cost of a look-up.
 
-    .venv/bin/python benchmarks/rules.py [--size 100000] [--seed 4]
+    .venv/bin/python -m benchmarks.rules [--size 100000] [--seed 4]
 
 Target: ≥ 20,000 decisions per second on one core for 100,000 mixed claims.
 
@@ -34,9 +34,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks_path import ROOT  # first: puts the repository on sys.path
 from stdnum.dk import cvr as stdnum_cvr
 
+from benchmarks import ROOT
 from rules.claim import parse_claim
 from rules.claim_file import iter_claim_records
 from rules.engine import decide

@@ -1,12 +1,14 @@
 """Run every benchmark at one size, on SQLite and (with ``--postgres``) PostgreSQL.
 
-    .venv/bin/python benchmarks/run_all.py --size 100000 \\
+    .venv/bin/python -m benchmarks.run_all --size 100000 \\
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Each script prints its own table of figures; this runner prints them in turn, each under a
 heading, then one table with every run's wall time and exit status. For PostgreSQL it
 creates a private schema per script (``bench_<name>``) and drops it afterwards. The batch's
 figure for PostgreSQL is asked at ten times ``--size`` (its target is 1,000,000 orders).
+Each script runs as ``python -m benchmarks.<name>`` in the runner's own working directory
+(the repository root), as a person would run it alone.
 """
 
 from __future__ import annotations
@@ -18,66 +20,43 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks_path import ROOT
-from sqlalchemy import text
-
-from payments.db import make_engine
-
-HERE = ROOT / "benchmarks"
-
-
-def _schema_url(url: str, name: str) -> str:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {name}"))
-    engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{name}"
-
-
-def _drop(url: str, name: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
-    engine.dispose()
+from benchmarks._measure import drop_schema, fresh_schema
 
 
 def plan(size: int, postgres: str | None, tmp: Path) -> list[tuple[str, str, list[str]]]:
-    """(name, database, arguments) for each run."""
+    """(module name, database, arguments) for each run."""
     runs = [
-        ("rules", "-", ["rules.py", "--size", str(size)]),
-        ("iso20022", "-", ["iso20022.py", "--size", str(size)]),
+        ("rules", "-", ["--size", str(size)]),
+        ("iso20022", "-", ["--size", str(size)]),
         (
             "registry",
             "sqlite",
             [
-                "registry.py",
                 "--size",
                 str(size),
                 "--database-url",
                 f"sqlite:///{tmp / 'registry.db'}",
             ],
         ),
-        ("claims", "sqlite", ["claims.py", "--size", str(size)]),
-        ("batch", "sqlite", ["batch.py", "--size", str(size)]),
+        ("claims", "sqlite", ["--size", str(size)]),
+        ("batch", "sqlite", ["--size", str(size)]),
     ]
     if postgres:
         runs += [
             (
                 "registry",
                 "postgresql",
-                ["registry.py", "--size", str(size), "--database-url", "@bench_registry"],
+                ["--size", str(size), "--database-url", "@bench_registry"],
             ),
             (
                 "claims",
                 "postgresql",
-                ["claims.py", "--size", str(size), "--skip-sqlite", "--postgres", postgres],
+                ["--size", str(size), "--skip-sqlite", "--postgres", postgres],
             ),
             (
                 "batch",
                 "postgresql",
-                ["batch.py", "--size", str(size * 10), "--database-url", postgres],
+                ["--size", str(size * 10), "--database-url", postgres],
             ),
         ]
     return runs
@@ -95,15 +74,15 @@ def main() -> None:
             if "@bench_registry" in args:
                 schema = "bench_registry"
                 args = [
-                    _schema_url(opts.postgres, schema) if a == "@bench_registry" else a
+                    fresh_schema(opts.postgres, schema) if a == "@bench_registry" else a
                     for a in args
                 ]
             print(f"\n=== {name} ({database}) ===", flush=True)
             start = time.perf_counter()
-            status = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:]]).returncode
+            status = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *args]).returncode
             summary.append((name, database, time.perf_counter() - start, status))
             if schema:
-                _drop(opts.postgres, schema)
+                drop_schema(opts.postgres, schema)
     print("\n=== summary ===")
     print(f"{'benchmark':<10} {'database':<11} {'wall s':>8}  status")
     for name, database, seconds, status in summary:

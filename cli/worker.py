@@ -10,8 +10,8 @@ import click
 from sqlalchemy.exc import OperationalError
 
 import rules
-from payments import worker as jobs_worker
 from payments.errors import from_environment
+from payments.worker import run_one
 
 
 @click.command()
@@ -29,7 +29,7 @@ def command(app, once: bool, poll: float, max_jobs: int | None) -> None:
     done = 0
     while True:
         try:
-            job = jobs_worker.run_one(engine, app.settings, parameters, worker=name, now=app.now)
+            job = run_one(engine, app.settings, parameters, worker=name, now=app.now)
         except OperationalError as exc:  # the database went away: say so, try again later
             click.echo(f"error {from_environment(exc).code}: will retry", err=True)
             if once:

@@ -30,12 +30,30 @@ from schwifty import BIC as _BIC
 from schwifty import IBAN as _IBAN
 from schwifty.exceptions import SchwiftyException
 
-from identifiers.errors import IdentifierError
+from identifiers.errors import IdentifierError, parses
 from identifiers.privacy import mask_tail
 
 
+class _Identifier:
+    """What the three types share: ``is_valid`` answers whether ``parse`` accepts."""
+
+    __slots__ = ()
+
+    @classmethod
+    def is_valid(cls, *text: str) -> bool:
+        return parses(cls.parse, *text)
+
+
+def _schwifty(kind: type, text: str, code: str, field: str):
+    """``text`` parsed by schwifty's ``kind`` (IBAN or BIC), or ``code`` naming ``field``."""
+    try:
+        return kind(text or "")
+    except (SchwiftyException, ValueError) as exc:
+        raise IdentifierError(code, f"{kind.__name__} is not valid: {exc}", field) from None
+
+
 @dataclass(frozen=True, slots=True)
-class DomesticAccount:
+class DomesticAccount(_Identifier):
     """A Danish account: 4-digit registration number + account number padded to 10 digits."""
 
     reg_no: str
@@ -59,14 +77,6 @@ class DomesticAccount:
             )
         return cls(reg, acc.zfill(10))
 
-    @classmethod
-    def is_valid(cls, reg_no: str, account_no: str) -> bool:
-        try:
-            cls.parse(reg_no, account_no)
-        except IdentifierError:
-            return False
-        return True
-
     @property
     def bban(self) -> str:
         """The 14-digit basic bank account number (reg. no. + 10-digit account no.)."""
@@ -83,24 +93,12 @@ class DomesticAccount:
 
 
 @dataclass(frozen=True, slots=True)
-class Iban:
+class Iban(_Identifier):
     value: str
 
     @classmethod
     def parse(cls, text: str, field: str = "iban") -> Iban:
-        try:
-            iban = _IBAN(text or "")
-        except (SchwiftyException, ValueError) as exc:
-            raise IdentifierError("ID_IBAN_INVALID", f"IBAN is not valid: {exc}", field) from None
-        return cls(iban.compact)
-
-    @classmethod
-    def is_valid(cls, text: str) -> bool:
-        try:
-            cls.parse(text)
-        except IdentifierError:
-            return False
-        return True
+        return cls(_schwifty(_IBAN, text, "ID_IBAN_INVALID", field).compact)
 
     def format(self) -> str:
         return " ".join(self.value[i : i + 4] for i in range(0, len(self.value), 4))
@@ -113,24 +111,12 @@ class Iban:
 
 
 @dataclass(frozen=True, slots=True)
-class Bic:
+class Bic(_Identifier):
     value: str
 
     @classmethod
     def parse(cls, text: str, field: str = "bic") -> Bic:
-        try:
-            bic = _BIC(text or "")
-        except (SchwiftyException, ValueError) as exc:
-            raise IdentifierError("ID_BIC_INVALID", f"BIC is not valid: {exc}", field) from None
-        return cls(str(bic))
-
-    @classmethod
-    def is_valid(cls, text: str) -> bool:
-        try:
-            cls.parse(text)
-        except IdentifierError:
-            return False
-        return True
+        return cls(str(_schwifty(_BIC, text, "ID_BIC_INVALID", field)))
 
     def format(self) -> str:
         return self.value

@@ -32,7 +32,7 @@ from functools import lru_cache
 from stdnum.dk import cpr as _stdnum
 from stdnum.exceptions import ValidationError
 
-from identifiers.errors import IdentifierError
+from identifiers.errors import IdentifierError, parses
 
 KIND = "cpr"
 _SHAPE = re.compile(r"(\d{6})-?(\d{4})\Z")
@@ -70,11 +70,7 @@ def parse(text: object, field: str = "cpr", *, on: dt.date | None = None) -> str
 
 
 def is_valid(text: object, *, on: dt.date | None = None) -> bool:
-    try:
-        parse(text, on=on)
-    except IdentifierError:
-        return False
-    return True
+    return parses(parse, text, on=on)
 
 
 def birth_date(number: str) -> dt.date:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from stdnum.dk import cvr as _stdnum
 
-from identifiers.errors import IdentifierError
+from identifiers.errors import IdentifierError, parses
 
 KIND = "cvr"
 _SHAPE = re.compile(r"[1-9]\d{7}\Z")
@@ -43,11 +43,7 @@ def parse(text: object, field: str = "cvr") -> str:
 
 
 def is_valid(text: object) -> bool:
-    try:
-        parse(text)
-    except IdentifierError:
-        return False
-    return True
+    return parses(parse, text)
 
 
 def format(number: str) -> str:  # noqa: A001 - python-stdnum's name

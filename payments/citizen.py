@@ -19,15 +19,15 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from identifiers import mask_owner
 from payments import money
+from payments.claims import queries
 from payments.db import session_scope
 from payments.employer import explanation_text
 from payments.errors import NotFound
-from payments.models import Claim, Decision
+from payments.models import Claim
 from payments.registry import lifecycle, periods, service
 from payments.statuses import HoldReason, RegistrationStatus
 
@@ -36,13 +36,7 @@ PAGE_MAX = 100
 
 def decisions(engine: Engine, cpr: str, *, after: int = 0, limit: int = 20) -> list[dict]:
     """The live decisions on claims about the citizen, oldest first, paged by claim id."""
-    query = (
-        select(Claim, Decision)
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
-        .where(Claim.employee_cpr == cpr, Claim.id > after)
-        .order_by(Claim.id)
-        .limit(min(max(limit, 1), PAGE_MAX))
-    )
+    query = queries.live_page(Claim.employee_cpr == cpr, after=after, limit=limit, most=PAGE_MAX)
     with session_scope(engine) as session:
         rows = session.execute(query).all()
     out = []

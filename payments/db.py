@@ -223,9 +223,14 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
 # -- temporary tables for set-based bulk work (the bank file import, the batch) -------------
 
 
-def _create_temp_table(conn, table: Table) -> None:
+def _drop_temp_table(conn, table: Table) -> None:
+    # the temporary schema is spelled differently; naming it never drops a real table
     schema = "pg_temp" if conn.dialect.name == "postgresql" else "temp"
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{table.name}")
+
+
+def _create_temp_table(conn, table: Table) -> None:
+    _drop_temp_table(conn, table)
     table.create(conn)
 
 
@@ -254,6 +259,4 @@ def load_temp_table(
 
 
 def drop_temp_table(session: Session, table: Table) -> None:
-    conn = session.connection()
-    schema = "pg_temp" if conn.dialect.name == "postgresql" else "temp"
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{table.name}")
+    _drop_temp_table(session.connection(), table)

@@ -58,6 +58,7 @@ from payments.config import Settings
 from payments.db import session_scope
 from payments.models import BatchFile, BatchItem, Claim, PaymentOrder, Recovery
 from payments.registry import bank_file, letters, lifecycle
+from payments.statuses import OrderStatus
 
 Say = Callable[[str], None]
 WEIGHTS_CVR = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -318,15 +319,7 @@ def _correct_paid_claims(
         last = dt.date.fromisoformat(claim["last_absence_day"]) + by
         changes.append(claim | {"correction": True, "last_absence_day": last.isoformat()})
     fix_file = _write_ndjson(workdir / "corrections-2.ndjson", changes)
-    for outcome in intake.submit(
-        engine,
-        rules.iter_claim_records(fix_file),
-        actor="employer-portal",
-        today=day,
-        now=_stamp(day, 12),
-        parameters=parameters,
-        documents=False,
-    ):
+    for outcome in _submit(engine, fix_file, day, 12, parameters):
         if outcome.outcome != "corrected":
             return None
     with session_scope(engine) as s:
@@ -338,7 +331,10 @@ def _correct_paid_claims(
         order = s.execute(
             select(PaymentOrder)
             .join(Claim, Claim.id == PaymentOrder.claim_id)
-            .where(Claim.external_ref == pair[1], PaymentOrder.status.in_(("pending", "offset")))
+            .where(
+                Claim.external_ref == pair[1],
+                PaymentOrder.status.in_((OrderStatus.PENDING, OrderStatus.OFFSET)),
+            )
         ).scalar_one()
         return (
             f"{fix_file.name}: {pair[0]} shortened by a week after payment (a recovery of "
@@ -373,6 +369,20 @@ def _refused(engine: Engine, batch_id: int) -> dict[str, int]:
 
 def _stamp(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+def _submit(engine: Engine, path: Path, day: dt.date, hour: int, parameters):
+    """The employer portal submits a claim file on ``day`` at ``hour``: the outcomes, counted
+    and not kept (the decision documents stay in the database)."""
+    return intake.submit(
+        engine,
+        rules.iter_claim_records(path),
+        actor="employer-portal",
+        today=day,
+        now=_stamp(day, hour),
+        parameters=parameters,
+        documents=False,
+    )
 
 
 def run(
@@ -462,17 +472,7 @@ def run(
                 if o.decision["kind"] == "sickness":
                     first_created = o.decision["external_ref"]
 
-    count(
-        intake.submit(
-            engine,
-            rules.iter_claim_records(claim_file),
-            actor="employer-portal",
-            today=day,
-            now=_stamp(day, 12),
-            parameters=parameters,
-            documents=False,  # counted, not kept: the decision documents stay in the database
-        )
-    )
+    count(_submit(engine, claim_file, day, 12, parameters))
     correction = _claim_in(claim_file, first_created)
     correction = correction | {
         "correction": True,
@@ -481,17 +481,7 @@ def run(
         ).isoformat(),
     }
     fix_file = _write_ndjson(workdir / "corrections.ndjson", [correction])
-    count(
-        intake.submit(
-            engine,
-            rules.iter_claim_records(fix_file),
-            actor="employer-portal",
-            today=day,
-            now=_stamp(day, 13),
-            parameters=parameters,
-            documents=False,
-        )
-    )
+    count(_submit(engine, fix_file, day, 13, parameters))
     say(
         f"submitted {sum(by_outcome.values())} claims ({claim_file.name} + {fix_file.name}): "
         + ", ".join(f"{n} {k}" for k, n in sorted(by_outcome.items()))

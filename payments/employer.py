@@ -17,16 +17,15 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 import rules
 from identifiers import IdentifierError, cvr, mask_owner
 from payments import money, order_views
-from payments.claims import intake
+from payments.claims import intake, queries
 from payments.db import session_scope
-from payments.models import Claim, Decision
-from rules import codes as rule_codes
+from payments.models import Claim
+from rules.codes import CLAIM_NOT_AN_OBJECT
 
 FEED_MAX = 1000
 #: the outcome words the API reports (the intake's ``not_stored`` is ``invalid`` there)
@@ -98,7 +97,7 @@ def submit(
         else rules.ClaimRecord(
             f"item {n}",
             None,
-            rules.Problem(rule_codes.CLAIM_NOT_AN_OBJECT, None, "a claim is a JSON object"),
+            rules.Problem(CLAIM_NOT_AN_OBJECT, None, "a claim is a JSON object"),
         )
         for n, raw in enumerate(raws, 1)
     )
@@ -120,12 +119,8 @@ def feed(engine: Engine, employer_cvr: str, *, after: int = 0, limit: int = 100)
     """The employer's claims in the order they were first stored (the claim id is the
     sequence, as NAV's ``fraLoepenr``): page with ``after`` = the last ``sequence`` read. A
     correction keeps its claim's place and shows its latest version."""
-    query = (
-        select(Claim, Decision)
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
-        .where(Claim.employer_cvr == employer_cvr, Claim.id > after)
-        .order_by(Claim.id)
-        .limit(min(max(limit, 1), FEED_MAX))
+    query = queries.live_page(
+        Claim.employer_cvr == employer_cvr, after=after, limit=limit, most=FEED_MAX
     )
     with session_scope(engine) as session:
         rows = session.execute(query.execution_options(yield_per=500)).all()

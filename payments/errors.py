@@ -10,27 +10,15 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from identifiers.errors import IdentifierError
+from identifiers.errors import CodedError, IdentifierError
 from iso20022.errors import Iso20022Error
 from rules.errors import RuleError
 
 
-class PaymentsError(Exception):
+class PaymentsError(CodedError):
     """A failure with a stable code; the base of everything ``payments`` raises on purpose."""
 
     exit_status = 1
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def as_dict(self) -> dict[str, str]:
-        out = {"code": self.code, "message": self.message}
-        if self.field:
-            out["field"] = self.field
-        return out
 
 
 class InputError(PaymentsError):

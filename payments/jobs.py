@@ -179,19 +179,9 @@ def progress(
     engine: Engine, job_id: int, worker: str, counts: dict[str, int], now: dt.datetime
 ) -> bool:
     """Record how far the worker is; False when the job is no longer this worker's."""
-    with session_scope(engine) as session:
-        return bool(
-            session.execute(
-                update(ClaimJob)
-                .where(
-                    ClaimJob.id == job_id,
-                    ClaimJob.worker == worker,
-                    ClaimJob.status == RUNNING,
-                )
-                .values(heartbeat_at=now, **{n: counts.get(n, 0) for n in COUNTS})
-                .execution_options(synchronize_session=False)
-            ).rowcount
-        )
+    return _update_own(
+        engine, job_id, worker, heartbeat_at=now, **{n: counts.get(n, 0) for n in COUNTS}
+    )
 
 
 def finish(
@@ -214,6 +204,12 @@ def finish(
     }
     if error:
         values |= {"error_code": error[0][:40], "error_message": error[1][:500]}
+    return _update_own(engine, job_id, worker, **values)
+
+
+def _update_own(engine: Engine, job_id: int, worker: str, **values: Any) -> bool:
+    """Set ``values`` on the job while ``worker`` runs it; False when it no longer does (it
+    was taken over after a missed heartbeat, and the other worker finishes it)."""
     with session_scope(engine) as session:
         return bool(
             session.execute(

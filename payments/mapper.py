@@ -43,8 +43,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from identifiers import CODES as ID_CODES
-from identifiers import IdentifierError, mask_account, parse_owner
+from identifiers import CODES, IdentifierError, mask_account, parse_owner
 from payments.db import session_scope
 from payments.errors import PaymentsError
 from payments.registry import lookup, service
@@ -57,10 +56,10 @@ _ID = re.compile(r"(?i)(cpr|cvr):([0-9 -]{8,11})(?:@[A-Za-z0-9.-]+)?")
 _ACCOUNT = re.compile(r"(?i)account:(\d{4})-(\d{1,10})(?:@dk)?")
 _IBAN = re.compile(r"(?i)iban:([A-Za-z0-9 ]{15,42})(?:@([A-Za-z0-9]{8}|[A-Za-z0-9]{11}))?")
 _FA_CODES = {"ACCOUNT_FORM_INVALID"} | {
-    c for c in ID_CODES if c.split("_")[1] in ("REG", "ACCOUNT", "IBAN", "BIC")
+    c for c in CODES if c.split("_")[1] in ("REG", "ACCOUNT", "IBAN", "BIC")
 }
 _ID_CODES = {"ACCOUNT_CHANNEL_NOT_ALLOWED", "ACCOUNT_NOT_FOUND"} | {
-    c for c in ID_CODES if c.split("_")[1] in ("CPR", "CVR", "OWNER")
+    c for c in CODES if c.split("_")[1] in ("CPR", "CVR", "OWNER")
 }
 
 

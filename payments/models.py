@@ -284,6 +284,11 @@ class Decision(Base):
     claim: Mapped[Claim] = relationship()
 
 
+#: a claim joined to its live decision, the one not superseded (at most one a claim:
+#: ``uq_decisions_live_claim``): ``select(Claim, Decision).join(Decision, LIVE_DECISION)``
+LIVE_DECISION = (Decision.claim_id == Claim.id) & Decision.superseded.is_(False)
+
+
 class PaymentOrder(Base):
     """Money owed to a CPR or CVR number (never to an account) for a decision.
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
@@ -89,9 +89,9 @@ def _rows(session: Session, *where, after: int = 0, limit: int = PAGE_MAX) -> li
             last_batch.execution_date.label("last_execution"),
         )
         .join(Claim, Claim.id == o.claim_id)
-        .outerjoin(waiting, and_(waiting.order_id == o.id, waiting.attempt == o.attempts + 1))
+        .outerjoin(waiting, orders.next_attempt(waiting, o))
         .outerjoin(next_batch, next_batch.id == waiting.batch_id)
-        .outerjoin(paid, and_(paid.order_id == o.id, paid.attempt == o.attempts))
+        .outerjoin(paid, orders.last_attempt(paid, o))
         .outerjoin(last_batch, last_batch.id == paid.batch_id)
         .where(o.id > after, *where)
         .order_by(o.id)

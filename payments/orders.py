@@ -97,9 +97,20 @@ ACCOUNT_REASONS = ("AC01", "AC04", "AC06", "AG01", "MD07")
 # -- where an order stands (SQL) -------------------------------------------------------------
 
 
+def next_attempt(item, order=PaymentOrder):
+    """SQL condition: ``item`` (a :class:`BatchItem` or an alias) is the order's next attempt,
+    the item of a batch not released yet; ``attempts`` counts the released ones."""
+    return and_(item.order_id == order.id, item.attempt == order.attempts + 1)
+
+
+def last_attempt(item, order=PaymentOrder):
+    """SQL condition: ``item`` is the order's last released attempt (the bank has seen it)."""
+    return and_(item.order_id == order.id, item.attempt == order.attempts)
+
+
 def in_unreleased_batch(order=PaymentOrder):
     """SQL condition: the order is in a batch that has not been released yet."""
-    return exists().where(BatchItem.order_id == order.id, BatchItem.attempt == order.attempts + 1)
+    return exists().where(next_attempt(BatchItem, order))
 
 
 def payable(order=PaymentOrder):

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from identifiers.errors import CodedError
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -23,16 +25,10 @@ class Problem:
     message: str
 
 
-class RuleError(Exception):
+class RuleError(CodedError):
     """Base of everything ``rules`` raises on purpose."""
 
     exit_status = 2
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.field = field
 
 
 class ParameterMissing(RuleError):

@@ -5,7 +5,8 @@ The worked example is sickness.md's: a 37-hour employee on 250 kr an hour, absen
 reimbursed 16,901.75 kr to the employer's CVR. Tests change one field of it at a time.
 
 The row helpers insert orders, registrations and claims directly, for tests of the batch,
-the returns and the registry that must not depend on the claim intake.
+the returns and the registry that must not depend on the claim intake; the look-ups
+(:func:`code_of`, :func:`stored_code`, :func:`live_orders`) read back what tests assert on.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
 from payments import orders
 from payments.config import Settings
 from payments.db import metadata, session_scope
+from payments.errors import CODED_ERRORS
 from payments.models import (
     AccountRegistration,
+    ActivationLetter,
     BatchItem,
     Claim,
     Decision,
@@ -58,6 +62,28 @@ def worked(**changes) -> dict:
     """The worked example with some fields changed (``None`` removes a field)."""
     raw = WORKED_EXAMPLE | changes
     return {k: v for k, v in raw.items() if v is not None}
+
+
+def maternity(**changes) -> dict:
+    """A mother's maternity claim on the worked example's job and wage; the tests give the
+    birth and the days (``None`` removes a field)."""
+    return worked(
+        **({"kind": "maternity", "monthly_hours": [160] * 4, "parent": "mother"} | changes)
+    )
+
+
+class Record:
+    """A claim record as :func:`rules.iter_claim_records` yields it, for ``intake.submit``."""
+
+    def __init__(self, raw, position="item 1", problem=None):
+        self.raw, self.position, self.problem = raw, position, problem
+
+
+def code_of(fn, *args, **kwargs) -> str:
+    """The code of the coded error that ``fn(*args, **kwargs)`` raises (fails if none)."""
+    with pytest.raises(CODED_ERRORS) as info:
+        fn(*args, **kwargs)
+    return info.value.code
 
 
 def cpr(i: int) -> str:
@@ -97,25 +123,35 @@ def add_registration(
     account="1",
     active_from=dt.date(2024, 1, 1),
     iban=None,
-    ended_on=None,
+    **columns,
 ):
+    """A registration from the bank, stored as given (``columns`` set any other column)."""
     reg = AccountRegistration(
-        owner_kind=kind,
-        owner_number=number,
-        reg_no=None if iban else "1234",
-        account_no=None if iban else account.zfill(10),
-        iban=iban,
-        channel="bank",
-        status=status,
-        actor="bank",
-        registered_at=NOW,
-        active_from=active_from,
-        ended_on=ended_on,
-        activation_attempts=0,
+        **{
+            "owner_kind": kind,
+            "owner_number": number,
+            "reg_no": None if iban else "1234",
+            "account_no": None if iban else account.zfill(10),
+            "iban": iban,
+            "channel": "bank",
+            "status": status,
+            "actor": "bank",
+            "registered_at": NOW,
+            "active_from": active_from,
+            "activation_attempts": 0,
+        }
+        | columns
     )
     session.add(reg)
     session.flush()
     return reg
+
+
+def stored_code(session, registration_id: int) -> str:
+    """A registration's activation code as stored (before any letter is exported)."""
+    return session.execute(
+        select(ActivationLetter.code).where(ActivationLetter.registration_id == registration_id)
+    ).scalar_one()
 
 
 def add_order(session, number, amount_ore, *, kind="cpr", due=RUN, ref=None):
@@ -169,6 +205,17 @@ def add_order(session, number, amount_ore, *, kind="cpr", due=RUN, ref=None):
     session.add(order)
     session.flush()
     return order
+
+
+def live_orders(engine, ref="ACME-0001") -> list[PaymentOrder]:
+    """The claim's orders that are not cancelled, oldest first."""
+    with session_scope(engine) as s:
+        return s.scalars(
+            select(PaymentOrder)
+            .join(Claim, Claim.id == PaymentOrder.claim_id)
+            .where(Claim.external_ref == ref, PaymentOrder.status != "cancelled")
+            .order_by(PaymentOrder.id)
+        ).all()
 
 
 def wipe(engine) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer
 
 import rules
-from payments.models import Claim, Decision
+from payments.models import LIVE_DECISION, Claim, Decision
 from rules.history import same_child
 
 
@@ -48,7 +48,7 @@ class ClaimChunk:
         # by reference alone (the key's index starts with it), the employer checked below
         query = (
             select(Claim, Decision)
-            .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+            .join(Decision, LIVE_DECISION)
             .where(
                 or_(
                     Claim.employee_cpr.in_(employees),

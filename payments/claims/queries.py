@@ -26,7 +26,7 @@ from payments import actors, audit, money, order_views
 from payments.claims import intake
 from payments.db import session_scope
 from payments.errors import InputError
-from payments.models import Claim, Decision, Recovery, RecoveryOffset
+from payments.models import LIVE_DECISION, Claim, Decision, Recovery, RecoveryOffset
 from payments.statuses import RecoveryStatus
 
 LIST_LIMIT = 1000
@@ -49,7 +49,7 @@ def list_claims(
             Decision.amount_ore,
             Decision.codes,
         )
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .join(Decision, LIVE_DECISION)
         .order_by(Claim.id.desc())
         .limit(limit)
     )
@@ -191,6 +191,20 @@ def recovery_lines(session: Session, query) -> list[RecoveryLine]:
                 OffsetLine(o.order_id, money.kr(o.amount_ore), o.created_at)
             )
     return [_line(r, c, tuple(offsets.get(r.id, ()))) for r, c in rows]
+
+
+def live_page(where, *, after: int, limit: int, most: int):
+    """Claims matching ``where`` with their live decisions, a page in the order they were
+    first stored: the claim id is the sequence a reader pages by (``after`` = the last one
+    read), at most ``limit`` claims, kept between 1 and ``most``. A correction keeps its
+    claim's place."""
+    return (
+        select(Claim, Decision)
+        .join(Decision, LIVE_DECISION)
+        .where(where, Claim.id > after)
+        .order_by(Claim.id)
+        .limit(min(max(limit, 1), most))
+    )
 
 
 def _line(r: Recovery, claim: Claim, offsets: tuple[OffsetLine, ...]) -> RecoveryLine:

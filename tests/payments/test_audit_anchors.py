@@ -20,15 +20,8 @@ from sqlalchemy import func, select, text, update
 from payments import audit, manifests
 from payments.batch import approval, night
 from payments.db import session_scope
-from payments.errors import CODED_ERRORS
 from payments.models import AuditEvent, BatchFile
-from tests.support import NOW, RUN, add_order, add_registration, cpr, make_settings
-
-
-def code_of(fn) -> str:
-    with pytest.raises(CODED_ERRORS) as info:
-        fn()
-    return info.value.code
+from tests.support import NOW, RUN, add_order, add_registration, code_of, cpr, make_settings
 
 
 def later_events(engine, n, start=0):

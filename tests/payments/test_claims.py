@@ -21,14 +21,20 @@ from payments.claims import intake
 from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.models import (
-    AccountRegistration,
     AuditEvent,
     Claim,
     Decision,
     PaymentOrder,
     Recovery,
 )
-from tests.support import WORKED_AMOUNT, WORKED_EXAMPLE
+from tests.support import (
+    WORKED_AMOUNT,
+    WORKED_EXAMPLE,
+    Record,
+    add_registration,
+    live_orders,
+    maternity,
+)
 
 TODAY = dt.date(2024, 3, 20)
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
@@ -36,11 +42,6 @@ PARAMS = rules.load_parameters()
 EMPLOYER, OTHER_EMPLOYER = "13585628", "10150817"
 
 WORKED = WORKED_EXAMPLE
-
-
-class Record:
-    def __init__(self, raw, position="item 1", problem=None):
-        self.raw, self.position, self.problem = raw, position, problem
 
 
 def submit(engine, *raws, today=TODAY, backdated=False):
@@ -52,16 +53,6 @@ def submit(engine, *raws, today=TODAY, backdated=False):
             backdated=backdated,
         )
     )  # fmt: skip
-
-
-def live_orders(engine, ref="ACME-0001"):
-    with session_scope(engine) as s:
-        return s.scalars(
-            select(PaymentOrder)
-            .join(Claim, Claim.id == PaymentOrder.claim_id)
-            .where(Claim.external_ref == ref, PaymentOrder.status != "cancelled")
-            .order_by(PaymentOrder.id)
-        ).all()
 
 
 def count(engine, model):
@@ -285,20 +276,7 @@ def test_correction_up_after_payment_adds_a_difference_order(engine):
 def test_correction_keeps_an_order_already_in_an_unreleased_batch(engine, tmp_path):
     """The file with the first amount is made: the correction pays only the difference."""
     with session_scope(engine) as s:
-        s.add(
-            AccountRegistration(
-                owner_kind="cvr",
-                owner_number=EMPLOYER,
-                reg_no="1234",
-                account_no="0000567890",
-                channel="bank",
-                status="active",
-                actor="bank",
-                registered_at=NOW,
-                active_from=dt.date(2024, 1, 1),
-                activation_attempts=0,
-            )
-        )
+        add_registration(s, EMPLOYER, kind="cvr", account="567890")
     submit(engine, WORKED)
     settings = Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"))
     run = night.run(engine, settings, run_date=TODAY, actor="night", now=NOW)
@@ -362,18 +340,7 @@ def test_22_weeks_in_9_months_counts_days_from_another_employer(engine):
 
 
 def test_maternity_weeks_already_granted_limit_the_next_claim(engine):
-    base = {
-        "employer_cvr": EMPLOYER,
-        "employee_cpr": "010190-1234",
-        "kind": "maternity",
-        "normal_weekly_hours": "37",
-        "hourly_wage": "250.00",
-        "salary_paid": True,
-        "employment_start": "2019-01-01",
-        "monthly_hours": [160] * 4,
-        "parent": "mother",
-        "child_birth_date": "2024-02-05",
-    }
+    base = maternity(child_birth_date="2024-02-05")
     first = base | {
         "external_ref": "MAT-1",
         "first_absence_day": "2024-02-05",
@@ -593,21 +560,12 @@ def test_a_2026_absence_received_on_time_is_decided_with_the_shipped_rates(engin
 
 # -- the § 39 a supplement is paid with the reimbursement (issue 13) -----------------------
 
-MATERNITY = {
-    "external_ref": "MAT-39A",
-    "employer_cvr": EMPLOYER,
-    "employee_cpr": "010190-1234",
-    "kind": "maternity",
-    "normal_weekly_hours": "37",
-    "hourly_wage": "250.00",
-    "salary_paid": True,
-    "employment_start": "2019-01-01",
-    "monthly_hours": [160] * 4,
-    "parent": "mother",
-    "child_birth_date": "2026-02-02",
-    "first_absence_day": "2026-02-02",
-    "last_absence_day": "2026-03-27",
-}
+MATERNITY = maternity(
+    external_ref="MAT-39A",
+    child_birth_date="2026-02-02",
+    first_absence_day="2026-02-02",
+    last_absence_day="2026-03-27",
+)
 
 
 def test_the_order_pays_the_reimbursement_and_the_supplement(engine):

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from payments.batch import approval, night
 from payments.db import session_scope
-from payments.errors import CODED_ERRORS
 from payments.models import (
     AccountRegistration,
     ActivationLetter,
@@ -30,17 +29,20 @@ from payments.models import (
 )
 from payments.registry import letters, lifecycle, service
 from payments.registry.lifecycle import Account
-from tests.support import NOW, RUN, add_order, add_registration, cpr, make_settings
+from tests.support import (
+    NOW,
+    RUN,
+    add_order,
+    add_registration,
+    code_of,
+    cpr,
+    make_settings,
+    stored_code,
+)
 
 D = dt.date
 CPR = "0101901234"
 A1 = Account.parse(reg_no="1234", account_no="567890")
-
-
-def code_of(fn) -> str:
-    with pytest.raises(CODED_ERRORS) as info:
-        fn()
-    return info.value.code
 
 
 def events(engine, action):
@@ -166,18 +168,12 @@ def _pending(s, actor="clerk", by_owner=False, channel="citizen", number=CPR):
     )  # fmt: skip
 
 
-def _code(s, registration_id):
-    return s.scalar(
-        select(ActivationLetter.code).where(ActivationLetter.registration_id == registration_id)
-    )
-
-
 @pytest.mark.parametrize("channel", ["citizen", "authority"])
 @pytest.mark.parametrize("activator", ["clerk", "CLERK", " Ｃlerk "])
 def test_the_registrar_cannot_activate(engine, channel, activator):
     with session_scope(engine) as s:
         reg = _pending(s, channel=channel)
-        code = _code(s, reg.registration_id)
+        code = stored_code(s, reg.registration_id)
     with session_scope(engine) as s:
         fn = lambda: lifecycle.activate(  # noqa: E731
             s, "cpr", CPR, code, actor=activator, on=D(2024, 1, 2), now=NOW
@@ -205,7 +201,7 @@ def test_the_registrar_cannot_activate(engine, channel, activator):
 def test_an_owner_who_registered_through_self_service_activates_it(engine):
     with session_scope(engine) as s:
         reg = _pending(s, actor="cpr-owner", by_owner=True)
-        code = _code(s, reg.registration_id)
+        code = stored_code(s, reg.registration_id)
         done = lifecycle.activate(s, "cpr", CPR, code, actor="cpr-owner", on=D(2024, 1, 2), now=NOW)
         assert done.code is None
         assert s.get(AccountRegistration, reg.registration_id).registered_by_owner
@@ -266,7 +262,7 @@ def test_a_code_is_exported_once_and_then_only_on_paper(engine, tmp_path):
         theirs = _pending(s, number="0202901234").registration_id
         replaced = _pending(s, number="0303901234").registration_id
         _pending(s, number="0303901234")  # replaces it: its letter is void
-        codes = {r: _code(s, r) for r in (mine, theirs, replaced)}
+        codes = {r: stored_code(s, r) for r in (mine, theirs, replaced)}
     done = service.export_letters(engine, tmp_path / "mail", actor="Printer", now=NOW)
     with session_scope(engine) as s:
         by_reg = {x.registration_id: x for x in s.scalars(select(ActivationLetter))}
@@ -293,7 +289,7 @@ def test_a_code_is_exported_once_and_then_only_on_paper(engine, tmp_path):
 def test_the_exporter_cannot_activate(engine, tmp_path):
     with session_scope(engine) as s:
         reg = _pending(s)
-        code = _code(s, reg.registration_id)
+        code = stored_code(s, reg.registration_id)
     service.export_letters(engine, tmp_path / "mail", actor="printer", now=NOW)
     with session_scope(engine) as s:
         fn = lambda: lifecycle.activate(  # noqa: E731

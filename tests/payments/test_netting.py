@@ -33,33 +33,30 @@ from payments.models import (
     Recovery,
     RecoveryOffset,
 )
-from tests.support import EMPLOYER, add_registration, file_transactions, make_settings, wipe, worked
+from tests.support import (
+    EMPLOYER,
+    Record,
+    add_registration,
+    file_transactions,
+    live_orders,
+    make_settings,
+    maternity,
+    wipe,
+    worked,
+)
 
 TODAY = dt.date(2024, 3, 20)  # a Wednesday; the worked example is on time
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
 PARAMS = rules.load_parameters()
 SECOND = {"external_ref": "ACME-0002", "employee_cpr": "020290-1234"}
 THIRD = {"external_ref": "ACME-0003", "employee_cpr": "030390-1234"}
-MATERNITY = {
-    "external_ref": "MAT-1",
-    "employer_cvr": EMPLOYER,
-    "employee_cpr": "040490-1234",
-    "kind": "maternity",
-    "normal_weekly_hours": "37",
-    "hourly_wage": "250.00",
-    "salary_paid": True,
-    "employment_start": "2019-01-01",
-    "monthly_hours": [160] * 4,
-    "parent": "mother",
-    "child_birth_date": "2024-02-05",
-    "first_absence_day": "2024-02-05",
-    "last_absence_day": "2024-02-23",  # 14,084.79 kr
-}
-
-
-class Record:
-    def __init__(self, raw, position="item 1"):
-        self.raw, self.position, self.problem = raw, position, None
+MATERNITY = maternity(
+    external_ref="MAT-1",
+    employee_cpr="040490-1234",
+    child_birth_date="2024-02-05",
+    first_absence_day="2024-02-05",
+    last_absence_day="2024-02-23",  # 14,084.79 kr
+)
 
 
 def submit(engine, *raws, actor="employer"):
@@ -79,16 +76,6 @@ def mark_sent(engine):
             .where(PaymentOrder.status == "pending")
             .values(status="sent", attempts=1)
         )
-
-
-def order_of(engine, ref):
-    with session_scope(engine) as s:
-        return s.scalars(
-            select(PaymentOrder)
-            .join(Claim, Claim.id == PaymentOrder.claim_id)
-            .where(Claim.external_ref == ref, PaymentOrder.status != "cancelled")
-            .order_by(PaymentOrder.id)
-        ).all()
 
 
 def all_recoveries(engine):
@@ -195,7 +182,7 @@ def test_an_open_recovery_is_offset_against_the_next_payment_and_the_bank_gets_t
     assert (recovery.status, recovery.amount_ore, recovery.open_ore) == ("open", 469_493, 469_493)
 
     submit(engine, worked(**SECOND))
-    [order] = order_of(engine, "ACME-0002")
+    [order] = live_orders(engine, "ACME-0002")
     assert (order.status, order.amount_ore, order.offset_ore) == ("pending", 1_690_175, 469_493)
     assert order.remittance == (
         "Refusion sygedagpenge 2024-04-03..2024-04-26 ACME-0002 "
@@ -230,20 +217,20 @@ def test_partial_offsets_an_order_offset_in_full_is_never_sent(engine, tmp_path)
     assert (recovery.payee_kind, recovery.amount_ore) == ("cvr", 1_690_175)
 
     submit(engine, worked(last_absence_day="2024-04-19", **SECOND))
-    [small] = order_of(engine, "ACME-0002")
+    [small] = live_orders(engine, "ACME-0002")
     assert (small.status, small.offset_ore, orders.payable(small)) == ("offset", 1_220_682, 0)
     [recovery] = all_recoveries(engine)
     assert (recovery.status, recovery.open_ore) == ("partly_offset", 469_493)
 
     submit(engine, worked(**THIRD))
-    [big] = order_of(engine, "ACME-0003")
+    [big] = live_orders(engine, "ACME-0003")
     assert (big.status, big.offset_ore, orders.payable(big)) == ("pending", 469_493, 1_220_682)
     [recovery] = all_recoveries(engine)
     assert (recovery.status, recovery.open_ore, recovery.offset_ore) == ("offset", 0, 1_690_175)
     assert [(o[1], o[2]) for o in offsets(engine)] == [(small.id, 1_220_682), (big.id, 469_493)]
 
     submit(engine, worked(external_ref="ACME-0004", employee_cpr="050590-1234"))
-    [untouched] = order_of(engine, "ACME-0004")  # nothing is owed any more
+    [untouched] = live_orders(engine, "ACME-0004")  # nothing is owed any more
     assert untouched.offset_ore == 0 and "modregnet" not in untouched.remittance
 
     run = night.run(engine, make_settings(tmp_path), run_date=TODAY, actor="n", now=NOW)
@@ -258,7 +245,7 @@ def test_benefits_are_not_mixed(engine):
     """A sickness recovery is not collected from a maternity payment to the same employer."""
     paid_then_lowered(engine)
     submit(engine, MATERNITY)
-    [order] = order_of(engine, "MAT-1")
+    [order] = live_orders(engine, "MAT-1")
     assert order.offset_ore == 0
     assert all_recoveries(engine)[0].status == "open"
     conservation(engine)
@@ -280,8 +267,8 @@ def test_a_new_recovery_reduces_orders_not_yet_sent_but_never_one_in_a_batch(eng
     submit(engine, worked(**THIRD))
 
     submit(engine, worked(last_absence_day="2024-04-12", correction=True))  # 9,389.86 less
-    [in_batch] = order_of(engine, "ACME-0002")
-    [waiting] = order_of(engine, "ACME-0003")
+    [in_batch] = live_orders(engine, "ACME-0002")
+    [waiting] = live_orders(engine, "ACME-0003")
     assert in_batch.offset_ore == 0 and "modregnet" not in in_batch.remittance
     with session_scope(engine) as s:
         assert s.scalar(select(orders.reported_status()).where(PaymentOrder.id == in_batch.id)) == (
@@ -305,7 +292,7 @@ def test_a_recovery_with_nothing_to_offset_against_stays_open(engine, tmp_path):
     submit(engine, worked(last_absence_day="2024-04-19", correction=True))
     [recovery] = all_recoveries(engine)
     assert (recovery.status, recovery.open_ore) == ("open", 469_493)
-    assert [o.offset_ore for o in order_of(engine, "ACME-0002")] == [0]
+    assert [o.offset_ore for o in live_orders(engine, "ACME-0002")] == [0]
     assert offsets(engine) == []
     conservation(engine)
 
@@ -316,7 +303,7 @@ def test_an_order_with_an_offset_survives_a_correction_of_its_own_claim(engine):
     paid_then_lowered(engine)
     submit(engine, worked(**SECOND))
     submit(engine, worked(last_absence_day="2024-04-19", correction=True, **SECOND))
-    [order] = order_of(engine, "ACME-0002")
+    [order] = live_orders(engine, "ACME-0002")
     assert (order.amount_ore, order.offset_ore, order.status) == (1_690_175, 938_986, "pending")
     assert order.remittance.endswith("modregnet 9.389,86 kr (tilbagebetaling ACME-0001, ACME-0002)")
     first, second = all_recoveries(engine)
@@ -360,12 +347,12 @@ def test_a_recovery_paid_back_is_closed_and_no_later_payment_is_reduced(engine):
         Decimal("0.00"),
     )
     assert line.closed_by == "clerk" and line.close_reason == "paid by transfer 2024-03-25"
-    assert [o.order_id for o in line.offsets] == [order_of(engine, "ACME-0002")[0].id]
+    assert [o.order_id for o in line.offsets] == [live_orders(engine, "ACME-0002")[0].id]
     with pytest.raises(PaymentsError) as again:
         recoveries.close(engine, recovery.id, outcome="written_off", reason="x", actor="c", now=NOW)
     assert again.value.code == "RECOVERY_CLOSED"
     submit(engine, worked(**THIRD))
-    assert order_of(engine, "ACME-0003")[0].offset_ore == 0
+    assert live_orders(engine, "ACME-0003")[0].offset_ore == 0
     with session_scope(engine) as s:
         [event] = s.scalars(select(AuditEvent).where(AuditEvent.action == "recovery.paid"))
     assert '"amount": "6572.90"' in event.payload

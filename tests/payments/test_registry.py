@@ -10,10 +10,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from payments.db import session_scope
-from payments.errors import CODED_ERRORS
-from payments.models import AccountRegistration, ActivationLetter, AuditEvent
+from payments.models import AccountRegistration, AuditEvent
 from payments.registry import bank_file, letters, lifecycle, lookup
 from payments.registry.lifecycle import Account
+from tests.support import code_of, stored_code
 
 D = dt.date
 CPR = "0101901234"
@@ -24,22 +24,10 @@ A2 = Account.parse(reg_no="5678", account_no="1234567890")
 A3 = Account.parse(iban="DK50 0040 0440 1162 43", bic="DABADKKK")
 
 
-def _code(session, registration_id: int) -> str:
-    return session.execute(
-        select(ActivationLetter.code).where(ActivationLetter.registration_id == registration_id)
-    ).scalar_one()
-
-
 def _bank(s, now, account=A1, on=D(2024, 1, 1), number=CPR, kind="cpr"):
     return lifecycle.register(
         s, kind, number, account, channel="bank", actor="bank", on=on, now=now
     )
-
-
-def _codes(fn) -> str:
-    with pytest.raises(CODED_ERRORS) as info:
-        fn()
-    return info.value.code
 
 
 def test_whole_lifecycle(engine, now):
@@ -52,7 +40,7 @@ def test_whole_lifecycle(engine, now):
         )
         assert pending.outcome == "pending" and pending.letter_id
         row = s.get(AccountRegistration, pending.registration_id)
-        code = _code(s, pending.registration_id)
+        code = stored_code(s, pending.registration_id)
         assert row.activation_code_hash and code not in row.activation_code_hash
     with session_scope(engine) as s:  # pending does not change what is in force
         assert lifecycle.as_of(s, "cpr", CPR, D(2024, 3, 10)).id == first.registration_id
@@ -79,7 +67,7 @@ def test_whole_lifecycle(engine, now):
         hist = lifecycle.history(s, "cpr", CPR)
         assert [h.id for h in hist] == [first.registration_id, pending.registration_id]
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.close(
                     s, "cpr", CPR, "owner_request", actor="c", on=D(2024, 7, 1), now=now
                 )
@@ -106,7 +94,7 @@ def test_bank_change_ends_the_current_one_at_its_start_and_keeps_history(engine,
         assert lifecycle.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == b.registration_id
         # a change dated before the history ends would rewrite it
         assert (
-            _codes(lambda: _bank(s, now, account=A3, on=D(2024, 3, 15))) == "ACCOUNT_DATE_CONFLICT"
+            code_of(lambda: _bank(s, now, account=A3, on=D(2024, 3, 15))) == "ACCOUNT_DATE_CONFLICT"
         )
         c = _bank(s, now, account=A3, on=D(2024, 4, 1))  # same-day correction is allowed
         assert lifecycle.as_of(s, "cpr", CPR, D(2024, 4, 1)).id == c.registration_id
@@ -116,7 +104,7 @@ def test_bank_change_ends_the_current_one_at_its_start_and_keeps_history(engine,
 def test_channel_and_input_rules(engine, now):
     with session_scope(engine) as s:
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.register(
                     s, "cvr", CVR, A1, channel="citizen", actor="x", on=D(2024, 1, 1), now=now
                 )
@@ -124,10 +112,10 @@ def test_channel_and_input_rules(engine, now):
             == "ACCOUNT_CHANNEL_NOT_ALLOWED"
         )
         assert _bank(s, now, kind="cvr", number=CVR).outcome == "registered"
-        assert _codes(lambda: _bank(s, now, number="3201901234")) == "ID_CPR_INVALID"
-        assert _codes(lambda: _bank(s, now, kind="cvr", number="13585629")) == "ID_CVR_INVALID"
+        assert code_of(lambda: _bank(s, now, number="3201901234")) == "ID_CPR_INVALID"
+        assert code_of(lambda: _bank(s, now, kind="cvr", number="13585629")) == "ID_CVR_INVALID"
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.register(
                     s, "cpr", CPR, A1, channel="post", actor="x", on=D(2024, 1, 1), now=now
                 )
@@ -135,7 +123,7 @@ def test_channel_and_input_rules(engine, now):
             == "ACCOUNT_CHANNEL_INVALID"
         )
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.register(
                     s, "cpr", CPR, A1, channel="bank", actor=" ", on=D(2024, 1, 1), now=now
                 )
@@ -143,7 +131,7 @@ def test_channel_and_input_rules(engine, now):
             == "ACTOR_INVALID"
         )
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.close(
                     s, "cvr", CVR, "deceased", actor="x", on=D(2024, 2, 1), now=now
                 )
@@ -151,7 +139,7 @@ def test_channel_and_input_rules(engine, now):
             == "ACCOUNT_CLOSE_REASON_INVALID"
         )
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.close(
                     s, "cvr", CVR, "business_closed", actor="x", on=D(2023, 2, 1), now=now
                 )
@@ -177,7 +165,7 @@ def test_channel_and_input_rules(engine, now):
     ],
 )
 def test_account_validation_codes(given, code):
-    assert _codes(lambda: Account.parse(**given)) == code
+    assert code_of(lambda: Account.parse(**given)) == code
 
 
 def test_activation_locks_after_five_wrong_codes(engine, now):
@@ -185,7 +173,7 @@ def test_activation_locks_after_five_wrong_codes(engine, now):
         reg = lifecycle.register(
             s, "cpr", CPR, A1, channel="authority", actor="caseworker", on=D(2024, 1, 1), now=now
         )
-        code = _code(s, reg.registration_id)
+        code = stored_code(s, reg.registration_id)
     outcomes = []
     for _ in range(5):
         with session_scope(engine) as s:  # each attempt its own transaction, as in the CLI
@@ -205,7 +193,7 @@ def test_activation_locks_after_five_wrong_codes(engine, now):
         assert (row.status, row.activation_attempts) == ("locked", 5)
         # even the right code no longer works
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.activate(
                     s, "cpr", CPR, code, actor="o", on=D(2024, 1, 5), now=now
                 )
@@ -219,7 +207,13 @@ def test_activation_locks_after_five_wrong_codes(engine, now):
             s, "cpr", CPR, A1, channel="citizen", actor="self", on=D(2024, 1, 6), now=now
         )
         done = lifecycle.activate(
-            s, "cpr", CPR, _code(s, again.registration_id), actor="o", on=D(2024, 1, 7), now=now
+            s,
+            "cpr",
+            CPR,
+            stored_code(s, again.registration_id),
+            actor="o",
+            on=D(2024, 1, 7),
+            now=now,
         )
         assert done.code is None
         assert s.get(AccountRegistration, reg.registration_id).ended_on == D(2024, 1, 6)
@@ -228,7 +222,7 @@ def test_activation_locks_after_five_wrong_codes(engine, now):
 def test_activation_without_pending_and_superseded_letters(engine, now):
     with session_scope(engine) as s:
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.activate(s, "cpr", CPR, "X", actor="o", on=D(2024, 1, 1), now=now)
             )
             == "ACCOUNT_NO_PENDING"
@@ -239,17 +233,17 @@ def test_activation_without_pending_and_superseded_letters(engine, now):
         second = lifecycle.register(
             s, "cpr", CPR, A2, channel="citizen", actor="self", on=D(2024, 1, 2), now=now
         )
-        old_code = _code(s, first.registration_id)
+        old_code = stored_code(s, first.registration_id)
         result = lifecycle.activate(s, "cpr", CPR, old_code, actor="o", on=D(2024, 1, 3), now=now)
         assert result.code == "ACCOUNT_ACTIVATION_CODE_WRONG"
         assert result.registration_id == second.registration_id
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.activate(
                     s,
                     "cpr",
                     CPR,
-                    _code(s, second.registration_id),
+                    stored_code(s, second.registration_id),
                     actor="o",
                     on=D(2024, 1, 1),
                     now=now,
@@ -278,12 +272,12 @@ def test_close_cancels_a_waiting_request(engine, now):
         assert closed.registration_id is None
         assert s.get(AccountRegistration, reg.registration_id).end_reason == "deceased"
         assert (
-            _codes(
+            code_of(
                 lambda: lifecycle.activate(
                     s,
                     "cpr",
                     CPR,
-                    _code(s, reg.registration_id),
+                    stored_code(s, reg.registration_id),
                     actor="o",
                     on=D(2024, 1, 3),
                     now=now,
@@ -374,7 +368,7 @@ def test_suspicious_accounts(engine, now):
         before = bank_file.suspicious(s, D(2024, 2, 1), min_owners=5)
         after = bank_file.suspicious(s, D(2024, 3, 1), min_owners=5)
         assert (
-            _codes(lambda: bank_file.suspicious(s, D(2024, 3, 1), min_owners=1))
+            code_of(lambda: bank_file.suspicious(s, D(2024, 3, 1), min_owners=1))
             == "ACCOUNT_MIN_OWNERS_INVALID"
         )
     # the DK IBAN is the same account as reg. 1234 / 0000567890

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from payments.db import session_scope
 from payments.errors import PaymentsError
-from payments.models import ActivationLetter
 from payments.registry import lifecycle, lookup
 from payments.registry.lifecycle import Account
+from tests.support import stored_code
 
 BASE = dt.date(2024, 1, 1)
 DAYS = 20
@@ -81,12 +80,6 @@ class Model:
         self.periods.append(Period(acc, on, reg_id))
 
 
-def _code_of(session, registration_id: int) -> str:
-    return session.execute(
-        select(ActivationLetter.code).where(ActivationLetter.registration_id == registration_id)
-    ).scalar_one()
-
-
 def _apply(session, model: Model, op, cpr: str, now) -> None:
     kind = op[0]
     if kind == "guess":
@@ -109,7 +102,7 @@ def _apply(session, model: Model, op, cpr: str, now) -> None:
                 model.replace(acc, on, change.registration_id)
         elif kind == "activate":
             on, right = op[1], op[2]
-            code = _code_of(session, model.pending[3]) if model.pending and right else "NOPE"
+            code = stored_code(session, model.pending[3]) if model.pending and right else "NOPE"
             result = lifecycle.activate(session, "cpr", cpr, code, actor="owner", on=on, now=now)
             if not right:
                 model.pending[2] += 1

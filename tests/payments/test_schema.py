@@ -12,7 +12,7 @@ from payments import audit, schema
 from payments.db import make_engine, session_scope
 from payments.models import AccountRegistration, AuditEvent, PaymentOrder
 from payments.orders import reported_status
-from tests.support import NOW, add_order
+from tests.support import NOW, add_order, add_registration
 
 
 def test_one_head():
@@ -56,67 +56,24 @@ def test_drift_is_detected(engine):
 def test_utc_timestamps_round_trip(engine):
     when = dt.datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     with session_scope(engine) as s:
-        reg = AccountRegistration(
-            owner_kind="cpr",
-            owner_number="0101901234",
-            reg_no="1234",
-            account_no="0000000001",
-            channel="bank",
-            status="active",
-            actor="t",
-            registered_at=when,
-            active_from=dt.date(2024, 3, 1),
-            activation_attempts=0,
-        )
-        s.add(reg)
+        reg = add_registration(s, "0101901234", registered_at=when)
     with session_scope(engine) as s:
         back = s.get(AccountRegistration, reg.id).registered_at
     assert back == when and back.utcoffset() == dt.timedelta(0)
 
 
-def test_database_refuses_two_current_registrations(engine, now):
-    def reg(**kw):
-        base = dict(
-            owner_kind="cpr",
-            owner_number="0101901234",
-            reg_no="1234",
-            account_no="0000000001",
-            channel="bank",
-            status="active",
-            actor="t",
-            registered_at=now,
-            active_from=dt.date(2024, 1, 1),
-            activation_attempts=0,
-        )
-        return AccountRegistration(**(base | kw))
-
+def test_database_refuses_two_current_registrations(engine):
     with session_scope(engine) as s:
-        s.add(reg())
+        add_registration(s, "0101901234")
     with pytest.raises(IntegrityError), session_scope(engine) as s:
-        s.add(reg(account_no="0000000002"))
-        s.flush()
+        add_registration(s, "0101901234", account="2")
     with session_scope(engine) as s:  # an ended one beside the current one is fine
-        s.add(reg(account_no="0000000003", status="ended", ended_on=dt.date(2024, 2, 1)))
+        add_registration(s, "0101901234", account="3", status="ended", ended_on=dt.date(2024, 2, 1))
 
 
-def test_database_refuses_an_account_in_two_forms(engine, now):
+def test_database_refuses_an_account_in_two_forms(engine):
     with pytest.raises(IntegrityError), session_scope(engine) as s:
-        s.add(
-            AccountRegistration(
-                owner_kind="cpr",
-                owner_number="0101901234",
-                reg_no="1234",
-                account_no="1",
-                iban="DK5000400440116243",
-                channel="bank",
-                status="active",
-                actor="t",
-                registered_at=now,
-                active_from=dt.date(2024, 1, 1),
-                activation_attempts=0,
-            )
-        )
-        s.flush()
+        add_registration(s, "0101901234", iban="DK5000400440116243", reg_no="1234", account_no="1")
 
 
 def test_0002_keeps_orders_in_unreleased_batches_and_numbers_attempts(tmp_path):

@@ -15,22 +15,11 @@ from rules.decision import TraceStep, Week
 from rules.engine import decide
 from rules.history import GrantedDays
 from rules.parameters import load_parameters
+from tests.support import maternity, worked
 
 TODAY = date(2026, 1, 1)
-WORKED = {
-    "external_ref": "ACME-0001",
-    "employer_cvr": "13585628",
-    "employee_cpr": "0101901234",
-    "kind": "sickness",
-    "first_absence_day": "2024-03-04",
-    "last_absence_day": "2024-04-26",
-    "normal_weekly_hours": "37",
-    "hourly_wage": "250.00",
-    "salary_paid": True,
-    "employment_start": "2019-01-01",
-    "monthly_hours": [160] * 6,
-    "submitted_on": "2024-03-20",
-}
+#: the worked example as the employer sent it on 2024-03-20, decided years later
+WORKED = worked(employee_cpr="0101901234", submitted_on="2024-03-20")
 
 
 def sick(**changes) -> Claim:
@@ -38,16 +27,14 @@ def sick(**changes) -> Claim:
 
 
 def mat(**changes) -> Claim:
-    raw = {
-        **WORKED,
-        "kind": "maternity",
-        "parent": "father",
-        "monthly_hours": [160] * 4,
-        "child_birth_date": "2024-03-04",
-        "first_absence_day": "2024-03-04",
-        "last_absence_day": "2024-03-15",
-        "submitted_on": "2024-03-18",
-    }
+    raw = maternity(
+        employee_cpr="0101901234",
+        parent="father",
+        child_birth_date="2024-03-04",
+        first_absence_day="2024-03-04",
+        last_absence_day="2024-03-15",
+        submitted_on="2024-03-18",
+    )
     return parse_claim({**raw, **changes}, TODAY)
 
 
@@ -470,14 +457,9 @@ def test_same_child(entry, birth, expected, same):
 def test_a_pre_birth_claim_and_a_later_claim_do_not_pay_the_same_days_twice():
     """The employer claims the 4 weeks before the birth, then (after a birth on the expected
     date) claims the same period again with the birth date: nothing is paid twice."""
-    base = {
-        **WORKED,
-        "kind": "maternity",
-        "parent": "mother",
-        "monthly_hours": [160] * 4,
-        "first_absence_day": "2026-03-09",
-        "last_absence_day": "2026-04-03",
-    }
+    base = maternity(
+        employee_cpr="0101901234", first_absence_day="2026-03-09", last_absence_day="2026-04-03"
+    )
     today = date(2026, 4, 20)
     pre = decide(
         parse_claim(
