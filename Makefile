@@ -18,7 +18,7 @@ demo: $(STAMP)
 # the demo's database (built once), served at http://127.0.0.1:8000 (docs at /docs)
 serve: $(STAMP)
 	test -f demo/payments.db || $(BIN)/payments demo
-	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve
+	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve --demo-debtor
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -26,7 +26,7 @@ from iso20022 import pain002_writer
 from payments import tokens
 from payments.db import make_engine
 from tests.api.conftest import CITIZEN, EMPLOYER
-from tests.support import file_transactions, letter_code, worked
+from tests.support import TEST_DEBTOR_ENV, file_transactions, letter_code, worked
 
 DAY = "2024-03-20"
 PYTHON = [sys.executable, "-c", "from cli.main import main; main()"]
@@ -40,13 +40,17 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(db_url, tmp_path):
-    env = os.environ | {
-        "PAYMENTS_DATABASE_URL": db_url,
-        "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
-        "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
-        "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
-        "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
-    }
+    env = (
+        os.environ
+        | TEST_DEBTOR_ENV
+        | {
+            "PAYMENTS_DATABASE_URL": db_url,
+            "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
+            "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
+            "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
+            "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
     port = _free_port()
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
     server = subprocess.Popen(

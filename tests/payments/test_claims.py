@@ -18,7 +18,6 @@ import rules
 from payments import orders
 from payments.batch import night
 from payments.claims import intake
-from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.models import (
     AccountRegistration,
@@ -28,7 +27,7 @@ from payments.models import (
     PaymentOrder,
     Recovery,
 )
-from tests.support import WORKED_AMOUNT, WORKED_EXAMPLE
+from tests.support import WORKED_AMOUNT, WORKED_EXAMPLE, make_settings
 
 TODAY = dt.date(2024, 3, 20)
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
@@ -300,7 +299,7 @@ def test_correction_keeps_an_order_already_in_an_unreleased_batch(engine, tmp_pa
             )
         )
     submit(engine, WORKED)
-    settings = Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"))
+    settings = make_settings(tmp_path)
     run = night.run(engine, settings, run_date=TODAY, actor="night", now=NOW)
     assert run.order_count == 1
     submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})
