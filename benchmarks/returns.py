@@ -288,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reject-every", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the files and the schema")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the import into FILE")
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="prepare the database and the answer, print where they are, import nothing (keeps)",
+    )
     args = parser.parse_args(argv)
 
     from payments.db import make_engine
@@ -317,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.statuses:,} statuses",
             flush=True,
         )
+        if args.prepare_only:
+            args.keep = True
+            print(f"database {url}\nanswer {answer}")
+            return 0
         v_seconds, v_peak, valid = validate_seconds(answer)
         seconds, peak, status, server = import_seconds(url, answer, args.profile)
         checks = check(url, args.statuses, args.reject_every)

@@ -592,7 +592,8 @@ class StatusReportItem(Base):
     end_to_end_id: Mapped[str] = mapped_column(String(35))
     status: Mapped[str] = mapped_column(String(4))
     reason_code: Mapped[str | None] = mapped_column(String(4))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("payment_orders.id"))
+    #: no foreign key (revision 0400): set from ``batch_items``, whose key holds it
+    order_id: Mapped[int | None] = mapped_column(Id)
     outcome: Mapped[str | None] = mapped_column(String(11))
 
 
