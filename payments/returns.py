@@ -6,6 +6,10 @@ anything is read (a version without a shipped schema is refused, never read unva
 FIFO or a device is refused at once) — then, in one transaction that serialises with the
 batch's release (both take the batch lock: an answer never races the release it answers):
 
+- a pain.002 is validated by the very pass that stages its statuses (one read of the file;
+  the statuses wait in a temporary table, and nothing is applied — or refused for its
+  content — before the whole file has proved valid; any failure is judged by a full
+  validation, so an invalid file is ``RETURNS_FILE_INVALID``);
 - refuses nothing twice: a message id already imported changes nothing (``created`` False);
 - a pain.002 must answer a file this engine sent (``OrgnlMsgId`` compared exactly as sent),
   else ``RETURNS_UNKNOWN_MESSAGE``; and that file's batch must be released, else
@@ -57,6 +61,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -166,20 +171,21 @@ def _mark_returned(
 # -- pain.002 ----------------------------------------------------------------------------
 
 
-def _blocks(report: pain002.StatusReport) -> dict[str | None, pain002.PaymentInfoStatus]:
-    return {b.original_payment_info_id: b for b in report.payment_infos}
-
-
 def _stage_pain002(session: Session, report: pain002.StatusReport, sent: BatchFile) -> None:
     """Every transaction status the report gives, at whichever level it gives it, staged.
 
     A group ``RJCT`` rejects every transaction of the file, and a block ``RJCT`` every one
     of its block: each listed transaction with its own reason (else the block's, else the
     group's), every transaction not listed with the block's or the group's reason. A group
-    or block status with nothing listed below it answers for all its transactions. The
-    transactions a level answers for without listing them are taken from the database
-    (:func:`payments.returns_apply.sweep`); a listed transaction both rejected and accepted
-    is kept back (:func:`payments.returns_apply.flag_contradictions`).
+    or block status with nothing listed below it answers for all its transactions.
+
+    The file is read once: the transactions are staged as listed, with their block, and the
+    blocks (whose statuses follow their transactions in the file) are kept aside; then a
+    rejected block's or group's listed transactions are rejected
+    (:func:`payments.returns_apply.reject_listed`), those a level answers for without
+    listing them are taken from the database (:func:`payments.returns_apply.sweep`), and a
+    listed transaction both rejected and accepted is kept back
+    (:func:`payments.returns_apply.flag_contradictions`).
     """
     group = pain002.status_meaning(report.group_status)
     group_reason = _code(report.group_reason_code)
@@ -188,34 +194,33 @@ def _stage_pain002(session: Session, report: pain002.StatusReport, sent: BatchFi
         apply_.sweep(session, 0, sent.batch_id, sent.seq, report.group_status, group_reason,
                      group, unlisted_only=False)  # fmt: skip
         return
-    blocks = _blocks(report)
-    rejected_blocks = {
-        pid for pid, b in blocks.items() if pain002.status_meaning(b.status) == RETURNED
-    }
-    whole = {pid for pid, b in blocks.items() if _answers_whole_block(b)} - rejected_blocks
+    blocks: dict[str | None, pain002.PaymentInfoStatus] = {}
 
     def rows() -> Iterator[Staged]:
         for item in report.statuses:
             if isinstance(item, pain002.PaymentInfoStatus):
+                blocks[item.original_payment_info_id] = item
                 continue
-            e2e = item.original_end_to_end_id or ""
             raw = pain002.status_meaning(item.status)
-            block = blocks.get(item.original_payment_info_id)
-            if group == RETURNED or item.original_payment_info_id in rejected_blocks:
-                reason = item.reason_code or (block and block.reason_code) or group_reason
-                yield Staged(e2e, REJECTED, _code(reason), RETURNED, raw, listed=True)
-                continue
-            if item.original_payment_info_id in whole:
-                continue  # the block's own status answers for every transaction in it
-            yield Staged(e2e, item.status or "", _code(item.reason_code), raw, raw,
-                         checkable=True)  # fmt: skip
+            yield Staged(
+                item.original_end_to_end_id or "", item.status or "", _code(item.reason_code),
+                raw, raw, checkable=True, block=item.original_payment_info_id,
+            )  # fmt: skip
 
     rejected_seen, positive_seen = apply_.stage(session, rows())
-    if group != RETURNED and rejected_seen and positive_seen:
+    rejected_blocks = {
+        pid for pid, b in blocks.items() if pain002.status_meaning(b.status) == RETURNED
+    }
+    whole = {pid for pid, b in blocks.items() if _answers_whole_block(b)} - rejected_blocks
+    for pid in sorted(rejected_blocks if group != RETURNED else blocks, key=str):
+        apply_.reject_listed(session, pid, _code(blocks[pid].reason_code) or group_reason)
+    if group == RETURNED:
+        apply_.reject_listed(session, None, group_reason, every_block=True)
+    elif rejected_seen and positive_seen:
         apply_.flag_contradictions(session)
     # our files hold one PmtInf each (``<MsgId>-1``): a block's transactions are the file's
     if group == RETURNED or rejected_blocks:
-        block = blocks[min(rejected_blocks)] if rejected_blocks else None
+        block = blocks[min(rejected_blocks, key=str)] if rejected_blocks else None
         reason = _code((block and block.reason_code) or report.group_reason_code)
         apply_.sweep(session, 0, sent.batch_id, sent.seq, REJECTED, reason, RETURNED,
                      unlisted_only=True)  # fmt: skip
@@ -312,10 +317,11 @@ def _stage_camt054(session: Session, notification: camt054.Notification) -> None
 # -- the import --------------------------------------------------------------------------
 
 
-def _read(path: Path) -> iso20022.BankAnswer:
-    """The validated answer, with the engine's codes for what is not one."""
+@contextmanager
+def _coded(path: Path) -> Iterator[None]:
+    """The engine's codes for a file that is not a valid bank answer."""
     try:
-        return iso20022.read_bank_answer(path)
+        yield
     except XmlInputError as exc:
         if exc.code == "XML_SCHEMA_INVALID":
             raise InputError(
@@ -328,6 +334,15 @@ def _read(path: Path) -> iso20022.BankAnswer:
         raise
 
 
+def _read(path: Path) -> iso20022.BankAnswer:
+    """The answer, open: a camt.054 validated already, a pain.002 validated by the pass
+    that stages it (one pass of the file for both: :func:`iso20022.read_bank_answer`,
+    ``validate_while_reading``); :meth:`~iso20022.BankAnswer.require_valid` before
+    anything is applied or refused."""
+    with _coded(path):
+        return iso20022.read_bank_answer(path, validate_while_reading=True)
+
+
 def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> ReturnsImport:
     """Import one pain.002 or camt.054 file; see the module docstring."""
     path = Path(path)
@@ -337,10 +352,17 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
         parsed = answer.report
         before = session.scalar(select(StatusReport.id).where(StatusReport.msg_id == parsed.msg_id))
         if before is not None:
+            with _coded(path):
+                answer.require_valid()  # an invalid file is that, even when seen before
             return ReturnsImport(
                 msg_id=parsed.msg_id, kind=answer.kind, created=False, report_id=before
             )
-        sent = _answered_file(session, parsed) if answer.kind == "pain.002" else None
+        try:
+            sent = _answered_file(session, parsed) if answer.kind == "pain.002" else None
+        except ConflictError:
+            with _coded(path):
+                answer.require_valid()  # an invalid file is refused as that first
+            raise
         report = StatusReport(
             msg_id=parsed.msg_id,
             kind=answer.kind,
@@ -357,10 +379,12 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
             # no JIT: compiling these plain statements costs more than it saves
             session.execute(text("SET LOCAL work_mem = '64MB'"))
             session.execute(text("SET LOCAL jit = off"))
-        if sent is not None:
-            _stage_pain002(session, parsed, sent)
-        else:
-            _stage_camt054(session, parsed)
+        with _coded(path):
+            if sent is not None:
+                _stage_pain002(session, parsed, sent)  # validates as it reads
+            else:
+                _stage_camt054(session, parsed)
+            answer.require_valid()  # nothing is applied before the whole file is valid
         result = _apply(session, report, actor, now)
         audit.append(
             session,

@@ -60,6 +60,7 @@ statuses = Table(
     Column("amount_ore", BigInteger),  # what a camt.054 says moved (whole øre)
     Column("why_not", Text),  # known already not to apply
     Column("amount_why", Text),  # why, should the amount differ from the one sent
+    Column("block", Text),  # the OrgnlPmtInfId it was listed under
     prefixes=["TEMPORARY"],
 )
 outcomes = Table(
@@ -91,6 +92,7 @@ class Staged:
     amount_ore: int | None = None
     why_not: str | None = None
     amount_why: str | None = None
+    block: str | None = None
 
 
 def stage(session: Session, rows: Iterable[Staged]) -> tuple[bool, bool]:
@@ -106,7 +108,7 @@ def stage(session: Session, rows: Iterable[Staged]) -> tuple[bool, bool]:
                 seen[1] = True
             yield (
                 seq, r.e2e, (r.status or "")[:4], r.reason, r.meaning, r.raw_meaning,
-                int(r.listed), int(r.checkable), r.amount_ore, r.why_not, r.amount_why,
+                int(r.listed), int(r.checkable), r.amount_ore, r.why_not, r.amount_why, r.block,
             )  # fmt: skip
 
     load_temp_table(session, statuses, tuples())
@@ -137,9 +139,9 @@ def sweep(
     session.execute(
         text(
             "INSERT INTO answer_statuses (seq, e2e, status, reason, meaning, raw_meaning, "
-            "listed, checkable, amount_ore, why_not, amount_why) "
+            "listed, checkable, amount_ore, why_not, amount_why, block) "
             "SELECT :base + i.order_id, i.end_to_end_id, :status, :reason, :meaning, NULL, "
-            "0, 0, NULL, NULL, NULL FROM batch_items i "
+            "0, 0, NULL, NULL, NULL, NULL FROM batch_items i "
             f"WHERE i.batch_id = :batch AND i.file_seq = :file{unlisted}"
         ),
         {
@@ -150,6 +152,22 @@ def sweep(
             "batch": batch_id,
             "file": file_seq,
         },
+    )
+
+
+def reject_listed(
+    session: Session, block: str | None, reason: str | None, *, every_block: bool = False
+) -> None:
+    """The listed transactions of a rejected block (or, ``every_block``, of every block not
+    yet rejected: a rejected group) are rejected, each with its own reason, else
+    ``reason`` (the block's, else the group's)."""
+    where = "listed = 0" if every_block else "block IS NULL" if block is None else "block = :b"
+    session.execute(
+        text(
+            "UPDATE answer_statuses SET status = 'RJCT', meaning = :rejected, listed = 1, "
+            f"checkable = 0, reason = coalesce(reason, :reason) WHERE {where}"
+        ),
+        {"rejected": RETURNED, "reason": reason, "b": block},
     )
 
 

@@ -16,16 +16,18 @@ import pytest
 from sqlalchemy import func, select
 
 from iso20022 import pain002_writer
+from iso20022.errors import Iso20022Error
 from payments import returns
 from payments.batch import approval, night
 from payments.db import make_engine, session_scope
-from payments.errors import ConflictError
+from payments.errors import ConflictError, InputError
 from payments.models import (
     AccountRegistration,
     BatchFile,
     BatchItem,
     PaymentOrder,
     StatusReport,
+    StatusReportItem,
 )
 from payments.statuses import OrderStatus, RegistrationStatus
 from tests.support import (
@@ -339,3 +341,84 @@ def test_a_status_the_engine_does_not_know_is_reported(engine, tmp_path):
     result = returns.import_file(engine, odd, actor="returns", now=LATER)
     assert [e for e, _ in result.not_applied] == [e2e[0]] and result.needs_a_clerk
     assert _states_only(engine)[0] == OrderStatus.SENT
+
+
+def test_a_rejected_block_gives_listed_transactions_their_own_reason_and_the_rest_its_own(
+    engine, tmp_path
+):
+    """The file is read once: a block's RJCT comes after the transactions it lists, yet
+    the listed one keeps its own reason and the unlisted ones take the block's."""
+    original, e2e = _send_night(engine, tmp_path)
+    path = tmp_path / "block.xml"
+    pain002_writer.write(
+        path, msg_id="BANK-B", created_at=LATER, original_msg_id=original, group_status="PART",
+        payment_infos=[pain002_writer.PaymentInfoAnswer(
+            f"{original}-1", "RJCT", "AM04",
+            transactions=[pain002_writer.TxAnswer(e2e[1], "RJCT", "AC01")],
+        )],
+    )  # fmt: skip
+    result = returns.import_file(engine, path, actor="returns", now=LATER)
+    assert dict(result.by_reason) == {"AC01": 1, "AM04": 2}
+    assert _states(engine) == [
+        (OrderStatus.RETURNED, "AM04"),
+        (OrderStatus.RETURNED, "AC01"),
+        (OrderStatus.RETURNED, "AM04"),
+    ]
+    assert result.registrations_flagged == 1  # AC01 is the account's
+
+
+def test_a_file_naming_one_transaction_twice_moves_its_order_once(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    twice = _pain002(
+        tmp_path / "twice.xml", "BANK-T", original,
+        [(e2e[0], "ACTC"), (e2e[0], "ACSC"), (e2e[1], "RJCT", "MS03"), (e2e[1], "RJCT", "MS03")],
+    )  # fmt: skip
+    result = returns.import_file(engine, twice, actor="returns", now=LATER)
+    assert (result.settled, result.accepted, result.returned, result.unchanged) == (1, 0, 1, 2)
+    assert _states(engine)[:2] == [(OrderStatus.SETTLED, None), (OrderStatus.RETURNED, "MS03")]
+    with session_scope(engine) as s:
+        outcomes = s.scalars(select(StatusReportItem.outcome).order_by(StatusReportItem.id)).all()
+    assert outcomes == ["unchanged", "settled", "returned", "unchanged"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        # an element the schema does not know, after every status a reader would use
+        lambda xml: xml.replace("</TxInfAndSts>", "<Surprise>1</Surprise></TxInfAndSts>"),
+        # a value the reader cannot use either: the schema's verdict is the one reported
+        lambda xml: xml.replace(
+            "</TxSts>",
+            '</TxSts><OrgnlTxRef><Amt><InstdAmt Ccy="DKK">many</InstdAmt></Amt></OrgnlTxRef>',
+        ),
+    ],
+)
+def test_an_invalid_report_validated_while_read_applies_nothing(engine, tmp_path, damage):
+    """One pass validates and stages: an invalid file is RETURNS_FILE_INVALID, recorded
+    nowhere, whatever the reader met first; so is one answering a message never sent."""
+    original, e2e = _send_night(engine, tmp_path)
+    good = _pain002(tmp_path / "good.xml", "BANK-V", original, [(x, "RJCT", "AC04") for x in e2e])
+    bad = tmp_path / "bad.xml"
+    bad.write_text(damage(good.read_text()))
+    stranger = tmp_path / "stranger.xml"
+    stranger.write_text(bad.read_text().replace(original, "NKB-NEVER-SENT"))
+    for path in (bad, stranger):
+        with pytest.raises(InputError) as refused:
+            returns.import_file(engine, path, actor="returns", now=LATER)
+        assert refused.value.code == "RETURNS_FILE_INVALID"
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(StatusReport)) == 0
+    assert _states_only(engine) == [OrderStatus.SENT] * 3
+    assert _registration_statuses(engine) == [RegistrationStatus.ACTIVE] * 3
+
+
+def test_a_truncated_report_is_malformed_and_applies_nothing(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    good = _pain002(tmp_path / "good.xml", "BANK-W", original, [(x, "ACSC") for x in e2e])
+    cut = tmp_path / "cut.xml"
+    data = good.read_bytes()
+    cut.write_bytes(data[: data.rindex(b"</OrgnlPmtInfAndSts>")])
+    with pytest.raises(Iso20022Error) as refused:
+        returns.import_file(engine, cut, actor="returns", now=LATER)
+    assert refused.value.code == "XML_MALFORMED"
+    assert _states_only(engine) == [OrderStatus.SENT] * 3
