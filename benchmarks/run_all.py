@@ -6,7 +6,8 @@
 Each script prints its own table of figures; this runner prints them in turn, each under a
 heading, then one table with every run's wall time and exit status. For PostgreSQL it
 creates a private schema per script (``bench_<name>``) and drops it afterwards. The batch's
-figure for PostgreSQL is asked at ten times ``--size`` (its target is 1,000,000 orders).
+figure for PostgreSQL is asked at ten times ``--size`` (its target is 1,000,000 orders), and
+so is the bank answer's (``returns.py``: 1,000,000 statuses).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def plan(size: int, postgres: str | None, tmp: Path) -> list[tuple[str, str, lis
         ),
         ("claims", "sqlite", ["claims.py", "--size", str(size)]),
         ("batch", "sqlite", ["batch.py", "--size", str(size)]),
+        ("returns", "sqlite", ["returns.py", "--statuses", str(size)]),
     ]
     if postgres:
         runs += [
@@ -78,6 +80,11 @@ def plan(size: int, postgres: str | None, tmp: Path) -> list[tuple[str, str, lis
                 "batch",
                 "postgresql",
                 ["batch.py", "--size", str(size * 10), "--database-url", postgres],
+            ),
+            (
+                "returns",
+                "postgresql",
+                ["returns.py", "--statuses", str(size * 10), "--database-url", postgres],
             ),
         ]
     return runs

@@ -122,26 +122,33 @@ def mark_accounts_rejected(
     for obj in list(session.identity_map.values()):  # loaded rows say what the table says
         if isinstance(obj, AccountRegistration) and obj.id in changed:
             session.expire(obj)
-    flagged = []
-    events = []
-    for row in changing:
-        owner = mask_owner(row.owner_kind, row.owner_number)
-        account = mask_account(row.reg_no, row.account_no, row.iban)
-        payload = {
-            "registration_id": row.id,
-            "owner": owner,
-            "account": account,
-            "channel": row.channel,
-            "status": S.REJECTED_BY_BANK.value,
-            "registered_by_owner": None
-            if row.registered_by_owner is None
-            else bool(row.registered_by_owner),
-            "reason": row.reason,
-            "shared_account": not row.own,
-        }
-        events.append((actor, "account.rejected_by_bank", f"registration:{row.id}", payload))
-        flagged.append(Flagged(row.id, owner, account, row.reason))
-    audit.append_many(session, events, now=now)
+    flagged = [
+        Flagged(
+            row.id,
+            mask_owner(row.owner_kind, row.owner_number),
+            mask_account(row.reg_no, row.account_no, row.iban),
+            row.reason,
+        )
+        for row in changing
+    ]
+
+    def events():  # one payload at a time
+        for row, shown in zip(changing, flagged, strict=True):
+            payload = {
+                "registration_id": row.id,
+                "owner": shown.owner,
+                "account": shown.account,
+                "channel": row.channel,
+                "status": S.REJECTED_BY_BANK.value,
+                "registered_by_owner": None
+                if row.registered_by_owner is None
+                else bool(row.registered_by_owner),
+                "reason": row.reason,
+                "shared_account": not row.own,
+            }
+            yield actor, "account.rejected_by_bank", f"registration:{row.id}", payload
+
+    audit.append_many(session, events(), now=now)
     return flagged
 
 
