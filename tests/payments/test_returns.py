@@ -8,6 +8,7 @@ the bank would, with the demo bank's pain.002 writer or a hand-written camt.054.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -422,3 +423,66 @@ def test_a_truncated_report_is_malformed_and_applies_nothing(engine, tmp_path):
         returns.import_file(engine, cut, actor="returns", now=LATER)
     assert refused.value.code == "XML_MALFORMED"
     assert _states_only(engine) == [OrderStatus.SENT] * 3
+
+
+@pytest.mark.parametrize("answer_first", [False, True])
+def test_an_answer_imported_while_its_batch_is_released_is_applied_once_or_refused(
+    db_url, tmp_path, answer_first
+):
+    """Two real processes: ``batch release`` and ``returns import`` of the answer to that
+    batch, started together (either one a moment first). The import waits for the release
+    (the batch lock) and applies every status, or comes first and is refused
+    (RETURNS_BATCH_NOT_RELEASED) without recording anything, so importing it again applies
+    it. Never a status counted "unchanged" for a payment that was not released."""
+    engine = make_engine(db_url)
+    n = 2_000
+    settings = make_settings(tmp_path)
+    with session_scope(engine) as s:
+        for i in range(n):
+            add_registration(s, cpr(i), account=str(i + 1))
+            add_order(s, cpr(i), 100_00 + i)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    with session_scope(engine) as s:
+        files = s.scalars(select(BatchFile).order_by(BatchFile.seq)).all()
+        by_file = {
+            f.msg_id: s.scalars(
+                select(BatchItem.end_to_end_id).where(BatchItem.file_seq == f.seq)
+            ).all()
+            for f in files
+        }
+    original, e2e = next(iter(by_file.items()))
+    answer = _pain002(tmp_path / "answer.xml", "BANK-R", original, [(x, "ACSC") for x in e2e])
+    env = dict(os.environ, PAYMENTS_OUTPUT_DIR=str(tmp_path / "out"),
+               PAYMENTS_OUTBOX_DIR=str(tmp_path / "outbox"))  # fmt: skip
+    base = [sys.executable, "-m", "cli.main", "--database-url", db_url]
+    commands = [
+        [*base, "batch", "release", str(run.batch_id), "--actor", "bob"],
+        [*base, "returns", "import", str(answer), "--json"],
+    ]
+    if answer_first:
+        commands.reverse()
+    procs = [
+        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in commands
+    ]
+    done = [p.communicate(timeout=180) for p in procs]
+    codes = [p.returncode for p in procs]
+    importer = 0 if answer_first else 1
+    assert codes[1 - importer] == 0, done  # the release
+    assert not any("Traceback" in err for _, err in done), done
+    out, err = done[importer]
+    if codes[importer] == 0:
+        imported = json.loads(out)
+        assert (imported["settled"], imported["unchanged"]) == (len(e2e), 0)
+    else:
+        assert codes[importer] == 1 and "RETURNS_BATCH_NOT_RELEASED" in err, done
+        with session_scope(engine) as s:
+            assert s.scalar(select(func.count()).select_from(StatusReport)) == 0
+        again = returns.import_file(engine, answer, actor="returns", now=LATER)
+        assert (again.created, again.settled, again.unchanged) == (True, len(e2e), 0)
+    with session_scope(engine) as s:
+        settled = s.scalar(select(func.count()).where(PaymentOrder.status == OrderStatus.SETTLED))
+        items = s.scalar(select(func.count()).select_from(StatusReportItem))
+    assert settled == items == len(e2e)
+    engine.dispose()
