@@ -22,7 +22,7 @@ most 100 MB on PostgreSQL, streaming; reported beside the validation time of the
 3. **Validate** the file alone (``iso20022.validate``) in a child process: time, peak RSS.
 4. **Import** it with ``payments returns import FILE`` in a child process (the command a
    clerk runs, text output: the summary, the first 50 returned transactions and a count):
-   time, peak RSS, and the PostgreSQL backend's CPU where it can be read from /proc.
+   time and peak RSS (the child's own VmHWM).
 5. **Check** that every status was recorded once with its outcome, that the orders'
    states add up (settled + returned = N) and that every AC04 flagged its registration.
 """
@@ -178,14 +178,8 @@ def validate_seconds(path: Path) -> tuple[float, float, bool]:
     return float(seconds), int(peak_kb) / 1024, valid == "1"
 
 
-def import_seconds(
-    url: str, path: Path, profile: str | None = None
-) -> tuple[float, float, int, float | None]:
-    """``payments returns import`` in a child: (seconds, peak MB, exit, backend CPU s)."""
-    from payments.db import make_engine
-
-    engine = make_engine(url)
-    backends_before = _backend_cpu(engine)
+def import_seconds(url: str, path: Path, profile: str | None = None) -> tuple[float, float, int]:
+    """``payments returns import`` in a child: (seconds, peak MB, exit status)."""
     env = os.environ | {"PAYMENTS_DATABASE_URL": url}
     if profile:
         env["BENCH_PROFILE"] = os.path.abspath(profile)
@@ -202,31 +196,7 @@ def import_seconds(
         raise SystemExit(f"payments returns import failed:\n{done.stderr[-3000:]}")
     seconds, peak_kb, status = result[-1].split()[1:]
     seconds, peak_mb, status = float(seconds), int(peak_kb) / 1024, int(status)
-    backends_after = _backend_cpu(engine)
-    engine.dispose()
-    server = None
-    if backends_before is not None and backends_after is not None:
-        server = backends_after - backends_before
-    return seconds, peak_mb, status, server
-
-
-def _backend_cpu(engine) -> float | None:
-    """CPU seconds of all PostgreSQL processes (user + system), when they run here."""
-    if engine.dialect.name != "postgresql":
-        return None
-    total = 0.0
-    found = False
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            raw = stat.read_text()
-        except OSError:
-            continue
-        if "(postgres)" not in raw and "(postmaster)" not in raw:
-            continue
-        fields = raw.rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        found = True
-    return total if found else None
+    return seconds, peak_mb, status
 
 
 def check(url: str, statuses: int, reject_every: int) -> list[tuple[str, bool, str]]:
@@ -289,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the files and the schema")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the import into FILE")
     parser.add_argument(
+        "--answer",
+        type=Path,
+        help="a prepared answer (from --prepare-only): import it into --database-url as is",
+    )
+    parser.add_argument(
         "--prepare-only",
         action="store_true",
         help="prepare the database and the answer, print where they are, import nothing (keeps)",
@@ -299,7 +274,10 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-returns-"))
     admin = schema_name = None
-    if args.database_url and not args.database_url.startswith("sqlite"):
+    if args.answer:  # prepared before (--prepare-only): the database as it is
+        url = args.database_url
+        dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
+    elif args.database_url and not args.database_url.startswith("sqlite"):
         admin = make_engine(args.database_url)
         schema_name = f"bench_returns_{os.getpid()}"
         with admin.begin() as conn:
@@ -314,20 +292,24 @@ def main(argv: list[str] | None = None) -> int:
     answer = workdir / "pain002-answer.xml"
     try:
         started = time.perf_counter()
-        msg_id, sent = prepare(url, workdir, args.statuses)
-        size = write_answer(url, answer, msg_id, args.statuses, args.reject_every)
-        print(
-            f"prepared in {time.perf_counter() - started:.1f} s (not timed): a released file "
-            f"of {sent:,} payments, its answer {size / 2**20:.0f} MB with "
-            f"{args.statuses:,} statuses",
-            flush=True,
-        )
+        if args.answer:
+            answer = args.answer
+            size = answer.stat().st_size
+        else:
+            msg_id, sent = prepare(url, workdir, args.statuses)
+            size = write_answer(url, answer, msg_id, args.statuses, args.reject_every)
+            print(
+                f"prepared in {time.perf_counter() - started:.1f} s (not timed): a released "
+                f"file of {sent:,} payments, its answer {size / 2**20:.0f} MB with "
+                f"{args.statuses:,} statuses",
+                flush=True,
+            )
         if args.prepare_only:
             args.keep = True
             print(f"database {url}\nanswer {answer}")
             return 0
         v_seconds, v_peak, valid = validate_seconds(answer)
-        seconds, peak, status, server = import_seconds(url, answer, args.profile)
+        seconds, peak, status = import_seconds(url, answer, args.profile)
         checks = check(url, args.statuses, args.reject_every)
         target_s, target_mb = TARGETS.get(dialect, (None, None))
         if args.statuses != 1_000_000:
@@ -347,7 +329,6 @@ def main(argv: list[str] | None = None) -> int:
             ),
             ("statuses/s", f"{args.statuses / seconds:,.0f}"),
             ("exit status", str(status)),
-            ("PostgreSQL CPU s", "-" if server is None else f"{server:.2f}"),
             ("load average", " ".join(f"{x:.2f}" for x in os.getloadavg())),
         ]
         rows += [(name, ("OK" if ok else "FAIL") + f"  {detail}") for name, ok, detail in checks]

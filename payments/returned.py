@@ -43,7 +43,7 @@ from payments.registry.lifecycle import Account
 from payments.statuses import AnswerOutcome, HoldReason, OrderStatus
 
 NEW_ACCOUNT, REQUEUE, NONE = "new_account", "requeue", "none"
-_FETCH = 10_000
+_FETCH = 1_000  # a clerk's screen wants the first 50; flat memory for the rest
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from payments.models import AccountRegistration
 from payments.registry.accounts import ACCOUNT_KEY_SQL
 from payments.statuses import RegistrationStatus as S
 
+_FETCH = 2_000
 _meta = MetaData()
 _flag = Table(
     "flag_registrations",
@@ -34,6 +35,7 @@ _flag = Table(
     Column("id", BigInteger, primary_key=True),
     Column("reason", String(4)),
     Column("own", Integer, nullable=False),  # 1: paid into; 0: another owner of the account
+    Column("changes", Integer),  # 1: active or ended, so flagged now
     prefixes=["TEMPORARY"],
 )
 _keys = Table(
@@ -55,7 +57,7 @@ def mark_accounts_rejected(
     if not reasons:
         return []
     own = sorted((i, (r or "").strip().upper()[:4] or None, 1) for i, r in reasons.items())
-    load_temp_table(session, _flag, own)
+    load_temp_table(session, _flag, own, columns=3)
     missing = session.scalar(
         text(
             "SELECT min(t.id) FROM flag_registrations t LEFT JOIN account_registrations r "
@@ -98,42 +100,50 @@ def mark_accounts_rejected(
         ),
         {"active": S.ACTIVE.value},
     )
-    # the rows that change, locked in id order (the order the bank-file import locks in)
-    lock = " FOR UPDATE OF r" if session.get_bind().dialect.name == "postgresql" else ""
-    changing = session.execute(
+    # the rows that change, marked; locked in id order (the order the bank-file import locks
+    # in; SQLite has its one write lock)
+    params = {"active": S.ACTIVE.value, "ended": S.ENDED.value}
+    session.execute(
         text(
-            "SELECT r.id, r.owner_kind, r.owner_number, r.reg_no, r.account_no, r.iban, "
-            "r.channel, r.registered_by_owner, t.reason, t.own "
-            "FROM account_registrations r JOIN flag_registrations t ON t.id = r.id "
-            f"WHERE r.status IN (:active, :ended) ORDER BY r.id{lock}"
+            "UPDATE flag_registrations SET changes = 1 WHERE id IN (SELECT id FROM "
+            "account_registrations WHERE status IN (:active, :ended))"
         ),
-        {"active": S.ACTIVE.value, "ended": S.ENDED.value},
-    ).all()
+        params,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "SELECT r.id FROM account_registrations r JOIN flag_registrations t "
+                "ON t.id = r.id WHERE t.changes = 1 ORDER BY r.id FOR UPDATE OF r"
+            )
+        ).all()
     session.execute(
         text(
             "UPDATE account_registrations SET status = :rejected, rejected_reason = ("
             "SELECT t.reason FROM flag_registrations t WHERE t.id = account_registrations.id) "
-            "WHERE id IN (SELECT id FROM flag_registrations) AND status IN (:active, :ended)"
+            "WHERE id IN (SELECT id FROM flag_registrations WHERE changes = 1)"
         ),
-        {"rejected": S.REJECTED_BY_BANK.value, "active": S.ACTIVE.value, "ended": S.ENDED.value},
+        {"rejected": S.REJECTED_BY_BANK.value},
     )
-    _drop(session)
-    changed = {row.id for row in changing}
-    for obj in list(session.identity_map.values()):  # loaded rows say what the table says
-        if isinstance(obj, AccountRegistration) and obj.id in changed:
-            session.expire(obj)
-    flagged = [
-        Flagged(
-            row.id,
-            mask_owner(row.owner_kind, row.owner_number),
-            mask_account(row.reg_no, row.account_no, row.iban),
-            row.reason,
-        )
-        for row in changing
-    ]
+    changed = session.execute(
+        text(
+            "SELECT r.id, r.owner_kind, r.owner_number, r.reg_no, r.account_no, r.iban, "
+            "r.channel, r.registered_by_owner, t.reason, t.own "
+            "FROM account_registrations r JOIN flag_registrations t ON t.id = r.id "
+            "WHERE t.changes = 1 ORDER BY r.id"
+        ).execution_options(stream_results=True, yield_per=_FETCH)
+    )
+    flagged = []
 
-    def events():  # one payload at a time
-        for row, shown in zip(changing, flagged, strict=True):
+    def events():  # one row, one payload at a time
+        for row in changed:
+            shown = Flagged(
+                row.id,
+                mask_owner(row.owner_kind, row.owner_number),
+                mask_account(row.reg_no, row.account_no, row.iban),
+                row.reason,
+            )
+            flagged.append(shown)
             payload = {
                 "registration_id": row.id,
                 "owner": shown.owner,
@@ -149,6 +159,11 @@ def mark_accounts_rejected(
             yield actor, "account.rejected_by_bank", f"registration:{row.id}", payload
 
     audit.append_many(session, events(), now=now)
+    _drop(session)
+    ids = {f.registration_id for f in flagged}
+    for obj in list(session.identity_map.values()):  # loaded rows say what the table says
+        if isinstance(obj, AccountRegistration) and obj.id in ids:
+            session.expire(obj)
     return flagged
 
 
