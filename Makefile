@@ -20,7 +20,7 @@ demo: $(STAMP)
 serve: $(STAMP)
 	test -f demo/payments.db || $(BIN)/payments demo
 	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments db upgrade
-	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve
+	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve --demo-debtor
 
 test: $(STAMP)
 	$(BIN)/ruff check .

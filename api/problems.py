@@ -52,6 +52,7 @@ BY_CODE = {
     "CLAIM_CONFLICT": 409,
     "CONFIG_INVALID": 503,
     "CONFIG_DATABASE_URL": 503,
+    "CONFIG_DEBTOR_MISSING": 503,  # the server has no paying agency: not the caller's input
     "DB_SCHEMA_MISSING": 503,
     "DB_SCHEMA_OUTDATED": 503,
     "DB_UNAVAILABLE": 503,

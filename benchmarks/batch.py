@@ -222,7 +222,7 @@ def child(args: argparse.Namespace) -> None:
         output_dir=str(args.out / "out"),
         outbox_dir=str(args.out / "outbox"),
         max_tx_per_file=args.max_tx_per_file,
-    )
+    ).with_demo_debtor()  # a benchmark pays from the demo's fictitious agency
     backend = None
     with engine.connect() as conn:  # open the pool's connection outside the timing
         if engine.dialect.name == "postgresql":
@@ -512,7 +512,7 @@ def release_seconds(url: str, workdir: Path, args, run: dict) -> None:
         output_dir=str(workdir / "out"),
         outbox_dir=str(workdir / "outbox"),
         max_tx_per_file=args.max_tx_per_file,
-    )
+    ).with_demo_debtor()
     approval.approve(engine, settings, run["batch_id"], actor="approver", now=NOW)
     started = time.perf_counter()
     released = approval.release(engine, settings, run["batch_id"], actor="approver", now=NOW)

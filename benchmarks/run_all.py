@@ -6,9 +6,10 @@
 Each script prints its own table of figures; this runner prints them in turn, each under a
 heading, then one table with every run's wall time and exit status. For PostgreSQL it
 creates a private schema per script (``bench_<name>``) and drops it afterwards. The batch's
-figure for PostgreSQL is asked at ten times ``--size`` (its target is 1,000,000 orders).
-Each script runs as ``python -m benchmarks.<name>`` in the runner's own working directory
-(the repository root), as a person would run it alone.
+figure for PostgreSQL is asked at ten times ``--size`` (its target is 1,000,000 orders), and
+so is the bank answer's (``returns``: 1,000,000 statuses). Each script runs as
+``python -m benchmarks.<name>`` in the runner's own working directory (the repository
+root), as a person would run it alone.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def plan(size: int, postgres: str | None, tmp: Path) -> list[tuple[str, str, lis
         ),
         ("claims", "sqlite", ["--size", str(size)]),
         ("batch", "sqlite", ["--size", str(size)]),
+        ("returns", "sqlite", ["--statuses", str(size)]),
     ]
     if postgres:
         runs += [
@@ -57,6 +59,11 @@ def plan(size: int, postgres: str | None, tmp: Path) -> list[tuple[str, str, lis
                 "batch",
                 "postgresql",
                 ["--size", str(size * 10), "--database-url", postgres],
+            ),
+            (
+                "returns",
+                "postgresql",
+                ["--statuses", str(size * 10), "--database-url", postgres],
             ),
         ]
     return runs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -45,6 +44,8 @@ def _run_dict(run: night.BatchRun) -> dict:
         ],
         "stray_removed": list(run.stray_removed),
         "unnamed_payees": run.unnamed,
+        "output_dir": str(run.output_dir),
+        "outbox_dir": str(run.outbox_dir),
     } | (
         {"rejected_by": run.rejected_by, "reject_reason": run.reject_reason}
         if run.status == "rejected"
@@ -94,11 +95,21 @@ def batch() -> None:
     help="Business date D (default today); the files execute on the first banking day after D.",
 )
 @click.option("--yes", is_flag=True, help="Run for a date in the past or over 7 days ahead.")
+@click.option(
+    "--demo-debtor",
+    is_flag=True,
+    help="Pay from the demo's fictitious agency (no PAYMENTS_DEBTOR_* configured): for "
+    "demonstrations and tests only.",
+)
 @optional_actor("batch")
 @json_option
 @click.pass_obj
-def run_cmd(app, run_date, yes, actor, as_json) -> None:
-    """Resolve accounts, hold what cannot be paid, write pain.001 files, commit."""
+def run_cmd(app, run_date, yes, demo_debtor, actor, as_json) -> None:
+    """Resolve accounts, hold what cannot be paid, write pain.001 files, commit.
+
+    The paying agency comes from PAYMENTS_DEBTOR_NAME, _IBAN, _BIC and _CVR; without them
+    the run is refused (CONFIG_DEBTOR_MISSING, exit 2) unless --demo-debtor is given.
+    """
     run_date = run_date or app.today()
     warning = night.unusual_run_date(run_date, app.today())
     if warning:
@@ -114,9 +125,10 @@ def run_cmd(app, run_date, yes, actor, as_json) -> None:
             written[0] += n
             click.echo(f"\r  writing pain.001: {written[0]:,} transactions", err=True, nl=False)
 
+    settings = app.settings.with_demo_debtor() if demo_debtor else app.settings
     result = night.run(
         engine,
-        app.settings,
+        settings,
         run_date=run_date,
         actor=actor,
         now=app.now(),
@@ -149,14 +161,17 @@ def approve(app, batch_id, actor, as_json) -> None:
 @json_option
 @click.pass_obj
 def release(app, batch_id, actor, as_json) -> None:
-    """Verify the files' SHA-256 and copy them to the outbox; orders become ``sent``."""
+    """Verify the files' SHA-256 and copy them to the outbox; orders become ``sent``.
+
+    The files are taken from, and copied to, the folders recorded when the batch was run
+    (absolute), whatever folder this command runs in or its settings say."""
     engine = app.engine()
     result = approval.release(engine, app.settings, batch_id, actor=actor, now=app.now())
     _say_strays(result)
     if as_json:
         echo_json(_run_dict(result))
     else:
-        click.echo(f"batch {batch_id} released to {Path(app.settings.outbox_dir).resolve()}:")
+        click.echo(f"batch {batch_id} released to {result.outbox_dir}:")  # as recorded
         for f in result.files:
             click.echo(f"  {f.path.name}  {f.tx_count:,} tx  {f.total:,} DKK")
 

@@ -63,9 +63,9 @@ def command(
     url = (
         database_url or app.overrides.get("database_url") or f"sqlite:///{workdir / 'payments.db'}"
     )
-    settings = app.settings.replace(
+    settings = app.settings.replace(  # the demo pays from the demo agency (--demo-debtor)
         database_url=url, output_dir=str(workdir / "out"), outbox_dir=str(workdir / "outbox")
-    )
+    ).with_demo_debtor()
     engine = make_engine(url)
     step = itertools.count(1)  # a bank answer per 10,000 payments: 100 steps at 1,000,000
 

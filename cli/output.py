@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,19 @@ def _default(value: Any) -> Any:
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON (Decimal as string, dates as ISO 8601)."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_default))
+
+
+def echo_json_streaming(data: dict, key: str, items: Iterable[Any]) -> None:
+    """Print ``data`` as :func:`echo_json` does, with one more key whose list is written
+    item by item as ``items`` yields (one item in memory, however long the list)."""
+    head = json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+    click.echo(head[:-2] + f',\n  "{key}": [', nl=False)
+    first = True
+    for item in items:
+        line = json.dumps(item, ensure_ascii=False, default=_default)
+        click.echo(("\n    " if first else ",\n    ") + line, nl=False)
+        first = False
+    click.echo("\n  ]\n}" if not first else "]\n}")
 
 
 def exit_with(status: int) -> None:

@@ -22,13 +22,22 @@ from cli.options import DATE
     type=DATE,
     help="Serve as if today were this business date (tests, demos); default: today.",
 )
+@click.option(
+    "--demo-debtor",
+    is_flag=True,
+    help="Batches run over the API pay from the demo's fictitious agency (make serve).",
+)
 @click.pass_obj
-def command(app, host: str, port: int, workers: int, on) -> None:
+def command(app, host: str, port: int, workers: int, on, demo_debtor: bool) -> None:
     """Serve the API at http://HOST:PORT (OpenAPI at /openapi.json, docs at /docs).
 
     The database must be at this release's schema (run `payments db upgrade` first);
     /readyz says whether it is. With several workers each process has its own database
     pool; put several hosts behind a load balancer on one PostgreSQL to scale out.
+
+    ``POST /v1/batches`` pays from the configured agency (PAYMENTS_DEBTOR_*); without one it
+    answers 503 CONFIG_DEBTOR_MISSING, unless the server was started for the demo with
+    --demo-debtor.
     """
     import uvicorn
 
@@ -37,6 +46,9 @@ def command(app, host: str, port: int, workers: int, on) -> None:
         os.environ["PAYMENTS_DATABASE_URL"] = app.overrides["database_url"]
     if on is not None:
         os.environ["PAYMENTS_SERVE_DATE"] = on.isoformat()
+    if demo_debtor:
+        app.settings.with_demo_debtor()  # refused here, before serving, if one is configured
+        os.environ["PAYMENTS_SERVE_DEMO_DEBTOR"] = "1"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run(
         "api.asgi:app",

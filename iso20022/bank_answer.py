@@ -18,6 +18,14 @@
    whose streams read the same open file (so the file read is the file validated, even if
    the path is replaced meanwhile).
 
+With ``validate_while_reading`` a pain.002 is not validated up front: its schema is
+attached to the report, whose ``statuses`` pass validates while it reads (one pass of the
+file instead of two: a 1,000,000-status report is parsed once), and any failure in that
+pass is judged by a full validation, so an invalid file is ``XML_SCHEMA_INVALID`` whatever
+the reader met first. The caller must not apply anything before :meth:`BankAnswer.require_valid`
+(which validates the file when no whole pass did); :func:`payments.returns.import_file`
+stages the statuses in a temporary table and applies them only after it.
+
 ``BankAnswer`` is a context manager; closing it closes the file (it is also closed when
 collected)::
 
@@ -28,13 +36,15 @@ collected)::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
 
 from iso20022 import camt054, pain002, xml
 from iso20022.errors import XmlInputError
-from iso20022.validate import LINES_MAX_BYTES, detect_message, validate
+from iso20022.pain002_types import InlineValidation
+from iso20022.validate import LINES_MAX_BYTES, detect_message, schema, validate
 
 FAMILIES = ("pain.002", "camt.054")
 
@@ -50,6 +60,21 @@ class BankAnswer:
     size: int
     report: pain002.StatusReport | camt054.Notification
     source: xml.Source = field(compare=False, repr=False)
+
+    @property
+    def validated(self) -> bool:
+        """Whether the file is known valid: validated up front, or by a whole ``statuses``
+        pass of a pain.002 read with ``validate_while_reading``."""
+        validation = getattr(self.report, "validation", None)
+        return validation is None or validation.done
+
+    def require_valid(self) -> None:
+        """Make sure the file was validated (a full validation when no pass did it yet):
+        ``XML_SCHEMA_INVALID`` otherwise. What an importer calls before it applies
+        anything of a file read with ``validate_while_reading``."""
+        if not self.validated:
+            raise_if_invalid(self.source, self.message_type)
+            self.report.validation.done = True
 
     def close(self) -> None:
         self.source.close()
@@ -75,11 +100,50 @@ class _CountingDigest:
         self.count += len(data)
 
 
+def _invalid(source: xml.Source, message_type: str, result) -> XmlInputError:
+    first = result.errors[0]
+    error = XmlInputError(
+        "XML_SCHEMA_INVALID",
+        f"{source.path} is not a valid {message_type}: {first.message} "
+        f"({result.error_count} error(s)); it is not read",
+        "file",
+        first.line,
+    )
+    error.validation = result
+    return error
+
+
+def raise_if_invalid(
+    source: xml.Source, message_type: str, lines_max_bytes: int = LINES_MAX_BYTES
+) -> None:
+    """Validate the whole file; raise ``XML_SCHEMA_INVALID`` (as :func:`read_bank_answer`
+    does) when it is invalid."""
+    result = validate(source, lines_max_bytes=lines_max_bytes)
+    if not result.valid:
+        raise _invalid(source, message_type, result)
+
+
+def _validating(
+    source: xml.Source, message_type: str, kind: str, max_bytes: int, lines_max_bytes: int
+) -> BankAnswer:
+    """A pain.002 whose ``statuses`` pass validates while it reads (see the docstring)."""
+    xsd = schema(message_type)  # XML_UNKNOWN_MESSAGE without a shipped schema: refused now
+    sha256 = source.sha256()
+    try:
+        report = pain002.read(source, max_bytes=max_bytes)
+    except XmlInputError:
+        raise_if_invalid(source, message_type, lines_max_bytes)
+        raise
+    report = dataclasses.replace(report, validation=InlineValidation(xsd, message_type))
+    return BankAnswer(source.path, message_type, kind, sha256, source.size, report, source)
+
+
 def read_bank_answer(
     path: str | os.PathLike[str],
     *,
     max_bytes: int = xml.DEFAULT_MAX_BYTES,
     lines_max_bytes: int = LINES_MAX_BYTES,
+    validate_while_reading: bool = False,
 ) -> BankAnswer:
     """Open, validate and read the header of a bank's answer; see the module docstring."""
     source = xml.Source(path, max_bytes=max_bytes)
@@ -92,19 +156,12 @@ def read_bank_answer(
                 f"{source.path} is a {message_type}, not a pain.002 or camt.054",
                 "file",
             )
+        if validate_while_reading and kind == "pain.002":
+            return _validating(source, message_type, kind, max_bytes, lines_max_bytes)
         digest = _CountingDigest()
         result = validate(source, lines_max_bytes=lines_max_bytes, digest=digest)
         if not result.valid:
-            first = result.errors[0]
-            error = XmlInputError(
-                "XML_SCHEMA_INVALID",
-                f"{source.path} is not a valid {message_type}: {first.message} "
-                f"({result.error_count} error(s)); it is not read",
-                "file",
-                first.line,
-            )
-            error.validation = result
-            raise error
+            raise _invalid(source, message_type, result)
         # The validating parser reads to the end; should it ever stop short, hash it whole.
         sha256 = digest.hash.hexdigest() if digest.count == source.size else source.sha256()
         if kind == "pain.002":

@@ -98,6 +98,7 @@ from iso20022.pain002_types import (
     PARTIAL,
     REJECTED,
     SETTLED,
+    InlineValidation,
     PaymentInfoStatus,
     TransactionStatus,
     status_meaning,
@@ -137,6 +138,8 @@ class StatusReport:
     original_ctrl_sum: Decimal | None = None
     has_payment_infos: bool = True
     source: xml.Source | None = field(default=None, compare=False, repr=False)
+    #: the schema ``statuses`` validates against while reading (one pass for both)
+    validation: InlineValidation | None = field(default=None, compare=False, repr=False)
 
     @property
     def answers_whole_message(self) -> bool:

@@ -21,18 +21,41 @@ from iso20022.pain002_types import PARTIAL, PaymentInfoStatus, TransactionStatus
 def walk(report, *, transactions: bool, payment_infos: bool) -> Iterator:
     """One pass over ``report``'s file (a :class:`~iso20022.pain002.StatusReport`): its
     transactions and/or block summaries in file order, one element in memory at a time."""
+    validation = report.validation if transactions and payment_infos else None
+    if validation is None:
+        yield from _walk(report, transactions, payment_infos, None)
+        return
+    # one pass reads and validates: any failure is judged by a full validation, so an
+    # invalid file is XML_SCHEMA_INVALID whatever the reader met first
+    try:
+        yield from _walk(report, transactions, payment_infos, validation)
+    except (xml.SchemaViolation, XmlInputError) as exc:
+        from iso20022.bank_answer import raise_if_invalid
+
+        raise_if_invalid(report.source or report.path, validation.message_type)
+        if isinstance(exc, xml.SchemaViolation):  # pragma: no cover - validate disagreed
+            raise XmlInputError("XML_SCHEMA_INVALID", "the file is not valid", "file") from None
+        raise
+
+
+def _walk(report, transactions: bool, payment_infos: bool, validation) -> Iterator:
     tags = _Tags.of(report.message_type)
     tx_tag, block_tag = tags.tx, tags.block
     group = (report.group_status, report.group_reason_code, report.group_additional_info)
     block: _Block | None = None
     block_element = None
     done = 0  # cleared transactions not yet unlinked from their block
+    closed = False  # the root's end was seen (a validating pass must see it)
     for _event, element in xml.iterparse(
         report.source or report.path,
         events=("end",),
-        tag=(block_tag, tx_tag),
+        tag=(block_tag, tx_tag) if validation is None else (block_tag, tx_tag, tags.root),
+        schema=None if validation is None else validation.schema,
         max_bytes=report.max_bytes,
     ):
+        if element.tag == tags.root:
+            closed = True
+            continue
         if element.tag == tx_tag:
             parent = element.getparent()
             if parent is not block_element:  # the block's own children are parsed by now
@@ -55,6 +78,10 @@ def walk(report, *, transactions: bool, payment_infos: bool) -> Iterator:
             yield block.summary()
         block_element, block = None, None
         xml.release(element)
+    if validation is not None:
+        if not closed:  # lxml's validating stream does not notice a file that just stops
+            raise XmlInputError("XML_MALFORMED", "the document ends before its root element")
+        validation.done = True
 
 
 _UNLINK_EVERY = 256
@@ -65,6 +92,7 @@ class _Tags:
     their full name, the cheapest test there is)."""
 
     __slots__ = (
+        "root",
         "block",
         "tx",
         "e2e",
@@ -94,6 +122,7 @@ class _Tags:
         return tags
 
     def __init__(self, ns: str) -> None:
+        self.root = ns + "Document"
         self.block = ns + "OrgnlPmtInfAndSts"
         self.tx = ns + "TxInfAndSts"
         self.e2e = ns + "OrgnlEndToEndId"

@@ -60,3 +60,14 @@ class PaymentInfoStatus:
     transaction_count: int = 0
     original_nb_of_txs: int | None = None
     original_ctrl_sum: Decimal | None = None
+
+
+@dataclass(slots=True)
+class InlineValidation:
+    """The schema the report's full pass (``statuses``) validates against while it reads,
+    and whether a pass did, to the end, and found the file valid (``done``). Set by
+    :func:`iso20022.read_bank_answer` with ``validate_while_reading``."""
+
+    schema: object  # lxml.etree.XMLSchema
+    message_type: str
+    done: bool = False

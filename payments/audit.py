@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from identifiers import privacy
 from identifiers.privacy import mask_numbers, masked
-from payments.db import lock_for_writing, session_scope
+from payments.db import insert_rows, lock_for_writing, session_scope
 from payments.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -113,6 +114,56 @@ def append(
     session.add(event)
     session.flush()
     return event
+
+
+def append_many(
+    session: Session,
+    events: Iterable[tuple[str, str, str, dict[str, Any]]],
+    *,
+    now: dt.datetime,
+) -> int:
+    """Append ``(actor, action, subject, payload)`` events in order, in the caller's
+    transaction, as :func:`append` would one by one — the same checks, the same chain —
+    with the lock taken and the chain's head read once, and the rows inserted in bulk
+    (``COPY`` on PostgreSQL): a bank answer that flags 25,000 registrations writes 25,000
+    events in a second, not in 75,000 round trips. Returns how many."""
+    now = now.astimezone(dt.UTC)
+    lock_for_writing(session, "audit_events")
+    prev = (
+        session.execute(
+            select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        or GENESIS
+    )
+    session.flush()
+    conn = session.connection()
+    rows: list[dict[str, Any]] = []
+    count = 0
+    for actor, action, subject, payload in events:
+        text = json.dumps(payload or {}, sort_keys=True, ensure_ascii=False, default=str)
+        if any(
+            privacy.FULL_NUMBER.search(s) for s in _strings(payload or {})
+        ) or privacy.FULL_NUMBER.search(subject):
+            raise ValueError(f"audit {action}: payload or subject holds a full CPR/account number")
+        digest = event_hash(prev, now, actor, action, subject, text)
+        rows.append(
+            {
+                "occurred_at": now,
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "payload": text,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+        count += 1
+        if len(rows) == 5_000:
+            insert_rows(conn, AuditEvent.__table__, rows)
+            rows = []
+    insert_rows(conn, AuditEvent.__table__, rows)
+    return count
 
 
 @dataclass(frozen=True, slots=True)

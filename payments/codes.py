@@ -81,6 +81,7 @@ CODES: dict[str, str] = {
     "RETURNS_UNKNOWN_MESSAGE": "the report answers a message this engine never sent",
     "RETURNS_BATCH_NOT_RELEASED": "the report answers a batch not released yet: import it later",
     "RETURNS_WRONG_MESSAGE": "the file is not a pain.002 or camt.054",
+    "RETURNS_REPORT_NOT_FOUND": "no bank answer with that message id was imported",
     "RETURN_NOT_REPORTED": "no bank report returned that transaction",
     # -- the HTTP API: who calls, what they send ---------------------------------------------
     "AUTH_CLAIMS_INVALID": "the token lacks a claim its role needs, or holds a bad one",
@@ -125,6 +126,7 @@ CODES: dict[str, str] = {
     # -- money, configuration, the database, files -------------------------------------------
     "MONEY_NOT_WHOLE_ORE": "an amount with a fraction of an øre",
     "CONFIG_DATABASE_URL": "the database URL is not sqlite:///… or postgresql+psycopg://…",
+    "CONFIG_DEBTOR_MISSING": "no paying agency is configured (and --demo-debtor not given)",
     "CONFIG_INVALID": "a setting has an invalid value",
     "DB_MIGRATION_FAILED": "a migration would break a foreign key; nothing was changed",
     "DB_SCHEMA_MISSING": "no database, or no schema in it: run payments db upgrade",

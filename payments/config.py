@@ -28,10 +28,12 @@ _REVIEW_LIMIT = Decimal(10) ** 12  # DKK; as øre well inside a BIGINT
 class Settings:
     database_url: str = "sqlite:///payments.db"
     parameters_dir: str | None = None
-    debtor_name: str = "DEMO Udbetalingsmyndighed (fiktiv)"
-    debtor_iban: str = "DK5000400440116243"
-    debtor_bic: str = "DABADKKK"
-    debtor_cvr: str = "13585628"
+    # the paying agency (Dbtr, DbtrAcct, DbtrAgt): none by default; a real run refuses to
+    # pay without one (CONFIG_DEBTOR_MISSING), the demo's is DEMO_DEBTOR (with_demo_debtor)
+    debtor_name: str | None = None
+    debtor_iban: str | None = None
+    debtor_bic: str | None = None
+    debtor_cvr: str | None = None
     debtor_country: str = "DK"  # Dbtr/PstlAdr/Ctry
     #: InitgPty/Id: the bank agreement id (scheme CUST) or, by default, the CVR (COID)
     initiating_party_id: str | None = None
@@ -72,6 +74,42 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def debtor_missing(self) -> tuple[str, ...]:
+        """The debtor settings not given (environment names); empty when the agency that
+        pays is configured."""
+        return tuple(
+            f"{ENV_PREFIX}{name.upper()}" for name in DEBTOR_FIELDS if not getattr(self, name)
+        )
+
+    def with_demo_debtor(self) -> Settings:
+        """These settings paying from the demo's fictitious agency (:data:`DEMO_DEBTOR`).
+
+        Only ``batch run --demo-debtor``, ``payments demo``, ``payments serve
+        --demo-debtor`` (``make serve``) and the benchmarks ask for it; refused
+        (``CONFIG_INVALID``) when a debtor is configured, so a real agency's settings are
+        never mixed with the demo's account."""
+        given = [n for n in DEBTOR_FIELDS if getattr(self, n)]
+        if given:
+            raise InputError(
+                "CONFIG_INVALID",
+                f"--demo-debtor pays from the demo agency, but {ENV_PREFIX}"
+                f"{given[0].upper()} is configured: leave out --demo-debtor",
+                "demo_debtor",
+            )
+        return dataclasses.replace(self, **DEMO_DEBTOR)
+
+
+#: the settings that say who pays (the initiating party is the CVR unless configured)
+DEBTOR_FIELDS = ("debtor_name", "debtor_iban", "debtor_bic", "debtor_cvr")
+#: the demo's fictitious paying agency: never a default, only what --demo-debtor selects
+DEMO_DEBTOR = {
+    "debtor_name": "DEMO Udbetalingsmyndighed (fiktiv)",
+    "debtor_iban": "DK5000400440116243",
+    "debtor_bic": "DABADKKK",
+    "debtor_cvr": "13585628",
+}
 
 
 def _convert(name: str, raw: Any, kind: type) -> Any:

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -234,6 +235,9 @@ def _create_temp_table(conn, table: Table) -> None:
     table.create(conn)
 
 
+_TEMP_CHUNK = 10_000
+
+
 def load_temp_table(
     session: Session, table: Table, rows: Iterable[tuple], columns: int | None = None
 ) -> None:
@@ -252,10 +256,12 @@ def load_temp_table(
         return
     if any(isinstance(c.type, Date) for c in table.columns):
         rows = (tuple(v.isoformat() if isinstance(v, dt.date) else v for v in r) for r in rows)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-        list(rows),
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     )
+    rows = iter(rows)
+    while chunk := list(islice(rows, _TEMP_CHUNK)):  # a chunk in memory, not every row
+        conn.exec_driver_sql(statement, chunk)
 
 
 def drop_temp_table(session: Session, table: Table) -> None:

@@ -451,6 +451,12 @@ class Batch(Base):
             "rejected_at IS NOT NULL AND reject_reason IS NOT NULL)",
             name="rejected",
         ),
+        # the folders of the run, absolute (NULL only for batches from before revision 0400)
+        CheckConstraint(
+            "(output_dir IS NULL AND outbox_dir IS NULL) OR "
+            "(output_dir LIKE '/%' AND outbox_dir LIKE '/%')",
+            name="paths",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -472,6 +478,10 @@ class Batch(Base):
     rejected_by: Mapped[str | None] = mapped_column(String(100))
     rejected_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     reject_reason: Mapped[str | None] = mapped_column(String(500))
+    #: where the run wrote the files and where release puts them (absolute, as resolved at
+    #: run time): release and reject use these, never the releasing command's settings
+    output_dir: Mapped[str | None] = mapped_column(Text)
+    outbox_dir: Mapped[str | None] = mapped_column(Text)
 
 
 class BatchFile(Base):
@@ -562,17 +572,34 @@ class StatusReport(Base):
 
 
 class StatusReportItem(Base):
-    """One transaction status from a report; ``order_id`` is null for an unknown id."""
+    """One transaction status from a report; ``order_id`` is null for an unknown id;
+    ``outcome`` what the import did with it (null for items imported before revision 0400).
+    """
 
     __tablename__ = "status_report_items"
-    __table_args__ = (Index("ix_status_report_items_e2e", "end_to_end_id"),)
+    __table_args__ = (
+        Index("ix_status_report_items_e2e", "end_to_end_id"),
+        Index(
+            "ix_status_report_items_returned",
+            "report_id",
+            sqlite_where=text("outcome = 'returned'"),
+            postgresql_where=text("outcome = 'returned'"),
+        ),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN "
+            "('settled', 'accepted', 'returned', 'unchanged', 'not_applied', 'unknown')",
+            name="outcome",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("status_reports.id"))
     end_to_end_id: Mapped[str] = mapped_column(String(35))
     status: Mapped[str] = mapped_column(String(4))
     reason_code: Mapped[str | None] = mapped_column(String(4))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("payment_orders.id"))
+    #: no foreign key (revision 0400): set from ``batch_items``, whose key holds it
+    order_id: Mapped[int | None] = mapped_column(Id)
+    outcome: Mapped[str | None] = mapped_column(String(11))
 
 
 class AuditEvent(Base):

@@ -36,7 +36,9 @@ batch                       ``offset`` when it   payee and benefit is created)
 (account)                   (in the new batch)   (the night pays it)
 ``pending`` in a batch      ``sent``             :func:`mark_sent` (batch release)
 ``sent``                    ``accepted``         :func:`accept` (bank: ACTC, ACCP, ACSP,
-                                                 ACWC, PDNG — in progress, not paid)
+                                                 ACWC, PDNG — in progress, not paid);
+                                                 a whole bank answer at once:
+                                                 :func:`apply_bank_answers`
 ``sent``/``accepted``       ``settled``          :func:`settle` (bank: ACSC, ACCC, or a
                                                  booked camt.054 debit)
 ``sent``/``accepted``/      ``returned`` +       :func:`mark_returned` (bank: rejected or
@@ -66,11 +68,15 @@ from payments.models import BatchItem, PaymentOrder
 from payments.statuses import OrderStatus
 
 __all__ = [
+    "ACCEPTABLE",
     "ACCOUNT_REASONS",
     "IN_BATCH",
+    "RETURNABLE",
+    "SETTLEABLE",
     "OrderStatus",
     "UNPAID",
     "accept",
+    "apply_bank_answers",
     "cancel",
     "cancellable",
     "due_orders",
@@ -198,10 +204,42 @@ def mark_sent(session: Session, batch_id: int) -> int:
     ).rowcount
 
 
+#: the states from which the bank's answers move an order (and the SQL of the import,
+#: :func:`apply_bank_answers`, uses the same)
+ACCEPTABLE = (OrderStatus.SENT,)
+SETTLEABLE = (OrderStatus.SENT, OrderStatus.ACCEPTED)
+RETURNABLE = (OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED)
+
+
+def apply_bank_answers(session: Session, outcomes) -> int:
+    """The import of a bank answer, set-based: every order named in the table ``outcomes``
+    (columns ``order_id``, ``outcome``, ``reason``; one row per order that moves, chosen
+    by :mod:`payments.returns_apply` from the states above) becomes ``settled``,
+    ``accepted`` or ``returned`` with the reason, as :func:`settle`, :func:`accept` and
+    :func:`mark_returned` do one order at a time. Returns how many orders changed."""
+    o = PaymentOrder
+    c = outcomes.c
+    moving = c.outcome.in_(("settled", "accepted", "returned"))
+    status = case(
+        (c.outcome == "settled", literal(OrderStatus.SETTLED.value)),
+        (c.outcome == "accepted", literal(OrderStatus.ACCEPTED.value)),
+        else_=literal(OrderStatus.RETURNED.value),
+    )
+    return session.execute(
+        update(o)
+        .where(o.id == c.order_id, moving)
+        .values(
+            status=status,
+            return_reason=case((c.outcome == "returned", c.reason), else_=o.return_reason),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def accept(order: PaymentOrder) -> bool:
     """The bank accepted the payment for execution; True when the order changed (only a
     ``sent`` one: accepted is not paid, and a settled order stays settled)."""
-    if order.status != OrderStatus.SENT:
+    if order.status not in ACCEPTABLE:
         return False
     order.status = OrderStatus.ACCEPTED
     return True
@@ -209,7 +247,7 @@ def accept(order: PaymentOrder) -> bool:
 
 def settle(order: PaymentOrder) -> bool:
     """The bank paid it; True when the order changed (a ``sent`` or ``accepted`` order)."""
-    if order.status not in (OrderStatus.SENT, OrderStatus.ACCEPTED):
+    if order.status not in SETTLEABLE:
         return False
     order.status = OrderStatus.SETTLED
     return True
@@ -217,9 +255,7 @@ def settle(order: PaymentOrder) -> bool:
 
 def mark_returned(order: PaymentOrder, reason: str | None) -> None:
     """The bank rejected or returned the payment (``sent``, ``accepted`` or ``settled``)."""
-    assert order.status in (
-        OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED
-    ), order.status  # fmt: skip
+    assert order.status in RETURNABLE, order.status
     order.status, order.return_reason = OrderStatus.RETURNED, reason
 
 

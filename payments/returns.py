@@ -6,6 +6,10 @@ anything is read (a version without a shipped schema is refused, never read unva
 FIFO or a device is refused at once) — then, in one transaction that serialises with the
 batch's release (both take the batch lock: an answer never races the release it answers):
 
+- a pain.002 is validated by the very pass that stages its statuses (one read of the file;
+  the statuses wait in a temporary table, and nothing is applied — or refused for its
+  content — before the whole file has proved valid; any failure is judged by a full
+  validation, so an invalid file is ``RETURNS_FILE_INVALID``);
 - refuses nothing twice: a message id already imported changes nothing (``created`` False);
 - a pain.002 must answer a file this engine sent (``OrgnlMsgId`` compared exactly as sent),
   else ``RETURNS_UNKNOWN_MESSAGE``; and that file's batch must be released, else
@@ -32,8 +36,10 @@ batch's release (both take the batch lock: an answer never races the release it 
   which;
 - contradictions are reported, never resolved first-wins: a transaction rejected and
   accepted in the same file changes nothing and is reported (exit 1). The file is read
-  twice for that (the readers stream; the first pass keeps one small integer per
-  transaction), so nothing is applied before the whole file is known;
+  once, streaming, into a temporary table, and applied set-based only once the whole file
+  is known (:mod:`payments.returns_apply`); a file that names one transaction twice
+  without contradicting itself moves its order once, by the strongest status (settled
+  before accepted);
 - an account reason (AC01, AC04, AC06, AG01, MD07) also flags the registration paid into —
   and every current registration of that account (:func:`lifecycle.mark_accounts_rejected`)
   — so the next batch holds the payee until a new account exists, then pays it again. Other
@@ -45,19 +51,22 @@ batch's release (both take the batch lock: an answer never races the release it 
   sent; otherwise it is recorded, reported (``not_applied``) and applied by a clerk with
   :func:`apply_return` once the whole amount came back.
 
-Every transaction status read is stored (``status_report_items``) for reconciliation.
+Every transaction status read is stored (``status_report_items``) for reconciliation,
+with what the import did with it (``outcome``); :mod:`payments.returned` lists a report's
+returned transactions with whose account it was and what happens next. A proprietary
+reason longer than ISO's four characters is stored by its first four.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -65,6 +74,7 @@ import iso20022
 from iso20022 import camt054, pain002
 from iso20022.errors import XmlInputError
 from payments import audit, money, orders
+from payments import returns_apply as apply_
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import (
@@ -77,25 +87,14 @@ from payments.models import (
 )
 from payments.orders import ACCOUNT_REASONS
 from payments.registry import lifecycle
+from payments.statuses import AnswerOutcome as Outcome
 from payments.statuses import BatchStatus, OrderStatus
 
 REJECTED = "RJCT"
-IN_PROGRESS, SETTLED, RETURNED = "in_progress", "settled", "rejected"
-CHUNK = 1000
+IN_PROGRESS, SETTLED, RETURNED = apply_.IN_PROGRESS, apply_.SETTLED, apply_.RETURNED
 #: orders a rejection or return may still change (paid, or on their way)
-_RETURNABLE = (OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED)
-
-
-@dataclass(frozen=True, slots=True)
-class TxOutcome:
-    end_to_end_id: str
-    status: str
-    reason: str | None
-    meaning: str | None  # in_progress | settled | rejected | None (not understood)
-    amount: Decimal | None = None  # what a camt.054 says moved, when it says
-    currency: str | None = None
-    booked: bool = True  # a camt.054 entry booked (not pending), in the expected direction
-    why_not: str | None = None  # known already not to apply (contradiction, unknown message)
+_RETURNABLE = orders.RETURNABLE
+Staged = apply_.Staged
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +112,8 @@ class ReturnsImport:
     flagged: tuple[lifecycle.Flagged, ...] = ()
     by_reason: tuple[tuple[str, int], ...] = ()
     not_applied: tuple[tuple[str, str], ...] = ()  # (end-to-end id, why), for a clerk
+    #: the report's id: its returned transactions are listed by :func:`returned_in`
+    report_id: int | None = None
 
     @property
     def needs_a_clerk(self) -> bool:
@@ -120,101 +121,39 @@ class ReturnsImport:
         return bool(self.unknown or self.not_applied)
 
 
-def _chunks(items: Iterable[TxOutcome]) -> Iterator[list[TxOutcome]]:
-    chunk: list[TxOutcome] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _code(reason: str | None) -> str | None:
+    """A reason as the columns hold it: ISO's 4-letter code (a longer proprietary reason
+    by its first four characters)."""
+    return reason[:4] if reason else reason
 
 
-def _sent_in(session: Session, batch_file: BatchFile) -> Iterator[str]:
-    """The end-to-end ids of the transactions of one of our files, in file order."""
-    rows = session.execute(
-        select(BatchItem.end_to_end_id)
-        .where(BatchItem.batch_id == batch_file.batch_id, BatchItem.file_seq == batch_file.seq)
-        .order_by(BatchItem.order_id)
-        .execution_options(yield_per=10_000)
-    )
-    for (e2e,) in rows:
-        yield e2e
-
-
-def _apply(
-    session: Session,
-    outcomes: Iterable[TxOutcome],
-    report: StatusReport,
-    actor: str,
-    now: dt.datetime,
-) -> ReturnsImport:
-    settled = accepted = returned = unchanged = 0
-    to_flag: dict[int, str | None] = {}  # registration paid into -> the account reason
-    unknown: list[str] = []
-    held_back: list[tuple[str, str]] = []
-    reasons: Counter[str] = Counter()
-    for chunk in _chunks(outcomes):
-        ids = {o.end_to_end_id for o in chunk}
-        found = {
-            item.end_to_end_id: (item, order)
-            for item, order in session.execute(
-                select(BatchItem, PaymentOrder)
-                .join(PaymentOrder, PaymentOrder.id == BatchItem.order_id)
-                .where(BatchItem.end_to_end_id.in_(ids))
-            )
-        }
-        for outcome in chunk:
-            match = found.get(outcome.end_to_end_id)
-            session.add(
-                StatusReportItem(
-                    report_id=report.id,
-                    end_to_end_id=outcome.end_to_end_id[:35],
-                    status=(outcome.status or "")[:4],
-                    reason_code=outcome.reason,
-                    order_id=match[1].id if match else None,
-                )
-            )
-            if match is None:
-                unknown.append(outcome.end_to_end_id)
-                continue
-            item, order = match
-            why = outcome.why_not or _not_applicable(outcome, item)
-            if why:
-                held_back.append((outcome.end_to_end_id, why))
-                continue
-            if item.attempt != order.attempts:
-                # an earlier attempt of an order paid again since (the same return in an
-                # intraday and an end-of-day report): it says nothing of the latest one
-                unchanged += 1
-                continue
-            if outcome.meaning == SETTLED and orders.settle(order):
-                settled += 1
-            elif outcome.meaning == IN_PROGRESS and orders.accept(order):
-                accepted += 1
-            elif outcome.meaning == RETURNED and order.status in _RETURNABLE:
-                _mark_returned(item, order, outcome.reason, to_flag)
-                returned += 1
-                reasons[outcome.reason or "NONE"] += 1
-            else:
-                unchanged += 1
-        session.flush()
+def _apply(session: Session, report: StatusReport, actor: str, now: dt.datetime) -> ReturnsImport:
+    """Decide and apply what the staged statuses do (:mod:`payments.returns_apply`)."""
+    apply_.decide(session)
+    apply_.apply(session, report.id)
+    counts = apply_.counts(session)
+    unknown = tuple(e2e for e2e, _ in apply_.listed(session, Outcome.UNKNOWN))
+    held_back = tuple(apply_.listed(session, Outcome.NOT_APPLIED))
+    by_reason = apply_.returned_by_reason(session)
     # every registration at once, in id order (see lifecycle.mark_accounts_rejected)
-    flagged = lifecycle.mark_accounts_rejected(session, to_flag, actor, now)
+    flagged = lifecycle.mark_accounts_rejected(
+        session, apply_.accounts_to_flag(session), actor, now
+    )
+    apply_.drop(session)
     return ReturnsImport(
         msg_id=report.msg_id,
         kind=report.kind,
         created=True,
-        settled=settled,
-        accepted=accepted,
-        returned=returned,
-        unchanged=unchanged,
-        unknown=tuple(unknown),
+        settled=counts.get(Outcome.SETTLED, 0),
+        accepted=counts.get(Outcome.ACCEPTED, 0),
+        returned=counts.get(Outcome.RETURNED, 0),
+        unchanged=counts.get(Outcome.UNCHANGED, 0),
+        unknown=unknown,
         registrations_flagged=len(flagged),
         flagged=tuple(flagged),
-        by_reason=tuple(sorted(reasons.items())),
-        not_applied=tuple(held_back),
+        by_reason=tuple(by_reason.items()),
+        not_applied=held_back,
+        report_id=report.id,
     )
 
 
@@ -229,95 +168,68 @@ def _mark_returned(
         to_flag.setdefault(item.registration_id, reason)
 
 
-def _not_applicable(outcome: TxOutcome, item: BatchItem) -> str | None:
-    """Why a status must not change its order (``None``: apply it)."""
-    if outcome.meaning is None:
-        return f"status {outcome.status or '(none)'} is not one the engine acts on"
-    if not outcome.booked:
-        return "not a booked entry"
-    if outcome.amount is not None and (
-        outcome.currency not in (None, "DKK") or outcome.amount != money.kr(item.amount_ore)
-    ):
-        return f"{outcome.amount} {outcome.currency or ''}, not the amount sent".strip()
-    return None
-
-
 # -- pain.002 ----------------------------------------------------------------------------
 
-_REJECTED_BIT, _POSITIVE_BIT = 1, 2
 
-
-def _contradicted(report: pain002.StatusReport) -> set[int]:
-    """First pass: the transactions the file both rejects and accepts (by the hash of their
-    end-to-end id: one small integer per transaction in memory, not the ids). A collision
-    can only report a transaction for a clerk, never apply a wrong status."""
-    seen: dict[int, int] = {}
-    for item in report.statuses:
-        if isinstance(item, pain002.PaymentInfoStatus):
-            continue
-        meaning = pain002.status_meaning(item.status)
-        bit = _REJECTED_BIT if meaning == RETURNED else _POSITIVE_BIT if meaning else 0
-        if bit:
-            key = hash(item.original_end_to_end_id)
-            seen[key] = seen.get(key, 0) | bit
-    return {key for key, bits in seen.items() if bits == _REJECTED_BIT | _POSITIVE_BIT}
-
-
-def _blocks(report: pain002.StatusReport) -> dict[str | None, pain002.PaymentInfoStatus]:
-    return {b.original_payment_info_id: b for b in report.payment_infos}
-
-
-def _pain002_outcomes(
-    session: Session, report: pain002.StatusReport, sent: BatchFile
-) -> Iterator[TxOutcome]:
-    """Every transaction status the report gives, at whichever level it gives it.
+def _stage_pain002(session: Session, report: pain002.StatusReport, sent: BatchFile) -> None:
+    """Every transaction status the report gives, at whichever level it gives it, staged.
 
     A group ``RJCT`` rejects every transaction of the file, and a block ``RJCT`` every one
     of its block: each listed transaction with its own reason (else the block's, else the
     group's), every transaction not listed with the block's or the group's reason. A group
     or block status with nothing listed below it answers for all its transactions.
+
+    The file is read once: the transactions are staged as listed, with their block, and the
+    blocks (whose statuses follow their transactions in the file) are kept aside; then a
+    rejected block's or group's listed transactions are rejected
+    (:func:`payments.returns_apply.reject_listed`), those a level answers for without
+    listing them are taken from the database (:func:`payments.returns_apply.sweep`), and a
+    listed transaction both rejected and accepted is kept back
+    (:func:`payments.returns_apply.flag_contradictions`).
     """
     group = pain002.status_meaning(report.group_status)
+    group_reason = _code(report.group_reason_code)
     if report.answers_whole_message and group:
-        for e2e in _sent_in(session, sent):
-            yield TxOutcome(e2e, report.group_status, report.group_reason_code, group)
+        apply_.stage(session, ())
+        apply_.sweep(session, 0, sent.batch_id, sent.seq, report.group_status, group_reason,
+                     group, unlisted_only=False)  # fmt: skip
         return
-    blocks = _blocks(report)
+    blocks: dict[str | None, pain002.PaymentInfoStatus] = {}
+
+    def rows() -> Iterator[Staged]:
+        for item in report.statuses:
+            if isinstance(item, pain002.PaymentInfoStatus):
+                blocks[item.original_payment_info_id] = item
+                continue
+            raw = pain002.status_meaning(item.status)
+            yield Staged(
+                item.original_end_to_end_id or "", item.status or "", _code(item.reason_code),
+                raw, raw, checkable=True, block=item.original_payment_info_id,
+            )  # fmt: skip
+
+    rejected_seen, positive_seen = apply_.stage(session, rows())
     rejected_blocks = {
         pid for pid, b in blocks.items() if pain002.status_meaning(b.status) == RETURNED
     }
     whole = {pid for pid, b in blocks.items() if _answers_whole_block(b)} - rejected_blocks
-    contradicted = set() if group == RETURNED else _contradicted(report)
-    listed: set[int] = set()  # of rejected blocks or a rejected group: who has its own reason
-    for item in report.statuses:
-        if isinstance(item, pain002.PaymentInfoStatus):
-            continue
-        e2e = item.original_end_to_end_id or ""
-        block = blocks.get(item.original_payment_info_id)
-        if group == RETURNED or item.original_payment_info_id in rejected_blocks:
-            listed.add(hash(e2e))
-            reason = item.reason_code or (block and block.reason_code) or report.group_reason_code
-            yield TxOutcome(e2e, REJECTED, reason, RETURNED)
-            continue
-        if item.original_payment_info_id in whole:
-            continue  # the block's own status answers for every transaction in it
-        why = "rejected and accepted in the same file" if hash(e2e) in contradicted else None
-        meaning = pain002.status_meaning(item.status)
-        yield TxOutcome(e2e, item.status or "", item.reason_code, meaning, why_not=why)
+    for pid in sorted(rejected_blocks if group != RETURNED else blocks, key=str):
+        apply_.reject_listed(session, pid, _code(blocks[pid].reason_code) or group_reason)
+    if group == RETURNED:
+        apply_.reject_listed(session, None, group_reason, every_block=True)
+    elif rejected_seen and positive_seen:
+        apply_.flag_contradictions(session)
     # our files hold one PmtInf each (``<MsgId>-1``): a block's transactions are the file's
     if group == RETURNED or rejected_blocks:
-        block = blocks[min(rejected_blocks)] if rejected_blocks else None
-        reason = (block and block.reason_code) or report.group_reason_code
-        for e2e in _sent_in(session, sent):
-            if hash(e2e) not in listed:
-                yield TxOutcome(e2e, REJECTED, reason, RETURNED)
+        block = blocks[min(rejected_blocks, key=str)] if rejected_blocks else None
+        reason = _code((block and block.reason_code) or report.group_reason_code)
+        apply_.sweep(session, 0, sent.batch_id, sent.seq, REJECTED, reason, RETURNED,
+                     unlisted_only=True)  # fmt: skip
         return
-    for pid in whole:
+    for number, pid in enumerate(sorted(whole, key=str)):
         block = blocks[pid]
-        for e2e in _sent_in(session, sent):
-            yield TxOutcome(
-                e2e, block.status, block.reason_code, pain002.status_meaning(block.status)
-            )
+        apply_.sweep(session, number, sent.batch_id, sent.seq, block.status,
+                     _code(block.reason_code), pain002.status_meaning(block.status),
+                     unlisted_only=False)  # fmt: skip
 
 
 def _answers_whole_block(block: pain002.PaymentInfoStatus) -> bool:
@@ -353,7 +265,18 @@ def _answered_file(session: Session, report: pain002.StatusReport) -> BatchFile:
 # -- camt.054 ----------------------------------------------------------------------------
 
 
-def _camt054_outcomes(session: Session, notification: camt054.Notification) -> Iterator[TxOutcome]:
+def _amount(amount: Decimal | None, currency: str | None) -> tuple[int | None, str | None]:
+    """``(øre to compare with the amount sent, why it differs)``; ``why`` alone when no
+    amount in DKK øre can be the one sent."""
+    if amount is None:
+        return None, None
+    why = f"{amount} {currency or ''}, not the amount sent".strip()
+    if currency not in (None, "DKK") or amount != amount.quantize(Decimal("0.01")):
+        return None, why
+    return money.ore(amount), why
+
+
+def _stage_camt054(session: Session, notification: camt054.Notification) -> None:
     known: dict[str, bool] = {}
 
     def unknown_message(msg_id: str | None) -> str | None:
@@ -365,28 +288,40 @@ def _camt054_outcomes(session: Session, notification: camt054.Notification) -> I
             )
         return None if known[msg_id] else f"answers message {msg_id!r}, never sent by the engine"
 
-    for entry in notification.entries:
-        if isinstance(entry, camt054.BookedDebit):  # our account debited for the payment
-            yield TxOutcome(
-                entry.end_to_end_id, "BOOK", None, SETTLED, entry.amount, entry.currency,
-                why_not=unknown_message(entry.original_msg_id),
+    def rows() -> Iterator[Staged]:
+        for entry in notification.entries:
+            if isinstance(entry, camt054.BookedDebit):  # our account debited for the payment
+                ore, why = _amount(entry.amount, entry.currency)
+                yield Staged(
+                    entry.end_to_end_id or "", "BOOK", None, SETTLED, amount_ore=ore,
+                    amount_why=why,
+                    why_not=unknown_message(entry.original_msg_id) or (why if ore is None
+                                                                       else None),
+                )  # fmt: skip
+                continue
+            booked = entry.entry_status in (None, "BOOK") and entry.credit_debit in (None, "CRDT")
+            ore, why = _amount(entry.amount, entry.currency)
+            why_not = unknown_message(entry.original_msg_id)
+            if why_not is None and not (booked and not entry.reversal):
+                why_not = "not a booked entry"
+            if why_not is None and why is not None and ore is None:
+                why_not = why
+            yield Staged(
+                entry.original_end_to_end_id or "", REJECTED, _code(entry.reason_code),
+                RETURNED, amount_ore=ore, amount_why=why, why_not=why_not,
             )  # fmt: skip
-            continue
-        booked = entry.entry_status in (None, "BOOK") and entry.credit_debit in (None, "CRDT")
-        yield TxOutcome(
-            entry.original_end_to_end_id or "", REJECTED, entry.reason_code, RETURNED,
-            entry.amount, entry.currency, booked and not entry.reversal,
-            why_not=unknown_message(entry.original_msg_id),
-        )  # fmt: skip
+
+    apply_.stage(session, rows())
 
 
 # -- the import --------------------------------------------------------------------------
 
 
-def _read(path: Path) -> iso20022.BankAnswer:
-    """The validated answer, with the engine's codes for what is not one."""
+@contextmanager
+def _coded(path: Path) -> Iterator[None]:
+    """The engine's codes for a file that is not a valid bank answer."""
     try:
-        return iso20022.read_bank_answer(path)
+        yield
     except XmlInputError as exc:
         if exc.code == "XML_SCHEMA_INVALID":
             raise InputError(
@@ -399,6 +334,15 @@ def _read(path: Path) -> iso20022.BankAnswer:
         raise
 
 
+def _read(path: Path) -> iso20022.BankAnswer:
+    """The answer, open: a camt.054 validated already, a pain.002 validated by the pass
+    that stages it (one pass of the file for both: :func:`iso20022.read_bank_answer`,
+    ``validate_while_reading``); :meth:`~iso20022.BankAnswer.require_valid` before
+    anything is applied or refused."""
+    with _coded(path):
+        return iso20022.read_bank_answer(path, validate_while_reading=True)
+
+
 def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> ReturnsImport:
     """Import one pain.002 or camt.054 file; see the module docstring."""
     path = Path(path)
@@ -406,9 +350,19 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
         lock_for_writing(session, "payments.batch")  # never beside the release it answers
         lock_for_writing(session, "payments.returns")
         parsed = answer.report
-        if session.scalar(select(StatusReport.id).where(StatusReport.msg_id == parsed.msg_id)):
-            return ReturnsImport(msg_id=parsed.msg_id, kind=answer.kind, created=False)
-        sent = _answered_file(session, parsed) if answer.kind == "pain.002" else None
+        before = session.scalar(select(StatusReport.id).where(StatusReport.msg_id == parsed.msg_id))
+        if before is not None:
+            with _coded(path):
+                answer.require_valid()  # an invalid file is that, even when seen before
+            return ReturnsImport(
+                msg_id=parsed.msg_id, kind=answer.kind, created=False, report_id=before
+            )
+        try:
+            sent = _answered_file(session, parsed) if answer.kind == "pain.002" else None
+        except ConflictError:
+            with _coded(path):
+                answer.require_valid()  # an invalid file is refused as that first
+            raise
         report = StatusReport(
             msg_id=parsed.msg_id,
             kind=answer.kind,
@@ -420,12 +374,18 @@ def import_file(engine: Engine, path: Path, *, actor: str, now: dt.datetime) -> 
         )
         session.add(report)
         session.flush()
-        outcomes = (
-            _pain002_outcomes(session, parsed, sent)
-            if sent is not None
-            else _camt054_outcomes(session, parsed)
-        )
-        result = _apply(session, outcomes, report, actor, now)
+        if session.get_bind().dialect.name == "postgresql":
+            # the joins and sorts of a million statuses in memory, not in temporary files;
+            # no JIT: compiling these plain statements costs more than it saves
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
+            session.execute(text("SET LOCAL jit = off"))
+        with _coded(path):
+            if sent is not None:
+                _stage_pain002(session, parsed, sent)  # validates as it reads
+            else:
+                _stage_camt054(session, parsed)
+            answer.require_valid()  # nothing is applied before the whole file is valid
+        result = _apply(session, report, actor, now)
         audit.append(
             session,
             actor=actor,
@@ -471,7 +431,7 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
             )
         item, order = match
         report = session.execute(
-            select(StatusReportItem.reason_code)
+            select(StatusReportItem.reason_code, StatusReportItem.id)
             .where(
                 StatusReportItem.end_to_end_id == end_to_end_id, StatusReportItem.status == REJECTED
             )
@@ -493,6 +453,12 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
             )
         to_flag: dict[int, str | None] = {}
         _mark_returned(item, order, reported, to_flag)
+        # the report's item now says what was done with it (its returned transactions list it)
+        session.execute(
+            update(StatusReportItem)
+            .where(StatusReportItem.id == report[1])
+            .values(outcome=Outcome.RETURNED)
+        )
         flagged = bool(lifecycle.mark_accounts_rejected(session, to_flag, actor, now))
         audit.append(
             session,

@@ -106,3 +106,15 @@ class OwnerKind(StrEnum):
 def sql_list(values) -> str:
     """``'a', 'b'`` for a SQL ``IN (…)`` written as text (CHECKs, partial indexes, bulk SQL)."""
     return ", ".join(f"'{v}'" for v in values)
+
+
+class AnswerOutcome(StrEnum):
+    """What a bank answer's import did with one transaction status
+    (``status_report_items.outcome``; see :mod:`payments.returns`)."""
+
+    SETTLED = "settled"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    UNCHANGED = "unchanged"  # said nothing new (already so, or an earlier attempt)
+    NOT_APPLIED = "not_applied"  # recorded and reported for a clerk
+    UNKNOWN = "unknown"  # an end-to-end id the engine never sent

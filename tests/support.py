@@ -110,8 +110,24 @@ def claims_csv(rows: int, *, latin1_row: int | None = None) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
+#: the paying agency the tests configure (a real run needs one: CONFIG_DEBTOR_MISSING), not
+#: the demo's: a test that means the demo agency asks for it (``with_demo_debtor``)
+TEST_DEBTOR = {
+    "debtor_name": "Testmyndigheden",
+    "debtor_iban": "DK5000400440116243",
+    "debtor_bic": "DABADKKK",
+    "debtor_cvr": "13585628",
+}
+#: the same as environment variables, for tests of the command line and of a served API
+TEST_DEBTOR_ENV = {f"PAYMENTS_{k.upper()}": v for k, v in TEST_DEBTOR.items()}
+
+
 def make_settings(tmp_path: Path, **kw) -> Settings:
-    return Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"), **kw)
+    return Settings(
+        output_dir=str(tmp_path / "out"),
+        outbox_dir=str(tmp_path / "outbox"),
+        **(TEST_DEBTOR | kw),
+    )
 
 
 def add_registration(

@@ -16,7 +16,7 @@ DESCRIPTIONS = {
     422: "the input is not valid",
     429: "too many attempts",
     500: "the service failed",
-    503: "the database is unavailable",
+    503: "the database is unavailable (or no paying agency is configured)",
 }
 
 

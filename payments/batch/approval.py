@@ -5,9 +5,10 @@
   stored identities.
 - :func:`release`: marks the batch's orders ``sent`` (refusing, before anything reaches the
   outbox, if an order left the batch), checks every file's SHA-256, copies the files to
-  the outbox and writes the release manifest beside them (:mod:`payments.manifests`: the
-  files, their hashes and the audit chain's head after the release event, an anchor of the
-  chain outside the database).
+  the outbox the batch recorded when it was run (its absolute folders: a release from
+  another folder or with other settings writes nowhere else) and writes the release
+  manifest beside them (:mod:`payments.manifests`: the files, their hashes and the audit
+  chain's head after the release event, an anchor of the chain outside the database).
 - :func:`reject`: a batch that is not released is refused, with a reason: its items move to
   ``rejected_batch_items`` (the record of what its files held), so its orders are due again
   and the next run for any date — the same one included — pays them, with the same attempt
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
@@ -86,8 +86,9 @@ def release(
     actor = actors.actor(actor)
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
-        stray = pain_files.remove_stray_temporaries(session, settings)
         batch = get_batch(session, batch_id)
+        out, outbox_dir = pain_files.batch_dirs(batch, settings)  # where it was run
+        stray = pain_files.remove_stray_temporaries(session, (out, outbox_dir))
         if batch.status != BatchStatus.APPROVED:
             code = {
                 BatchStatus.RELEASED: "BATCH_ALREADY_RELEASED",
@@ -115,9 +116,9 @@ def release(
         batch_files = session.scalars(
             select(BatchFile).where(BatchFile.batch_id == batch_id).order_by(BatchFile.seq)
         ).all()
-        outbox = files.ensure_dir(settings.outbox_dir)
+        outbox = files.ensure_dir(outbox_dir)
         for bfile in batch_files:
-            source = Path(settings.output_dir) / bfile.filename
+            source = out / bfile.filename
             if files.sha256_file(source) != bfile.sha256:
                 raise PaymentsError(
                     "BATCH_FILE_TAMPERED",
@@ -171,8 +172,9 @@ def reject(
         )
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
-        stray = pain_files.remove_stray_temporaries(session, settings)
         batch = get_batch(session, batch_id)
+        out, outbox = pain_files.batch_dirs(batch, settings)  # where it was run
+        stray = pain_files.remove_stray_temporaries(session, (out, outbox))
         if batch.status in (BatchStatus.RELEASED, BatchStatus.REJECTED):
             code = (
                 "BATCH_ALREADY_RELEASED"
@@ -188,7 +190,6 @@ def reject(
         files = session.scalars(
             select(BatchFile.filename).where(BatchFile.batch_id == batch_id).order_by(BatchFile.seq)
         ).all()
-        outbox = Path(settings.outbox_dir)
         sent = [
             n for n in files if (outbox / n).exists() or pain_files.tmp_path(outbox / n).exists()
         ]
@@ -231,7 +232,7 @@ def reject(
         )
         session.flush()
         for name in files:
-            final = Path(settings.output_dir) / name
+            final = out / name
             final.unlink(missing_ok=True)
             pain_files.tmp_path(final).unlink(missing_ok=True)
         return replace(summary(session, batch, False, settings), stray_removed=stray)

@@ -67,13 +67,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from identifiers import Bic, Iban, IdentifierError, cvr
 from payments import actors, audit, files, money
 from payments.batch import candidates, pain_files
 from payments.batch.banking_days import next_banking_day
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
-from payments.errors import InputError, NotFound, PaymentsError
+from payments.errors import NotFound, PaymentsError
 from payments.models import (
     Batch,
     BatchFile,
@@ -112,6 +111,9 @@ class BatchRun:
     stray_removed: tuple[str, ...] = ()
     #: payments (of this run) to a payee whose registration has no name: placeholder Cdtr/Nm
     unnamed: int = 0
+    #: the folders recorded for the batch (absolute): its files, and where release puts them
+    output_dir: Path | None = None
+    outbox_dir: Path | None = None
 
 
 def _in_background(work: Callable[[], None]) -> Callable[[], None]:
@@ -146,6 +148,7 @@ def summary(
     files = session.scalars(
         select(BatchFile).where(BatchFile.batch_id == batch.id).order_by(BatchFile.seq)
     ).all()
+    out, outbox = pain_files.batch_dirs(batch, settings)
     if held is None:
         held = dict(
             session.execute(
@@ -167,7 +170,7 @@ def summary(
         files=tuple(
             FileInfo(
                 f.seq,
-                Path(settings.output_dir) / f.filename,
+                out / f.filename,
                 f.msg_id,
                 f.tx_count,
                 money.kr(f.total_ore),
@@ -177,22 +180,9 @@ def summary(
         ),
         rejected_by=batch.rejected_by,
         reject_reason=batch.reject_reason,
+        output_dir=out,
+        outbox_dir=outbox,
     )
-
-
-def _check_debtor(settings: Settings) -> None:
-    """The paying agency's account must be valid before anything is written."""
-    for parse, value, name in (
-        (Iban.parse, settings.debtor_iban, "PAYMENTS_DEBTOR_IBAN"),
-        (Bic.parse, settings.debtor_bic, "PAYMENTS_DEBTOR_BIC"),
-        (cvr.parse, settings.debtor_cvr, "PAYMENTS_DEBTOR_CVR"),
-    ):
-        try:
-            parse(value, name)
-        except IdentifierError as exc:
-            raise InputError("CONFIG_INVALID", f"{name}: {exc.message}", name) from None
-    if not settings.debtor_name.strip():
-        raise InputError("CONFIG_INVALID", "PAYMENTS_DEBTOR_NAME is empty", "PAYMENTS_DEBTOR_NAME")
 
 
 def run(
@@ -205,17 +195,22 @@ def run(
     progress: pain_files.Progress | None = None,
 ) -> BatchRun:
     """Run (or finish) the nightly batch for ``run_date``. See the module docstring."""
-    _check_debtor(settings)
+    pain_files.check_debtor(settings)
     actor = actors.actor(actor)
     execution_date = next_banking_day(run_date)
     published: list[tuple[Path, Path]] = []
+    out_dir, outbox_dir = pain_files.run_dirs(settings)
     with session_scope(engine) as session:
         lock_for_writing(session, "payments.batch")
-        stray = pain_files.remove_stray_temporaries(session, settings)
+        stray = pain_files.remove_stray_temporaries(session, (out_dir, outbox_dir))
         existing = session.scalar(
             select(Batch).where(Batch.run_date == run_date, Batch.status != BatchStatus.REJECTED)
         )
         if existing is not None:
+            # finished where it was run (its recorded folders), whatever these settings say
+            stray += pain_files.remove_stray_temporaries(
+                session, pain_files.batch_dirs(existing, settings)
+            )
             pain_files.complete_files(session, settings, existing)
             return replace(summary(session, existing, False, settings), stray_removed=stray)
         batch = Batch(
@@ -228,6 +223,8 @@ def run(
             held_count=0,
             created_by=actor,
             created_at=now,
+            output_dir=str(out_dir),
+            outbox_dir=str(outbox_dir),
         )
         session.add(batch)
         session.flush()
@@ -243,7 +240,7 @@ def run(
         unnamed = candidates.unnamed(session)
         planned = candidates.add_files(session, batch, run_date)
         batch.held_count = sum(held.values())
-        out = files.ensure_dir(settings.output_dir)
+        out = files.ensure_dir(out_dir)
         # the spool is used on PostgreSQL only (an empty, already unlinked file elsewhere)
         steps = candidates
         with tempfile.TemporaryFile(dir=out) as spool:

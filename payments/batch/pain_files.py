@@ -25,10 +25,11 @@ from typing import IO
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from identifiers import Bic, Iban, IdentifierError, cvr
 from iso20022 import pain001
 from payments import files, money
 from payments.config import Settings
-from payments.errors import PaymentsError
+from payments.errors import InputError, PaymentsError
 from payments.models import AccountRegistration, Batch, BatchFile, BatchItem, PaymentOrder
 from payments.statuses import BatchStatus
 
@@ -146,6 +147,32 @@ def _transactions(rows: Iterator[tuple], seq: int, count: int) -> Iterator[pain0
         )
 
 
+def check_debtor(settings: Settings) -> None:
+    """The paying agency must be configured, and its account valid, before anything is
+    written: ``CONFIG_DEBTOR_MISSING`` naming the first setting not given (a real run never
+    pays from the demo agency by default; ``--demo-debtor`` selects it), ``CONFIG_INVALID``
+    for a value that is not an IBAN, a BIC or a CVR number."""
+    missing = settings.debtor_missing
+    if missing:
+        raise InputError(
+            "CONFIG_DEBTOR_MISSING",
+            f"no paying agency is configured ({', '.join(missing)} not set); set them, or "
+            "give --demo-debtor to pay from the demo's fictitious agency",
+            missing[0],
+        )
+    for parse, value, name in (
+        (Iban.parse, settings.debtor_iban, "PAYMENTS_DEBTOR_IBAN"),
+        (Bic.parse, settings.debtor_bic, "PAYMENTS_DEBTOR_BIC"),
+        (cvr.parse, settings.debtor_cvr, "PAYMENTS_DEBTOR_CVR"),
+    ):
+        try:
+            parse(value, name)
+        except IdentifierError as exc:
+            raise InputError("CONFIG_INVALID", f"{name}: {exc.message}", name) from None
+    if not settings.debtor_name.strip():
+        raise InputError("CONFIG_INVALID", "PAYMENTS_DEBTOR_NAME is empty", "PAYMENTS_DEBTOR_NAME")
+
+
 def write_file(
     settings: Settings,
     batch: Batch,
@@ -207,6 +234,21 @@ def _counting(items: Iterator, progress: Progress) -> Iterator:
         progress(count)
 
 
+def run_dirs(settings: Settings) -> tuple[Path, Path]:
+    """The output and outbox folders a run records for its batch: the settings' folders,
+    absolute (resolved against the working directory of the command that runs)."""
+    return Path(settings.output_dir).resolve(), Path(settings.outbox_dir).resolve()
+
+
+def batch_dirs(batch: Batch, settings: Settings) -> tuple[Path, Path]:
+    """Where ``batch``'s files are, and where release puts them: the folders recorded when
+    it was run, whatever the settings of the command asking. A batch run before revision
+    0400 recorded none: for it, the settings' folders, as before."""
+    if batch.output_dir and batch.outbox_dir:
+        return Path(batch.output_dir), Path(batch.outbox_dir)
+    return run_dirs(settings)
+
+
 def tmp_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.tmp")
 
@@ -221,7 +263,7 @@ def complete_files(session: Session, settings: Settings, batch: Batch) -> None:
     A missing file is taken from its fsynced temporary copy or regenerated from the
     database; either must match the recorded hash.
     """
-    out = Path(settings.output_dir)
+    out, _ = batch_dirs(batch, settings)
     files = session.scalars(
         select(BatchFile).where(BatchFile.batch_id == batch.id).order_by(BatchFile.seq)
     ).all()
@@ -239,6 +281,7 @@ def complete_files(session: Session, settings: Settings, batch: Batch) -> None:
             continue
         tmp = tmp_path(final)
         if not (tmp.exists() and sha256_file(tmp) == bfile.sha256):
+            check_debtor(settings)  # regenerated from the rows and the paying agency
             digest = write_file(
                 settings, batch, bfile, file_rows(session, batch.id, bfile.seq), tmp, None
             )
@@ -256,15 +299,17 @@ def complete_files(session: Session, settings: Settings, batch: Batch) -> None:
 _TEMPORARY = re.compile(r"\.pain001-(\d{8})-b(\d+)-\d{3}\.xml\.tmp\Z")
 
 
-def remove_stray_temporaries(session: Session, settings: Settings) -> tuple[str, ...]:
-    """Remove the temporary files of batches that were never committed; their names.
+def remove_stray_temporaries(session: Session, directories: tuple[Path, ...]) -> tuple[str, ...]:
+    """Remove the temporary files of batches that were never committed from ``directories``
+    (the folders the command works in: a run's own, a released batch's recorded ones);
+    their names.
 
     A run killed before its commit leaves a complete ``.pain001-….xml.tmp`` whose
     end-to-end ids the next night's file repeats; it must never be sent. A temporary file
     belongs to a committed batch when a batch with its id and run date exists and is not
     rejected (SQLite may give a crashed run's id to the next batch, of another date); such a
-    file is kept, since :func:`complete_files` may publish it. Both the output directory and
-    the outbox are cleaned; a link or a foreign file at such a name is refused.
+    file is kept, since :func:`complete_files` may publish it. A link or a foreign file at
+    such a name is refused.
     """
     committed = {
         (f"{b.run_date:%Y%m%d}", b.id)
@@ -273,7 +318,7 @@ def remove_stray_temporaries(session: Session, settings: Settings) -> tuple[str,
         )
     }
     removed = []
-    for directory in (Path(settings.output_dir), Path(settings.outbox_dir)):
+    for directory in dict.fromkeys(directories):
         if not directory.is_dir():
             continue
         for entry in sorted(directory.iterdir()):

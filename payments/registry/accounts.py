@@ -14,8 +14,6 @@ current NemKonto it is, not only the one whose payment came back.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_
-
 from payments.errors import InputError
 
 #: the payee's name in payment files (``Cdtr/Nm``) holds at most 70 characters
@@ -32,16 +30,6 @@ def account_key(reg_no: str | None, account_no: str | None, iban: str | None) ->
     if iban:
         return iban[4:18] if iban.startswith("DK") else iban
     return f"{reg_no}{account_no}"
-
-
-def same_account(reg, key: str):
-    """SQL: registration ``reg`` names the account with ``key`` (uses the account indexes)."""
-    if key.isdigit() and len(key) == 14:
-        return or_(
-            and_(reg.reg_no == key[:4], reg.account_no == key[4:]),
-            reg.iban.like(f"DK__{key}"),
-        )
-    return reg.iban == key
 
 
 def owner_name(text: str | None, field: str = "name") -> str | None:

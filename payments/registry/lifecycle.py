@@ -77,7 +77,7 @@ from payments.db import lock_for_writing
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import CHANNELS, AccountRegistration, ActivationLetter
 from payments.registry import periods
-from payments.registry.accounts import account_key, owner_name, same_account
+from payments.registry.accounts import owner_name
 from payments.statuses import Channel, EndReason, OwnerKind, RegistrationStatus
 
 AR = AccountRegistration
@@ -555,48 +555,9 @@ def mark_accounts_rejected(
     Rows are locked in id order before they change, the order the bank-file import locks
     them in too, so the two imports never deadlock on ``account_registrations``.
     """
-    if not reasons:
-        return []
-    paid_into = session.execute(
-        select(AR.id, AR.reg_no, AR.account_no, AR.iban).where(AR.id.in_(sorted(reasons)))
-    ).all()
-    if len(paid_into) != len(reasons):
-        missing = sorted(set(reasons) - {r.id for r in paid_into})[0]
-        raise NotFound(
-            "ACCOUNT_REGISTRATION_NOT_FOUND", f"no registration {missing}", "registration_id"
-        )
-    reason_of: dict[int, str | None] = {}
-    for row in paid_into:
-        reason_of[row.id] = (reasons[row.id] or "").strip().upper()[:4] or None
-    by_key: dict[str, str | None] = {}
-    for row in paid_into:
-        by_key.setdefault(account_key(row.reg_no, row.account_no, row.iban), reason_of[row.id])
-    for key, reason in by_key.items():
-        sharing = session.scalars(
-            select(AR.id).where(same_account(AR, key), AR.ended_on.is_(None), AR.status == S.ACTIVE)
-        ).all()
-        for reg_id in sharing:
-            reason_of.setdefault(reg_id, reason)
-    ids = sorted(reason_of)
-    lock_rows = select(AR.id).where(AR.id.in_(ids)).order_by(AR.id)
-    if session.get_bind().dialect.name == "postgresql":  # SQLite: the one write lock
-        session.execute(lock_rows.with_for_update())
-    flagged = []
-    for reg_id in ids:
-        result = session.execute(
-            AR.__table__.update()
-            .where(AR.id == reg_id, AR.status.in_((S.ACTIVE, S.ENDED)))
-            .values(status=S.REJECTED_BY_BANK, rejected_reason=reason_of[reg_id])
-        )
-        if result.rowcount:
-            row = session.get(AR, reg_id)
-            session.refresh(row)
-            shared = reg_id not in reasons
-            _event(session, "account.rejected_by_bank", row, actor, now,
-                   reason=reason_of[reg_id], shared_account=shared)  # fmt: skip
-            flagged.append(Flagged(reg_id, mask_owner(row.owner_kind, row.owner_number),
-                                   Account.of(row).mask(), reason_of[reg_id]))  # fmt: skip
-    return flagged
+    from payments.registry import rejections  # set-based: any number of accounts at once
+
+    return rejections.mark_accounts_rejected(session, reasons, actor, now)
 
 
 # --------------------------------------------------------------------------- queries

@@ -15,6 +15,7 @@ from api.app import create_app
 from api.state import Clock
 from payments import tokens
 from payments.config import Settings
+from tests.support import TEST_DEBTOR
 
 TODAY = dt.date(2024, 3, 20)
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
@@ -33,6 +34,7 @@ def settings(db_url, tmp_path) -> Settings:
         outbox_dir=str(tmp_path / "outbox"),
         spool_dir=str(tmp_path / "spool"),
         dev_key_file=str(tmp_path / "dev-key.pem"),
+        **TEST_DEBTOR,
     )
 
 

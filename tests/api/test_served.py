@@ -24,20 +24,24 @@ from payments import tokens
 from payments.db import make_engine
 from tests.api.conftest import CITIZEN, EMPLOYER
 from tests.api.serving import PYTHON, serving
-from tests.support import file_transactions, letter_code, worked
+from tests.support import TEST_DEBTOR_ENV, file_transactions, letter_code, worked
 
 DAY = "2024-03-20"
 
 
 @pytest.fixture
 def served(db_url, tmp_path):
-    env = os.environ | {
-        "PAYMENTS_DATABASE_URL": db_url,
-        "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
-        "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
-        "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
-        "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
-    }
+    env = (
+        os.environ
+        | TEST_DEBTOR_ENV
+        | {
+            "PAYMENTS_DATABASE_URL": db_url,
+            "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
+            "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
+            "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
+            "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
     with serving(["--date", DAY], env=env, cwd=tmp_path) as base:
         yield base, env, tmp_path
 

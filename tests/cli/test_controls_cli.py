@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from cli.main import cli
 from payments.db import make_engine, session_scope
 from payments.models import ActivationLetter, AuditEvent
-from tests.support import worked
+from tests.support import TEST_DEBTOR_ENV, worked
 
 EMPLOYER, EMPLOYEE = "13585628", "0101901234"
 CLAIM = worked(salary_paid=False)  # paid to the employee's CPR
@@ -26,10 +26,14 @@ class Cli:
 
     def __init__(self, db_url: str, tmp: Path, **env: str) -> None:
         self.db_url, self.tmp = db_url, tmp
-        self.env = {
-            "PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
-            "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox"),
-        } | env
+        self.env = (
+            TEST_DEBTOR_ENV
+            | {
+                "PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
+                "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox"),
+            }
+            | env
+        )
         self.outputs: list[str] = []
 
     def __call__(self, *args: str, code: int = 0):

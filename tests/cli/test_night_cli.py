@@ -16,7 +16,7 @@ from lxml import etree
 
 from cli.main import cli
 from iso20022 import pain002_writer
-from tests.support import worked
+from tests.support import TEST_DEBTOR_ENV, worked
 
 EMPLOYER, EMPLOYEE = "13585628", "0101901234"
 CLAIM = worked(salary_paid=False)  # received on 2024-03-20: --date 2024-03-20
@@ -26,7 +26,7 @@ NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
 class Cli:
     def __init__(self, db_url: str, tmp: Path) -> None:
         self.db_url, self.tmp = db_url, tmp
-        self.env = {
+        self.env = TEST_DEBTOR_ENV | {
             "PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
             "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox"),
         }

@@ -32,6 +32,7 @@ from tests.support import (
     NOW,
     NS,
     RUN,
+    TEST_DEBTOR_ENV,
     add_order,
     add_registration,
     cpr,
@@ -424,10 +425,14 @@ def test_two_simultaneous_runs_make_one_batch(db_url, tmp_path):
         for i in range(200):
             add_registration(s, cpr(i), account=str(i + 1))
             add_order(s, cpr(i), 1_000 + i)
-    env = os.environ | {
-        "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
-        "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
-    }
+    env = (
+        os.environ
+        | TEST_DEBTOR_ENV
+        | {
+            "PAYMENTS_OUTPUT_DIR": str(tmp_path / "out"),
+            "PAYMENTS_OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
     cmd = [
         sys.executable,
         "-m",
@@ -469,7 +474,7 @@ if point == "before_commit":
     night.audit.append = die          # files written and fsynced, transaction still open
 else:
     pain_files.publish = die         # committed, files not yet renamed
-settings = Settings(output_dir=out, outbox_dir=out + "-outbox")
+settings = Settings(output_dir=out, outbox_dir=out + "-outbox").with_demo_debtor()
 night.run(make_engine(url), settings, run_date=dt.date(2024, 5, 6), actor="night",
           now=dt.datetime(2024, 5, 6, 22, 0, tzinfo=dt.UTC))
 """

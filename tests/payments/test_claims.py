@@ -18,7 +18,6 @@ import rules
 from payments import orders
 from payments.batch import night
 from payments.claims import intake
-from payments.config import Settings
 from payments.db import make_engine, metadata, session_scope
 from payments.models import (
     AuditEvent,
@@ -33,6 +32,7 @@ from tests.support import (
     Record,
     add_registration,
     live_orders,
+    make_settings,
     maternity,
 )
 
@@ -278,7 +278,7 @@ def test_correction_keeps_an_order_already_in_an_unreleased_batch(engine, tmp_pa
     with session_scope(engine) as s:
         add_registration(s, EMPLOYER, kind="cvr", account="567890")
     submit(engine, WORKED)
-    settings = Settings(output_dir=str(tmp_path / "out"), outbox_dir=str(tmp_path / "outbox"))
+    settings = make_settings(tmp_path)
     run = night.run(engine, settings, run_date=TODAY, actor="night", now=NOW)
     assert run.order_count == 1
     submit(engine, WORKED | {"last_absence_day": "2024-05-03", "correction": True})

@@ -83,7 +83,7 @@ def test_a_stray_temporary_file_of_an_uncommitted_run_is_removed_and_reported(en
     kept = out / f".pain001-{later:%Y%m%d}-b{run.batch_id}-001.xml.tmp"
     files.write_new(kept, b"x")
     with session_scope(engine) as s:
-        assert pain_files.remove_stray_temporaries(s, settings) == ()
+        assert pain_files.remove_stray_temporaries(s, pain_files.run_dirs(settings)) == ()
     assert kept.exists()
 
 
@@ -94,7 +94,7 @@ def test_a_link_at_a_stray_name_is_refused_not_followed(engine, tmp_path):
     target.write_text("keep me")
     (out / ".pain001-20240101-b77-001.xml.tmp").symlink_to(target)
     with session_scope(engine) as s, pytest.raises(PaymentsError) as refused:
-        pain_files.remove_stray_temporaries(s, settings)
+        pain_files.remove_stray_temporaries(s, pain_files.run_dirs(settings))
     assert refused.value.code == "FILE_UNSAFE" and target.read_text() == "keep me"
 
 

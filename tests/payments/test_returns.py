@@ -8,6 +8,7 @@ the bank would, with the demo bank's pain.002 writer or a hand-written camt.054.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -16,16 +17,18 @@ import pytest
 from sqlalchemy import func, select
 
 from iso20022 import pain002_writer
+from iso20022.errors import Iso20022Error
 from payments import returns
 from payments.batch import approval, night
 from payments.db import make_engine, session_scope
-from payments.errors import ConflictError
+from payments.errors import ConflictError, InputError
 from payments.models import (
     AccountRegistration,
     BatchFile,
     BatchItem,
     PaymentOrder,
     StatusReport,
+    StatusReportItem,
 )
 from payments.statuses import OrderStatus, RegistrationStatus
 from tests.support import (
@@ -339,3 +342,147 @@ def test_a_status_the_engine_does_not_know_is_reported(engine, tmp_path):
     result = returns.import_file(engine, odd, actor="returns", now=LATER)
     assert [e for e, _ in result.not_applied] == [e2e[0]] and result.needs_a_clerk
     assert _states_only(engine)[0] == OrderStatus.SENT
+
+
+def test_a_rejected_block_gives_listed_transactions_their_own_reason_and_the_rest_its_own(
+    engine, tmp_path
+):
+    """The file is read once: a block's RJCT comes after the transactions it lists, yet
+    the listed one keeps its own reason and the unlisted ones take the block's."""
+    original, e2e = _send_night(engine, tmp_path)
+    path = tmp_path / "block.xml"
+    pain002_writer.write(
+        path, msg_id="BANK-B", created_at=LATER, original_msg_id=original, group_status="PART",
+        payment_infos=[pain002_writer.PaymentInfoAnswer(
+            f"{original}-1", "RJCT", "AM04",
+            transactions=[pain002_writer.TxAnswer(e2e[1], "RJCT", "AC01")],
+        )],
+    )  # fmt: skip
+    result = returns.import_file(engine, path, actor="returns", now=LATER)
+    assert dict(result.by_reason) == {"AC01": 1, "AM04": 2}
+    assert _states(engine) == [
+        (OrderStatus.RETURNED, "AM04"),
+        (OrderStatus.RETURNED, "AC01"),
+        (OrderStatus.RETURNED, "AM04"),
+    ]
+    assert result.registrations_flagged == 1  # AC01 is the account's
+
+
+def test_a_file_naming_one_transaction_twice_moves_its_order_once(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    twice = _pain002(
+        tmp_path / "twice.xml", "BANK-T", original,
+        [(e2e[0], "ACTC"), (e2e[0], "ACSC"), (e2e[1], "RJCT", "MS03"), (e2e[1], "RJCT", "MS03")],
+    )  # fmt: skip
+    result = returns.import_file(engine, twice, actor="returns", now=LATER)
+    assert (result.settled, result.accepted, result.returned, result.unchanged) == (1, 0, 1, 2)
+    assert _states(engine)[:2] == [(OrderStatus.SETTLED, None), (OrderStatus.RETURNED, "MS03")]
+    with session_scope(engine) as s:
+        outcomes = s.scalars(select(StatusReportItem.outcome).order_by(StatusReportItem.id)).all()
+    assert outcomes == ["unchanged", "settled", "returned", "unchanged"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        # an element the schema does not know, after every status a reader would use
+        lambda xml: xml.replace("</TxInfAndSts>", "<Surprise>1</Surprise></TxInfAndSts>"),
+        # a value the reader cannot use either: the schema's verdict is the one reported
+        lambda xml: xml.replace(
+            "</TxSts>",
+            '</TxSts><OrgnlTxRef><Amt><InstdAmt Ccy="DKK">many</InstdAmt></Amt></OrgnlTxRef>',
+        ),
+    ],
+)
+def test_an_invalid_report_validated_while_read_applies_nothing(engine, tmp_path, damage):
+    """One pass validates and stages: an invalid file is RETURNS_FILE_INVALID, recorded
+    nowhere, whatever the reader met first; so is one answering a message never sent."""
+    original, e2e = _send_night(engine, tmp_path)
+    good = _pain002(tmp_path / "good.xml", "BANK-V", original, [(x, "RJCT", "AC04") for x in e2e])
+    bad = tmp_path / "bad.xml"
+    bad.write_text(damage(good.read_text()))
+    stranger = tmp_path / "stranger.xml"
+    stranger.write_text(bad.read_text().replace(original, "NKB-NEVER-SENT"))
+    for path in (bad, stranger):
+        with pytest.raises(InputError) as refused:
+            returns.import_file(engine, path, actor="returns", now=LATER)
+        assert refused.value.code == "RETURNS_FILE_INVALID"
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(StatusReport)) == 0
+    assert _states_only(engine) == [OrderStatus.SENT] * 3
+    assert _registration_statuses(engine) == [RegistrationStatus.ACTIVE] * 3
+
+
+def test_a_truncated_report_is_malformed_and_applies_nothing(engine, tmp_path):
+    original, e2e = _send_night(engine, tmp_path)
+    good = _pain002(tmp_path / "good.xml", "BANK-W", original, [(x, "ACSC") for x in e2e])
+    cut = tmp_path / "cut.xml"
+    data = good.read_bytes()
+    cut.write_bytes(data[: data.rindex(b"</OrgnlPmtInfAndSts>")])
+    with pytest.raises(Iso20022Error) as refused:
+        returns.import_file(engine, cut, actor="returns", now=LATER)
+    assert refused.value.code == "XML_MALFORMED"
+    assert _states_only(engine) == [OrderStatus.SENT] * 3
+
+
+@pytest.mark.parametrize("answer_first", [False, True])
+def test_an_answer_imported_while_its_batch_is_released_is_applied_once_or_refused(
+    db_url, tmp_path, answer_first
+):
+    """Two real processes: ``batch release`` and ``returns import`` of the answer to that
+    batch, started together (either one a moment first). The import waits for the release
+    (the batch lock) and applies every status, or comes first and is refused
+    (RETURNS_BATCH_NOT_RELEASED) without recording anything, so importing it again applies
+    it. Never a status counted "unchanged" for a payment that was not released."""
+    engine = make_engine(db_url)
+    n = 2_000
+    settings = make_settings(tmp_path)
+    with session_scope(engine) as s:
+        for i in range(n):
+            add_registration(s, cpr(i), account=str(i + 1))
+            add_order(s, cpr(i), 100_00 + i)
+    run = night.run(engine, settings, run_date=RUN, actor="alice", now=NOW)
+    approval.approve(engine, settings, run.batch_id, actor="bob", now=NOW)
+    with session_scope(engine) as s:
+        files = s.scalars(select(BatchFile).order_by(BatchFile.seq)).all()
+        by_file = {
+            f.msg_id: s.scalars(
+                select(BatchItem.end_to_end_id).where(BatchItem.file_seq == f.seq)
+            ).all()
+            for f in files
+        }
+    original, e2e = next(iter(by_file.items()))
+    answer = _pain002(tmp_path / "answer.xml", "BANK-R", original, [(x, "ACSC") for x in e2e])
+    env = dict(os.environ, PAYMENTS_OUTPUT_DIR=str(tmp_path / "out"),
+               PAYMENTS_OUTBOX_DIR=str(tmp_path / "outbox"))  # fmt: skip
+    base = [sys.executable, "-m", "cli.main", "--database-url", db_url]
+    commands = [
+        [*base, "batch", "release", str(run.batch_id), "--actor", "bob"],
+        [*base, "returns", "import", str(answer), "--json"],
+    ]
+    if answer_first:
+        commands.reverse()
+    procs = [
+        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for c in commands
+    ]
+    done = [p.communicate(timeout=180) for p in procs]
+    codes = [p.returncode for p in procs]
+    importer = 0 if answer_first else 1
+    assert codes[1 - importer] == 0, done  # the release
+    assert not any("Traceback" in err for _, err in done), done
+    out, err = done[importer]
+    if codes[importer] == 0:
+        imported = json.loads(out)
+        assert (imported["settled"], imported["unchanged"]) == (len(e2e), 0)
+    else:
+        assert codes[importer] == 1 and "RETURNS_BATCH_NOT_RELEASED" in err, done
+        with session_scope(engine) as s:
+            assert s.scalar(select(func.count()).select_from(StatusReport)) == 0
+        again = returns.import_file(engine, answer, actor="returns", now=LATER)
+        assert (again.created, again.settled, again.unchanged) == (True, len(e2e), 0)
+    with session_scope(engine) as s:
+        settled = s.scalar(select(func.count()).where(PaymentOrder.status == OrderStatus.SETTLED))
+        items = s.scalar(select(func.count()).select_from(StatusReportItem))
+    assert settled == items == len(e2e)
+    engine.dispose()

@@ -7,7 +7,7 @@ change in progress needs (``data``), and when it was made, last used and expires
 hold nothing the rest of the engine reads: downgrading drops them (everyone logs in again).
 
 Revision ID: 0500
-Revises: 0300
+Revises: 0400
 Create Date: 2026-12-01 12:40:00
 """
 
@@ -18,7 +18,7 @@ import payments.db
 
 
 revision = "0500"
-down_revision = "0300"
+down_revision = "0400"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,297 @@
+"""A bank answer applied set-based: staged in a temporary table, then a few statements.
+
+:mod:`payments.returns` reads the file (validated, streaming) and turns it into one row
+per transaction status — what the status is, what it means, and anything already known to
+keep it from applying (a contradiction, an unknown message, a pending entry, another
+currency). Here those rows are staged and applied:
+
+1. :func:`stage` loads them into the temporary table ``answer_statuses`` (``COPY`` on
+   PostgreSQL, ``executemany`` in chunks on SQLite: one row in memory at a time);
+2. :func:`sweep` adds the transactions a group or payment-information status answers for
+   without listing them, straight from ``batch_items`` (no id travels through Python);
+3. :func:`flag_contradictions`: a transaction the file rejects and accepts is reported,
+   not resolved first-wins (one ``GROUP BY``; the file is read once, not twice);
+4. :func:`decide` joins the staged rows to the items and orders once, into
+   ``answer_outcomes``, with what the import does to each: ``unknown`` (never sent),
+   ``not_applied`` (with why), ``unchanged`` (an earlier attempt, or nothing new), or the
+   move — ``settled``, ``accepted``, ``returned`` — by the order state machine's rules
+   (:data:`payments.orders.SETTLEABLE` …). One order moves once: when a file names its
+   transaction twice the strongest status counts (settled before accepted), the others
+   are ``unchanged``;
+5. :func:`apply` moves the orders (:func:`payments.orders.apply_bank_answers`, one
+   ``UPDATE … FROM``) and records every status in ``status_report_items`` with its
+   outcome, in file order (one ``INSERT … SELECT``).
+
+The counts, the lists for a clerk and the registrations to flag are read back from
+``answer_outcomes``. Everything runs in the import's one transaction: nothing is applied
+unless all of it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, text
+from sqlalchemy.orm import Session
+
+from payments import orders
+from payments.db import drop_temp_table, load_temp_table
+from payments.orders import ACCOUNT_REASONS
+from payments.statuses import AnswerOutcome as Outcome
+
+IN_PROGRESS, SETTLED, RETURNED = "in_progress", "settled", "rejected"
+CONTRADICTION = "rejected and accepted in the same file"
+#: seq of the rows a sweep adds: after every listed row, by order id within a sweep
+_SWEEP_BASE = 1 << 40
+
+_meta = MetaData()
+statuses = Table(
+    "answer_statuses",
+    _meta,
+    Column("seq", BigInteger, nullable=False),  # file order
+    Column("e2e", Text, nullable=False),
+    Column("status", String(4), nullable=False),  # as stored: the first 4 characters
+    Column("reason", Text),
+    Column("meaning", String(11)),  # in_progress | settled | rejected | NULL
+    Column("raw_meaning", String(11)),  # the listed status's own (contradictions)
+    Column("listed", Integer, nullable=False),  # 1: listed under a rejected group/block
+    Column("checkable", Integer, nullable=False),  # 1: a contradiction keeps it back
+    Column("amount_ore", BigInteger),  # what a camt.054 says moved (whole øre)
+    Column("why_not", Text),  # known already not to apply
+    Column("amount_why", Text),  # why, should the amount differ from the one sent
+    Column("block", Text),  # the OrgnlPmtInfId it was listed under
+    prefixes=["TEMPORARY"],
+)
+outcomes = Table(
+    "answer_outcomes",
+    _meta,
+    Column("seq", BigInteger),
+    Column("e2e", Text),
+    Column("status", String(4)),
+    Column("reason", Text),
+    Column("order_id", BigInteger),
+    Column("registration_id", BigInteger),
+    Column("outcome", String(11)),
+    Column("why", Text),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """One transaction status, as :func:`stage` takes it."""
+
+    e2e: str
+    status: str
+    reason: str | None
+    meaning: str | None
+    raw_meaning: str | None = None
+    listed: bool = False
+    checkable: bool = False
+    amount_ore: int | None = None
+    why_not: str | None = None
+    amount_why: str | None = None
+    block: str | None = None
+
+
+def stage(session: Session, rows: Iterable[Staged]) -> tuple[bool, bool]:
+    """Load the listed statuses; whether any rejected and any positive one was listed
+    (only then can the file contradict itself)."""
+    seen = [False, False]
+
+    def tuples() -> Iterator[tuple]:
+        for seq, r in enumerate(rows):
+            if r.raw_meaning == RETURNED:
+                seen[0] = True
+            elif r.raw_meaning is not None:
+                seen[1] = True
+            yield (
+                seq, r.e2e, (r.status or "")[:4], r.reason, r.meaning, r.raw_meaning,
+                int(r.listed), int(r.checkable), r.amount_ore, r.why_not, r.amount_why, r.block,
+            )  # fmt: skip
+
+    load_temp_table(session, statuses, tuples())
+    session.execute(text("CREATE INDEX ix_answer_statuses_e2e ON answer_statuses (e2e)"))
+    return seen[0], seen[1]
+
+
+def sweep(
+    session: Session,
+    number: int,
+    batch_id: int,
+    file_seq: int,
+    status: str,
+    reason: str | None,
+    meaning: str | None,
+    *,
+    unlisted_only: bool,
+) -> None:
+    """Add every transaction of our file ``(batch_id, file_seq)`` with ``status`` (the
+    group's or block's); with ``unlisted_only``, those a rejected group or block did not
+    list with a reason of their own."""
+    unlisted = (
+        " AND NOT EXISTS (SELECT 1 FROM answer_statuses t "
+        "WHERE t.listed = 1 AND t.e2e = i.end_to_end_id)"
+        if unlisted_only
+        else ""
+    )
+    session.execute(
+        text(
+            "INSERT INTO answer_statuses (seq, e2e, status, reason, meaning, raw_meaning, "
+            "listed, checkable, amount_ore, why_not, amount_why, block) "
+            "SELECT :base + i.order_id, i.end_to_end_id, :status, :reason, :meaning, NULL, "
+            "0, 0, NULL, NULL, NULL, NULL FROM batch_items i "
+            f"WHERE i.batch_id = :batch AND i.file_seq = :file{unlisted}"
+        ),
+        {
+            "base": _SWEEP_BASE * (number + 1),
+            "status": (status or "")[:4],
+            "reason": reason,
+            "meaning": meaning,
+            "batch": batch_id,
+            "file": file_seq,
+        },
+    )
+
+
+def reject_listed(
+    session: Session, block: str | None, reason: str | None, *, every_block: bool = False
+) -> None:
+    """The listed transactions of a rejected block (or, ``every_block``, of every block not
+    yet rejected: a rejected group) are rejected, each with its own reason, else
+    ``reason`` (the block's, else the group's)."""
+    where = "listed = 0" if every_block else "block IS NULL" if block is None else "block = :b"
+    session.execute(
+        text(
+            "UPDATE answer_statuses SET status = 'RJCT', meaning = :rejected, listed = 1, "
+            f"checkable = 0, reason = coalesce(reason, :reason) WHERE {where}"
+        ),
+        {"rejected": RETURNED, "reason": reason, "b": block},
+    )
+
+
+def flag_contradictions(session: Session) -> None:
+    """A listed transaction both rejected and accepted (or settled) in the file changes
+    nothing: kept back with why, for a clerk."""
+    session.execute(
+        text(
+            "UPDATE answer_statuses SET why_not = :why WHERE checkable = 1 AND why_not IS NULL "
+            "AND e2e IN (SELECT e2e FROM answer_statuses WHERE raw_meaning IS NOT NULL "
+            "GROUP BY e2e HAVING max(CASE WHEN raw_meaning = 'rejected' THEN 1 ELSE 0 END) = 1 "
+            "AND max(CASE WHEN raw_meaning <> 'rejected' THEN 1 ELSE 0 END) = 1)"
+        ),
+        {"why": CONTRADICTION},
+    )
+
+
+def _states(values) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def decide(session: Session) -> None:
+    """``answer_outcomes``: each staged row joined to its item and order, with what the
+    import does to it (see the module docstring)."""
+    moves = _states((Outcome.SETTLED, Outcome.ACCEPTED, Outcome.RETURNED))
+    drop_temp_table(session, outcomes)
+    session.execute(
+        text(
+            f"""CREATE TEMPORARY TABLE answer_outcomes AS
+            WITH joined AS (
+                SELECT t.seq, t.e2e, t.status, t.reason, i.order_id, i.registration_id,
+                  CASE
+                    WHEN i.order_id IS NULL THEN 'unknown'
+                    WHEN t.why_not IS NOT NULL THEN 'not_applied'
+                    WHEN t.meaning IS NULL THEN 'not_applied'
+                    WHEN t.amount_ore IS NOT NULL AND t.amount_ore <> i.amount_ore
+                      THEN 'not_applied'
+                    WHEN i.attempt <> o.attempts THEN 'unchanged'
+                    WHEN t.meaning = 'settled' AND o.status IN {_states(orders.SETTLEABLE)}
+                      THEN 'settled'
+                    WHEN t.meaning = 'in_progress' AND o.status IN {_states(orders.ACCEPTABLE)}
+                      THEN 'accepted'
+                    WHEN t.meaning = 'rejected' AND o.status IN {_states(orders.RETURNABLE)}
+                      THEN 'returned'
+                    ELSE 'unchanged'
+                  END AS candidate,
+                  CASE
+                    WHEN i.order_id IS NULL THEN NULL
+                    WHEN t.why_not IS NOT NULL THEN t.why_not
+                    WHEN t.meaning IS NULL
+                      THEN 'status ' || coalesce(nullif(t.status, ''), '(none)')
+                           || ' is not one the engine acts on'
+                    WHEN t.amount_ore IS NOT NULL AND t.amount_ore <> i.amount_ore
+                      THEN t.amount_why
+                  END AS why
+                FROM answer_statuses t
+                LEFT JOIN batch_items i ON i.end_to_end_id = t.e2e
+                LEFT JOIN payment_orders o ON o.id = i.order_id
+            )
+            SELECT seq, e2e, status, reason, order_id, registration_id, why,
+              CASE WHEN candidate IN {moves} AND row_number() OVER (
+                  PARTITION BY order_id, candidate IN {moves}
+                  ORDER BY CASE candidate WHEN 'settled' THEN 0 WHEN 'accepted' THEN 1
+                           ELSE 2 END, seq) > 1
+                THEN 'unchanged' ELSE candidate END AS outcome
+            FROM joined"""
+        )
+    )
+
+
+def apply(session: Session, report_id: int) -> None:
+    """Move the orders and record every status with its outcome, in file order."""
+    orders.apply_bank_answers(session, outcomes)
+    session.execute(
+        text(
+            "INSERT INTO status_report_items "
+            "(report_id, end_to_end_id, status, reason_code, order_id, outcome) "
+            "SELECT :report, substr(e2e, 1, 35), status, reason, order_id, outcome "
+            "FROM answer_outcomes ORDER BY seq"
+        ),
+        {"report": report_id},
+    )
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(text("SELECT outcome, count(*) FROM answer_outcomes GROUP BY outcome"))
+    return {outcome: n for outcome, n in rows}
+
+
+def returned_by_reason(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        text(
+            "SELECT coalesce(reason, 'NONE'), count(*) FROM answer_outcomes "
+            "WHERE outcome = 'returned' GROUP BY coalesce(reason, 'NONE')"
+        )
+    )
+    return dict(sorted((reason, n) for reason, n in rows))
+
+
+def listed(session: Session, outcome: Outcome) -> Iterator[tuple[str, str | None]]:
+    """``(end-to-end id, why)`` of the rows with ``outcome``, in file order."""
+    rows = session.execute(
+        text("SELECT e2e, why FROM answer_outcomes WHERE outcome = :o ORDER BY seq"),
+        {"o": outcome.value},
+    )
+    yield from rows
+
+
+def accounts_to_flag(session: Session) -> dict[int, str | None]:
+    """The registrations paid into that came back for an account reason (the first such
+    reason in the file for each): to be flagged ``rejected_by_bank``."""
+    reasons = ", ".join(f"'{r}'" for r in ACCOUNT_REASONS)
+    rows = session.execute(
+        text(
+            "SELECT registration_id, reason FROM answer_outcomes WHERE outcome = 'returned' "
+            f"AND reason IN ({reasons}) ORDER BY seq"
+        )
+    )
+    flag: dict[int, str | None] = {}
+    for registration_id, reason in rows:
+        flag.setdefault(registration_id, reason)
+    return flag
+
+
+def drop(session: Session) -> None:
+    drop_temp_table(session, statuses)
+    drop_temp_table(session, outcomes)
