@@ -23,7 +23,7 @@ def test_run_all_runs_every_benchmark_of_the_night_on_both_databases():
         ("iso20022", "-"),
         *(
             (name, db)
-            for name in ("registry", "claims", "batch")
+            for name in ("registry", "claims", "batch", "returns")
             for db in ("sqlite", "postgresql")
         ),
     }
