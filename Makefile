@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/payments demo
 
-# the demo's database (built once), served at http://127.0.0.1:8000 (docs at /docs)
+# the demo's database (built once), served at http://127.0.0.1:8000 (docs at /docs), with
+# a thread that decides the claim files employers upload (a `payments worker` in one)
 serve: $(STAMP)
 	test -f demo/payments.db || $(BIN)/payments demo
-	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve
+	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve --claim-workers 1
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -143,11 +143,11 @@ def seed(engine: Engine, size: int) -> dict[str, int]:
     if not q.pg:  # DATE '…' literals are PostgreSQL; SQLite stores dates as ISO text
         statements = [s.replace("DATE '", "'") for s in statements]
     claims = f"""INSERT INTO claims (employer_cvr, external_ref, employee_cpr, kind, first_day,
-               last_day, raw, raw_sha256, version, received_at, actor)
+               last_day, raw, raw_sha256, version, received_at, received_on, actor)
         SELECT '3' || {q.pad("s.p % 997", 7)}, 'BENCH-' || s.p, {q.cpr(f"s.p % {payees}")},
                CASE WHEN s.p % 10 = 0 THEN 'maternity' ELSE 'sickness' END,
                {q.date(RUN_DATE, "40 + s.p % 30")}, {q.date(RUN_DATE, "31 + s.p % 30")},
-               '{{}}', '{"0" * 64}', 1, {q.ts(NOW)}, 'bench'
+               '{{}}', '{"0" * 64}', 1, {q.ts(NOW)}, {q.date(RUN_DATE)}, 'bench'
         FROM {q.series(size)}"""
     decisions = f"""INSERT INTO decisions (claim_id, version, status, amount_ore, payee_kind,
                payee_number, codes, granted_days, parameter_versions, document, decided_on,
