@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/payments demo
 
-# the demo's database (built once), served at http://127.0.0.1:8000 (docs at /docs), with
-# a thread that decides the claim files employers upload (a `payments worker` in one)
+# the demo's database (built once), served at http://127.0.0.1:8000: the web pages with
+# the test log-in ("Log ind (test)"), the API (docs at /docs), and a thread that decides
+# the claim files employers upload (a `payments worker` in the server)
 serve: $(STAMP)
 	test -f demo/payments.db || $(BIN)/payments demo
+	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments db upgrade
 	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve --claim-workers 1
 
 test: $(STAMP)
@@ -30,4 +32,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) demo out outbox spool payments.db payments-dev-key.pem *.egg-info
+	rm -rf $(VENV) demo out outbox spool payments.db payments-dev-key.pem *.egg-info test-artifacts

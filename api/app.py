@@ -2,8 +2,9 @@
 
 The app holds one database engine, one token verifier and one clock, made when it is
 created; routes are grouped by audience in :mod:`api.routes` (citizen, employer, bank,
-mapper, operator, auditor, health). OpenAPI 3.1 is served at ``/openapi.json`` and the
-interactive docs at ``/docs``.
+mapper, operator, auditor, health), and the web pages for people are in :mod:`api.web`
+(log-in, citizen, employer, operator; not in the OpenAPI document). OpenAPI 3.1 is
+served at ``/openapi.json`` and the interactive docs at ``/docs``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api.models import Problem
 from api.ratelimit import Limiter
 from api.routes import auditor, bank, citizen, employer, health, mapper, operator
 from api.state import Clock, State
+from api.web import install as install_pages
 from payments.config import Settings
 from payments.db import make_engine
 from payments.tokens import Verifier
@@ -57,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine=None) -
     problems.install(app)
     for module in (health, citizen, employer, bank, mapper, operator, auditor):
         app.include_router(module.router)
+    install_pages(app)  # the web pages (api/web), on the same application layer
     app.add_middleware(Edge)
     app.openapi = lambda: _openapi(app)
     return app

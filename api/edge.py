@@ -12,10 +12,15 @@ A pure ASGI middleware (it sees the raw request and every response, errors inclu
   with limits of their own.
 - **Media types.** A body must be of a type its endpoint takes (415
   ``REQUEST_CONTENT_TYPE``), so a form post can never reach a JSON endpoint.
+- **Pages** (:mod:`api.web`: every path outside the API's, :func:`is_page`) take form
+  posts (``application/x-www-form-urlencoded`` up to :data:`JSON_LIMIT`,
+  ``multipart/form-data`` up to :data:`PAGE_UPLOAD_LIMIT`) and nothing else.
 - **Security headers** on every response, errors included: ``Content-Security-Policy``
   (``default-src 'none'; frame-ancestors 'none'`` for the API; the docs page may load
-  its script and styles), ``X-Content-Type-Options: nosniff``, ``Referrer-Policy:
-  no-referrer``, ``X-Frame-Options: DENY`` and ``Cache-Control: no-store``.
+  its script and styles; pages :data:`PAGE_CSP`: their own stylesheet and images, forms
+  posted only to this site, no script at all — not even inline),
+  ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
+  ``X-Frame-Options: DENY`` and ``Cache-Control: no-store``.
 - **Access log** (logger ``payments.api.access``): method, path and query with anything
   CPR-like masked, status, time. Never a body, never a token.
 - **Bugs** are logged with their traceback and answered 500 ``INTERNAL_ERROR``.
@@ -44,6 +49,14 @@ UPLOAD_TYPES = {
     "/v1/returns": ("application/xml", "text/xml"),
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+#: the API's paths; every other path is a page (or its static files)
+API_PATHS = ("/v1/", "/docs", "/openapi.json", "/healthz", "/readyz", "/redoc")
+PAGE_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+PAGE_UPLOAD_LIMIT = 200 * 1024 * 1024  # a claim file sent from the employer's page
 DOCS_CSP = (
     "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
     "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -61,6 +74,11 @@ class TooLarge(HTTPException):
 
 def mask(text: str) -> str:
     return FULL_NUMBER.sub("**********", text)
+
+
+def is_page(path: str) -> bool:
+    """Whether ``path`` is one of the web pages' (:mod:`api.web`) rather than the API's."""
+    return not (path.startswith(API_PATHS) or path == "/v1")
 
 
 def _holds_cpr(path: str, query: str) -> bool:
@@ -97,12 +115,14 @@ class Edge:
         path, query = scope["path"], scope.get("query_string", b"").decode("latin-1")
         answer = {"status": 500, "sent": False}
         docs = path in ("/docs", "/docs/oauth2-redirect", "/redoc")
+        page = is_page(path)
+        csp = DOCS_CSP if docs else (PAGE_CSP if page else API_CSP)
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"], answer["sent"] = message["status"], True
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = DOCS_CSP if docs else API_CSP
+                headers["Content-Security-Policy"] = csp
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"
@@ -115,6 +135,8 @@ class Edge:
                 await refusal(scope, receive, send_with_headers)
                 return
             limit = None if path.startswith(tuple(UPLOAD_TYPES)) else JSON_LIMIT
+            if page and _media_type(scope.get("headers", []))[0] == "multipart/form-data":
+                limit = PAGE_UPLOAD_LIMIT
             received = 0
 
             async def counted():
@@ -159,6 +181,20 @@ class Edge:
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             return None
         media, length = _media_type(scope.get("headers", []))
+        if is_page(path):
+            if media is None and not length:
+                return None
+            if media not in PAGE_FORM_TYPES:
+                return problem(
+                    415,
+                    "REQUEST_CONTENT_TYPE",
+                    f"a page takes a form: {', '.join(PAGE_FORM_TYPES)}",
+                    "content-type",
+                )
+            big = PAGE_UPLOAD_LIMIT if media == "multipart/form-data" else JSON_LIMIT
+            if length is not None and length > big:
+                return problem(413, "REQUEST_TOO_LARGE", f"a form is at most {big} bytes")
+            return None
         upload = next((t for p, t in UPLOAD_TYPES.items() if path.startswith(p)), None)
         if media is None and not length:
             return None  # no body (an approval, a release)

@@ -7,10 +7,15 @@ sick pay or maternity pay decides what they (or the employer for them) are paid,
 decision's explanation is the notice they are owed: the amount, the reasons and the rules
 applied, step by step. The employer's CVR is public; other people's CPR numbers never
 appear (the payee of a decision is the employer or the citizen themselves).
+
+The NemKonto as its owner sees it (:func:`overview`): the account paid into today, masked,
+or why there is none; and the request waiting for its letter's code, with the last day the
+code is valid — the API's ``/v1/me/nemkonto`` and the citizen's page both show it from here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -21,7 +26,10 @@ from identifiers import mask_owner
 from payments import money
 from payments.db import session_scope
 from payments.employer import explanation_text
+from payments.errors import NotFound
 from payments.models import Claim, Decision
+from payments.registry import lifecycle, periods, service
+from payments.statuses import HoldReason, RegistrationStatus
 
 PAGE_MAX = 100
 
@@ -72,6 +80,35 @@ def decisions(engine: Engine, cpr: str, *, after: int = 0, limit: int = 20) -> l
             }
         )
     return out
+
+
+def overview(
+    engine: Engine, cpr: str, *, on: dt.date, actor: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The citizen's NemKonto today (masked), whether it can be paid into and why not, and
+    the request waiting for activation (``waiting``, with ``valid_until``) or None."""
+    try:
+        view = service.show(engine, "cpr", cpr, on=on, reveal=False, actor=actor, now=now)
+        reason = None
+    except NotFound as missing:
+        view, reason = None, missing.reason
+    rejected = view is not None and view["status"] == RegistrationStatus.REJECTED_BY_BANK
+    history = service.history(engine, "cpr", cpr, reveal=False, actor=actor, now=now)
+    waiting = [
+        v for v in history if v["status"] in periods.WAITING_STATUSES and v["ended_on"] is None
+    ]
+    found = None
+    if waiting:
+        found = owner_view(waiting[-1]) | {
+            "valid_until": lifecycle.activation_valid_until(waiting[-1]["active_from"])
+        }
+    return {
+        "as_of": on,
+        "nemkonto": owner_view(view) if view is not None else None,
+        "payable": view is not None and not rejected,
+        "reason": HoldReason.REJECTED_BY_BANK.value if rejected else reason,
+        "waiting": found,
+    }
 
 
 def owner_view(view: dict[str, Any]) -> dict[str, Any]:

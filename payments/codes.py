@@ -13,6 +13,7 @@ from __future__ import annotations
 CODES: dict[str, str] = {
     # -- the NemKonto registry ---------------------------------------------------------------
     "ACCOUNT_ACTIVATION_CODE_WRONG": "the activation code is wrong (an attempt is counted)",
+    "ACCOUNT_ACTIVATION_EXPIRED": "the letter's code is older than 60 days: register again",
     "ACCOUNT_ACTIVATION_FOUR_EYES": "who registered the account or exported its letter cannot "
     "activate it (unless the owner registered it)",
     "ACCOUNT_ACTIVATION_LOCKED": "five wrong codes locked the request: register again",
@@ -106,6 +107,18 @@ CODES: dict[str, str] = {
     "REQUEST_METHOD_NOT_ALLOWED": "the path does not take that HTTP method",
     "REQUEST_NOT_FOUND": "no such path",
     "REQUEST_TOO_LARGE": "the request body passes the endpoint's size limit",
+    # -- the web pages (api/web) --------------------------------------------------------------
+    "WEB_CSRF_INVALID": "a form was posted without its session's CSRF token: nothing was done",
+    "WEB_FIELD_REQUIRED": "a question of the form was not answered",
+    "WEB_FORBIDDEN": "the logged-in role may not use this page",
+    "WEB_LOGGED_OUT": "the session was ended by logging out",
+    "WEB_LOGIN_FAILED": "the OpenID provider refused the log-in or did not exchange the code",
+    "WEB_LOGIN_NONCE_INVALID": "the ID token's nonce is not the log-in's: refused",
+    "WEB_LOGIN_STATE_INVALID": "the provider's return names no log-in of this session: refused",
+    "WEB_LOGIN_UNAVAILABLE": "an OpenID provider is configured, but no web client for the pages",
+    "WEB_NEMKONTO_ACTIVATED": "the citizen's new NemKonto was activated with the letter's code",
+    "WEB_SESSION_EXPIRED": "the session ended after a time without use: log in again",
+    "WEB_TEST_LOGIN_DISABLED": "an OpenID provider is configured: no test log-in",
     # -- the audit log -------------------------------------------------------------------------
     "AUDIT_ANCHOR_INVALID": "a checkpoint or manifest file is not a head of the audit chain",
     "AUDIT_ANCHOR_MISMATCH": "the chain's event at an anchor's length is not the one it names",

@@ -49,6 +49,16 @@ class Settings:
     oidc_jwks: str | None = None  # a JWKS URL, or the path of a JWKS file (no network)
     dev_key_file: str = "payments-dev-key.pem"
     spool_dir: str = "spool"  # claim files sent over HTTP wait here for a worker
+    # the web pages (api/web): people log in through the same provider with the
+    # authorization-code flow; without an issuer the pages offer the test log-in instead
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    #: the provider's discovery document: its URL, or a file (no network)
+    oidc_discovery: str | None = None
+    #: where the pages are served (https://…): the OIDC redirect URI is <public_url>/login/
+    #: callback, and session cookies are Secure when it is https
+    public_url: str = "http://127.0.0.1:8000"
+    session_idle_minutes: int = 15  # a web session ends after this long without a request
 
     @property
     def oidc(self) -> bool:
@@ -88,7 +98,12 @@ def load_settings(
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
     fields = {f.name: f for f in dataclasses.fields(Settings)}
-    kinds = {"max_tx_per_file": int, "cooling_off_days": int, "review_amount": Decimal}
+    kinds = {
+        "max_tx_per_file": int,
+        "cooling_off_days": int,
+        "review_amount": Decimal,
+        "session_idle_minutes": int,
+    }
     values: dict[str, Any] = {}
 
     path = cwd / CONFIG_FILE
@@ -153,6 +168,17 @@ def load_settings(
             f"PAYMENTS_COOLING_OFF_DAYS must be 0 to 365 days, not {settings.cooling_off_days}",
             "cooling_off_days",
         )
+    if not 1 <= settings.session_idle_minutes <= 24 * 60:
+        raise InputError(
+            "CONFIG_INVALID",
+            "PAYMENTS_SESSION_IDLE_MINUTES must be 1 to 1440 minutes, not "
+            f"{settings.session_idle_minutes}",
+            "session_idle_minutes",
+        )
+    if not settings.public_url.startswith(("https://", "http://")):
+        raise InputError(
+            "CONFIG_INVALID", "PAYMENTS_PUBLIC_URL must be an http(s) URL", "public_url"
+        )
     _check_oidc(settings)
     return settings
 
@@ -171,6 +197,20 @@ def _check_oidc(settings: Settings) -> None:
             "CONFIG_INVALID",
             f"the OpenID Connect settings go together; {', '.join(missing)} not set",
             missing[0].removeprefix(ENV_PREFIX).lower(),
+        )
+    web = {
+        "PAYMENTS_OIDC_CLIENT_ID": settings.oidc_client_id,
+        "PAYMENTS_OIDC_CLIENT_SECRET": settings.oidc_client_secret,
+        "PAYMENTS_OIDC_DISCOVERY": settings.oidc_discovery,
+    }
+    absent = [name for name, value in web.items() if not value]
+    # the web log-in needs all three, and a provider (the three above) to check its ID tokens
+    lacking = absent if len(absent) not in (0, 3) else (missing if not absent else [])
+    if lacking:
+        raise InputError(
+            "CONFIG_INVALID",
+            f"the web log-in's OpenID Connect settings go together; {', '.join(lacking)} not set",
+            lacking[0].removeprefix(ENV_PREFIX).lower(),
         )
     if missing:
         return

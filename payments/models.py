@@ -648,3 +648,30 @@ class IdempotencyKey(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class WebSession(Base):
+    """A signed-in (or signing-in) visitor of the web pages, kept on the server.
+
+    The browser holds only a random id; the row keeps its SHA-256 (``key_hash``), so a read
+    of this table gives no one a session. ``principal`` is who logged in (JSON: role,
+    subject, CPR/CVR, name, scopes; null while the visitor is still logging in), ``data``
+    what the log-in in progress needs (the OIDC state, nonce and PKCE verifier) and the
+    answers of a change not yet confirmed. ``expires_at`` moves with ``last_seen`` (idle
+    expiry) but never past the absolute end (:mod:`payments.web_sessions`).
+    """
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        CheckConstraint("expires_at > created_at", name="expiry"),
+        Index("ix_web_sessions_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    principal: Mapped[str | None] = mapped_column(Text)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -287,13 +287,26 @@ class Verifier:
             found, not_before, expires = known
             if not_before - LEEWAY <= moment <= expires + LEEWAY:
                 return found
+        claims = self.claims(token, now)
+        found = principal(claims, now.date())
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        not_before = max(claims.get(n) or 0 for n in ("nbf", "iat"))
+        self._verified[token] = (found, not_before, claims["exp"])
+        return found
+
+    def claims(self, token: str, now: dt.datetime, *, audience: str | None = None) -> dict:
+        """The verified claims of ``token`` (signature, issuer, audience, time against
+        ``now``), or :class:`AuthError`. ``audience``: another than the API's — the web
+        log-in checks an ID token, whose audience is the pages' client id."""
+        moment = now.timestamp()
         key = self._key_for(token)
         try:
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=self.algorithms,
-                audience=self.audience,
+                audience=audience or self.audience,
                 issuer=self.issuer,
                 options={
                     "require": ["exp", "iss", "aud", "sub"],
@@ -315,12 +328,7 @@ class Verifier:
             if (not late and moment > value + LEEWAY) or (late and value > moment + LEEWAY):
                 what = "has expired" if name == "exp" else "is not valid yet"
                 raise AuthError("AUTH_TOKEN_INVALID", f"the token {what}", name)
-        found = principal(claims, now.date())
-        if len(self._verified) >= self.CACHE_SIZE:
-            self._verified.clear()
-        not_before = max(claims.get(n) or 0 for n in ("nbf", "iat"))
-        self._verified[token] = (found, not_before, claims["exp"])
-        return found
+        return claims
 
 
 def jwks_of(key: ec.EllipticCurvePrivateKey, kid: str = "dev") -> str:

@@ -27,10 +27,8 @@ from api.models import (
 from api.routes import problems
 from api.state import state
 from payments import citizen, order_views
-from payments.errors import NotFound
 from payments.registry import service
 from payments.registry.lifecycle import Account
-from payments.statuses import HoldReason, RegistrationStatus
 from payments.tokens import Principal
 
 router = APIRouter(prefix="/v1/me", tags=["citizen"])
@@ -47,24 +45,11 @@ def _page(items: list[dict], key: str, limit: int) -> dict:
 def my_nemkonto(request: Request, me: Citizen) -> Response:
     """The NemKonto the citizen is paid into today (masked), or why there is none."""
     app = state(request)
-    today = app.clock.today()
-    try:
-        view = service.show(
-            app.engine, "cpr", me.cpr, on=today, reveal=False, actor=me.actor, now=app.clock.now()
-        )
-    except NotFound as missing:
-        return respond.json(
-            {"as_of": today, "nemkonto": None, "payable": False, "reason": missing.reason}
-        )
-    rejected = view["status"] == RegistrationStatus.REJECTED_BY_BANK
-    return respond.json(
-        {
-            "as_of": today,
-            "nemkonto": citizen.owner_view(view),
-            "payable": not rejected,
-            "reason": HoldReason.REJECTED_BY_BANK.value if rejected else None,
-        }
+    found = citizen.overview(
+        app.engine, me.cpr, on=app.clock.today(), actor=me.actor, now=app.clock.now()
     )
+    found.pop("waiting")
+    return respond.json(found)
 
 
 @router.get("/nemkonto/history", response_model=list[Registration], responses=problems())

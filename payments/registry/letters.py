@@ -39,7 +39,7 @@ from payments import actors, audit, files
 from payments.db import lock_for_writing
 from payments.models import AccountRegistration as AR
 from payments.models import ActivationLetter
-from payments.registry import periods
+from payments.registry import lifecycle, periods
 from payments.registry.lifecycle import REGISTRY_LOCK
 from payments.statuses import RegistrationStatus as S
 
@@ -110,8 +110,10 @@ def render(letter: ActivationLetter, reg: AR, on: dt.date) -> str:
         f"for you {how} (registration {reg.id}). Public payments to you will be made to "
         "that account once the registration is activated with the code below.",
         f"{CODE_LINE}{letter.code}",
-        "The code activates this registration only, and only once. After five wrong codes "
-        "the registration is locked and must be made again.",
+        "The code activates this registration only, and only once, until "
+        f"{lifecycle.activation_valid_until(reg.active_from).isoformat()} "
+        f"({lifecycle.ACTIVATION_VALID_DAYS} days). After five wrong codes, or after that "
+        "day, the registration must be made again.",
         "If you did not ask for this account to be registered, do not use the code and "
         "give it to no one. Contact the NemKonto authority at once: the registration is "
         "then cancelled and your payments keep going to your present account.",

@@ -32,6 +32,9 @@ Choices where the issue is silent (what a citizen, a bank or an agency would exp
   passes; the letter at their address is then the second factor) — and to the actor who
   exported its letter (they saw the code). The database holds the first rule too
   (``activation_four_eyes``). A refused activation counts no attempt: it was never tried.
+- A code is valid :data:`ACTIVATION_VALID_DAYS` (60) days from the request (the letter's
+  day); later the activation is refused (``ACCOUNT_ACTIVATION_EXPIRED``, no attempt
+  counted) and the owner registers again, which sends a new letter.
 - A wrong code counts an attempt; the 5th wrong code locks the request (status ``locked``).
   Wrong-code and lock outcomes are *returned*, not raised, so the caller commits the count.
 - Ending a registration sets status ``ended`` — except a ``rejected_by_bank`` one, which
@@ -81,6 +84,10 @@ AR = AccountRegistration
 S = RegistrationStatus
 CLOSE_REASONS = tuple(r.value for r in EndReason if r is not EndReason.REPLACED)
 MAX_ACTIVATION_ATTEMPTS = 5
+#: an activation code is valid for this many days from the day of its letter, which is the
+#: day of the request (nemkonto.dk: "The activation code is only valid for 60 days from the
+#: date of the letter"); after that the owner must register again
+ACTIVATION_VALID_DAYS = 60
 REGISTRY_LOCK = "account_registrations"
 # Unambiguous letters and digits for a code typed from paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -166,6 +173,11 @@ class Activation:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def activation_valid_until(requested_on: dt.date) -> dt.date:
+    """The last day a letter's code activates a request made on ``requested_on``."""
+    return requested_on + dt.timedelta(days=ACTIVATION_VALID_DAYS)
 
 
 def _owner_filter(kind: str, number: str):
@@ -377,6 +389,13 @@ def activate(
         )
     row = pending[-1]
     _check_four_eyes(session, row, actor)
+    if on > activation_valid_until(row.active_from):
+        raise ConflictError(
+            "ACCOUNT_ACTIVATION_EXPIRED",
+            f"the activation code was valid until {activation_valid_until(row.active_from)}; "
+            "register the account again to get a new letter",
+            "code",
+        )
     given = code_hash(kind, number, _normalise_code(code))
     if not hmac.compare_digest(given, row.activation_code_hash or ""):
         row.activation_attempts += 1

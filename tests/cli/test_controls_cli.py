@@ -131,7 +131,18 @@ def test_an_account_takeover_needs_two_people(db_url, tmp_path):
     activate = ("accounts", "activate", "--cpr", EMPLOYEE, "--code", code, "--date", "2024-01-05")
     for who in ("MALLORY", "printer"):
         assert run.error(*activate, "--actor", who) == "ACCOUNT_ACTIVATION_FOUR_EYES"
-    wrong = ("accounts", "activate", "--cpr", EMPLOYEE, "--code", "NOT-IT", "--actor", "x")
+    wrong = (
+        "accounts",
+        "activate",
+        "--cpr",
+        EMPLOYEE,
+        "--code",
+        "NOT-IT",
+        "--actor",
+        "x",
+        "--date",
+        "2024-01-05",
+    )  # within the code's 60 days
     assert run.error(*wrong) == "ACCOUNT_ACTIVATION_CODE_WRONG"
     run(*activate, "--actor", "citizen-desk")
     run("accounts", "show", "--cpr", EMPLOYEE, "--as-of", "2024-01-05", "--json")

@@ -63,7 +63,8 @@ def literals(package: str, skip: tuple[str, ...] = ()) -> dict[str, str]:
     [
         ("payments", codes.CODES, ("payments/codes.py", "payments/statuses.py")),
         ("cli", codes.CODES, ()),
-        ("api", codes.CODES, ()),
+        # the pages name the identifier and rule codes they explain to people
+        ("api", {**codes.CODES, **identifiers.CODES, **rules.codes.CODES}, ()),
         ("identifiers", identifiers.CODES, ("identifiers/errors.py",)),
     ],
 )
