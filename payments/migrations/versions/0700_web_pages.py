@@ -9,7 +9,7 @@
   the job's page can draw a progress bar. An estimate: the worker's counts are the truth.
 
 Revision ID: 0700
-Revises: 0300
+Revises: 0500 (the web sessions; first written after 0300)
 Create Date: 2026-12-01 12:45:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 revision = "0700"
-down_revision = "0300"
+down_revision = "0500"
 branch_labels = None
 depends_on = None
 
