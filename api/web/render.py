@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -81,6 +81,7 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)
     env.filters["money"] = lambda v: _money(v, lang)
+    env.filters["number"] = lambda v: format_decimal(v, locale=i18n.locale(lang))  # 10.001
     env.filters["date"] = lambda v: _date(v, lang)
     env.filters["datetime"] = lambda v: _datetime(v, lang)
     env.filters["time"] = lambda v: _time(v, lang)

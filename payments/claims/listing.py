@@ -168,8 +168,12 @@ def page(
         rows = session.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        counted = select(func.count()).select_from(Claim).join(Decision, live).where(*where)
-        total = session.scalar(counted)
+        # every claim has exactly one live decision (uq_decisions_live_claim): without a
+        # status filter the count needs no join, only the company's index entries
+        counted = select(func.count()).select_from(Claim)
+        if filters.status:
+            counted = counted.join(Decision, live)
+        total = session.scalar(counted.where(*where))
         by_claim = order_views.for_claims(session, [r.id for r in rows])
     items = [
         {
