@@ -4,7 +4,7 @@ development tokens, :attr:`payments.config.Settings.oidc`).
 
 They are taken from the data in the database, so that each has something to see: a
 citizen with payments (the first payee of one not held), a citizen whose payment is
-held, a citizen who changed their NemKonto themself, the employer with the most claims,
+held, a citizen who changed their NemKonto themself, the employer of the first claim,
 and two operators (two, so that four eyes can be shown: one runs the night, the other
 approves it). Each has a stable ``key`` (``citizen-1``, …): the log-in form posts the
 key, never a CPR number, and the server finds the identity again from the same data.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from payments.db import session_scope
@@ -70,12 +70,7 @@ def identities(engine: Engine) -> list[Identity]:
             )
             .order_by(r.id),
         )
-        employer = _first(
-            session,
-            select(Claim.employer_cvr)
-            .group_by(Claim.employer_cvr)
-            .order_by(func.count().desc(), Claim.employer_cvr),
-        )
+        employer = _first(session, select(Claim.employer_cvr).order_by(Claim.id))
     for kind, cpr in (("paid", paid), ("held", held), ("self_service", own)):
         if cpr and cpr not in (c for _, c in citizens):
             citizens.append((kind, cpr))

@@ -6,7 +6,8 @@ the top-level return from the OpenID provider, which ``Strict`` would drop, and 
 cross-site form post), ``Path=/``, and ``Secure`` when the pages are served over https
 (``PAYMENTS_PUBLIC_URL``), then under the name ``__Host-session`` so that no sub-domain can
 set it. A log-in always makes a new session with a new key (:func:`log_in`: a key planted
-before the log-in is worth nothing after it); log-out deletes it.
+before the log-in is worth nothing after it), and deletes every expired session; log-out
+deletes it.
 
 Dependencies for page routes:
 
@@ -108,6 +109,7 @@ def ensure(request: Request) -> Session:
 def log_in(request: Request, principal: Principal) -> Session:
     """A new session for ``principal`` in place of the request's (session fixation)."""
     app = state(request)
+    web_sessions.purge(app.engine, now=app.clock.now())  # the expired, never seen again
     found = web_sessions.log_in(
         app.engine, current(request), principal, now=app.clock.now(), idle=idle(request)
     )

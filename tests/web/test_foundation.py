@@ -65,7 +65,11 @@ def test_the_test_log_in_lists_people_masked_and_a_new_session_id_at_log_in(
     # the pre-log-in key is worth nothing now
     stale = TestClient(web_app, follow_redirects=False, cookies={"session": before})
     assert stale.get("/").headers["location"] == "/login"
-    assert web_client.get("/").headers["location"] != "/login"
+    front = web_client.get("/")  # logged in: the role's home (403 while it has no pages)
+    assert front.status_code in (303, 403) and front.headers.get("location") not in (
+        "/login",
+        "/",
+    )
 
 
 def test_log_out_ends_the_session_on_the_server(web_client, seeded, web_app):
@@ -93,6 +97,12 @@ def test_idle_expiry_logs_out_and_says_so(web_client, seeded, web_app, clock):
     assert gone.status_code == 303 and gone.headers["location"] == "/login?expired=1"
     assert "WEB_SESSION_EXPIRED" in codes_of(web_client.get(gone.headers["location"]).text)
     assert _sessions(web_app.state.payments.engine) == 1  # only the new log-in page's
+    # sessions left to expire are deleted at the next log-in, whoever's it is
+    other = TestClient(web_app, follow_redirects=False)
+    log_in(other, "operator-2")
+    clock.at += dt.timedelta(hours=1)
+    log_in(web_client, "operator-1")
+    assert _sessions(web_app.state.payments.engine) == 1
 
 
 def test_a_form_without_or_with_a_wrong_csrf_token_is_refused(web_client, seeded, web_app):
@@ -259,3 +269,21 @@ def test_with_a_provider_the_test_log_in_is_refused(oidc_client):
     assert refused.status_code == 403
     assert codes_of(refused.text)[0] in ("WEB_CSRF_INVALID", "WEB_TEST_LOGIN_DISABLED")
     assert oidc_client.get("/").headers["location"] == "/login"
+
+
+def test_a_busy_session_still_ends_12_hours_after_log_in(web_app):
+    from payments import web_sessions
+    from payments.tokens import Principal
+
+    engine, idle = web_app.state.payments.engine, dt.timedelta(minutes=15)
+    who = Principal("operator", "operator-1")
+    made = web_sessions.start(engine, now=NOW, idle=idle, principal=who)
+    at = NOW
+    while at < NOW + dt.timedelta(hours=11, minutes=50):
+        at += dt.timedelta(minutes=10)
+        found, expired = web_sessions.find(engine, made.key, now=at, idle=idle)
+        assert found is not None and found.principal == who and not expired
+    found, expired = web_sessions.find(engine, made.key, now=NOW + dt.timedelta(hours=12),
+                                       idle=idle)  # fmt: skip
+    assert found is None and expired
+    assert web_sessions.find(engine, made.key, now=NOW, idle=idle) == (None, False)  # deleted

@@ -192,7 +192,10 @@ def change_account_post(request: Request, me: Citizen, form: Form) -> Response:
         try:
             account = Account.parse(**given)
         except (PaymentsError, IdentifierError) as exc:
-            fields = {n: n for n, _msg in FIELDS[kind]} | {"account": FIELDS[kind][0][0]}
+            # the identifiers name a bad Danish account number "account"
+            fields = {n: n for n, _msg in FIELDS[kind]} | {
+                "account": "account_no" if kind == "dk" else "iban"
+            }
             problems.append(errors.of(exc, _, fields=fields, default=FIELDS[kind][0][0]))
     if problems:
         shown = {"kind": kind} | {k: v for k, v in given.items() if k != "account_no"}

@@ -49,16 +49,15 @@ def _provider(request: Request) -> oidc.Provider:
     return found
 
 
-def _home(request: Request) -> str:
-    found = session.current(request)
-    if found is None or found.principal is None:
-        return session.LOGIN
-    return HOMES.get(found.principal.role, "/")
-
-
 @router.get("/")
 def front(request: Request) -> Response:
-    return session.redirect(request, _home(request))
+    """The home of the logged-in role (a role without pages: the 403 page), or log-in."""
+    found = session.current(request)
+    if found is None or found.principal is None:
+        return session.redirect(request, session.LOGIN)
+    if found.principal.role not in HOMES:
+        raise Refused(403, "WEB_FORBIDDEN")
+    return session.redirect(request, HOMES[found.principal.role])
 
 
 @router.get("/login")
