@@ -10,7 +10,8 @@ One Jinja2 environment per language, each with its gettext translations installe
   each page module's ``NAV``, collected by :func:`api.web.install`), ``session_ends``
   (when the session expires if nothing is done: the warning in the header);
 - ``path`` (the page's own path, for the language switch to come back to);
-- filters ``money`` (``"4694.93"`` → ``4.694,93 kr.``), ``date``, ``datetime`` and ``time``
+- filters ``money`` (``"4694.93"`` → ``4.694,93 kr.``), ``number`` (``10001`` → ``10.001``),
+  ``date``, ``datetime`` and ``time``
   (in Copenhagen's time).
 
 The responses get the new session cookie when the request made a session
