@@ -56,6 +56,8 @@ def test_the_claim_list_shows_the_company_s_own_claims_and_their_amounts(employe
 def test_an_employer_never_sees_another_company_s_claims(web_app, employer_client):
     assert "OTHER-" not in employer_client.get("/employer").text
     assert "OTHER-" not in employer_client.get("/employer?ref=OTHER").text
+    assert "OTHER-" not in employer_client.get("/employer?before=1000000").text
+    assert "OTHER-" not in employer_client.get("/employer?payment=pending&status=approved").text
     for path in ("/employer/claims/OTHER-1", "/employer/claims/OTHER-1/correction"):
         answer = employer_client.get(path)
         assert answer.status_code == 404 and "CLAIM_NOT_FOUND" in codes_of(answer.text)
