@@ -16,11 +16,12 @@ demo: $(STAMP)
 	$(BIN)/payments demo
 
 # the demo's database (built once), served at http://127.0.0.1:8000: the web pages with
-# the test log-in ("Log ind (test)"), the API (docs at /docs)
+# the test log-in ("Log ind (test)"), the API (docs at /docs), and a thread that decides
+# the claim files employers upload (a `payments worker` in the server)
 serve: $(STAMP)
 	test -f demo/payments.db || $(BIN)/payments demo
 	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments db upgrade
-	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve --demo-debtor
+	cd demo && PAYMENTS_DATABASE_URL=sqlite:///payments.db ../$(BIN)/payments serve --demo-debtor --claim-workers 1
 
 test: $(STAMP)
 	$(BIN)/ruff check .

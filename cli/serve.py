@@ -1,13 +1,46 @@
-"""``payments serve``: the HTTP API (FastAPI under uvicorn) on the configured database."""
+"""``payments serve``: the HTTP API (FastAPI under uvicorn) on the configured database.
+
+``--claim-workers N`` also decides the claim files sent over HTTP (the API's
+``POST /v1/claim-files``, the employer's upload page) in N threads of this process, as
+``payments worker`` processes would; ``make serve`` starts one, so that the demo needs a
+single command. In production, run ``payments worker`` processes instead (as many as the
+machine has cores, on any host that reads the spool).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
+import threading
+import time
 
 import click
+from sqlalchemy.exc import OperationalError
 
+import rules
 from cli.options import DATE
+from payments import worker as jobs_worker
+
+log = logging.getLogger("payments.worker")
+
+
+def _claim_worker(app, number: int, poll: float = 1.0) -> None:
+    """Take and decide queued claim files until the process ends (a daemon thread)."""
+    engine = app.engine()
+    parameters = rules.load_parameters(extra_dirs=app.settings.parameter_dirs)
+    name = f"{socket.gethostname()}:{os.getpid()}:serve-{number}"
+    while True:
+        try:
+            job = jobs_worker.run_one(engine, app.settings, parameters, worker=name, now=app.now)
+        except OperationalError:  # the database went away: try again later
+            log.warning("claim worker %s: the database is unavailable; will retry", name)
+            time.sleep(5.0)
+            continue
+        if job is None:
+            time.sleep(poll)
+        else:
+            log.info("claim worker %s: job %s finished", name, job.id)
 
 
 @click.command()
@@ -27,8 +60,17 @@ from cli.options import DATE
     is_flag=True,
     help="Batches run over the API pay from the demo's fictitious agency (make serve).",
 )
+@click.option(
+    "--claim-workers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 16),
+    help="Threads that decide uploaded claim files (else run `payments worker`).",
+)
 @click.pass_obj
-def command(app, host: str, port: int, workers: int, on, demo_debtor: bool) -> None:
+def command(
+    app, host: str, port: int, workers: int, on, demo_debtor: bool, claim_workers: int
+) -> None:
     """Serve the API at http://HOST:PORT (OpenAPI at /openapi.json, docs at /docs).
 
     The database must be at this release's schema (run `payments db upgrade` first);
@@ -50,6 +92,10 @@ def command(app, host: str, port: int, workers: int, on, demo_debtor: bool) -> N
         app.settings.with_demo_debtor()  # refused here, before serving, if one is configured
         os.environ["PAYMENTS_SERVE_DEMO_DEBTOR"] = "1"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for number in range(claim_workers):
+        threading.Thread(
+            target=_claim_worker, args=(app, number), name=f"claim-worker-{number}", daemon=True
+        ).start()
     uvicorn.run(
         "api.asgi:app",
         host=host,

@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "CLAIM_CONFLICT": "the claim conflicts with one stored at the same moment: send it again",
     "CLAIM_CORRECTION_UNKNOWN_REF": "a correction names a reference never claimed",
     "CLAIM_DUPLICATE_REF": "the reference was used for another claim (send a correction)",
+    "CLAIM_FILTER_INVALID": "a claim list filter is not one of its choices",
     "CLAIM_NOT_FOUND": "the employer has no claim with that reference",
     "CLAIM_NOT_STORABLE": "the database refused a value of the claim; nothing was stored",
     "CLAIM_OVERLAP": "the sickness absence overlaps another claim of the same employee",
@@ -57,6 +58,7 @@ CODES: dict[str, str] = {
     "RECOVERY_STATE_INVALID": "no such recovery state (open, partly_offset, offset, paid, …)",
     # -- the nightly batch -------------------------------------------------------------------
     "BATCH_ALREADY_RELEASED": "the batch is released already",
+    "BATCH_DATE_INVALID": "a run date is a date from 1900-01-01 to 2099-12-31 (the web page)",
     "BATCH_FILE_ORDER": "the batch's transactions came out of file order (a bug: nothing kept)",
     "BATCH_FILE_TAMPERED": "a pain.001 file does not match its recorded SHA-256",
     "BATCH_FOUR_EYES": "the actor who ran the batch (any spelling) cannot approve it",
@@ -79,9 +81,9 @@ CODES: dict[str, str] = {
     "cannot clear its amount review",
     "RETURNS_FILE_INVALID": "the bank's file is not valid against its ISO 20022 schema",
     "RETURNS_UNKNOWN_MESSAGE": "the report answers a message this engine never sent",
+    "RETURNS_REPORT_NOT_FOUND": "no imported bank answer with that id",
     "RETURNS_BATCH_NOT_RELEASED": "the report answers a batch not released yet: import it later",
     "RETURNS_WRONG_MESSAGE": "the file is not a pain.002 or camt.054",
-    "RETURNS_REPORT_NOT_FOUND": "no bank answer with that message id was imported",
     "RETURN_NOT_REPORTED": "no bank report returned that transaction",
     # -- the HTTP API: who calls, what they send ---------------------------------------------
     "AUTH_CLAIMS_INVALID": "the token lacks a claim its role needs, or holds a bad one",

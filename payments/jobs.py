@@ -54,6 +54,8 @@ class Job:
     counts: dict[str, int]
     problems: list[dict[str, Any]]
     error: dict[str, str] | None
+    #: the records the file is expected to hold (its lines as received), or None
+    expected_records: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The job as its employer sees it (the spool name is the server's business)."""
@@ -90,6 +92,7 @@ def _job(row: ClaimJob) -> Job:
         error={"code": row.error_code, "message": row.error_message or ""}
         if row.error_code
         else None,
+        expected_records=row.expected_records,
     )
 
 
@@ -115,8 +118,9 @@ def create(
     sha256: str,
     received_on: dt.date,
     now: dt.datetime,
+    expected_records: int | None = None,
 ) -> Job:
-    """Queue a spooled file for the workers."""
+    """Queue a spooled file for the workers (``expected_records``: see :func:`expected`)."""
     with session_scope(engine) as session:
         row = ClaimJob(
             employer_cvr=employer_cvr,
@@ -134,6 +138,7 @@ def create(
             corrected=0,
             invalid=0,
             problems="[]",
+            expected_records=expected_records,
         )
         session.add(row)
         session.flush()
@@ -147,6 +152,29 @@ def get(engine: Engine, job_id: int, employer_cvr: str) -> Job:
         if row is None or row.employer_cvr != employer_cvr:
             raise NotFound("JOB_NOT_FOUND", f"you have no claim-file job {job_id}", "job_id")
         return _job(row)
+
+
+def expected(newlines: int, last_byte: bytes, first_byte: bytes, file_name: str) -> int | None:
+    """How many records a claim file of ``newlines`` line breaks probably holds: one a line
+    for NDJSON, one a line but the header for CSV (a last line without a break counts too);
+    None for a JSON document (``[`` first), whose records are not lines. An estimate for a
+    progress bar; blank lines make it high, and the bar then ends before it is full."""
+    if first_byte in (b"[", b"") or newlines < 0:
+        return None
+    lines = newlines + (1 if last_byte not in (b"\n", b"") else 0)
+    return max(lines - (1 if file_name.lower().endswith(".csv") else 0), 0)
+
+
+def recent(engine: Engine, employer_cvr: str, *, limit: int = 10) -> list[Job]:
+    """The employer's newest jobs, newest first (its own only)."""
+    with session_scope(engine) as session:
+        rows = session.scalars(
+            select(ClaimJob)
+            .where(ClaimJob.employer_cvr == employer_cvr)
+            .order_by(ClaimJob.id.desc())
+            .limit(limit)
+        ).all()
+        return [_job(row) for row in rows]
 
 
 def take(engine: Engine, *, worker: str, now: dt.datetime) -> Job | None:

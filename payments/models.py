@@ -222,6 +222,8 @@ class Claim(Base):
         CheckConstraint("last_day >= first_day", name="period"),
         Index("ix_claims_employee", "employee_cpr", "kind", "first_day"),
         Index("ix_claims_raw_sha256", "raw_sha256"),  # a record sent again is found by it
+        # an employer's claim list, newest first, by company (revision 0700)
+        Index("ix_claims_employer", "employer_cvr", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -655,6 +657,9 @@ class ClaimJob(Base):
     problems: Mapped[str] = mapped_column(Text, default="[]")  # the first invalid records
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(String(500))
+    #: the records the file is expected to hold (its lines, counted as it was received;
+    #: None for a JSON document): the job page's progress bar (revision 0700)
+    expected_records: Mapped[int | None] = mapped_column(Ore)
 
 
 class IdempotencyKey(Base):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 
@@ -66,10 +66,16 @@ RETURNED_ADVICE = {
 }
 
 
+#: the batch items and batches of :func:`_rows`, made once: the same aliases in every query
+#: let SQLAlchemy's statement cache reuse its compiled form (built anew, the aliases cost
+#: more than the query itself on a page of 50 claims)
+_WAITING, _PAID = aliased(BatchItem, name="waiting"), aliased(BatchItem, name="paid")
+_NEXT_BATCH, _LAST_BATCH = aliased(Batch, name="next_batch"), aliased(Batch, name="last_batch")
+
+
 def _rows(session: Session, *where, after: int = 0, limit: int = PAGE_MAX) -> list[dict]:
     o = PaymentOrder
-    waiting, paid = aliased(BatchItem, name="waiting"), aliased(BatchItem, name="paid")
-    next_batch, last_batch = aliased(Batch, name="next_batch"), aliased(Batch, name="last_batch")
+    waiting, paid, next_batch, last_batch = _WAITING, _PAID, _NEXT_BATCH, _LAST_BATCH
     query = (
         select(
             o.id,
@@ -138,6 +144,19 @@ def for_claim(session: Session, claim_id: int) -> list[dict[str, Any]]:
     return _rows(session, PaymentOrder.claim_id == claim_id)
 
 
+def for_claims(
+    session: Session, claim_ids: list[int]
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every order of each of a few claims (a page of a claim list), oldest first, by the
+    claim's ``(employer_cvr, external_ref)``: one query for the page."""
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    if claim_ids:
+        rows = _rows(session, PaymentOrder.claim_id.in_(claim_ids), limit=len(claim_ids) * 50)
+        for row in rows:
+            found.setdefault((row["employer_cvr"], row["external_ref"]), []).append(row)
+    return found
+
+
 def to_payee(
     engine: Engine, kind: str, number: str, *, after: int = 0, limit: int = 100
 ) -> list[dict[str, Any]]:
@@ -162,6 +181,22 @@ def held(
         where.append(PaymentOrder.hold_reason == reason)
     with session_scope(engine) as session:
         return _rows(session, *where, after=after, limit=min(limit, PAGE_MAX))
+
+
+def held_counts(engine: Engine) -> list[dict[str, Any]]:
+    """The held orders counted and summed by reason (in SQL: a night may hold many)."""
+    o = PaymentOrder
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(o.hold_reason, func.count(), func.sum(o.amount_ore))
+            .where(o.status == OrderStatus.HELD)
+            .group_by(o.hold_reason)
+            .order_by(o.hold_reason)
+        ).all()
+    return [
+        {"reason": reason, "count": n, "amount": money.text(int(total or 0))}
+        for reason, n, total in rows
+    ]
 
 
 def listing(

@@ -81,6 +81,7 @@ __all__ = [
     "cancellable",
     "due_orders",
     "in_unreleased_batch",
+    "item_state",
     "mark_returned",
     "mark_sent",
     "nettable",
@@ -140,6 +141,24 @@ def nettable(order=PaymentOrder):
 def reported_status(order=PaymentOrder):
     """SQL: the order's status as reported: ``in_batch`` while in an unreleased batch."""
     return case((in_unreleased_batch(order), literal(IN_BATCH)), else_=order.status)
+
+
+def item_state(item=BatchItem, order=PaymentOrder):
+    """SQL: a batch item's own state: ``in_batch`` until its batch is released, then its
+    order's state (``sent``, ``accepted``, ``settled``), unless the order has moved on from
+    this attempt — only a return lets it (returned, then held, cancelled or paid again) —
+    which is ``returned``."""
+    return case(
+        (item.attempt > order.attempts, literal(IN_BATCH)),
+        (
+            and_(
+                item.attempt == order.attempts,
+                order.status.in_((OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED)),
+            ),
+            order.status,
+        ),
+        else_=literal(OrderStatus.RETURNED.value),
+    )
 
 
 def due_orders(run_date: dt.date):

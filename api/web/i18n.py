@@ -84,9 +84,10 @@ def extracted() -> dict[str, list[str]]:
     for path, line, message, _comments, _context in extract_from_dir(
         root, method_map, options, keywords=keywords
     ):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found.setdefault(msgid, []).append(f"api/web/{path}:{line}")
+        # a plural (ngettext) is one entry, under its singular msgid
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.setdefault(msgid, []).append(f"api/web/{path}:{line}")
     texts = [*order_views.ADVICE.values(), *order_views.RETURNED_ADVICE.values()]
     for text in texts:
         found.setdefault(text, []).append("payments/order_views.py")
@@ -96,7 +97,11 @@ def extracted() -> dict[str, list[str]]:
 def missing(lang: str = DEFAULT) -> dict[str, list[str]]:
     """The msgids that no catalogue of ``lang`` translates."""
     catalogue = translations(lang)._catalog  # noqa: SLF001 (the merged catalogue)
-    return {m: where for m, where in extracted().items() if not catalogue.get(m)}
+    return {
+        m: where
+        for m, where in extracted().items()
+        if not (catalogue.get(m) or catalogue.get((m, 0)))  # a plural's forms are (m, n)
+    }
 
 
 if __name__ == "__main__":  # python -m api.web.i18n: what to add to your group's .po

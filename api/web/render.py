@@ -10,7 +10,8 @@ One Jinja2 environment per language, each with its gettext translations installe
   each page module's ``NAV``, collected by :func:`api.web.install`), ``session_ends``
   (when the session expires if nothing is done: the warning in the header);
 - ``path`` (the page's own path, for the language switch to come back to);
-- filters ``money`` (``"4694.93"`` → ``4.694,93 kr.``), ``date``, ``datetime`` and ``time``
+- filters ``money`` (``"4694.93"`` → ``4.694,93 kr.``), ``number`` (``10001`` → ``10.001``),
+  ``date``, ``datetime`` and ``time``
   (in Copenhagen's time).
 
 The responses get the new session cookie when the request made a session
@@ -27,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -81,6 +82,7 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)
     env.filters["money"] = lambda v: _money(v, lang)
+    env.filters["number"] = lambda v: format_decimal(v, locale=i18n.locale(lang))  # 10.001
     env.filters["date"] = lambda v: _date(v, lang)
     env.filters["datetime"] = lambda v: _datetime(v, lang)
     env.filters["time"] = lambda v: _time(v, lang)

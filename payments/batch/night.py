@@ -57,8 +57,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import (
-    and_,
-    case,
     func,
     literal,
     select,
@@ -67,7 +65,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from payments import actors, audit, files, money
+from payments import actors, audit, files, money, orders
 from payments.batch import candidates, pain_files
 from payments.batch.banking_days import next_banking_day
 from payments.config import Settings
@@ -80,7 +78,7 @@ from payments.models import (
     PaymentOrder,
     RejectedBatchItem,
 )
-from payments.statuses import BatchStatus, OrderStatus
+from payments.statuses import BatchStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +327,18 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
     """
     with session_scope(engine) as session:
         batch = get_batch(session, batch_id)
+        if batch.status in (BatchStatus.GENERATED, BatchStatus.APPROVED):
+            # nothing of an unreleased batch has moved on: every item is in the batch (an
+            # order's attempts only grow when the batch holding its next attempt is
+            # released, and no order is in two unreleased batches), and the batch row holds
+            # their count and sum — so a night of a million orders is shown without
+            # reading its million items
+            by_state = (
+                {orders.IN_BATCH: {"count": batch.order_count, "amount": money.kr(batch.total_ore)}}
+                if batch.order_count
+                else {}
+            )
+            return summary(session, batch, False, settings), by_state
         if batch.status == BatchStatus.REJECTED:  # its items were set aside when it was rejected
             r = RejectedBatchItem
             query = select(
@@ -336,19 +346,7 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
             ).where(r.batch_id == batch_id)
         else:
             o, i = PaymentOrder, BatchItem
-            # the item's own state: in the batch until release, then its order's state,
-            # unless the order has moved on (returned, then held, cancelled or paid again)
-            state = case(
-                (i.attempt > o.attempts, literal("in_batch")),
-                (
-                    and_(
-                        i.attempt == o.attempts,
-                        o.status.in_((OrderStatus.SENT, OrderStatus.ACCEPTED, OrderStatus.SETTLED)),
-                    ),
-                    o.status,
-                ),
-                else_=literal("returned"),
-            )
+            state = orders.item_state(i, o)
             query = (
                 select(state, func.count(), func.sum(i.amount_ore))
                 .join(o, i.order_id == o.id)
@@ -366,4 +364,12 @@ def show(engine: Engine, settings: Settings, batch_id: int) -> tuple[BatchRun, d
 def list_batches(engine: Engine, settings: Settings) -> list[BatchRun]:
     with session_scope(engine) as session:
         batches = session.scalars(select(Batch).order_by(Batch.id)).all()
+        return [summary(session, b, False, settings, held={}) for b in batches]
+
+
+def recent_batches(engine: Engine, settings: Settings, *, limit: int = 20) -> list[BatchRun]:
+    """The newest batches, newest first (an operator's overview; :func:`list_batches` has
+    them all, oldest first)."""
+    with session_scope(engine) as session:
+        batches = session.scalars(select(Batch).order_by(Batch.id.desc()).limit(limit)).all()
         return [summary(session, b, False, settings, held={}) for b in batches]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli.listing import Column, count, none, summary
 from cli.main import cli
-from tests.support import EMPLOYER, cpr, worked
+from tests.support import EMPLOYER, TEST_DEBTOR_ENV, cpr, worked
 
 CITIZEN = "0101901234"  # the worked example's employee
 
@@ -38,7 +38,9 @@ class Cli:
         self.outputs: list[str] = []  # stdout and stderr of every command run
 
     def __call__(self, *args, code=0) -> str:
-        result = CliRunner().invoke(cli, ["--database-url", self.db_url, *args])
+        result = CliRunner().invoke(
+            cli, ["--database-url", self.db_url, *args], env=TEST_DEBTOR_ENV
+        )
         assert result.exit_code == code, (args, result.output, result.exception)
         self.outputs.append(result.output)
         return result.stdout

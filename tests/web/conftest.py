@@ -61,6 +61,7 @@ def web_settings(db_url, tmp_path) -> Settings:
         outbox_dir=str(tmp_path / "outbox"),
         spool_dir=str(tmp_path / "spool"),
         dev_key_file=str(tmp_path / "dev-key.pem"),
+        **support.TEST_DEBTOR,
     )
 
 
@@ -145,7 +146,7 @@ def demo_data(db_url, tmp_path) -> tuple[Settings, Path]:
         outbox_dir=str(workdir / "outbox"),
         spool_dir=str(workdir / "spool"),
         dev_key_file=str(workdir / "dev-key.pem"),
-    )
+    ).with_demo_debtor()  # the demo's data, as `payments demo` makes it
     engine = make_engine(db_url)
     try:
         demo.run(

@@ -1,0 +1,480 @@
+"""The employer's pages, "Refusion": send claims, see what was decided and why, correct.
+
+The employer is the session's company (its CVR, from the log-in); every service called is
+bound to it, so another company's claim or job is "not found" whatever a URL or form says.
+The pages call what the API's employer routes call (:mod:`payments.employer`,
+:mod:`payments.jobs`, :mod:`payments.claims.queries`) and, for the list,
+:mod:`payments.claims.listing`.
+
+Choices (README, "Web pages"):
+
+- **A claim file** is uploaded in a form and queued as a claim-file job, exactly as
+  ``POST /v1/claim-files`` queues one; a ``payments worker`` decides it (``make serve``
+  starts one beside the server). The job's page shows a ``<progress>`` bar: the worker's
+  count of records against the file's lines counted while it was received
+  (``claim_jobs.expected_records``; no bar length for a JSON document, whose records are not
+  lines). While the job runs the page reloads itself every :data:`REFRESH` seconds by the
+  HTTP ``Refresh`` header — no script — and offers a link that stops the reloading (WCAG
+  2.2.1: a user can turn a time limit off), and one that reloads by hand. The file's own
+  name is not kept (it may hold a CPR number): the job is ``upload.csv`` or the like, as in
+  the API.
+- **One claim** is a sickness claim in one form (one page: a bookkeeper copies it from the
+  payroll, field by field). A refused claim comes back with the error summary above the
+  heading, each entry linked to its field, with the rule's stable code. A full CPR number
+  never goes back into a page: after an error the CPR field is empty and says so.
+- **Correcting** starts from the claim as it was last sent: the form shows its values
+  except the employee's CPR (kept on the server, shown masked), and sends the changed claim
+  with ``"correction": true`` under the same reference — a resubmission, as the intake
+  defines a correction. Fields the form does not show (a maternity claim's parent and
+  child) are kept as they were.
+- **The explanation** ("Sådan har vi beregnet beløbet") is the stored decision's own trace:
+  each step's sentence and its legal reference, in the order the rules took them. The
+  sentences are the rules' (English) text; nothing is re-derived here.
+- **The company's NemKonto** is shown masked with its history; a company changes it through
+  its bank, so the page says so and offers no form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from api.state import state
+from api.web import render, session
+from api.web.i18n import N_
+from identifiers import mask_owner
+from payments import employer, jobs
+from payments.claims import listing, queries
+from payments.errors import NotFound, PaymentsError
+from payments.registry import service
+from payments.tokens import Principal
+from rules import codes as rule_codes
+
+ROLE = "employer"
+HOME = "/employer"
+NAV = [
+    ("/employer", N_("Claims")),
+    ("/employer/upload", N_("Send a claim file")),
+    ("/employer/new", N_("New claim")),
+    ("/employer/nemkonto", N_("Our NemKonto")),
+]
+router = APIRouter(include_in_schema=False)
+Employer = Annotated[Principal, Depends(session.signed_in(ROLE))]
+Ref = Annotated[str, Path(min_length=1, max_length=35)]
+REFRESH = 2  # seconds between reloads of a running job's page
+FILE_NAMES = {".csv": "upload.csv", ".ndjson": "upload.ndjson", ".jsonl": "upload.ndjson"}
+CHUNK = 1 << 20
+
+#: the form's fields, in the order of the page (the claim format's names: a problem's
+#: ``field`` names the input it concerns)
+FIELDS = (
+    "external_ref",
+    "employee_cpr",
+    "first_absence_day",
+    "last_absence_day",
+    "normal_weekly_hours",
+    "absence_hours_per_week",
+    "hourly_wage",
+    "salary_paid",
+    "employment_start",
+    "monthly_hours",
+    "hours_last_8_weeks",
+)
+DECIMALS = {"normal_weekly_hours", "absence_hours_per_week", "hourly_wage", "hours_last_8_weeks"}
+#: the error summary's words for a code (the rule's own message is shown beside it)
+ERROR_TEXT = {
+    rule_codes.CLAIM_FIELD_MISSING: N_("Fill in this field."),
+    rule_codes.CLAIM_FIELD_TYPE: N_("Write the value in the form the field asks for."),
+    rule_codes.CLAIM_FIELD_RANGE: N_("The value is outside what the field allows."),
+    rule_codes.CLAIM_FIELD_CHOICE: N_("Choose one of the answers."),
+    rule_codes.CLAIM_MONTHLY_HOURS_LENGTH: N_("Give the hours of each of the last 6 whole months."),
+    "CLAIM_DUPLICATE_REF": N_(
+        "You have already sent a claim with this reference. Correct that claim from its page."
+    ),
+    "CLAIM_OVERLAP": N_(
+        "The absence overlaps another claim for the same employee. Correct that claim instead."
+    ),
+    "REQUEST_INVALID": N_("Choose a file to send."),
+}
+DONE = {
+    "created": N_("The claim was received and decided."),
+    "corrected": N_("The correction was received and the claim decided again."),
+    "unchanged": N_("The claim was already received as it is: nothing changed."),
+}
+
+
+def _claim_url(ref: str) -> str:
+    return f"/employer/claims/{quote(ref, safe='')}"
+
+
+def _error(request: Request, code: str, field: str | None, message: str | None) -> dict:
+    """An error on the page: on its field, or on the main content when it names none of
+    the page's inputs (the error summary links there)."""
+    _ = render.gettext(request)
+    text = ERROR_TEXT.get(code)
+    return {
+        "code": code,
+        "field": field or "main",
+        "message": _(text) if text else (message or code),
+        "detail": message if text else None,
+    }
+
+
+# -- the claim list ---------------------------------------------------------------------------
+
+
+@router.get("/employer")
+def claims(
+    request: Request,
+    me: Employer,
+    status: Annotated[str | None, Query(max_length=30)] = None,
+    kind: Annotated[str | None, Query(max_length=30)] = None,
+    payment: Annotated[str | None, Query(max_length=30)] = None,
+    ref: Annotated[str | None, Query(max_length=35)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:
+    filters = listing.Filters(status or None, kind or None, payment or None, ref or None)
+    errors: list[dict] = []
+    try:
+        found = listing.page(state(request).engine, me.cvr, filters, before=before)
+    except PaymentsError as exc:
+        errors.append(_error(request, exc.code, exc.field, exc.message))
+        found = listing.page(state(request).engine, me.cvr)
+        filters = listing.Filters()
+    query = {k: v for k, v in vars_of(filters).items() if v}
+    older = (
+        "/employer?" + urlencode(query | {"before": found.next_before})
+        if found.next_before
+        else None
+    )
+    return render.page(
+        request,
+        "employer/claims.html",
+        {
+            "page": found,
+            "filters": filters,
+            "statuses": listing.STORED_STATUSES,
+            "payments": listing.PAYMENT_FILTERS,
+            "older": older,
+            "newest": "/employer?" + urlencode(query) if before else None,
+            "claim_url": _claim_url,
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def vars_of(filters: listing.Filters) -> dict[str, Any]:
+    return {
+        "status": filters.status,
+        "kind": filters.kind,
+        "payment": filters.payment,
+        "ref": filters.ref,
+    }
+
+
+# -- one claim ----------------------------------------------------------------------------------
+
+
+def _document(request: Request, me: Principal, ref: str) -> dict[str, Any]:
+    try:
+        return queries.document(state(request).engine, me.cvr, ref)
+    except NotFound:
+        raise session.Refused(404, "CLAIM_NOT_FOUND") from None
+
+
+@router.get("/employer/claims/{ref:path}/correction")
+def correction_form(request: Request, me: Employer, ref: Ref) -> Response:
+    app = state(request)
+    try:
+        stored = listing.stored_claim(app.engine, me.cvr, ref)
+    except NotFound:
+        raise session.Refused(404, "CLAIM_NOT_FOUND") from None
+    session.ensure(request)
+    return _claim_form(request, stored, correcting=ref)
+
+
+@router.post("/employer/claims/{ref:path}/correction")
+async def correct(request: Request, me: Employer, ref: Ref) -> Response:
+    form = await session.checked_form(request)
+    app = state(request)
+    try:
+        stored = await run_in_threadpool(listing.stored_claim, app.engine, me.cvr, ref)
+    except NotFound:
+        raise session.Refused(404, "CLAIM_NOT_FOUND") from None
+    raw = _merged(stored, form, keep_cpr=True) | {"external_ref": ref, "correction": True}
+    return await _submit(request, me, raw, form, correcting=ref, stored=stored)
+
+
+@router.get("/employer/claims/{ref:path}")
+def claim(
+    request: Request,
+    me: Employer,
+    ref: Ref,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    document = _document(request, me, ref)
+    stored = listing.stored_claim(state(request).engine, me.cvr, ref)
+    _ = render.gettext(request)
+    return render.page(
+        request,
+        "employer/claim.html",
+        {
+            "claim": document,
+            "employee": mask_owner("cpr", str(stored.get("employee_cpr", "")).replace("-", "")),
+            "ref": ref,
+            "done": _(DONE[done]) if done in DONE else None,
+            "correction_url": _claim_url(ref) + "/correction",
+        },
+    )
+
+
+# -- one claim in a form ------------------------------------------------------------------------
+
+
+def _values(raw: dict[str, Any]) -> dict[str, str]:
+    """A claim's fields as the form shows them (never the employee's CPR)."""
+    shown: dict[str, str] = dict.fromkeys(FIELDS, "")
+    for name in FIELDS:
+        value = raw.get(name)
+        if name == "employee_cpr" or value is None:
+            continue
+        if name == "salary_paid":
+            shown[name] = "yes" if value is True else "no" if value is False else ""
+        elif name == "monthly_hours" and isinstance(value, list):
+            shown[name] = " ".join(str(v) for v in value)
+        else:
+            shown[name] = str(value)
+    return shown
+
+
+def _merged(stored: dict[str, Any], form, *, keep_cpr: bool) -> dict[str, Any]:
+    """The claim the form describes: ``stored`` (a correction's starting point, or nothing)
+    with every field the form filled in; a field left empty is left out (the intake then
+    names it if it is required)."""
+    raw = dict(stored)
+    for name in FIELDS:
+        if name == "employee_cpr" and keep_cpr:
+            continue
+        given = form.get(name)
+        text = given.strip() if isinstance(given, str) else ""
+        if not text:
+            raw.pop(name, None)
+        elif name == "salary_paid":
+            raw[name] = {"yes": True, "no": False}.get(text, text)
+        elif name == "monthly_hours":
+            raw[name] = [v.replace(",", ".") for v in re.split(r"[\s;]+", text) if v]
+        elif name in DECIMALS:
+            raw[name] = text.replace(",", ".")
+        else:
+            raw[name] = text
+    return raw
+
+
+def _claim_form(
+    request: Request,
+    values: dict[str, Any],
+    *,
+    correcting: str | None = None,
+    errors: list[dict] | None = None,
+    status: int = 200,
+    employee: str | None = None,
+) -> Response:
+    if correcting and employee is None and values.get("employee_cpr"):
+        employee = mask_owner("cpr", str(values["employee_cpr"]).replace("-", ""))
+    return render.page(
+        request,
+        "employer/claim_form.html",
+        {
+            "values": _values(values),
+            "correcting": correcting,
+            "employee": employee,
+            "action": _claim_url(correcting) + "/correction" if correcting else "/employer/new",
+            "errors": errors or [],
+            "error_for": {e["field"]: e for e in reversed(errors or []) if e["field"]},
+        },
+        status=status,
+    )
+
+
+@router.get("/employer/new")
+def new_claim(request: Request, me: Employer) -> Response:
+    session.ensure(request)
+    return _claim_form(request, {})
+
+
+@router.post("/employer/new")
+async def submit_claim(request: Request, me: Employer) -> Response:
+    form = await session.checked_form(request)
+    raw = _merged({}, form, keep_cpr=False) | {"kind": "sickness", "employer_cvr": me.cvr}
+    return await _submit(request, me, raw, form)
+
+
+async def _submit(
+    request: Request,
+    me: Principal,
+    raw: dict[str, Any],
+    form,
+    *,
+    correcting: str | None = None,
+    stored: dict[str, Any] | None = None,
+) -> Response:
+    app = state(request)
+    (outcome,) = await run_in_threadpool(
+        employer.submit,
+        app.engine,
+        [raw],
+        employer_cvr=me.cvr,
+        actor=me.actor,
+        today=app.clock.today(),
+        now=app.clock.now(),
+        parameters=app.parameters,
+    )
+    if outcome["outcome"] != "invalid":
+        ref = outcome["external_ref"] or raw.get("external_ref")
+        return session.redirect(request, _claim_url(ref) + f"?done={outcome['outcome']}")
+    problems = outcome["problems"] or [
+        {"code": c, "field": None, "message": None} for c in outcome["codes"]
+    ]
+    errors = []
+    for p in problems:
+        field = (p.get("field") or "").split("[")[0].split(".")[0] or None
+        errors.append(
+            _error(request, p["code"], field if field in FIELDS else None, p.get("message"))
+        )
+    shown = dict(stored or {}) | {k: v for k, v in raw.items() if k != "employee_cpr"}
+    employee = None
+    if stored and stored.get("employee_cpr"):
+        employee = mask_owner("cpr", str(stored["employee_cpr"]).replace("-", ""))
+    elif not correcting:
+        shown.pop("employee_cpr", None)  # never echoed: the employer types it again
+    return _claim_form(
+        request, shown, correcting=correcting, errors=errors, status=422, employee=employee
+    )
+
+
+# -- a claim file -------------------------------------------------------------------------------
+
+
+@router.get("/employer/upload")
+def upload_form(request: Request, me: Employer) -> Response:
+    session.ensure(request)
+    recent = jobs.recent(state(request).engine, me.cvr)
+    return render.page(request, "employer/upload.html", {"jobs": recent})
+
+
+@router.post("/employer/upload")
+async def upload(request: Request, me: Employer) -> Response:
+    form = await session.checked_form(request)
+    app = state(request)
+    sent = form.get("file")
+    if sent is None or isinstance(sent, str) or not sent.filename:
+        return _upload_refused(request, me)
+    suffix = "." + sent.filename.rsplit(".", 1)[-1].lower() if "." in sent.filename else ""
+    file_name = FILE_NAMES.get(suffix, "upload.json")
+    spool = jobs.spool_dir(app.settings)
+    name = jobs.new_spool_name()
+    path = spool / name
+    digest, size, newlines = hashlib.sha256(), 0, 0
+    first, last = b"", b""
+    try:
+        with open(path, "xb") as out:
+            while chunk := await sent.read(CHUNK):
+                if not first and chunk.strip():
+                    first = chunk.lstrip()[:1]
+                size += len(chunk)
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            path.unlink(missing_ok=True)
+            return _upload_refused(request, me)
+        job = await run_in_threadpool(
+            lambda: jobs.create(
+                app.engine,
+                employer_cvr=me.cvr,
+                actor=me.actor,
+                spool_name=name,
+                file_name=file_name,
+                size_bytes=size,
+                sha256=digest.hexdigest(),
+                received_on=app.clock.today(),
+                now=app.clock.now(),
+                expected_records=jobs.expected(newlines, last, first, file_name),
+            )
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return session.redirect(request, f"/employer/jobs/{job.id}")
+
+
+def _upload_refused(request: Request, me: Principal) -> Response:
+    recent = jobs.recent(state(request).engine, me.cvr)
+    errors = [_error(request, "REQUEST_INVALID", "file", None)]
+    return render.page(
+        request, "employer/upload.html", {"jobs": recent, "errors": errors}, status=422
+    )
+
+
+@router.get("/employer/jobs/{job_id}")
+def job(
+    request: Request,
+    me: Employer,
+    job_id: Annotated[int, Path(ge=1, le=2**62)],
+    auto: Annotated[int, Query(ge=0, le=1)] = 1,
+) -> Response:
+    try:
+        found = jobs.get(state(request).engine, job_id, me.cvr)
+    except NotFound:
+        raise session.Refused(404, "JOB_NOT_FOUND") from None
+    running = found.status in (jobs.QUEUED, jobs.RUNNING)
+    expected = found.expected_records
+    response = render.page(
+        request,
+        "employer/job.html",
+        {
+            "job": found,
+            "running": running,
+            "auto": bool(auto),
+            "expected": max(expected, found.counts["records"]) if expected else None,
+            "percent": min(100, round(100 * found.counts["records"] / expected))
+            if expected
+            else None,
+            "claim_url": _claim_url,
+        },
+    )
+    if running and auto:
+        response.headers["Refresh"] = str(REFRESH)
+    return response
+
+
+# -- the company's NemKonto ----------------------------------------------------------------------
+
+
+@router.get("/employer/nemkonto")
+def nemkonto(request: Request, me: Employer) -> Response:
+    app = state(request)
+    current, reason = None, None
+    try:
+        current = service.show(
+            app.engine, "cvr", me.cvr, on=app.clock.today(), reveal=False, actor=me.actor,
+            now=app.clock.now(),
+        )  # fmt: skip
+    except NotFound as missing:
+        reason = getattr(missing, "reason", None)
+    history = service.history(
+        app.engine, "cvr", me.cvr, reveal=False, actor=me.actor, now=app.clock.now()
+    )
+    return render.page(
+        request,
+        "employer/nemkonto.html",
+        {"current": current, "reason": reason, "history": list(reversed(history))},
+    )

@@ -1,0 +1,120 @@
+"""The employer's journey in a real browser (Debian's chromium), on the demo's data, SQLite
+and PostgreSQL: log in (test) → the claim list → send a claim file → its job page, which
+reloads itself without any script until a worker has decided the file → the decisions in
+the list → a claim's page with "Sådan har vi beregnet beløbet" → correct it → the claim
+decided again; also the one-claim form with its error summary, and the company's NemKonto.
+axe-core checks every page at 1280 px and 375 px, and each is screenshot."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from payments import web_identities, worker
+from payments.claims import listing
+from payments.demo import synthetic_claims, synthetic_cpr
+from tests.web.helpers import DEMO_DAY, check_page
+from tests.web.page_support import PARAMS
+
+
+def _claim_file(path, employer: str, count: int = 12) -> None:
+    """Claims of the demo's kind for the logged-in employer, received on the demo's day."""
+    rng = random.Random(41)
+    used: set[str] = set()
+    employees = [synthetic_cpr(rng, used) for _ in range(count + 1)]
+    with open(path, "w", encoding="utf-8") as out:
+        for n, claim in enumerate(synthetic_claims(rng, count, DEMO_DAY, [employer], employees)):
+            claim["external_ref"] = f"WEB-{n + 1:03d}"
+            out.write(json.dumps(claim) + "\n")
+
+
+def _log_in(page, url: str, key: str) -> None:
+    page.goto(url + "/login")
+    page.check(f"input[name=identity][value='{key}']")
+    page.click("form[action='/login/test'] button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_employer_sends_a_file_reads_the_explanation_and_corrects_a_claim(
+    live_server, browser, tmp_path
+):
+    employer = next(
+        i.principal.cvr
+        for i in web_identities.identities(live_server.engine)
+        if i.key == "employer-1"
+    )
+    page = browser.new_page()
+    _log_in(page, live_server.url, "employer-1")
+    assert page.url.endswith("/employer")
+    assert page.get_attribute("html", "lang") == "da"
+    check_page(page, "employer-claims")
+
+    page.click("main a[href='/employer/upload']")
+    check_page(page, "employer-upload")
+    page.click("form[action='/employer/upload'] button[type=submit]")  # no file chosen
+    assert page.locator(".error-summary [data-code]").get_attribute("data-code") == (
+        "REQUEST_INVALID"
+    )
+    check_page(page, "employer-upload-error")
+    path = tmp_path / "claims.ndjson"
+    _claim_file(path, employer)
+    page.set_input_files("#file", str(path))
+    page.click("form[action='/employer/upload'] button[type=submit]")
+    page.wait_for_load_state()
+    job_url = page.url
+    assert "/employer/jobs/" in job_url
+    assert page.get_attribute("[data-status]", "data-status") == "queued"
+    page.goto(job_url + "?auto=0")  # the same page without reloading itself, for axe
+    check_page(page, "employer-job-queued")
+
+    # the page reloads itself (the Refresh header); a worker decides the file meanwhile
+    page.goto(job_url)
+    state = live_server.app.state.payments
+    worker.run_one(state.engine, state.settings, PARAMS, worker="test", now=state.clock.now)
+    page.wait_for_selector("[data-status='done']", timeout=15_000)
+    check_page(page, "employer-job-done")
+
+    page.click("main a[href='/employer']")
+    page.fill("#ref", "WEB-")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    found = listing.page(state.engine, employer, listing.Filters(ref="WEB-"))
+    assert found.total >= 10  # the file's claims, but an invalid one or two
+    assert page.locator("table a[href^='/employer/claims/WEB-']").count() == found.total
+    check_page(page, "employer-claims-filtered")
+
+    approved = next(c for c in found.items if c["status"] == "approved" and c["kind"] == "sickness")
+    ref = approved["external_ref"]
+    page.click(f"a[href='/employer/claims/{ref}']")
+    assert page.locator("#explanation").count() == 1
+    assert page.locator("ol.explanation li").count() >= 5
+    check_page(page, "employer-claim")
+
+    page.click(f"a[href='/employer/claims/{ref}/correction']")
+    check_page(page, "employer-correction")
+    stored = listing.stored_claim(state.engine, employer, ref)
+    shorter = DEMO_DAY.fromisoformat(stored["last_absence_day"]) - DEMO_DAY.resolution * 7
+    page.fill("#last_absence_day", shorter.isoformat())
+    page.click("form button[type=submit].button:not(.button--header)")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/employer/claims/{ref}?done=corrected"), page.content()[:4000]
+    assert page.locator("[data-code='CLAIM_DECIDED']").count() == 1
+    check_page(page, "employer-claim-corrected")
+    assert listing.stored_claim(state.engine, employer, ref)["last_absence_day"] == (
+        shorter.isoformat()
+    )
+
+    page.click("a.nav__link[href='/employer/new']")
+    check_page(page, "employer-new-claim")
+    page.fill("#external_ref", "WEB-FORM")
+    page.click("form button[type=submit].button:not(.button--header)")
+    page.wait_for_load_state()
+    codes = page.locator(".error-summary [data-code]").evaluate_all(
+        "links => links.map(a => a.dataset.code)"
+    )
+    assert "CLAIM_FIELD_MISSING" in codes
+    check_page(page, "employer-new-claim-error")
+
+    page.click("a.nav__link[href='/employer/nemkonto']")
+    check_page(page, "employer-nemkonto")
+    assert "<script" not in page.content()

@@ -1,0 +1,244 @@
+"""The employer's pages over HTTP, on SQLite and PostgreSQL: what they show and refuse.
+
+An employer sees its own company's claims and jobs only, whatever the URL or a form says;
+a claim sent in the form is decided by the intake and a refused one comes back with the
+rules' codes linked to their fields (and without the CPR typed); a correction is a
+resubmission under the same reference; a claim file becomes a job whose page reloads
+itself while it runs. Every form needs its CSRF token. Assertions read codes, amounts and
+states, never the pages' words.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from payments import jobs, worker
+from payments.claims import listing
+from tests.support import cpr, worked
+from tests.web.helpers import codes_of, log_in
+from tests.web.page_support import (
+    EMPLOYER,
+    NOW,
+    OTHER,
+    PARAMS,
+    RECENT,
+    RECENT_AMOUNT,
+    TODAY,
+    post_form,
+    two_companies,
+)
+
+
+@pytest.fixture
+def employer_client(web_app, web_client):
+    two_companies(web_app.state.payments.engine)
+    log_in(web_client, "employer-1")
+    return web_client
+
+
+def _engine(web_app):
+    return web_app.state.payments.engine
+
+
+def test_the_claim_list_shows_the_company_s_own_claims_and_their_amounts(employer_client):
+    page = employer_client.get("/employer")
+    assert page.status_code == 200
+    refs = re.findall(r'href="/employer/claims/([^"?]+)"', page.text)
+    assert sorted(refs) == ["ACME-0001", "ACME-0002", "ACME-0003"]
+    assert "16.901,75" in page.text  # the worked example's amount, in Danish
+    filtered = employer_client.get("/employer?ref=ACME-0002")
+    assert re.findall(r'href="/employer/claims/([^"?]+)"', filtered.text) == ["ACME-0002"]
+
+
+def test_an_employer_never_sees_another_company_s_claims(web_app, employer_client):
+    assert "OTHER-" not in employer_client.get("/employer").text
+    assert "OTHER-" not in employer_client.get("/employer?ref=OTHER").text
+    assert "OTHER-" not in employer_client.get("/employer?before=1000000").text
+    assert "OTHER-" not in employer_client.get("/employer?payment=pending&status=approved").text
+    for path in ("/employer/claims/OTHER-1", "/employer/claims/OTHER-1/correction"):
+        answer = employer_client.get(path)
+        assert answer.status_code == 404 and "CLAIM_NOT_FOUND" in codes_of(answer.text)
+    refused = post_form(
+        employer_client,
+        "/employer/claims/OTHER-1/correction",
+        {"last_absence_day": "2024-04-19"},
+        page="/employer/new",
+    )
+    assert refused.status_code == 404
+    assert listing.stored_claim(_engine(web_app), OTHER, "OTHER-1")["last_absence_day"] == (
+        "2024-04-26"
+    )  # unchanged
+    # a claim in the form naming the other company is refused, nothing stored
+    sent = post_form(
+        employer_client,
+        "/employer/new",
+        _form(worked(external_ref="X-9", employee_cpr=cpr(30))) | {"employer_cvr": OTHER},
+    )
+    assert sent.status_code == 303  # the page sends its own company, never the form's
+    assert listing.page(_engine(web_app), OTHER).total == 2
+    assert listing.page(_engine(web_app), EMPLOYER, listing.Filters(ref="X-9")).total == 1
+
+
+def test_another_company_s_job_is_not_found(web_app, employer_client):
+    other = jobs.create(
+        _engine(web_app), employer_cvr=OTHER, actor="x", spool_name="x.upload",
+        file_name="upload.json", size_bytes=1, sha256="0" * 64, received_on=TODAY, now=NOW,
+    )  # fmt: skip
+    answer = employer_client.get(f"/employer/jobs/{other.id}")
+    assert answer.status_code == 404 and "JOB_NOT_FOUND" in codes_of(answer.text)
+
+
+def test_a_bad_filter_is_reported_with_its_code(employer_client):
+    answer = employer_client.get("/employer?payment=lost")
+    assert answer.status_code == 422 and "CLAIM_FILTER_INVALID" in codes_of(answer.text)
+
+
+def _form(raw: dict) -> dict:
+    """A claim as the form's fields."""
+    fields = {k: str(v) for k, v in raw.items() if k not in ("monthly_hours", "salary_paid")}
+    fields["monthly_hours"] = " ".join(str(h) for h in raw["monthly_hours"])
+    fields["salary_paid"] = "yes" if raw["salary_paid"] else "no"
+    for gone in ("kind", "employer_cvr"):
+        fields.pop(gone, None)
+    return fields
+
+
+def test_one_claim_in_the_form_is_decided_and_shown_with_its_explanation(web_app, employer_client):
+    fields = _form(worked(external_ref="FORM-1", employee_cpr=cpr(40), **RECENT))
+    fields["hourly_wage"] = "250,00"  # a Danish decimal comma
+    sent = post_form(employer_client, "/employer/new", fields)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/employer/claims/FORM-1?done=created"
+    page = employer_client.get(sent.headers["location"])
+    assert page.status_code == 200 and "CLAIM_DECIDED" in codes_of(page.text)
+    assert RECENT_AMOUNT in page.text
+    # the explanation: every step of the stored trace with its legal reference
+    document = listing.stored_claim(_engine(web_app), EMPLOYER, "FORM-1")
+    assert document["hourly_wage"] == "250.00"
+    steps = re.findall(r'<ol class="explanation">(.*?)</ol>', page.text, re.S)[0]
+    assert steps.count("<li>") >= 5 and "§" in steps
+    assert cpr(40) not in page.text and cpr(40)[:6] + "-" + cpr(40)[6:] not in page.text
+
+
+def test_a_refused_claim_names_each_field_by_its_code_and_never_echoes_the_cpr(employer_client):
+    fields = _form(worked(external_ref="FORM-2", employee_cpr=cpr(41)))
+    fields["hourly_wage"] = ""
+    fields["monthly_hours"] = "160 160"
+    answer = post_form(employer_client, "/employer/new", fields)
+    assert answer.status_code == 422
+    codes = codes_of(answer.text)
+    assert "CLAIM_FIELD_MISSING" in codes and "CLAIM_MONTHLY_HOURS_LENGTH" in codes
+    summary = re.search(r'class="error-summary".*?</div>', answer.text, re.S).group(0)
+    assert 'href="#hourly_wage"' in summary and 'href="#monthly_hours"' in summary
+    assert cpr(41) not in answer.text
+    assert 'value="FORM-2"' in answer.text  # what is not a CPR is kept for the next try
+
+
+def test_a_correction_is_a_resubmission_under_the_same_reference(web_app, employer_client):
+    form = employer_client.get("/employer/claims/ACME-0001/correction")
+    assert form.status_code == 200
+    assert cpr(100) not in form.text and cpr(100)[:6] + "-****" in form.text  # the employee, masked
+    assert 'value="2024-04-26"' in form.text
+    assert re.search(r'value="yes"\s+checked\s', form.text)  # salary paid, as sent
+    sent = post_form(
+        employer_client,
+        "/employer/claims/ACME-0001/correction",
+        _form(worked(employee_cpr=cpr(100))) | {"last_absence_day": "2024-04-19"},
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/employer/claims/ACME-0001?done=corrected"
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "ACME-0001")
+    assert stored["last_absence_day"] == "2024-04-19" and stored["employee_cpr"] == cpr(100)
+    row = listing.page(_engine(web_app), EMPLOYER, listing.Filters(ref="ACME-0001")).items[0]
+    assert row["version"] == 2
+    again = post_form(
+        employer_client,
+        "/employer/claims/ACME-0001/correction",
+        _form(worked(employee_cpr=cpr(100))) | {"last_absence_day": "2024-04-19"},
+    )
+    assert again.headers["location"].endswith("?done=unchanged")
+
+
+def test_a_claim_file_becomes_a_job_whose_page_follows_it(web_app, employer_client):
+    lines = [
+        json.dumps(worked(external_ref=f"FILE-{n}", employee_cpr=cpr(60 + n))) for n in range(3)
+    ]
+    lines.append(json.dumps(worked(external_ref="FILE-BAD", hourly_wage=None)))
+    body = ("\n".join(lines) + "\n").encode()
+    sent = post_form(
+        employer_client,
+        "/employer/upload",
+        files={"file": ("løn-0101901234.ndjson", body, "application/x-ndjson")},
+    )
+    assert sent.status_code == 303
+    job_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    queued = employer_client.get(sent.headers["location"])
+    assert queued.headers["refresh"] == "2"
+    assert re.search(r'<progress id="progress" max="4" value="0"', queued.text)
+    assert "0101901234" not in queued.text  # the file's own name is not kept
+    assert "refresh" not in employer_client.get(sent.headers["location"] + "?auto=0").headers
+    state = web_app.state.payments
+    worker.run_one(state.engine, state.settings, PARAMS, worker="test", now=state.clock.now)
+    done = employer_client.get(sent.headers["location"])
+    assert "refresh" not in done.headers and 'data-status="done"' in done.text
+    assert "CLAIM_FIELD_MISSING" in codes_of(done.text)
+    found = jobs.get(state.engine, job_id, EMPLOYER)
+    assert found.counts["created"] == 3 and found.counts["invalid"] == 1
+    assert found.file_name == "upload.ndjson" and found.expected_records == 4
+    upload = employer_client.get("/employer/upload")
+    assert f'href="/employer/jobs/{job_id}"' in upload.text
+
+
+def test_an_upload_without_a_file_is_refused(employer_client):
+    answer = post_form(employer_client, "/employer/upload", files={"file": ("", b"", "text/csv")})
+    assert answer.status_code == 422 and "REQUEST_INVALID" in codes_of(answer.text)
+
+
+def test_the_company_s_nemkonto_is_shown_masked(web_app, employer_client):
+    from payments.db import session_scope
+    from tests.support import add_registration
+
+    with session_scope(_engine(web_app)) as s:
+        add_registration(s, EMPLOYER, kind="cvr", account="4455667788")
+    page = employer_client.get("/employer/nemkonto")
+    assert page.status_code == 200
+    assert "****7788" in page.text and "4455667788" not in page.text
+
+
+@pytest.mark.parametrize(
+    "path,page",
+    [
+        ("/employer/new", "/employer/new"),
+        ("/employer/claims/ACME-0001/correction", "/employer/claims/ACME-0001/correction"),
+        ("/employer/upload", "/employer/upload"),
+    ],
+)
+def test_every_form_needs_its_csrf_token(web_app, employer_client, path, page):
+    fields = _form(worked(external_ref="CSRF-1", employee_cpr=cpr(70)))
+    for token in (None, "forged"):
+        data = fields | ({"csrf_token": token} if token else {})
+        answer = employer_client.post(
+            path, data=data, files={"file": ("a.ndjson", b"{}\n", "application/x-ndjson")}
+        )
+        assert answer.status_code == 403 and "WEB_CSRF_INVALID" in codes_of(answer.text)
+    engine = _engine(web_app)
+    assert listing.page(engine, EMPLOYER, listing.Filters(ref="CSRF")).total == 0
+    assert listing.stored_claim(engine, EMPLOYER, "ACME-0001")["last_absence_day"] == "2024-04-26"
+    assert jobs.recent(engine, EMPLOYER) == []
+
+
+@pytest.mark.parametrize("who", ["citizen-1", "operator-1"])
+def test_the_employer_pages_refuse_other_roles(web_app, web_client, seeded, who):
+    two_companies(_engine(web_app))
+    log_in(web_client, who)
+    for path in ("/employer", "/employer/claims/ACME-0001", "/employer/upload"):
+        answer = web_client.get(path)
+        assert answer.status_code == 403 and "WEB_FORBIDDEN" in codes_of(answer.text)
+
+
+def test_the_pages_send_a_visitor_without_a_session_to_the_log_in(web_client):
+    answer = web_client.get("/employer")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
