@@ -123,9 +123,13 @@ TEST_DEBTOR_ENV = {f"PAYMENTS_{k.upper()}": v for k, v in TEST_DEBTOR.items()}
 
 
 def make_settings(tmp_path: Path, **kw) -> Settings:
+    """Settings whose every folder and key file lies in ``tmp_path``, paying from
+    :data:`TEST_DEBTOR`; ``kw`` overrides (e.g. ``database_url``)."""
     return Settings(
         output_dir=str(tmp_path / "out"),
         outbox_dir=str(tmp_path / "outbox"),
+        spool_dir=str(tmp_path / "spool"),
+        dev_key_file=str(tmp_path / "dev-key.pem"),
         **(TEST_DEBTOR | kw),
     )
 

@@ -15,7 +15,7 @@ from api.app import create_app
 from api.state import Clock
 from payments import tokens
 from payments.config import Settings
-from tests.support import TEST_DEBTOR
+from tests.support import make_settings
 
 TODAY = dt.date(2024, 3, 20)
 NOW = dt.datetime(2024, 3, 20, 9, 0, tzinfo=dt.UTC)
@@ -28,14 +28,7 @@ BANK = "12345674"
 
 @pytest.fixture
 def settings(db_url, tmp_path) -> Settings:
-    return Settings(
-        database_url=db_url,
-        output_dir=str(tmp_path / "out"),
-        outbox_dir=str(tmp_path / "outbox"),
-        spool_dir=str(tmp_path / "spool"),
-        dev_key_file=str(tmp_path / "dev-key.pem"),
-        **TEST_DEBTOR,
-    )
+    return make_settings(tmp_path, database_url=db_url)
 
 
 @pytest.fixture

@@ -7,23 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
 
 from payments import tokens
+from tests.api.serving import serving
 from tests.support import worked
-
-PYTHON = [sys.executable, "-c", "from cli.main import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_served_with_a_claim_worker_the_upload_is_decided(db_url, tmp_path):
@@ -32,28 +22,8 @@ def test_served_with_a_claim_worker_the_upload_is_decided(db_url, tmp_path):
         "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
         "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
     }
-    port = _free_port()
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [*PYTHON, "serve", "--port", str(port), "--date", "2024-03-20", "--claim-workers", "1"],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, (
-                tmp_path / "server.log"
-            ).read_text()
-            time.sleep(0.2)
+    args = ["--date", "2024-03-20", "--claim-workers", "1"]
+    with serving(args, env=env, cwd=tmp_path) as base:
         key = tokens.dev_key(env["PAYMENTS_DEV_KEY_FILE"], create=True)
         signed = tokens.mint(
             key, role="employer", subject="payroll", now=dt.datetime.now(dt.UTC),
@@ -81,7 +51,3 @@ def test_served_with_a_claim_worker_the_upload_is_decided(db_url, tmp_path):
                 timeout=30,
             ).json()
         assert job["status"] == "done" and job["counts"]["created"] == 3
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()

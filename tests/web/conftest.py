@@ -55,14 +55,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def web_settings(db_url, tmp_path) -> Settings:
-    return Settings(
-        database_url=db_url,
-        output_dir=str(tmp_path / "out"),
-        outbox_dir=str(tmp_path / "outbox"),
-        spool_dir=str(tmp_path / "spool"),
-        dev_key_file=str(tmp_path / "dev-key.pem"),
-        **support.TEST_DEBTOR,
-    )
+    return support.make_settings(tmp_path, database_url=db_url)
 
 
 @pytest.fixture
