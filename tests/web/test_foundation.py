@@ -287,3 +287,16 @@ def test_a_busy_session_still_ends_12_hours_after_log_in(web_app):
                                        idle=idle)  # fmt: skip
     assert found is None and expired
     assert web_sessions.find(engine, made.key, now=NOW, idle=idle) == (None, False)  # deleted
+
+
+def test_no_template_or_catalogue_holds_a_full_cpr_or_account_number():
+    """A hint or an example is text a page shows to everyone: a number shaped like a full
+    CPR (or a 10-digit account) in it would be a real person's, on every page that uses it."""
+    from pathlib import Path
+
+    from identifiers.privacy import holds_full_number
+
+    web = Path(__file__).resolve().parents[2] / "api" / "web"
+    files = [*web.glob("templates/**/*.html"), *web.glob("locale/*/LC_MESSAGES/*.po")]
+    assert files
+    assert [str(f.relative_to(web)) for f in files if holds_full_number(f.read_text())] == []
