@@ -107,7 +107,7 @@ from iso20022.pain001_checks import (
     TEXT_MAX,
     VERSIONS,
 )
-from iso20022.pain001_headers import Headers
+from iso20022.pain001_headers import Headers, _element, _sub
 from iso20022.pain001_types import (
     DECIMAL_CONTEXT,
     Debtor,
@@ -182,18 +182,6 @@ def _write_path(
 
 
 _fail = check.fail
-
-
-def _element(tag: str, text: str | None = None, **attrib: str) -> etree._Element:
-    el = etree.Element(tag, **attrib)
-    el.text = text
-    return el
-
-
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
-    el = etree.SubElement(parent, tag)
-    el.text = text
-    return el
 
 
 class _Writer:

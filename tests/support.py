@@ -12,10 +12,13 @@ the returns and the registry that must not depend on the claim intake; the look-
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -284,3 +287,42 @@ def letter_code(engine, registration_id: int, directory: Path, now=NOW) -> str:
         if f"(registration {registration_id})" in text:
             return re.search(rf"^{re.escape(letters.CODE_LINE)}(\S+)$", text, re.M).group(1)
     raise LookupError(f"no letter for registration {registration_id}")
+
+
+class Cli:
+    """The ``payments`` command on one test database, paying from :data:`TEST_DEBTOR`;
+    with ``tmp`` its output and outbox folders lie there (else the defaults, relative to
+    the working directory). Every command's stdout and stderr is kept in ``outputs``, to
+    search it afterwards."""
+
+    def __init__(self, db_url: str, tmp: Path | None = None, **env: str) -> None:
+        from cli.main import cli  # the command under test; support is imported by every test
+
+        self.command, self.db_url, self.tmp = cli, db_url, tmp
+        folders = (
+            {"PAYMENTS_OUTPUT_DIR": str(tmp / "out"), "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox")}
+            if tmp is not None
+            else {}
+        )
+        self.env = TEST_DEBTOR_ENV | folders | env
+        self.outputs: list[str] = []
+
+    def __call__(self, *args: str, code: int = 0):
+        result = CliRunner().invoke(
+            self.command, ["--database-url", self.db_url, *args], env=self.env
+        )
+        self.outputs.append(result.stdout + result.stderr)
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result
+
+    def text(self, *args: str, code: int = 0) -> str:
+        """What the command printed on stdout."""
+        return self(*args, code=code).stdout
+
+    def json(self, *args: str, code: int = 0):
+        return json.loads(self(*args, "--json", code=code).stdout)
+
+    def error(self, *args: str, code: int = 1) -> str | None:
+        """The code of the ``error CODE:`` line the command printed, if any."""
+        match = re.search(r"^error (\w+):", self(*args, code=code).stderr, re.M)
+        return match.group(1) if match else None

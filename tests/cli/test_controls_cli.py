@@ -6,48 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from cli.main import cli
 from payments.db import make_engine, session_scope
 from payments.models import ActivationLetter, AuditEvent
-from tests.support import TEST_DEBTOR_ENV, worked
+from tests.support import Cli, worked
 
 EMPLOYER, EMPLOYEE = "13585628", "0101901234"
 CLAIM = worked(salary_paid=False)  # paid to the employee's CPR
-
-
-class Cli:
-    """Every command's output is kept, to search it afterwards."""
-
-    def __init__(self, db_url: str, tmp: Path, **env: str) -> None:
-        self.db_url, self.tmp = db_url, tmp
-        self.env = (
-            TEST_DEBTOR_ENV
-            | {
-                "PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
-                "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox"),
-            }
-            | env
-        )
-        self.outputs: list[str] = []
-
-    def __call__(self, *args: str, code: int = 0):
-        result = CliRunner().invoke(cli, ["--database-url", self.db_url, *args], env=self.env)
-        self.outputs.append(result.stdout + result.stderr)
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result
-
-    def json(self, *args: str, code: int = 0):
-        return json.loads(self(*args, "--json", code=code).stdout)
-
-    def error(self, *args: str, code: int = 1) -> str | None:
-        match = re.search(r"^error (\w+):", self(*args, code=code).stderr, re.M)
-        return match.group(1) if match else None
 
 
 def audit_rows(db_url, action=None):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cli.listing import Column, count, none, summary
 from cli.main import cli
-from tests.support import EMPLOYER, TEST_DEBTOR_ENV, cpr, worked
+from tests.support import EMPLOYER, Cli, cpr, worked
 
 CITIZEN = "0101901234"  # the worked example's employee
 
@@ -30,20 +30,6 @@ def listed(output: str) -> tuple[list[str], list[str], tuple[int, str]]:
     assert len(lines) >= 3, output
     number, noun = re.match(r"([\d,]+) ([a-z]+)", lines[-1]).groups()
     return columns(lines[0]), lines[1:-1], (int(number.replace(",", "")), noun)
-
-
-class Cli:
-    def __init__(self, db_url):
-        self.db_url = db_url
-        self.outputs: list[str] = []  # stdout and stderr of every command run
-
-    def __call__(self, *args, code=0) -> str:
-        result = CliRunner().invoke(
-            cli, ["--database-url", self.db_url, *args], env=TEST_DEBTOR_ENV
-        )
-        assert result.exit_code == code, (args, result.output, result.exception)
-        self.outputs.append(result.output)
-        return result.stdout
 
 
 def test_count_and_none_are_grammatical():
@@ -74,7 +60,8 @@ def test_a_long_value_pushes_its_line_instead_of_merging_columns(capsys):
 def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_path, monkeypatch):
     """…and none of them, nor any other output of the scenario, shows a full CPR."""
     monkeypatch.chdir(tmp_path)  # out/ and outbox/ are the defaults, relative
-    run = Cli(db_url)
+    commands = Cli(db_url)
+    run = commands.text
     empty = {
         ("claims", "list"): "no claims",
         ("claims", "recoveries"): "no recoveries",
@@ -165,14 +152,15 @@ def test_every_list_has_a_header_a_count_and_one_line_when_empty(db_url, tmp_pat
         ("audit", "show", "--json"),
         ("accounts", "letters", "--json"),
     ]
-    everything = "\n".join([*run.outputs, *(run(*args) for args in shows)])
+    everything = "\n".join([*commands.outputs, *(run(*args) for args in shows)])
     full = [CITIZEN, *(cpr(n) for n in (*range(3), *range(11, 16), 30))]
     assert [n for n in full if n in everything or f"{n[:6]}-{n[6:]}" in everything] == []
 
 
 @pytest.mark.parametrize("n, line", [(1, "1 anchor holds"), (2, "2 anchors hold")])
 def test_verify_counts_its_anchors_grammatically(db_url, tmp_path, n, line):
-    run = Cli(db_url)
+    commands = Cli(db_url)
+    run = commands.text
     files = []
     for i in range(n):
         files += ["--checkpoint", str(tmp_path / f"head-{i}.json")]

@@ -11,35 +11,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 from lxml import etree
 
-from cli.main import cli
 from iso20022 import pain002_writer
-from tests.support import TEST_DEBTOR_ENV, worked
+from tests.support import Cli, worked
 
 EMPLOYER, EMPLOYEE = "13585628", "0101901234"
 CLAIM = worked(salary_paid=False)  # received on 2024-03-20: --date 2024-03-20
 NS = "{urn:iso:std:iso:20022:tech:xsd:pain.001.001.03}"
-
-
-class Cli:
-    def __init__(self, db_url: str, tmp: Path) -> None:
-        self.db_url, self.tmp = db_url, tmp
-        self.env = TEST_DEBTOR_ENV | {
-            "PAYMENTS_OUTPUT_DIR": str(tmp / "out"),
-            "PAYMENTS_OUTBOX_DIR": str(tmp / "outbox"),
-        }
-
-    def __call__(self, *args: str, code: int = 0):
-        result = CliRunner().invoke(
-            cli, ["--database-url", self.db_url, *args], env=self.env, catch_exceptions=True
-        )
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result
-
-    def json(self, *args: str, code: int = 0):
-        return json.loads(self(*args, "--json", code=code).stdout)
 
 
 def e2e_ids(path: str) -> list[str]:
