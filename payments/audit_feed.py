@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from payments import audit
-from payments.db import session_scope
+from payments.db import read_scope
 from payments.models import AuditEvent
 
 PAGE_MAX = 1000
@@ -22,7 +22,7 @@ PAGE_MAX = 1000
 
 def events(engine: Engine, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """Events with an id above ``after``, oldest first."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.scalars(
             select(AuditEvent)
             .where(AuditEvent.id > after)

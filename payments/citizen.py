@@ -24,9 +24,8 @@ from sqlalchemy.engine import Engine
 from identifiers import mask_owner
 from payments import money
 from payments.claims import queries
-from payments.db import session_scope
+from payments.db import read_scope
 from payments.employer import explanation_text
-from payments.errors import NotFound
 from payments.models import Claim
 from payments.registry import lifecycle, periods, service
 from payments.statuses import HoldReason, RegistrationStatus
@@ -37,7 +36,7 @@ PAGE_MAX = 100
 def decisions(engine: Engine, cpr: str, *, after: int = 0, limit: int = 20) -> list[dict]:
     """The live decisions on claims about the citizen, oldest first, paged by claim id."""
     query = queries.live_page(Claim.employee_cpr == cpr, after=after, limit=limit, most=PAGE_MAX)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.execute(query).all()
     out = []
     for claim, decision in rows:
@@ -76,32 +75,28 @@ def decisions(engine: Engine, cpr: str, *, after: int = 0, limit: int = 20) -> l
     return out
 
 
-def overview(
-    engine: Engine, cpr: str, *, on: dt.date, actor: str, now: dt.datetime
-) -> dict[str, Any]:
+def overview(engine: Engine, cpr: str, *, on: dt.date) -> dict[str, Any]:
     """The citizen's NemKonto today (masked), whether it can be paid into and why not, and
     the request waiting for activation (``waiting``, with ``valid_until``) or None."""
-    try:
-        view = service.show(engine, "cpr", cpr, on=on, reveal=False, actor=actor, now=now)
-        reason = None
-    except NotFound as missing:
-        view, reason = None, missing.reason
+    found = service.standing(engine, "cpr", cpr, on=on)
+    view = found.in_force
     rejected = view is not None and view["status"] == RegistrationStatus.REJECTED_BY_BANK
-    history = service.history(engine, "cpr", cpr, reveal=False, actor=actor, now=now)
     waiting = [
-        v for v in history if v["status"] in periods.WAITING_STATUSES and v["ended_on"] is None
+        v
+        for v in found.history
+        if v["status"] in periods.WAITING_STATUSES and v["ended_on"] is None
     ]
-    found = None
+    request = None
     if waiting:
-        found = owner_view(waiting[-1]) | {
+        request = owner_view(waiting[-1]) | {
             "valid_until": lifecycle.activation_valid_until(waiting[-1]["active_from"])
         }
     return {
         "as_of": on,
         "nemkonto": owner_view(view) if view is not None else None,
         "payable": view is not None and not rejected,
-        "reason": HoldReason.REJECTED_BY_BANK.value if rejected else reason,
-        "waiting": found,
+        "reason": HoldReason.REJECTED_BY_BANK.value if rejected else found.reason,
+        "waiting": request,
     }
 
 

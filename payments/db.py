@@ -95,7 +95,8 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -119,9 +120,52 @@ def make_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
+#: the execution option that marks a connection as :func:`read_scope`'s
+READ_ONLY = "payments_read_only"
+
+
 @lru_cache(maxsize=8)
 def _factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+@lru_cache(maxsize=8)
+def _read_factory(engine: Engine) -> sessionmaker[Session]:
+    if engine.dialect.name == "sqlite":
+        reading = engine.execution_options(**{READ_ONLY: True})
+    else:
+        reading = engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
+    made = sessionmaker(bind=reading, expire_on_commit=False, future=True, autoflush=False)
+    event.listen(made, "before_flush", _refuse_flush)
+    return made
+
+
+def _refuse_flush(session, _context, _instances) -> None:
+    raise RuntimeError("read_scope is for reads: write in session_scope")
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session for a read that writes nothing — a page, a look-up, a feed.
+
+    Most requests of the service are such reads, and the ordinary transaction costs them
+    more than the read itself:
+
+    - SQLite: a plain (deferred) ``BEGIN`` instead of ``BEGIN IMMEDIATE``, so readers never
+      queue behind each other or a writer for the one write lock; WAL gives the read one
+      snapshot, the last commit before its first statement;
+    - PostgreSQL: autocommit, so a statement is one round trip instead of three (``BEGIN``,
+      the statement, ``COMMIT``). It loses nothing: at the engine's isolation (READ
+      COMMITTED) every statement sees its own snapshot inside a transaction as well.
+
+    Nothing may be written through it (autocommit would make a write final at once): an ORM
+    flush raises, and the connection is rolled back when it returns to the pool.
+    """
+    session = _read_factory(engine)()
+    try:
+        yield session
+    finally:
+        session.close()  # the pool's reset rolls the connection back; the rows stay loaded
 
 
 @contextmanager

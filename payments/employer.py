@@ -23,7 +23,7 @@ import rules
 from identifiers import IdentifierError, cvr, mask_owner
 from payments import money, order_views
 from payments.claims import intake, queries
-from payments.db import session_scope
+from payments.db import read_scope, session_scope
 from payments.models import Claim
 from rules.codes import CLAIM_NOT_AN_OBJECT
 
@@ -143,7 +143,7 @@ def feed(engine: Engine, employer_cvr: str, *, after: int = 0, limit: int = 100)
 
 def claim(engine: Engine, employer_cvr: str, external_ref: str) -> dict[str, Any]:
     """One claim of the employer: its live decision and where each of its orders stands."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         stored, decision = intake.find(session, employer_cvr, external_ref)
         document = json.loads(decision.document)
         payee = document.get("payee")
@@ -184,7 +184,7 @@ def explanation_text(document: dict[str, Any]) -> str:
 
 def explanation(engine: Engine, employer_cvr: str, external_ref: str) -> dict[str, Any]:
     """The stored trace of the claim's live decision, as text and as its JSON steps."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         stored, decision = intake.find(session, employer_cvr, external_ref)
         document = json.loads(decision.document) | {"version": stored.version}
     return {

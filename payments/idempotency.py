@@ -86,19 +86,11 @@ def begin(
             )
             return None
         if row.request_sha256 != request_sha256:
-            raise InputError(
-                "IDEMPOTENCY_KEY_REUSED",
-                "this idempotency key was used for another request; use a new key",
-                "Idempotency-Key",
-            )
+            raise _reused()
         if row.status_code is not None:
             return Replay(row.status_code, row.response or "")
         if now - row.created_at < STALE_AFTER:
-            raise ConflictError(
-                "IDEMPOTENCY_IN_PROGRESS",
-                "the first request with this key is still being answered; try again shortly",
-                "Idempotency-Key",
-            )
+            raise _in_progress()
         taken = session.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
@@ -112,6 +104,65 @@ def begin(
                 "Idempotency-Key",
             )
         return None
+
+
+def remember(
+    engine: Engine,
+    scope: str,
+    key: str,
+    request_sha256: str,
+    now: dt.datetime,
+    status_code: int,
+    body: str,
+) -> Replay | None:
+    """For a request that changes nothing (a mapper resolve): its answer, computed before,
+    stored with the key in one transaction instead of :func:`begin` and :func:`finish`'s
+    two. None when this answer was stored (send it); the first answer when the same request
+    had the key before (send that); ``IDEMPOTENCY_KEY_REUSED`` or
+    ``IDEMPOTENCY_IN_PROGRESS`` as :func:`begin` says."""
+    scope = scope[:200]
+    row = IdempotencyKey(
+        scope=scope,
+        key=key,
+        request_sha256=request_sha256,
+        created_at=now,
+        status_code=status_code,
+        response=body,
+    )
+    try:
+        with session_scope(engine) as session:
+            session.add(row)
+        return None
+    except IntegrityError:
+        pass
+    with session_scope(engine) as session:
+        first = session.scalar(
+            select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        )
+        if first is None:  # given up meanwhile
+            session.add(row)
+            return None
+        if first.request_sha256 != request_sha256:
+            raise _reused()
+        if first.status_code is not None:
+            return Replay(first.status_code, first.response or "")
+        raise _in_progress()
+
+
+def _reused() -> InputError:
+    return InputError(
+        "IDEMPOTENCY_KEY_REUSED",
+        "this idempotency key was used for another request; use a new key",
+        "Idempotency-Key",
+    )
+
+
+def _in_progress() -> ConflictError:
+    return ConflictError(
+        "IDEMPOTENCY_IN_PROGRESS",
+        "the first request with this key is still being answered; try again shortly",
+        "Idempotency-Key",
+    )
 
 
 def finish(engine: Engine, scope: str, key: str, status_code: int, body: str) -> None:

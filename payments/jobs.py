@@ -29,7 +29,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
 from payments.config import Settings
-from payments.db import session_scope
+from payments.db import read_scope, session_scope
 from payments.errors import NotFound
 from payments.models import ClaimJob
 
@@ -147,7 +147,7 @@ def create(
 
 def get(engine: Engine, job_id: int, employer_cvr: str) -> Job:
     """The employer's own job, or ``JOB_NOT_FOUND`` (also for another employer's job)."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         row = session.get(ClaimJob, job_id)
         if row is None or row.employer_cvr != employer_cvr:
             raise NotFound("JOB_NOT_FOUND", f"you have no claim-file job {job_id}", "job_id")
@@ -167,7 +167,7 @@ def expected(newlines: int, last_byte: bytes, first_byte: bytes, file_name: str)
 
 def recent(engine: Engine, employer_cvr: str, *, limit: int = 10) -> list[Job]:
     """The employer's newest jobs, newest first (its own only)."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.scalars(
             select(ClaimJob)
             .where(ClaimJob.employer_cvr == employer_cvr)

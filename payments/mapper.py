@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from identifiers import CODES, IdentifierError, mask_account, parse_owner
-from payments.db import session_scope
+from payments.db import read_scope, session_scope
 from payments.errors import PaymentsError
 from payments.registry import lookup, service
 from payments.registry.lifecycle import CLOSE_REASONS, Account
@@ -192,7 +192,7 @@ def resolve(
                 item["_account"] = parse_fa(item["fa"])
         except ItemRefused as refused:
             early[n] = refused
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:  # each item answered by one statement (500 a time)
         found = lookup.resolve(session, list(dict.fromkeys(owners.values())), on)
     index = {id(item): n for n, item in enumerate(items)}
 

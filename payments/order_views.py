@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from identifiers import mask_owner
 from payments import money, orders
-from payments.db import session_scope
+from payments.db import read_scope
 from payments.errors import NotFound
 from payments.models import Batch, BatchItem, Claim, PaymentOrder
 from payments.orders import ACCOUNT_REASONS, IN_BATCH
@@ -162,7 +162,7 @@ def to_payee(
 ) -> list[dict[str, Any]]:
     """The orders paid (or to be paid) to one CPR or CVR number, oldest first, paged by
     order id."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return _rows(
             session,
             PaymentOrder.payee_kind == kind,
@@ -179,14 +179,14 @@ def held(
     where = [PaymentOrder.status == OrderStatus.HELD]
     if reason:
         where.append(PaymentOrder.hold_reason == reason)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return _rows(session, *where, after=after, limit=min(limit, PAGE_MAX))
 
 
 def held_counts(engine: Engine) -> list[dict[str, Any]]:
     """The held orders counted and summed by reason (in SQL: a night may hold many)."""
     o = PaymentOrder
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.execute(
             select(o.hold_reason, func.count(), func.sum(o.amount_ore))
             .where(o.status == OrderStatus.HELD)
@@ -214,13 +214,13 @@ def listing(
         where.append((PaymentOrder.hold_reason == reason) | (PaymentOrder.return_reason == reason))
     if payee:
         where += [PaymentOrder.payee_kind == payee[0], PaymentOrder.payee_number == payee[1]]
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return _rows(session, *where, after=after, limit=min(limit, PAGE_MAX))
 
 
 def one(engine: Engine, order_id: int) -> dict[str, Any]:
     """One order as a clerk sees it, or ``ORDER_NOT_FOUND``."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         found = _rows(session, PaymentOrder.id == order_id, limit=1)
     if not found:
         raise NotFound("ORDER_NOT_FOUND", f"there is no payment order {order_id}", "order_id")

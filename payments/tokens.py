@@ -278,15 +278,23 @@ class Verifier:
             raise AuthError("AUTH_TOKEN_INVALID", "no known key signed the token", "kid")
         return key
 
-    def verify(self, token: str, now: dt.datetime) -> Principal:
-        """The caller ``token`` authenticates, or :class:`AuthError` (``AUTH_TOKEN_INVALID``,
-        ``AUTH_CLAIMS_INVALID``). Time claims are checked against ``now``, not the clock."""
-        moment = now.timestamp()
+    def known(self, token: str, now: dt.datetime) -> Principal | None:
+        """The caller of a token verified before and still valid at ``now``, or None: a
+        dictionary look-up, cheap enough for the event loop (:func:`verify` may have to
+        fetch the provider's keys)."""
         known = self._verified.get(token)
         if known is not None:
             found, not_before, expires = known
-            if not_before - LEEWAY <= moment <= expires + LEEWAY:
+            if not_before - LEEWAY <= now.timestamp() <= expires + LEEWAY:
                 return found
+        return None
+
+    def verify(self, token: str, now: dt.datetime) -> Principal:
+        """The caller ``token`` authenticates, or :class:`AuthError` (``AUTH_TOKEN_INVALID``,
+        ``AUTH_CLAIMS_INVALID``). Time claims are checked against ``now``, not the clock."""
+        known = self.known(token, now)
+        if known is not None:
+            return known
         claims = self.claims(token, now)
         found = principal(claims, now.date())
         if len(self._verified) >= self.CACHE_SIZE:

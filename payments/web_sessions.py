@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
-from payments.db import session_scope
+from payments.db import read_scope, session_scope
 from payments.models import WebSession
 from payments.tokens import Principal
 
@@ -117,9 +117,19 @@ def find(
     engine: Engine, key: str | None, *, now: dt.datetime, idle: dt.timedelta
 ) -> tuple[Session | None, bool]:
     """``(session, expired)``: the live session of ``key`` (or None), and whether ``key``
-    named a session that has expired (it is deleted)."""
+    named a session that has expired (it is deleted).
+
+    Most page views only read the row (:func:`payments.db.read_scope`: on SQLite no wait
+    for the write lock); the few that must delete an expired session or move the expiry
+    write it in a transaction of their own, which re-reads the row first."""
     if not key or len(key) > 100:
         return None, False
+    with read_scope(engine) as session:
+        row = session.scalars(select(WebSession).where(WebSession.key_hash == _hash(key))).first()
+    if row is None:
+        return None, False
+    if row.expires_at > now and now - row.last_seen < TOUCH_EVERY:
+        return _session(key, row, row.expires_at), False
     with session_scope(engine) as session:
         row = session.scalars(select(WebSession).where(WebSession.key_hash == _hash(key))).first()
         if row is None:
@@ -131,18 +141,19 @@ def find(
         if now - row.last_seen >= TOUCH_EVERY:
             expires = _expiry(row.created_at, now, idle)
             row.last_seen, row.expires_at = now, expires
-        return (
-            Session(
-                key,
-                row.id,
-                principal_of(row.principal),
-                row.csrf_token,
-                row.created_at,
-                expires,
-                json.loads(row.data or "{}"),
-            ),
-            False,
-        )
+        return _session(key, row, expires), False
+
+
+def _session(key: str, row: WebSession, expires: dt.datetime) -> Session:
+    return Session(
+        key,
+        row.id,
+        principal_of(row.principal),
+        row.csrf_token,
+        row.created_at,
+        expires,
+        json.loads(row.data or "{}"),
+    )
 
 
 def save(engine: Engine, found: Session, data: dict[str, Any]) -> Session:

@@ -45,9 +45,7 @@ def _page(items: list[dict], key: str, limit: int) -> dict:
 def my_nemkonto(request: Request, me: Citizen) -> Response:
     """The NemKonto the citizen is paid into today (masked), or why there is none."""
     app = state(request)
-    found = citizen.overview(
-        app.engine, me.cpr, on=app.clock.today(), actor=me.actor, now=app.clock.now()
-    )
+    found = citizen.overview(app.engine, me.cpr, on=app.clock.today())
     found.pop("waiting")
     return respond.json(found)
 

@@ -3,7 +3,10 @@ unlink}`` (see :mod:`payments.mapper` for what each does and where it departs fr
 
 The message answers in the spec's envelope. ``header.message_id`` is idempotent per caller:
 the same id with the same message answers the stored answer again; with another message it
-is refused with ``rjct.message_id.duplicate`` (409) and nothing is done. A header whose
+is refused with ``rjct.message_id.duplicate`` (409) and nothing is done. A resolve changes
+nothing, so it is answered first and its answer stored with the id in one transaction
+(:func:`payments.idempotency.remember`); link, update and unlink claim the id before they
+act. A header whose
 ``action`` is not the endpoint's, or whose ``total_count`` is not the number of items, is
 refused (``rjct.action.invalid``, ``rjct.total_count.invalid``; 422). Messages are
 authenticated by the bearer token; the spec's message ``signature`` is not verified.
@@ -107,32 +110,26 @@ def _handle(request: Request, action: str, envelope, me: Principal) -> Response:
         )
     scope, key = f"mapper:{me.subject}", header.message_id
     digest = idempotency.digest(envelope.model_dump_json().encode())
+    if action == "resolve":  # changes nothing: answer first, then store it with the key
+        answers = mapper.resolve(
+            app.engine, items, details_allowed=DETAILS_SCOPE in me.scopes, on=today, now=now
+        )
+        response = respond.json(_envelope(app, header, action, answers, transaction))
+        try:
+            replay = idempotency.remember(
+                app.engine, scope, key, digest, now, 200, response.body.decode()
+            )
+        except PaymentsError as exc:
+            return _refused_reuse(app, header, action, transaction, exc)
+        return _replayed(replay) if replay is not None else response
     try:
         replay = idempotency.begin(app.engine, scope, key, digest, now)
     except PaymentsError as exc:
-        if exc.code != "IDEMPOTENCY_KEY_REUSED":
-            raise
-        return respond.json(
-            _envelope(
-                app,
-                header,
-                action,
-                None,
-                transaction,
-                status="rjct",
-                reason="rjct.message_id.duplicate",
-                message="this message_id was used for another message",
-            ),  # fmt: skip
-            409,
-        )
+        return _refused_reuse(app, header, action, transaction, exc)
     if replay is not None:
-        return Response(replay.body.encode(), replay.status_code, media_type="application/json")
+        return _replayed(replay)
     try:
-        if action == "resolve":
-            answers = mapper.resolve(
-                app.engine, items, details_allowed=DETAILS_SCOPE in me.scopes, on=today, now=now
-            )
-        elif action == "unlink":
+        if action == "unlink":
             answers = mapper.unlink(app.engine, items, actor=me.actor, on=today, now=now)
         else:
             answers = mapper.link(
@@ -144,6 +141,29 @@ def _handle(request: Request, action: str, envelope, me: Principal) -> Response:
     response = respond.json(_envelope(app, header, action, answers, transaction))
     idempotency.finish(app.engine, scope, key, 200, response.body.decode())
     return response
+
+
+def _replayed(replay: idempotency.Replay) -> Response:
+    return Response(replay.body.encode(), replay.status_code, media_type="application/json")
+
+
+def _refused_reuse(app: State, header, action: str, transaction, exc: PaymentsError) -> Response:
+    """A message id used before for another message: ``rjct.message_id.duplicate`` (409)."""
+    if exc.code != "IDEMPOTENCY_KEY_REUSED":
+        raise exc
+    return respond.json(
+        _envelope(
+            app,
+            header,
+            action,
+            None,
+            transaction,
+            status="rjct",
+            reason="rjct.message_id.duplicate",
+            message="this message_id was used for another message",
+        ),
+        409,
+    )
 
 
 @router.post("/resolve", responses=problems() | ANSWERS, response_model=MapperResponse)

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 
 from payments import money, order_views, orders
 from payments.claims import intake
-from payments.db import session_scope
+from payments.db import read_scope
 from payments.errors import InputError
 from payments.models import Claim, Decision, PaymentOrder
 from payments.statuses import ClaimKind, DecisionStatus, OrderStatus
@@ -164,7 +164,7 @@ def page(
         .order_by(Claim.id.desc())
         .limit(limit + 1)
     )
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -198,7 +198,7 @@ def stored_claim(engine: Engine, employer_cvr: str, external_ref: str) -> dict[s
     """The claim as the employer last sent it (its raw record, without ``correction``): what
     a correction starts from. Holds the employee's full CPR: a caller shows it masked or not
     at all."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         claim, _ = intake.find(session, employer_cvr, external_ref)
         raw = json.loads(claim.raw)
     raw.pop("correction", None)

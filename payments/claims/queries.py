@@ -24,7 +24,7 @@ from identifiers import cvr, mask_owner
 from identifiers.privacy import mask_decision
 from payments import actors, audit, money, order_views
 from payments.claims import intake
-from payments.db import session_scope
+from payments.db import read_scope, session_scope
 from payments.errors import InputError
 from payments.models import LIVE_DECISION, Claim, Decision, Recovery, RecoveryOffset
 from payments.statuses import RecoveryStatus
@@ -57,7 +57,7 @@ def list_claims(
         query = query.where(Claim.employer_cvr == cvr.parse(employer, "employer"))
     if status:
         query = query.where(Decision.status == status)
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.execute(query).all()
     return [
         {
@@ -249,7 +249,7 @@ def recoveries(
     query = _recovery_filter(
         select(Recovery, Claim).join(Claim, Claim.id == Recovery.claim_id), employer, state
     )
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return recovery_lines(session, query.order_by(Recovery.id).limit(limit))
 
 
@@ -269,6 +269,6 @@ def recovery_totals(
         employer,
         state,
     )
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         count, *sums = session.execute(query).one()
     return RecoveryTotals(count, *(money.kr(int(v)) for v in sums))

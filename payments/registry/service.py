@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from identifiers import mask_account, mask_owner, parse_owner
 from payments import audit
-from payments.db import session_scope
+from payments.db import read_scope, session_scope
 from payments.errors import NotFound, PaymentsError
 from payments.registry import bank_file, lifecycle, lookup
 from payments.registry import letters as letters_
@@ -132,6 +132,35 @@ def show(
             _revealed(session, actor, f"registration:{row.id}", now, registration_id=row.id,
                       command="show", owner=mask_owner(kind, number), as_of=on)  # fmt: skip
         return registration_view(row, reveal) | {"as_of": on}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An owner's registry standing on a day, masked: what an owner is shown of themselves."""
+
+    in_force: dict[str, Any] | None  # the registration in force (rejected_by_bank included)
+    reason: str | None  # why nothing is in force: PENDING_ACTIVATION or NO_ACCOUNT
+    history: list[dict[str, Any]]  # every registration, oldest first
+
+
+def standing(engine: Engine, kind: str, number: str, *, on: dt.date) -> Standing:
+    """The owner's registration in force on ``on`` (or why there is none) and their history,
+    masked, in one read: the same answers as :func:`show` and :func:`history` (a reveal is
+    not offered here, so nothing is audited)."""
+    kind, number = owner(kind, number)
+    with read_scope(engine) as session:
+        rows = lifecycle.standing(session, kind, number, on)
+    in_force = [r for r, counts, _ in rows if counts]
+    current = max(in_force, key=lambda r: (r.active_from, r.id)) if in_force else None
+    reason = None
+    if current is None:
+        waits = any(pending for _, _, pending in rows)
+        reason = HoldReason.PENDING_ACTIVATION if waits else HoldReason.NO_ACCOUNT
+    return Standing(
+        in_force=registration_view(current, False) | {"as_of": on} if current else None,
+        reason=reason.value if reason else None,
+        history=[registration_view(r, False) for r, _, _ in rows],
+    )
 
 
 def history(

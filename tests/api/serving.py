@@ -23,8 +23,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """The served base URL, and the pid of the ``payments serve`` process (``.pid``)."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def serving(args: list[str], *, env: dict[str, str], cwd: Path) -> Iterator[str]:
+def serving(args: list[str], *, env: dict[str, str], cwd: Path) -> Iterator[Served]:
     """Run ``payments serve ARGS --port P`` in ``cwd`` until the block ends; yields its base
     URL once ``/readyz`` answers 200. The server's output goes to ``cwd/server.log``, which
     an assertion error shows when the server does not come up."""
@@ -37,7 +43,8 @@ def serving(args: list[str], *, env: dict[str, str], cwd: Path) -> Iterator[str]
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        base = f"http://127.0.0.1:{port}"
+        base = Served(f"http://127.0.0.1:{port}")
+        base.pid = server.pid
         try:
             deadline = time.monotonic() + 30
             while True:

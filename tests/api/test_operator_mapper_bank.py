@@ -201,6 +201,40 @@ def test_mapper_message_ids_are_idempotent(client, token, app):
         assert s.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
 
 
+def test_a_resolve_message_id_answers_its_first_answer_and_refuses_another_message(
+    client, token, app
+):
+    items = [{"reference_id": "1", "timestamp": TS, "id": f"cpr:{CITIZEN}"}]
+    first = client.post(
+        "/v1/mapper/sync/resolve", json=_envelope("resolve", items), headers=token("authority")
+    )
+    client.post("/v1/bank/registrations", json=_bank_rows(("cpr", CITIZEN, "5")),
+                headers=token("bank"))  # fmt: skip
+    again = client.post(
+        "/v1/mapper/sync/resolve", json=_envelope("resolve", items), headers=token("authority")
+    )
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content  # the stored answer, though the account is new
+    answer = first.json()["message"]["resolve_response"][0]
+    assert answer["status_reason_code"] == "succ.id.not_found"
+    other = [items[0] | {"reference_id": "2"}]
+    dup = client.post(
+        "/v1/mapper/sync/resolve", json=_envelope("resolve", other), headers=token("authority")
+    )
+    assert dup.status_code == 409
+    assert dup.json()["header"]["status_reason_code"] == "rjct.message_id.duplicate"
+    fresh = client.post(
+        "/v1/mapper/sync/resolve",
+        json=_envelope("resolve", items, message_id="m-2"),
+        headers=token("authority"),
+    )
+    assert fresh.json()["message"]["resolve_response"][0]["status_reason_code"] == (
+        "succ.fa.active"
+    )
+    with session_scope(engine_of(app)) as s:
+        assert s.scalar(select(func.count()).select_from(IdempotencyKey)) == 2
+
+
 def test_mapper_link_waits_for_the_letter_and_unlink_closes(client, token, app):
     link = [{"reference_id": "1", "timestamp": TS, "id": f"cpr:{CITIZEN}", "fa": "account:1234-5"}]
     company = [

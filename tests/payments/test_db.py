@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from payments.db import insert_rows, session_scope
+from payments.db import insert_rows, read_scope, session_scope
 from payments.models import Claim
 
 RECEIVED = dt.datetime(2024, 3, 20, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
@@ -63,3 +64,33 @@ def test_a_naive_timestamp_is_refused(engine):
         session_scope(engine) as s,
     ):
         insert_rows(s.connection(), Claim.__table__, [claim_row(1, "A-1", naive)])
+
+
+def test_a_read_sees_the_last_commit_while_a_writer_holds_its_transaction(engine):
+    """A page's read never queues behind a writer (SQLite's write lock, PostgreSQL's row
+    locks): it answers at once with what was committed before the writer began."""
+    with session_scope(engine) as s:
+        insert_rows(s.connection(), Claim.__table__, [claim_row(1, "A-1")])
+    answered: list[list[str]] = []
+
+    def read() -> None:
+        with read_scope(engine) as r:
+            answered.append(list(r.scalars(select(Claim.external_ref))))
+
+    with session_scope(engine) as writer:
+        insert_rows(writer.connection(), Claim.__table__, [claim_row(2, "A-2")])
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive()  # did not wait for the writer's commit
+    assert answered == [["A-1"]]
+    with read_scope(engine) as r:
+        assert sorted(r.scalars(select(Claim.external_ref))) == ["A-1", "A-2"]
+
+
+def test_nothing_is_written_through_a_read(engine):
+    with pytest.raises(RuntimeError), read_scope(engine) as r:
+        r.add(Claim(**claim_row(1, "A-1")))
+        r.flush()
+    with read_scope(engine) as r:
+        assert r.scalars(select(Claim.external_ref)).all() == []

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from payments.db import session_scope
 from payments.errors import PaymentsError
-from payments.registry import lifecycle, lookup
+from payments.registry import lifecycle, lookup, service
 from payments.registry.lifecycle import Account
 from tests.support import stored_code
 
@@ -188,3 +188,18 @@ def test_as_of_agrees_with_a_model_of_the_history(engine, now, ops):
             else:
                 assert got.registration_id is None
                 assert got.reason == ("PENDING_ACTIVATION" if model.pending else "NO_ACCOUNT")
+    for offset in range(-1, DAYS + 2, 3):  # the owner's own view: one read, the same answers
+        on = BASE + dt.timedelta(days=offset)
+        seen, want = service.standing(engine, "cpr", cpr, on=on), model.in_force(on)
+        if want is not None:
+            assert seen.in_force["registration_id"] == want.reg_id and seen.reason is None
+            assert (seen.in_force["status"] == "rejected_by_bank") == want.rejected
+        else:
+            assert seen.in_force is None
+            assert seen.reason == ("PENDING_ACTIVATION" if model.pending else "NO_ACCOUNT")
+        assert [v["registration_id"] for v in seen.history] == [r.id for r in _history(engine, cpr)]
+
+
+def _history(engine, cpr: str) -> list:
+    with session_scope(engine) as session:
+        return lifecycle.history(session, "cpr", cpr)

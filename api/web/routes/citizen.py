@@ -101,9 +101,7 @@ def _notice(request: Request) -> str | None:
 @router.get("")
 def nemkonto(request: Request, me: Citizen) -> Response:
     app = state(request)
-    found = citizen.overview(
-        app.engine, me.cpr, on=app.clock.today(), actor=me.actor, now=app.clock.now()
-    )
+    found = citizen.overview(app.engine, me.cpr, on=app.clock.today())
     return page(request, "citizen/nemkonto.html", {"nemkonto": found, "notice": _notice(request)})
 
 
@@ -287,9 +285,7 @@ def change_receipt(request: Request, me: Citizen) -> Response:
 
 def _activate_page(request: Request, me: Principal, problems=(), status=200):
     app = state(request)
-    found = citizen.overview(
-        app.engine, me.cpr, on=app.clock.today(), actor=me.actor, now=app.clock.now()
-    )
+    found = citizen.overview(app.engine, me.cpr, on=app.clock.today())
     return page(
         request,
         "citizen/activate.html",

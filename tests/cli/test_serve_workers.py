@@ -1,0 +1,50 @@
+"""``payments serve --workers 2``: two processes answer on one port, on SQLite and
+PostgreSQL, and a token the development key signed is good in either — the key is made once,
+before the workers start, not once by each (which would make every other request a 401)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import httpx
+
+from payments import tokens
+from tests.api.conftest import CITIZEN
+from tests.api.serving import serving
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of ``pid``'s child processes."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found.append(Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+    return found
+
+
+def test_two_workers_share_the_port_and_the_key(db_url, tmp_path):
+    env = os.environ | {
+        "PAYMENTS_DATABASE_URL": db_url,
+        "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),  # not there yet
+        "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    with serving(["--date", "2024-03-20", "--workers", "2"], env=env, cwd=tmp_path) as base:
+        workers = _children(base.pid)  # and multiprocessing's resource tracker
+        key = tokens.dev_key(env["PAYMENTS_DEV_KEY_FILE"], create=False)
+        signed = tokens.mint(
+            key, role="citizen", subject="citizen-1", now=dt.datetime.now(dt.UTC),
+            cpr_number=CITIZEN,
+        )  # fmt: skip
+        answers = []
+        for _ in range(40):  # a new connection each: the kernel hands them to both workers
+            with httpx.Client(timeout=30) as client:
+                answers.append(
+                    client.get(
+                        f"{base}/v1/me/nemkonto", headers={"Authorization": f"Bearer {signed}"}
+                    )
+                )
+    assert len([w for w in workers if "spawn_main" in w]) == 2
+    assert [a.status_code for a in answers] == [200] * 40
+    assert {a.json()["reason"] for a in answers} == {"NO_ACCOUNT"}
