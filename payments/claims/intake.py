@@ -72,7 +72,7 @@ from payments.claims.chunk import ClaimChunk
 from payments.claims.netting import Netting, RowView
 from payments.db import IdReserver, insert_rows, session_scope
 from payments.errors import NotFound
-from payments.models import Claim, Decision, PaymentOrder
+from payments.models import LIVE_DECISION, Claim, Decision, PaymentOrder
 from rules.decision import money_text
 
 CHUNK = 500
@@ -226,7 +226,7 @@ class _Intake:
         """Live claims whose record as received has one of these digests (one query)."""
         query = (
             select(Claim, Decision)
-            .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+            .join(Decision, LIVE_DECISION)
             .where(Claim.raw_sha256.in_(set(digests)))
         )
         if not self.documents:
@@ -577,7 +577,7 @@ def find(session: Session, employer_cvr: str, external_ref: str) -> tuple[Claim,
     """The claim and its live decision, or ``CLAIM_NOT_FOUND``."""
     row = session.execute(
         select(Claim, Decision)
-        .join(Decision, (Decision.claim_id == Claim.id) & Decision.superseded.is_(False))
+        .join(Decision, LIVE_DECISION)
         .where(Claim.employer_cvr == employer_cvr, Claim.external_ref == external_ref)
     ).first()
     if row is None:

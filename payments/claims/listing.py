@@ -34,7 +34,7 @@ from payments import money, order_views, orders
 from payments.claims import intake
 from payments.db import read_scope
 from payments.errors import InputError
-from payments.models import Claim, Decision, PaymentOrder
+from payments.models import LIVE_DECISION, Claim, Decision, PaymentOrder
 from payments.statuses import ClaimKind, DecisionStatus, OrderStatus
 
 PAGE = 50
@@ -143,7 +143,6 @@ def page(
     claim ``before``; each with its live decision and payment state (see the module)."""
     filters = filters.check()
     limit = min(max(limit, 1), PAGE_MAX)
-    live = (Decision.claim_id == Claim.id) & Decision.superseded.is_(False)
     where = _where(employer_cvr, filters)
     query = (
         select(
@@ -159,7 +158,7 @@ def page(
             Decision.supplement_ore,
             Decision.codes,
         )
-        .join(Decision, live)
+        .join(Decision, LIVE_DECISION)
         .where(*where, *([Claim.id < before] if before else []))
         .order_by(Claim.id.desc())
         .limit(limit + 1)
@@ -172,7 +171,7 @@ def page(
         # status filter the count needs no join, only the company's index entries
         counted = select(func.count()).select_from(Claim)
         if filters.status:
-            counted = counted.join(Decision, live)
+            counted = counted.join(Decision, LIVE_DECISION)
         total = session.scalar(counted.where(*where))
         by_claim = order_views.for_claims(session, [r.id for r in rows])
     items = [
