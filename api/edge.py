@@ -32,7 +32,6 @@ import logging
 import time
 from urllib.parse import unquote
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 
 from api.problems import internal_error, problem
@@ -63,6 +62,21 @@ DOCS_CSP = (
     "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+def _security_headers(csp: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-security-policy", csp.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"cache-control", b"no-store"),
+    ]
+
+
+#: every response's security headers, as raw header pairs made once (by CSP)
+SECURITY_HEADERS = {csp: _security_headers(csp) for csp in (API_CSP, PAGE_CSP, DOCS_CSP)}
+_SECURITY_NAMES = frozenset(name for name, _ in SECURITY_HEADERS[API_CSP])
 
 
 class TooLarge(HTTPException):
@@ -121,12 +135,10 @@ class Edge:
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"], answer["sent"] = message["status"], True
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = csp
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Cache-Control"] = "no-store"
+                kept = [
+                    h for h in message.get("headers", ()) if h[0].lower() not in _SECURITY_NAMES
+                ]
+                message["headers"] = kept + SECURITY_HEADERS[csp]  # ours replace the app's
             await send(message)
 
         try:
