@@ -150,7 +150,7 @@ def standing(engine: Engine, kind: str, number: str, *, on: dt.date) -> Standing
     kind, number = owner(kind, number)
     with read_scope(engine) as session:
         rows = lifecycle.standing(session, kind, number, on)
-    in_force = [r for r, counts, _ in rows if counts]
+    in_force = [r for r, counted, _ in rows if counted]
     current = max(in_force, key=lambda r: (r.active_from, r.id)) if in_force else None
     reason = None
     if current is None:
