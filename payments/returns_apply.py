@@ -19,7 +19,8 @@ currency). Here those rows are staged and applied:
    transaction twice the strongest status counts (settled before accepted), the others
    are ``unchanged``;
 5. :func:`apply` moves the orders (:func:`payments.orders.apply_bank_answers`, one
-   ``UPDATE … FROM``) and records every status in ``status_report_items`` with its
+   ``UPDATE … FROM``; the batches' counts per state just before, :mod:`payments.batch.states`)
+   and records every status in ``status_report_items`` with its
    outcome, in file order (one ``INSERT … SELECT``).
 
 The counts, the lists for a clerk and the registrations to flag are read back from
@@ -36,6 +37,7 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Tex
 from sqlalchemy.orm import Session
 
 from payments import orders
+from payments.batch import states
 from payments.db import drop_temp_table, load_temp_table
 from payments.orders import ACCOUNT_REASONS
 from payments.statuses import AnswerOutcome as Outcome
@@ -239,7 +241,11 @@ def decide(session: Session) -> None:
 
 
 def apply(session: Session, report_id: int) -> None:
-    """Move the orders and record every status with its outcome, in file order."""
+    """Move the orders and record every status with its outcome, in file order.
+
+    The batches' counts per state (:mod:`payments.batch.states`) move first, from the
+    orders' states before the answer moves them."""
+    states.move(session, states.answer_moves(session, outcomes))
     orders.apply_bank_answers(session, outcomes)
     session.execute(
         text(
