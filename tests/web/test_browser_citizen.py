@@ -47,6 +47,21 @@ def test_the_log_in_page(live_server, browser):
     check_page(page, "login-en")
 
 
+def test_the_page_not_found(live_server, browser):
+    """A mistyped address: a 404 page in the site's layout, in Danish and in English, with a
+    link home that leads on (here to the log-in)."""
+    page = browser.new_page()
+    answer = page.goto(live_server.url + "/citizen/no-such-page")
+    assert answer.status == 404
+    assert page.get_attribute("[data-code]", "data-code") == "REQUEST_NOT_FOUND"
+    check_page(page, "not-found")
+    _go(page, "a.header__link[hreflang='en']")
+    assert page.get_attribute("html", "lang") == "en"
+    check_page(page, "not-found-en")
+    _go(page, "main a[href='/']")
+    assert page.url.endswith("/login")
+
+
 def _letter_code(live_server, cpr: str, registration_id: int) -> str:
     """The mail house exports the letters; the citizen reads the code off theirs."""
     directory = live_server.workdir / "letters-web"
