@@ -10,7 +10,8 @@ appear (the payee of a decision is the employer or the citizen themselves).
 
 The NemKonto as its owner sees it (:func:`overview`): the account paid into today, masked,
 or why there is none; and the request waiting for its letter's code, with the last day the
-code is valid — the API's ``/v1/me/nemkonto`` and the citizen's page both show it from here.
+code is valid and whether that day has passed — the API's ``/v1/me/nemkonto`` and the
+citizen's page both show it from here.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def overview(
     engine: Engine, cpr: str, *, on: dt.date, actor: str, now: dt.datetime
 ) -> dict[str, Any]:
     """The citizen's NemKonto today (masked), whether it can be paid into and why not, and
-    the request waiting for activation (``waiting``, with ``valid_until``) or None."""
+    the request waiting for activation (``waiting``, with ``valid_until`` and ``expired``:
+    whether its code's last day is before ``on``) or None."""
     try:
         view = service.show(engine, "cpr", cpr, on=on, reveal=False, actor=actor, now=now)
         reason = None
@@ -93,9 +95,10 @@ def overview(
     ]
     found = None
     if waiting:
-        found = owner_view(waiting[-1]) | {
-            "valid_until": lifecycle.activation_valid_until(waiting[-1]["active_from"])
-        }
+        valid_until = lifecycle.activation_valid_until(waiting[-1]["active_from"])
+        # past its last day the code activates nothing (ACCOUNT_ACTIVATION_EXPIRED): the
+        # owner registers the account again, which sends a new letter
+        found = owner_view(waiting[-1]) | {"valid_until": valid_until, "expired": on > valid_until}
     return {
         "as_of": on,
         "nemkonto": owner_view(view) if view is not None else None,
