@@ -122,6 +122,21 @@ def coded(exc: BaseException) -> Response:
     return problem(status_of(exc), exc.code, exc.message, exc.field, headers)
 
 
+#: the stable code of an HTTP error the framework raises (no route, no such method, …)
+HTTP_CODES = {
+    404: "REQUEST_NOT_FOUND",
+    405: "REQUEST_METHOD_NOT_ALLOWED",
+    413: "REQUEST_TOO_LARGE",
+}
+
+
+def http_problem(exc: HTTPException) -> Response:
+    """The problem for an HTTP error the framework raised (an unknown path: 404, …)."""
+    code = HTTP_CODES.get(exc.status_code, "REQUEST_INVALID")
+    status = exc.status_code if exc.status_code in TITLES else 400
+    return problem(status, code, str(exc.detail), None, getattr(exc, "headers", None))
+
+
 def _validation_field(error: dict) -> str | None:
     loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
     return ".".join(loc) or None
@@ -152,13 +167,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        code = {
-            404: "REQUEST_NOT_FOUND",
-            405: "REQUEST_METHOD_NOT_ALLOWED",
-            413: "REQUEST_TOO_LARGE",
-        }.get(exc.status_code, "REQUEST_INVALID")
-        status = exc.status_code if exc.status_code in TITLES else 400
-        return problem(status, code, str(exc.detail), None, getattr(exc, "headers", None))
+        return http_problem(exc)
 
     @app.exception_handler(OperationalError)
     async def _database(request: Request, exc: OperationalError) -> Response:

@@ -14,7 +14,8 @@ keep-alive HTTP/1.1 client, each session on its own connection with its own cook
 The 10,000 claims are the demo's synthetic claims of one employer, decided by the intake
 before the server starts; the citizen is one of their employees with a payment. The night
 of a million orders is ``benchmarks/batch.py``'s seed and a real ``night.run`` (with
-``--release`` also released, so the page aggregates the items' states); the page is
+``--release`` also released: its states are then the batch row's counts per state,
+:mod:`payments.batch.states`; before revision 0900 a ``GROUP BY`` of its items); the page is
 fetched :data:`BATCH_FETCHES` times and its median and slowest time reported — as run
 (waiting for approval) and, with ``--release``, once released.
 

@@ -10,7 +10,8 @@ appear (the payee of a decision is the employer or the citizen themselves).
 
 The NemKonto as its owner sees it (:func:`overview`): the account paid into today, masked,
 or why there is none; and the request waiting for its letter's code, with the last day the
-code is valid — the API's ``/v1/me/nemkonto`` and the citizen's page both show it from here.
+code is valid and whether that day has passed — the API's ``/v1/me/nemkonto`` and the
+citizen's page both show it from here.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def decisions(engine: Engine, cpr: str, *, after: int = 0, limit: int = 20) -> l
 
 def overview(engine: Engine, cpr: str, *, on: dt.date) -> dict[str, Any]:
     """The citizen's NemKonto today (masked), whether it can be paid into and why not, and
-    the request waiting for activation (``waiting``, with ``valid_until``) or None."""
+    the request waiting for activation (``waiting``, with ``valid_until`` and ``expired``:
+    whether its code's last day is before ``on``) or None."""
     found = service.standing(engine, "cpr", cpr, on=on)
     view = found.in_force
     rejected = view is not None and view["status"] == RegistrationStatus.REJECTED_BY_BANK
@@ -88,8 +90,12 @@ def overview(engine: Engine, cpr: str, *, on: dt.date) -> dict[str, Any]:
     ]
     request = None
     if waiting:
+        valid_until = lifecycle.activation_valid_until(waiting[-1]["active_from"])
+        # past its last day the code activates nothing (ACCOUNT_ACTIVATION_EXPIRED): the
+        # owner registers the account again, which sends a new letter
         request = owner_view(waiting[-1]) | {
-            "valid_until": lifecycle.activation_valid_until(waiting[-1]["active_from"])
+            "valid_until": valid_until,
+            "expired": on > valid_until,
         }
     return {
         "as_of": on,

@@ -115,6 +115,22 @@ def submit(
     ]
 
 
+def check(raw: Any, *, employer_cvr: str, today: dt.date) -> list[dict[str, Any]]:
+    """What is wrong with one claim before it is sent, as :func:`submit` would report it
+    (``code``, ``field``, ``message``): the claim format and the employer (the intake's own
+    validation, the same functions), nothing decided or stored. ``[]`` when the claim would
+    be decided; what needs the database (a reference already used, an absence overlapping
+    another claim) is known only when it is sent. The pages' "check your answers" step."""
+    (record,) = own_records([rules.ClaimRecord("item 1", raw, None)], employer_cvr)
+    problems = [record.problem] if record.problem else []
+    if not problems:
+        try:
+            rules.parse_claim(raw, today=today, submitted_on_allowed=False)
+        except rules.InvalidClaim as exc:
+            problems = list(exc.problems)
+    return [{"code": p.code, "field": p.field, "message": p.message} for p in problems]
+
+
 def feed(engine: Engine, employer_cvr: str, *, after: int = 0, limit: int = 100) -> list[dict]:
     """The employer's claims in the order they were first stored (the claim id is the
     sequence, as NAV's ``fraLoepenr``): page with ``after`` = the last ``sequence`` read. A

@@ -75,6 +75,7 @@ from iso20022 import camt054, pain002
 from iso20022.errors import XmlInputError
 from payments import audit, money, orders
 from payments import returns_apply as apply_
+from payments.batch import states
 from payments.db import lock_for_writing, session_scope
 from payments.errors import ConflictError, InputError, NotFound
 from payments.models import (
@@ -452,7 +453,10 @@ def apply_return(engine: Engine, end_to_end_id: str, *, actor: str, now: dt.date
                 "end_to_end_id",
             )
         to_flag: dict[int, str | None] = {}
+        before = order.status
         _mark_returned(item, order, reported, to_flag)
+        # the batch's counts per state (the batch page): this transaction is returned
+        states.move(session, [(item.batch_id, before, OrderStatus.RETURNED, 1, item.amount_ore)])
         # the report's item now says what was done with it (its returned transactions list it)
         session.execute(
             update(StatusReportItem)

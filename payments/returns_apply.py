@@ -19,7 +19,8 @@ currency). Here those rows are staged and applied:
    transaction twice the strongest status counts (settled before accepted), the others
    are ``unchanged``;
 5. :func:`apply` moves the orders (:func:`payments.orders.apply_bank_answers`, one
-   ``UPDATE … FROM``) and records every status in ``status_report_items`` with its
+   ``UPDATE … FROM``; the batches' counts per state just before, :mod:`payments.batch.states`)
+   and records every status in ``status_report_items`` with its
    outcome, in file order (one ``INSERT … SELECT``).
 
 The counts, the lists for a clerk and the registrations to flag are read back from
@@ -36,6 +37,7 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Tex
 from sqlalchemy.orm import Session
 
 from payments import orders
+from payments.batch import states
 from payments.db import drop_temp_table, load_temp_table
 from payments.orders import ACCOUNT_REASONS
 from payments.statuses import AnswerOutcome as Outcome
@@ -74,6 +76,11 @@ outcomes = Table(
     Column("registration_id", BigInteger),
     Column("outcome", String(11)),
     Column("why", Text),
+    # the item's batch and amount, and its order's state before the answer: what the
+    # batch's counts per state move by (payments.batch.states.answer_moves)
+    Column("batch_id", BigInteger),
+    Column("order_status", String(10)),
+    Column("item_ore", BigInteger),
     prefixes=["TEMPORARY"],
 )
 
@@ -199,6 +206,7 @@ def decide(session: Session) -> None:
             f"""CREATE TEMPORARY TABLE answer_outcomes AS
             WITH joined AS (
                 SELECT t.seq, t.e2e, t.status, t.reason, i.order_id, i.registration_id,
+                  i.batch_id, o.status AS order_status, i.amount_ore AS item_ore,
                   CASE
                     WHEN i.order_id IS NULL THEN 'unknown'
                     WHEN t.why_not IS NOT NULL THEN 'not_applied'
@@ -228,6 +236,7 @@ def decide(session: Session) -> None:
                 LEFT JOIN payment_orders o ON o.id = i.order_id
             )
             SELECT seq, e2e, status, reason, order_id, registration_id, why,
+              batch_id, order_status, item_ore,
               CASE WHEN candidate IN {moves} AND row_number() OVER (
                   PARTITION BY order_id, candidate IN {moves}
                   ORDER BY CASE candidate WHEN 'settled' THEN 0 WHEN 'accepted' THEN 1
@@ -239,7 +248,11 @@ def decide(session: Session) -> None:
 
 
 def apply(session: Session, report_id: int) -> None:
-    """Move the orders and record every status with its outcome, in file order."""
+    """Move the orders and record every status with its outcome, in file order.
+
+    The batches' counts per state (:mod:`payments.batch.states`) move first, by the
+    orders' states before the answer, which :func:`decide` noted beside each outcome."""
+    states.move(session, states.answer_moves(session, outcomes))
     orders.apply_bank_answers(session, outcomes)
     session.execute(
         text(

@@ -17,7 +17,10 @@ Layout (the contract the groups of pages share; api/web/README-contract.md):
 
 :func:`install` also answers the two exceptions page dependencies raise
 (:class:`.session.Redirect`: a 303; :class:`.session.Refused`: an error page with its
-code).
+code), and the framework's 404 and 405 on a page's path (:data:`PAGE_ERRORS`) with the
+same error page (``REQUEST_NOT_FOUND``, ``REQUEST_METHOD_NOT_ALLOWED``): a browser user
+who mistypes an address gets a page, not JSON. The API's paths (``/v1/``, …) and the
+static files keep their RFC 9457 problems (:func:`api.problems.http_problem`).
 """
 
 from __future__ import annotations
@@ -27,10 +30,16 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
+from api import edge, problems
 from api.web import render, session
 
 PAGES = ("login", "citizen", "employer", "operator")
+#: the framework's errors that a page path answers with a page (in the site's layout, in
+#: the visitor's language, with a link home) instead of a problem: no such page, and a
+#: page that does not take the method (a form's address opened as a link)
+PAGE_ERRORS = (404, 405)
 STATIC = Path(__file__).parent / "static"
 #: role -> the path a log-in of that role lands on (each page module's HOME)
 HOMES: dict[str, str] = {}
@@ -64,4 +73,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(session.Refused)
     def refused(request: Request, exc: session.Refused):
-        return render.page(request, "error.html", {"code": exc.code}, status=exc.status)
+        return render.page(
+            request, "error.html", {"code": exc.code, "status": exc.status}, status=exc.status
+        )
+
+    # replaces the API's handler (api.problems), which it calls for every path of the API
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException):
+        path = request.url.path
+        if (
+            exc.status_code not in PAGE_ERRORS
+            or not edge.is_page(path)
+            or path.startswith("/static/")
+        ):
+            return problems.http_problem(exc)
+        response = render.page(
+            request,
+            "error.html",
+            {"code": problems.HTTP_CODES[exc.status_code], "status": exc.status_code},
+            status=exc.status_code,
+        )
+        response.headers.update(exc.headers or {})  # a 405's Allow
+        return response

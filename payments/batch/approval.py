@@ -28,7 +28,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
 from payments import actors, audit, files, manifests, orders
-from payments.batch import pain_files
+from payments.batch import pain_files, states
 from payments.batch.night import BatchRun, get_batch, summary
 from payments.config import Settings
 from payments.db import lock_for_writing, session_scope
@@ -128,6 +128,7 @@ def release(
             target = outbox / bfile.filename
             files.copy_verified(source, target, pain_files.tmp_path(target), bfile.sha256)
         batch.status, batch.released_by, batch.released_at = BatchStatus.RELEASED, actor, now
+        states.released(batch)  # every transaction sent (the row's counts: the batch page)
         event = audit.append(
             session,
             actor=actor,

@@ -271,7 +271,9 @@ def test_every_answer_carries_the_security_headers(client, token):
         assert response.headers["referrer-policy"] == "no-referrer"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
         assert response.headers["cache-control"] == "no-store"
-    assert client.get("/nowhere").json()["code"] == "REQUEST_NOT_FOUND"
+    assert client.get("/v1/nowhere").json()["code"] == "REQUEST_NOT_FOUND"
+    # outside the API a path is a page: the 404 is one too (tests/web/test_foundation.py)
+    assert 'data-code="REQUEST_NOT_FOUND"' in client.get("/nowhere").text
 
 
 def test_a_bug_is_500_without_a_traceback(client, token, monkeypatch):

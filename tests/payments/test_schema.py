@@ -127,6 +127,14 @@ def test_0002_keeps_orders_in_unreleased_batches_and_numbers_attempts(tmp_path):
         ).all()
     assert [tuple(r) for r in orders] == [(1, "pending", 1), (2, "sent", 1)]
     assert [tuple(r) for r in items] == [(1, 1, 1), (1, 2, 1), (2, 1, 2)]
+    with engine.connect() as conn:  # revision 0900 counted the released batch's states
+        counts = conn.execute(
+            text(
+                "SELECT id, sent_count, sent_ore, returned_count, returned_ore, settled_count "
+                "FROM batches ORDER BY id"
+            )
+        ).all()
+    assert [tuple(r) for r in counts] == [(1, 1, 200, 1, 100, 0), (2, 0, 0, 0, 0, 0)]
     with session_scope(engine) as s:
         assert s.execute(
             select(PaymentOrder.id, reported_status()).order_by(PaymentOrder.id)

@@ -6,6 +6,7 @@ shown. axe-core checks every page at 1280 px and 375 px, and each is screenshot.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import select
@@ -45,6 +46,21 @@ def test_the_log_in_page(live_server, browser):
     _go(page, "a.header__link[hreflang='en']")
     assert page.get_attribute("html", "lang") == "en"
     check_page(page, "login-en")
+
+
+def test_the_page_not_found(live_server, browser):
+    """A mistyped address: a 404 page in the site's layout, in Danish and in English, with a
+    link home that leads on (here to the log-in)."""
+    page = browser.new_page()
+    answer = page.goto(live_server.url + "/citizen/no-such-page")
+    assert answer.status == 404
+    assert page.get_attribute("[data-code]", "data-code") == "REQUEST_NOT_FOUND"
+    check_page(page, "not-found")
+    _go(page, "a.header__link[hreflang='en']")
+    assert page.get_attribute("html", "lang") == "en"
+    check_page(page, "not-found-en")
+    _go(page, "main a[href='/']")
+    assert page.url.endswith("/login")
 
 
 def _letter_code(live_server, cpr: str, registration_id: int) -> str:
@@ -150,3 +166,35 @@ def test_citizen_changes_and_activates_the_nemkonto_by_keyboard(live_server, bro
             assert len(statuses) >= 2
             _go(page, "a.back-link")
     assert "<script" not in page.content()
+
+
+def test_an_expired_activation_code_offers_a_new_letter(live_server, browser):
+    """A change whose letter's code expired (the server's clock moved 61 days on): both the
+    overview and the activation page say so and lead to registering again."""
+    page = browser.new_page()
+    page.goto(live_server.url + "/login")
+    page.check("#identity")  # the first test citizen
+    page.click("form[action='/login/test'] button[type=submit]")
+    page.goto(live_server.url + "/citizen/change")
+    page.check("#kind")  # a Danish account
+    page.click("#continue")
+    page.fill("#reg_no", NEW_ACCOUNT[0])
+    page.fill("#account_no", NEW_ACCOUNT[1])
+    page.click("#continue")
+    page.click("#confirm")
+    assert page.get_attribute("[data-outcome]", "data-outcome") == "pending"
+
+    clock = live_server.app.state.payments.clock
+    clock.at = clock.at + dt.timedelta(days=61)
+    page.goto(live_server.url + "/login")  # the session ended long ago
+    page.check("#identity")
+    page.click("form[action='/login/test'] button[type=submit]")
+    assert page.url.endswith("/citizen")
+    assert page.locator("[data-code='ACCOUNT_ACTIVATION_EXPIRED']").count() == 1
+    assert page.locator("main a[href='/citizen/activate']").count() == 0
+    check_page(page, "citizen-code-expired")
+    page.goto(live_server.url + "/citizen/activate")
+    assert page.locator("#code").count() == 0
+    check_page(page, "citizen-activate-expired")
+    _go(page, "[data-action='register-again']")
+    assert page.url.endswith("/citizen/change/type")

@@ -118,3 +118,58 @@ def test_employer_sends_a_file_reads_the_explanation_and_corrects_a_claim(
     page.click("a.nav__link[href='/employer/nemkonto']")
     check_page(page, "employer-nemkonto")
     assert "<script" not in page.content()
+
+
+def test_employer_claims_maternity_benefit_in_its_form(live_server, browser):
+    """The maternity form from the sickness form's link: sent empty, the error summary
+    links to the fields; filled in, "check your answers" (the CPR masked), then sent: the
+    receipt, and the claim decided as the intake decides it."""
+    employer = next(
+        i.principal.cvr
+        for i in web_identities.identities(live_server.engine)
+        if i.key == "employer-1"
+    )
+    page = browser.new_page()
+    _log_in(page, live_server.url, "employer-1")
+    page.click("a.nav__link[href='/employer/new']")
+    page.click("main a[href='/employer/new/maternity']")
+    check_page(page, "employer-maternity")
+    page.click("form[action='/employer/new/maternity'] button[type=submit]")
+    page.wait_for_load_state()
+    codes = page.locator(".error-summary [data-code]").evaluate_all(
+        "links => links.map(a => a.dataset.code)"
+    )
+    assert "CLAIM_FIELD_MISSING" in codes
+    check_page(page, "employer-maternity-error")
+    page.click(".error-summary a[href='#parent']")  # the summary's link takes focus there
+    assert page.evaluate("document.activeElement.id") == "parent"
+
+    employee = "0101851077"
+    for field, value in {
+        "external_ref": "WEB-MAT-1",
+        "employee_cpr": employee,
+        "child_birth_date": "2024-04-01",
+        "first_absence_day": "2024-04-01",
+        "last_absence_day": "2024-04-26",
+        "normal_weekly_hours": "37",
+        "hourly_wage": "250,00",
+        "employment_start": "2019-01-01",
+        "monthly_hours": "160 160 160 160",
+    }.items():
+        page.fill(f"#{field}", value)
+    page.check("#parent")  # the mother
+    page.check("#salary_paid")  # yes
+    page.click("form[action='/employer/new/maternity'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/employer/new/maternity/check")
+    assert employee not in page.content() and employee[:6] + "-****" in page.content()
+    check_page(page, "employer-maternity-check")
+    page.click("#send")
+    page.wait_for_load_state()
+    assert page.url.endswith("/employer/new/maternity/receipt")
+    assert page.get_attribute("[data-outcome]", "data-outcome") == "created"
+    check_page(page, "employer-maternity-receipt")
+    stored = listing.stored_claim(live_server.engine, employer, "WEB-MAT-1")
+    assert stored["kind"] == "maternity" and stored["parent"] == "mother"
+    page.click("main a[href='/employer/claims/WEB-MAT-1']")
+    assert page.locator("ol.explanation li").count() >= 5

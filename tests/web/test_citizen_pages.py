@@ -238,6 +238,56 @@ def test_a_code_older_than_60_days_is_refused(web_client, seeded, clock):
         assert s.get(AccountRegistration, _registration(seeded)).activation_attempts == 0
 
 
+@pytest.mark.parametrize("days,expired", [(60, False), (61, True)])
+def test_an_expired_code_is_not_asked_for_and_a_new_letter_is_offered(
+    web_client, seeded, clock, days, expired
+):
+    """The code's last day is the 60th after the request: the day after, neither page asks
+    for it; both say it expired and link to registering again, which sends a new letter."""
+    log_in(web_client, "citizen-1")
+    _change(web_client, NEW)
+    clock.at = NOW + dt.timedelta(days=days)
+    log_in(web_client, "citizen-1")  # the session ended long ago
+    overview = web_client.get("/citizen").text
+    activate = web_client.get("/citizen/activate").text
+    offered = 'data-action="register-again"'
+    if not expired:
+        assert 'href="/citizen/activate"' in overview and offered not in overview
+        assert 'id="code"' in activate and "ACCOUNT_ACTIVATION_EXPIRED" not in codes_of(activate)
+        return
+    assert "ACCOUNT_ACTIVATION_EXPIRED" in codes_of(overview)
+    assert 'href="/citizen/activate"' not in overview
+    assert re.search(r'href="/citizen/change" ' + offered, overview)
+    assert codes_of(activate) == ["ACCOUNT_ACTIVATION_EXPIRED"] and 'id="code"' not in activate
+    assert re.search(r'href="/citizen/change" ' + offered, activate)
+    # registering again is a new request with a new letter, whose code is asked for again
+    receipt, _locations = _change(web_client, NEW)
+    assert _state(receipt.text, "data-outcome") == ["pending"]
+    assert 'id="code"' in web_client.get("/citizen/activate").text
+    with session_scope(seeded) as s:
+        rows = s.scalars(
+            select(AccountRegistration).where(AccountRegistration.owner_number == CITIZEN)
+        ).all()
+        waiting = [r for r in rows if r.status == "pending_activation"]
+        assert [(r.ended_on is None, r.end_reason) for r in waiting] == [
+            (False, "replaced"),
+            (True, None),
+        ]
+
+
+def test_a_code_posted_after_it_expired_shows_the_expired_page(web_client, seeded, clock):
+    log_in(web_client, "citizen-1")
+    _change(web_client, NEW)
+    last_day = dt.datetime.combine(NOW.date() + dt.timedelta(days=60), dt.time(23, 55), dt.UTC)
+    clock.at = last_day
+    log_in(web_client, "citizen-1")
+    token = csrf_of(web_client.get("/citizen/activate").text)  # the form, on its last day
+    clock.at = last_day + dt.timedelta(minutes=10)  # sent the next day
+    late = web_client.post("/citizen/activate", data={"csrf_token": token, "code": "ABCD2345"})
+    assert late.status_code == 409
+    assert codes_of(late.text) == ["ACCOUNT_ACTIVATION_EXPIRED"]  # no error summary: no field
+
+
 def test_my_payments_with_states_and_for_a_held_one_why_and_what_to_do(web_client, seeded):
     log_in(web_client, "citizen-2")  # the citizen whose payment is held: no NemKonto
     page = web_client.get("/citizen/payments").text

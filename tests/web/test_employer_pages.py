@@ -14,10 +14,13 @@ import json
 import re
 
 import pytest
+from babel.numbers import format_decimal
 
+import rules
 from payments import jobs, worker
 from payments.claims import listing
 from tests.support import cpr, worked
+from tests.web.helpers import TODAY as PAGES_DAY
 from tests.web.helpers import codes_of, log_in
 from tests.web.page_support import (
     EMPLOYER,
@@ -208,10 +211,111 @@ def test_the_company_s_nemkonto_is_shown_masked(web_app, employer_client):
     assert "****7788" in page.text and "4455667788" not in page.text
 
 
+MATERNITY = "/employer/new/maternity"
+#: a mother's claim for the 4 weeks after the birth, received in time on the pages' day
+MOTHER = {
+    "external_ref": "MAT-1",
+    "parent": "mother",
+    "child_birth_date": "2024-04-01",
+    "first_absence_day": "2024-04-01",
+    "last_absence_day": "2024-04-26",
+    "normal_weekly_hours": "37",
+    "hourly_wage": "250,00",  # a Danish decimal comma
+    "salary_paid": "yes",
+    "salary_paid_amount": "",
+    "employment_start": "2019-01-01",
+    "monthly_hours": "160 160 160 160",
+}
+
+
+def _masked(number: str) -> str:
+    return number[:6] + "-****"
+
+
+def _no_full_cpr(html: str, number: str) -> None:
+    assert number not in html and number[:6] + "-" + number[6:] not in html
+
+
+def test_a_maternity_claim_is_checked_then_decided_with_a_receipt(web_app, employer_client):
+    employee = cpr(50)
+    form = employer_client.get(MATERNITY)
+    assert form.status_code == 200 and 'href="/employer/new/maternity"' in (
+        employer_client.get("/employer/new").text  # the sickness form points to it
+    )
+    sent = post_form(employer_client, MATERNITY, MOTHER | {"employee_cpr": employee})
+    assert sent.status_code == 303 and sent.headers["location"] == MATERNITY + "/check"
+    assert listing.page(_engine(web_app), EMPLOYER, listing.Filters(ref="MAT")).total == 0
+    check = employer_client.get(MATERNITY + "/check")
+    assert check.status_code == 200 and _masked(employee) in check.text
+    _no_full_cpr(check.text, employee)
+    for field in ("external_ref", "employee_cpr", "parent", "child_birth_date", "monthly_hours"):
+        assert f'href="{MATERNITY}#{field}"' in check.text  # every answer can be changed
+    done = post_form(employer_client, MATERNITY + "/check", page=MATERNITY + "/check")
+    assert done.status_code == 303 and done.headers["location"] == MATERNITY + "/receipt"
+    receipt = employer_client.get(MATERNITY + "/receipt")
+    assert re.findall(r'data-(?:outcome|status)="([^"]+)"', receipt.text) == ["created", "approved"]
+    _no_full_cpr(receipt.text, employee)
+    # the same claim as the API's intake decides it, with the form's fields in the format's
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "MAT-1")
+    assert stored["kind"] == "maternity" and stored["parent"] == "mother"
+    assert stored["hourly_wage"] == "250.00" and len(stored["monthly_hours"]) == 4
+    assert "salary_paid_amount" not in stored  # left empty: not given
+    expected = rules.decide(
+        rules.parse_claim(stored, PAGES_DAY, submitted_on_allowed=False), parameters=PARAMS
+    )
+    assert expected.status == "approved" and expected.supplement > 0
+    for amount in (expected.amount, expected.supplement):
+        assert format_decimal(amount, format="#,##0.00", locale="da") in receipt.text
+    assert 'href="/employer/claims/MAT-1"' in receipt.text
+    # sent twice (a reload of the post): nothing more is sent
+    again = post_form(employer_client, MATERNITY + "/check", page=MATERNITY)
+    assert again.status_code == 303 and again.headers["location"] == MATERNITY
+    assert listing.page(_engine(web_app), EMPLOYER, listing.Filters(ref="MAT")).total == 1
+
+
+def test_a_refused_maternity_claim_links_each_error_to_its_field(web_app, employer_client):
+    employee = cpr(51)
+    given = MOTHER | {"employee_cpr": employee, "parent": "", "monthly_hours": "160 160"}
+    given.pop("child_birth_date")
+    answer = post_form(employer_client, MATERNITY, given)
+    assert answer.status_code == 422
+    codes = codes_of(answer.text)
+    assert "CLAIM_FIELD_MISSING" in codes and "CLAIM_MONTHLY_HOURS_LENGTH" in codes
+    summary = re.search(r'class="error-summary".*?</div>', answer.text, re.S).group(0)
+    for field in ("parent", "child_birth_date", "monthly_hours"):
+        assert f'href="#{field}"' in summary and f'id="{field}"' in answer.text
+    _no_full_cpr(answer.text, employee)
+    assert _masked(employee) in answer.text  # kept on the server, shown masked
+    assert 'value="MAT-1"' in answer.text  # what is not a CPR is kept for the next try
+    # corrected, with the CPR field left empty: the number given before is kept
+    fixed = post_form(employer_client, MATERNITY, MOTHER | {"employee_cpr": ""})
+    assert fixed.status_code == 303
+    assert _masked(employee) in employer_client.get(MATERNITY + "/check").text
+    # a wrong CPR number is never kept, nor shown
+    wrong = post_form(employer_client, MATERNITY, MOTHER | {"employee_cpr": "3213991234"})
+    assert wrong.status_code == 422 and "ID_CPR_INVALID" in codes_of(wrong.text)
+    assert "3213991234" not in wrong.text and _masked(employee) not in wrong.text
+    assert employer_client.get(MATERNITY + "/check").headers["location"] == MATERNITY
+    assert listing.page(_engine(web_app), EMPLOYER, listing.Filters(ref="MAT")).total == 0
+
+
+def test_a_maternity_claim_under_a_used_reference_comes_back_on_the_form(web_app, employer_client):
+    sent = post_form(
+        employer_client, MATERNITY, MOTHER | {"external_ref": "ACME-0001", "employee_cpr": cpr(52)}
+    )
+    assert sent.status_code == 303  # the format is right: what the database knows comes next
+    answer = post_form(employer_client, MATERNITY + "/check", page=MATERNITY + "/check")
+    assert answer.status_code == 422 and "CLAIM_DUPLICATE_REF" in codes_of(answer.text)
+    assert 'value="ACME-0001"' in answer.text
+    assert listing.stored_claim(_engine(web_app), EMPLOYER, "ACME-0001")["kind"] == "sickness"
+
+
 @pytest.mark.parametrize(
     "path,page",
     [
         ("/employer/new", "/employer/new"),
+        (MATERNITY, MATERNITY),
+        (MATERNITY + "/check", MATERNITY),
         ("/employer/claims/ACME-0001/correction", "/employer/claims/ACME-0001/correction"),
         ("/employer/upload", "/employer/upload"),
     ],

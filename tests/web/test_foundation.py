@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from api.web import session
+from api.web import i18n, session
 from api.web.render import page
 from payments.db import session_scope
 from payments.models import WebSession
@@ -159,6 +159,62 @@ def test_pages_have_a_csp_without_any_script_and_no_inline_script_or_style(web_c
     assert web_client.get("/healthz").headers["content-security-policy"] == (
         "default-src 'none'; frame-ancestors 'none'"
     )
+
+
+def _h1(html: str) -> str:
+    return re.search(r'<h1 class="heading-l">([^<]+)</h1>', html).group(1)
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/citizen/no-such-page", "/operator/x/y"])
+def test_an_unknown_page_is_a_page_not_found_in_the_layout_with_a_link_home(
+    web_client, seeded, path
+):
+    log_in(web_client, "citizen-1")
+    answer = web_client.get(path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert codes_of(answer.text) == ["REQUEST_NOT_FOUND"]
+    assert '<a class="header__service" href="/">' in answer.text  # the site's layout
+    assert re.search(r'<main id="main".*<a href="/">', answer.text, re.S)  # a link home
+    assert "script-src" not in answer.headers["content-security-policy"]  # a page's policy
+    # in the visitor's language, from the catalogues
+    assert '<html lang="da">' in answer.text
+    assert _h1(answer.text) == i18n.translations("da").gettext("Page not found")
+    web_client.cookies.set("lang", "en")
+    english = web_client.get(path)
+    assert english.status_code == 404 and '<html lang="en">' in english.text
+    assert _h1(english.text) == "Page not found" != _h1(answer.text)
+
+
+def test_a_page_opened_with_a_method_it_does_not_take_is_a_405_page(web_client, seeded):
+    answer = web_client.get("/logout")  # a form's address, opened as a link
+    assert answer.status_code == 405 and answer.headers["allow"] == "POST"
+    assert answer.headers["content-type"].startswith("text/html")
+    assert codes_of(answer.text) == ["REQUEST_METHOD_NOT_ALLOWED"]
+    assert re.search(r'<main id="main".*<a href="/">', answer.text, re.S)
+
+
+@pytest.mark.parametrize(
+    "method,path,status,code",
+    [
+        ("GET", "/v1/no-such-resource", 404, "REQUEST_NOT_FOUND"),
+        ("GET", "/v1", 404, "REQUEST_NOT_FOUND"),
+        ("DELETE", "/v1/me/nemkonto", 405, "REQUEST_METHOD_NOT_ALLOWED"),
+        ("GET", "/static/no-such.css", 404, "REQUEST_NOT_FOUND"),
+    ],
+)
+def test_the_api_and_static_files_keep_their_problems(web_client, method, path, status, code):
+    answer = web_client.request(method, path)
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == code and answer.json()["status"] == status
+
+
+def test_a_page_its_route_does_not_find_is_a_page_not_found(web_client, seeded):
+    log_in(web_client, "operator-1")
+    answer = web_client.get("/operator/batches/999999")
+    assert answer.status_code == 404 and codes_of(answer.text) == ["BATCH_NOT_FOUND"]
+    assert _h1(answer.text) == i18n.translations("da").gettext("Page not found")
 
 
 def test_a_page_takes_forms_only(web_client, seeded):

@@ -17,7 +17,9 @@ payments. Every page calls the services the API's citizen routes call
   page with an error leaves the account number's field empty for retyping.
 - ``/citizen/activate``: the letter's code. A wrong one counts toward the lock (five lock
   the change, in the database) and attempts are rate limited per person, with the same
-  limiter as the API's (``app.limits["activation"]``).
+  limiter as the API's (``app.limits["activation"]``). Once the code's last day has passed
+  (``ACCOUNT_ACTIVATION_EXPIRED``) neither page asks for it: both say it has expired and
+  offer to register the account again, which sends a new letter.
 - ``/citizen/history``: every registration, oldest first, masked.
 - ``/citizen/payments``: every payment to the citizen with its state; a held or returned
   one with the reason in plain words and what to do (:data:`payments.order_views.ADVICE`,
@@ -317,6 +319,8 @@ def activate_post(request: Request, me: Citizen, form: Form) -> Response:
     except ApiError as exc:  # RATE_LIMITED
         return _activate_page(request, me, [errors.of(exc, _, default="code")], status=429)
     except (PaymentsError, IdentifierError) as exc:
+        if exc.code == "ACCOUNT_ACTIVATION_EXPIRED":  # the page says so, and offers a new letter
+            return _activate_page(request, me, status=409)
         return _activate_page(request, me, [errors.of(exc, _, default="code")], status=422)
     _keep(request, notice="WEB_NEMKONTO_ACTIVATED", receipt=None)
     return session.redirect(request, "/citizen")

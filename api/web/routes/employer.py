@@ -19,8 +19,10 @@ Choices (README, "Web pages"):
   name is not kept (it may hold a CPR number): the job is ``upload.csv`` or the like, as in
   the API.
 - **One claim** is a sickness claim in one form (one page: a bookkeeper copies it from the
-  payroll, field by field). A refused claim comes back with the error summary above the
-  heading, each entry linked to its field, with the rule's stable code. A full CPR number
+  payroll, field by field); a maternity claim has a form of its own, with a "check your
+  answers" page and a receipt (:mod:`api.web.routes.employer_maternity`). A refused claim
+  comes back with the error summary above the heading, each entry linked to its field,
+  with the rule's stable code. A full CPR number
   never goes back into a page: after an error the CPR field is empty and says so.
 - **Correcting** starts from the claim as it was last sent: the form shows its values
   except the employee's CPR (kept on the server, shown masked), and sends the changed claim
@@ -478,3 +480,10 @@ def nemkonto(request: Request, me: Employer) -> Response:
         "employer/nemkonto.html",
         {"current": current, "reason": reason, "history": list(reversed(history))},
     )
+
+
+# -- a maternity claim in a form: its own module, on this router (the group's one module) -----
+
+from api.web.routes import employer_maternity  # noqa: E402 (it uses this module's helpers)
+
+router.include_router(employer_maternity.router)

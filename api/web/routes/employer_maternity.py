@@ -1,0 +1,222 @@
+"""The employer's one-claim form for maternity benefit: ``/employer/new/maternity/…``.
+
+The sickness form's twin (:mod:`api.web.routes.employer`: its labels, its error summary
+linking each code to its field, its refusals), for a maternity claim (barselsloven), in
+three pages:
+
+1. ``/employer/new/maternity``: the form — the employee and the parent they are (mother,
+   father, co-mother), the child's birth (or, for a mother before it, the expected date),
+   the leave, hours and wage, salary paid (and, optionally, how much: it caps the
+   reimbursement), the 4 months' hours, weeks transferred between the parents. Sent, it is
+   checked as the intake checks a claim (:func:`payments.employer.check`: the claim format
+   and the company, nothing decided or stored); a refused one comes back with the error
+   summary.
+2. ``/employer/new/maternity/check``: "check your answers", each with a link back to its
+   field. The answers wait in the server-side session meanwhile; the CPR number is kept
+   there and shown masked (``010190-****``), never in full on a page: when the form is
+   shown again it is empty, and left empty it keeps the number already given.
+3. Sending it from there decides and stores it with the same function as the sickness form
+   and the API (:func:`payments.employer.submit`); what only the database knows (the
+   reference already used, an overlapping claim) comes back on the form. Then
+   ``/employer/new/maternity/receipt``: what was received and decided, to print, with the
+   link to the claim's page and its explanation.
+
+The fields are the claim format's (docs/claim-format.md, "maternity"); the form's own are
+only ``salary_paid`` as yes/no and ``monthly_hours`` as numbers separated by spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from api.state import state
+from api.web import render, session
+from api.web.routes import employer as pages
+from identifiers import mask_owner
+from payments import employer
+from payments.claims import queries
+from payments.errors import NotFound
+
+router = APIRouter(include_in_schema=False)
+FORM = "/employer/new/maternity"
+#: the form's fields, in the order of the page (a problem's ``field`` names its input)
+FIELDS = (
+    "external_ref",
+    "employee_cpr",
+    "parent",
+    "child_birth_date",
+    "expected_birth_date",
+    "first_absence_day",
+    "last_absence_day",
+    "normal_weekly_hours",
+    "absence_hours_per_week",
+    "hourly_wage",
+    "salary_paid",
+    "salary_paid_amount",
+    "employment_start",
+    "monthly_hours",
+    "weeks_transferred_in",
+    "weeks_transferred_out",
+)
+DECIMALS = {"normal_weekly_hours", "absence_hours_per_week", "hourly_wage", "salary_paid_amount"}
+PARENTS = ("mother", "father", "co_mother")
+KEY = "maternity_claim"  # the session's answers (with the CPR: never sent to a page)
+
+
+def _answers(request: Request) -> dict[str, Any]:
+    found = session.current(request)
+    return dict((found.data if found else {}).get(KEY) or {})
+
+
+def _keep(request: Request, answers: dict[str, Any] | None, receipt: dict | None = None):
+    data = dict(session.current(request).data) if session.current(request) else {}
+    data[KEY], data[KEY + "_receipt"] = answers, receipt
+    session.save(request, {k: v for k, v in data.items() if v is not None})
+
+
+def _masked(raw: dict[str, Any]) -> str | None:
+    number = str(raw.get("employee_cpr") or "").replace("-", "")
+    return mask_owner("cpr", number) if number else None
+
+
+def _raw(form, kept: dict[str, Any], me) -> dict[str, Any]:
+    """The claim the form describes; an empty CPR keeps the one given before."""
+    raw: dict[str, Any] = {"kind": "maternity", "employer_cvr": me.cvr}
+    for name in FIELDS:
+        given = form.get(name)
+        text = given.strip() if isinstance(given, str) else ""
+        if not text:
+            if name == "employee_cpr" and kept.get(name):
+                raw[name] = kept[name]
+            continue
+        if name == "salary_paid":
+            raw[name] = {"yes": True, "no": False}.get(text, text)
+        elif name == "monthly_hours":
+            raw[name] = [v.replace(",", ".") for v in re.split(r"[\s;]+", text) if v]
+        elif name in DECIMALS:
+            raw[name] = text.replace(",", ".")
+        else:
+            raw[name] = text
+    return raw
+
+
+def _values(raw: dict[str, Any]) -> dict[str, str]:
+    """The answers as the form shows them (never the CPR number)."""
+    shown = dict.fromkeys(FIELDS, "")
+    for name in FIELDS:
+        value = raw.get(name)
+        if name == "employee_cpr" or value is None:
+            continue
+        if name == "salary_paid":
+            shown[name] = "yes" if value is True else "no" if value is False else str(value)
+        elif name == "monthly_hours" and isinstance(value, list):
+            shown[name] = " ".join(str(v) for v in value)
+        else:
+            shown[name] = str(value)
+    return shown
+
+
+def _errors(request: Request, problems: list[dict]) -> list[dict]:
+    out = []
+    for p in problems:
+        field = (p.get("field") or "").split("[")[0].split(".")[0] or None
+        out.append(pages._error(request, p["code"], field if field in FIELDS else None,
+                                p.get("message")))  # fmt: skip
+    return out
+
+
+def _form(request: Request, raw: dict[str, Any], errors: list[dict] | None = None, status=200):
+    return render.page(
+        request,
+        "employer/maternity_form.html",
+        {"values": _values(raw), "employee": _masked(raw), "errors": errors or []},
+        status=status,
+    )
+
+
+@router.get(FORM)
+def maternity_form(request: Request, me: pages.Employer) -> Response:
+    session.ensure(request)
+    return _form(request, _answers(request))
+
+
+@router.post(FORM)
+async def maternity_answers(request: Request, me: pages.Employer) -> Response:
+    form = await session.checked_form(request)
+    app = state(request)
+    raw = _raw(form, await run_in_threadpool(_answers, request), me)
+    problems = employer.check(raw, employer_cvr=me.cvr, today=app.clock.today())
+    if any(p["field"] == "employee_cpr" for p in problems):
+        raw.pop("employee_cpr", None)  # a wrong number is typed again, never kept or shown
+    await run_in_threadpool(_keep, request, raw)
+    if problems:
+        return _form(request, raw, _errors(request, problems), status=422)
+    return session.redirect(request, FORM + "/check")
+
+
+@router.get(FORM + "/check")
+def maternity_check(request: Request, me: pages.Employer) -> Response:
+    raw = _answers(request)
+    if not raw.get("employee_cpr"):
+        return session.redirect(request, FORM)
+    return render.page(
+        request,
+        "employer/maternity_check.html",
+        {"values": _values(raw), "employee": _masked(raw), "form": FORM},
+    )
+
+
+@router.post(FORM + "/check")
+async def maternity_send(request: Request, me: pages.Employer) -> Response:
+    await session.checked_form(request)
+    raw = await run_in_threadpool(_answers, request)
+    if not raw.get("employee_cpr"):  # sent twice, or the answers are gone
+        return session.redirect(request, FORM)
+    app = state(request)
+    (outcome,) = await run_in_threadpool(
+        employer.submit,
+        app.engine,
+        [raw],
+        employer_cvr=me.cvr,
+        actor=me.actor,
+        today=app.clock.today(),
+        now=app.clock.now(),
+        parameters=app.parameters,
+    )
+    if outcome["outcome"] == "invalid":
+        problems = outcome["problems"] or [
+            {"code": c, "field": None, "message": None} for c in outcome["codes"]
+        ]
+        return _form(request, raw, _errors(request, problems), status=422)
+    receipt = {"ref": outcome["external_ref"] or raw["external_ref"], "outcome": outcome["outcome"]}
+    await run_in_threadpool(_keep, request, None, receipt)
+    return session.redirect(request, FORM + "/receipt")
+
+
+@router.get(FORM + "/receipt")
+def maternity_receipt(request: Request, me: pages.Employer) -> Response:
+    found = session.current(request)
+    receipt = (found.data if found else {}).get(KEY + "_receipt")
+    if not receipt:
+        return session.redirect(request, "/employer")
+    try:
+        document = queries.document(state(request).engine, me.cvr, receipt["ref"])
+    except NotFound:
+        raise session.Refused(404, "CLAIM_NOT_FOUND") from None
+    _ = render.gettext(request)
+    return render.page(
+        request,
+        "employer/maternity_receipt.html",
+        {
+            "claim": document,
+            "ref": receipt["ref"],
+            "outcome": receipt["outcome"],
+            "done": _(pages.DONE[receipt["outcome"]]),
+            "claim_url": pages._claim_url(receipt["ref"]),
+        },
+    )
