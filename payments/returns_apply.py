@@ -34,7 +34,7 @@ unless all of it is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.exc import IntegrityError
@@ -83,17 +83,19 @@ outcomes = Table(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Staged:
-    """One transaction status, as :func:`stage` takes it."""
+class Staged(NamedTuple):
+    """One transaction status, as :func:`stage` takes it: the columns of
+    ``answer_statuses`` after ``seq``, in their order (a named tuple, not a dataclass: a
+    million of them are made while the file is read, and a tuple is what COPY takes).
+    ``status`` at most 4 characters, as stored; ``listed`` and ``checkable`` 0 or 1."""
 
     e2e: str
     status: str
     reason: str | None
     meaning: str | None
     raw_meaning: str | None = None
-    listed: bool = False
-    checkable: bool = False
+    listed: int = 0
+    checkable: int = 0
     amount_ore: int | None = None
     why_not: str | None = None
     amount_why: str | None = None
@@ -107,14 +109,10 @@ def stage(session: Session, rows: Iterable[Staged]) -> tuple[bool, bool]:
 
     def tuples() -> Iterator[tuple]:
         for seq, r in enumerate(rows):
-            if r.raw_meaning == RETURNED:
-                seen[0] = True
-            elif r.raw_meaning is not None:
-                seen[1] = True
-            yield (
-                seq, r.e2e, (r.status or "")[:4], r.reason, r.meaning, r.raw_meaning,
-                int(r.listed), int(r.checkable), r.amount_ore, r.why_not, r.amount_why, r.block,
-            )  # fmt: skip
+            raw = r[4]  # raw_meaning
+            if raw is not None:
+                seen[raw != RETURNED] = True
+            yield (seq, *r)
 
     load_temp_table(session, statuses, tuples())
     _index_e2e(session)
