@@ -22,6 +22,10 @@ paid again, cancelled, …)
 :func:`returned_in` streams them in file order, from the database (one row in memory at a
 time), so a report of 1,000,000 returned transactions is listed in flat memory; what the
 command line shows of them is its choice (``payments returns import`` / ``show``).
+:func:`first_of_import` is the bounded view of one import — its first returned
+transactions and its first statuses not applied (why, whose account, ``apply`` once the
+bank confirms a return, else ``check``), each with its count — that the HTTP API answers
+``POST /v1/returns`` with.
 """
 
 from __future__ import annotations
@@ -211,18 +215,16 @@ def first_of_import(
     not_applied: tuple[tuple[str, str], ...],
     *,
     limit: int,
-    reveal: bool = False,
-    actor: str | None = None,
-    now: dt.datetime | None = None,
 ) -> FirstOfImport:
-    """What an import (:class:`payments.returns.ReturnsImport`: its ``report_id``,
-    ``returned`` count and ``not_applied`` pairs) shows at once: its first ``limit``
-    returned transactions (:func:`returned_in`) and first ``limit`` statuses not applied,
-    each with whose account it was, masked unless ``reveal`` (audited) — never a full
-    CPR or account number otherwise."""
+    """What an import (:class:`payments.returns.ReturnsImport`: its ``report_id`` — None
+    for a message imported before, which lists nothing —, its ``returned`` count and
+    ``not_applied`` pairs) shows at once: its first ``limit`` returned transactions
+    (:func:`returned_in`) and first ``limit`` statuses not applied, each with whose
+    account it was, masked: never a full CPR or account number (a reveal is the command
+    line's ``returns show --reveal``, audited)."""
     shown: list[Returned] = []
     if report is not None and returned_total and limit:
-        rows = returned_in(engine, report, reveal=reveal, actor=actor, now=now)
+        rows = returned_in(engine, report)
         try:
             for r in rows:
                 shown.append(r)
@@ -230,12 +232,12 @@ def first_of_import(
                     break
         finally:
             rows.close()
-    held = _not_applied(engine, report, not_applied[:limit], reveal) if report else ()
+    held = _not_applied(engine, report, not_applied[:limit]) if report else ()
     return FirstOfImport(tuple(shown), returned_total, held, len(not_applied))
 
 
 def _not_applied(
-    engine: Engine, report: int, pairs: tuple[tuple[str, str], ...], reveal: bool
+    engine: Engine, report: int, pairs: tuple[tuple[str, str], ...]
 ) -> tuple[NotApplied, ...]:
     if not pairs:
         return ()
@@ -263,7 +265,6 @@ def _not_applied(
                     r.reg_no,
                     r.account_no,
                     r.iban,
-                    r.bic,
                 )
                 .join(r, r.id == b.registration_id)
                 .where(b.end_to_end_id.in_(e2e_ids))
@@ -275,11 +276,8 @@ def _not_applied(
         status, reason, order_id = same.pop(0) if same else ("", None, None)
         owner = account = None
         if key in paid_into:
-            kind, number, reg_no, account_no, iban, bic = paid_into[key]
-            if reveal:
-                owner, account = number, Account(reg_no, account_no, iban, bic).reveal()
-            else:
-                owner, account = mask_owner(kind, number), mask_account(reg_no, account_no, iban)
+            kind, number, reg_no, account_no, iban = paid_into[key]
+            owner, account = mask_owner(kind, number), mask_account(reg_no, account_no, iban)
         step = APPLY if status == "RJCT" and order_id is not None else CHECK
         out.append(NotApplied(e2e, why, status, reason, order_id, owner, account, step))
     return tuple(out)
