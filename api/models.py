@@ -374,7 +374,43 @@ class HeldPage(Page):
     items: list[Payment]
 
 
+class ReturnedTransaction(BaseModel):
+    """A transaction the import returned: whose account it was (masked) and what happens
+    next (``new_account``: held until one is registered; ``requeue``: a clerk requeues it;
+    ``none``: it moved on)."""
+
+    end_to_end_id: str
+    order_id: int
+    amount: str
+    reason: str | None
+    owner: str
+    account: str
+    state: str
+    next: str
+    next_text: str
+
+
+class NotAppliedTransaction(BaseModel):
+    """A status recorded but not applied: why, whose account (masked; null for an id never
+    sent) and what a clerk does next (``apply`` once the bank confirms; ``check``)."""
+
+    end_to_end_id: str
+    why: str
+    status: str
+    reason: str | None
+    order_id: int | None
+    owner: str | None
+    account: str | None
+    next: str
+    next_text: str
+
+
 class ReturnsResult(BaseModel):
+    """The import's summary, and its first ``RETURNS_LISTED`` (100) returned and
+    not-applied transactions in file order, each list with its total and whether it was cut
+    short (``returned`` counts every returned one; ``payments returns show MSG_ID`` lists
+    them all). Bounded, so that an answer of a million returns stays a small response."""
+
     msg_id: str
     kind: str
     created: bool
@@ -385,6 +421,11 @@ class ReturnsResult(BaseModel):
     registrations_flagged: int
     by_reason: dict[str, int]
     not_applied: dict[str, str]
+    returned_transactions: list[ReturnedTransaction]
+    returned_transactions_truncated: bool
+    not_applied_transactions: list[NotAppliedTransaction]
+    not_applied_count: int
+    not_applied_transactions_truncated: bool
 
 
 # -- auditor -----------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ def held(
     engine: Engine, *, reason: str | None = None, after: int = 0, limit: int = 100
 ) -> list[dict[str, Any]]:
     """Orders the night held (payee masked), oldest first, for the operators' work list."""
-    where = [PaymentOrder.status == OrderStatus.HELD]
+    where = [orders.open_in(PaymentOrder, OrderStatus.HELD)]  # by its index (orders.open_in)
     if reason:
         where.append(PaymentOrder.hold_reason == reason)
     with read_scope(engine) as session:
@@ -189,7 +189,7 @@ def held_counts(engine: Engine) -> list[dict[str, Any]]:
     with read_scope(engine) as session:
         rows = session.execute(
             select(o.hold_reason, func.count(), func.sum(o.amount_ore))
-            .where(o.status == OrderStatus.HELD)
+            .where(orders.open_in(o, OrderStatus.HELD))
             .group_by(o.hold_reason)
             .order_by(o.hold_reason)
         ).all()
@@ -209,7 +209,12 @@ def listing(
     if state == IN_BATCH:
         where.append(orders.in_unreleased_batch())
     elif state:
-        where += [PaymentOrder.status == state, ~orders.in_unreleased_batch()]
+        stored = (
+            orders.open_in(PaymentOrder, OrderStatus(state))
+            if state in orders.OPEN_STATES
+            else PaymentOrder.status == state
+        )
+        where += [stored, ~orders.in_unreleased_batch()]
     if reason:
         where.append((PaymentOrder.hold_reason == reason) | (PaymentOrder.return_reason == reason))
     if payee:

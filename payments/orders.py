@@ -64,7 +64,7 @@ import datetime as dt
 from sqlalchemy import and_, case, exists, literal, literal_column, or_, update
 from sqlalchemy.orm import Session
 
-from payments.models import BatchItem, PaymentOrder
+from payments.models import OPEN_ORDER_STATES, BatchItem, PaymentOrder
 from payments.statuses import OrderStatus
 
 __all__ = [
@@ -86,6 +86,7 @@ __all__ = [
     "mark_sent",
     "nettable",
     "offset",
+    "open_in",
     "payable",
     "reported_status",
     "requeue",
@@ -96,6 +97,8 @@ __all__ = [
 IN_BATCH = "in_batch"
 #: not paid, not on its way: what a correction may still cancel
 UNPAID = (OrderStatus.PENDING, OrderStatus.HELD, OrderStatus.RETURNED)
+#: the states ``open_status`` keeps (NULL for the others): see :func:`open_in`
+OPEN_STATES = frozenset(OPEN_ORDER_STATES)
 # Return reasons that say the account is unusable (banking.md): the order is retried once
 # the payee has a new registration.
 ACCOUNT_REASONS = ("AC01", "AC04", "AC06", "AG01", "MD07")
@@ -133,9 +136,25 @@ def nettable(order=PaymentOrder):
     """SQL condition: the order may still be offset: ``pending`` or ``held``, never sent (no
     attempt released) and not in a batch that is not released. Never an order the bank has
     seen or may see: its amount there is fixed."""
-    # the states as literals: the partial index ix_payment_orders_unpaid_payee matches them
-    states = [literal_column(f"'{s}'") for s in (OrderStatus.PENDING, OrderStatus.HELD)]
-    return and_(order.status.in_(states), order.attempts == 0, ~in_unreleased_batch(order))
+    # by open_status, the states as literals: the partial index
+    # ix_payment_orders_unpaid_payee matches them (see open_in)
+    return and_(
+        open_in(order, OrderStatus.PENDING, OrderStatus.HELD),
+        order.attempts == 0,
+        ~in_unreleased_batch(order),
+    )
+
+
+def open_in(order, *states: OrderStatus):
+    """SQL condition: the order's ``status`` is one of ``states``, all of them open
+    (``pending``, ``held``, ``returned``), as the generated column ``open_status`` says it
+    (the same value; revision 0800). The indexes that select orders by state are on
+    ``open_status``, never ``status``, so that settling a million orders updates their rows
+    in place; a query by an open state names ``open_status`` to use them. The states are
+    literals, so a partial index's predicate is seen to match."""
+    assert states and all(s in OPEN_STATES for s in states), states
+    values = [literal_column(f"'{s}'") for s in states]
+    return order.open_status == values[0] if len(values) == 1 else order.open_status.in_(values)
 
 
 def reported_status(order=PaymentOrder):
@@ -171,8 +190,8 @@ def due_orders(run_date: dt.date):
     return and_(
         o.due_date <= run_date,
         or_(
-            o.status.in_((OrderStatus.PENDING, OrderStatus.HELD)),
-            and_(o.status == OrderStatus.RETURNED, o.return_reason.in_(ACCOUNT_REASONS)),
+            open_in(o, OrderStatus.PENDING, OrderStatus.HELD),
+            and_(open_in(o, OrderStatus.RETURNED), o.return_reason.in_(ACCOUNT_REASONS)),
         ),
         ~in_unreleased_batch(o),
     )
@@ -215,7 +234,7 @@ def mark_sent(session: Session, batch_id: int) -> int:
     return session.execute(
         update(o)
         .where(
-            o.status == OrderStatus.PENDING,
+            open_in(o, OrderStatus.PENDING),
             exists().where(i.batch_id == batch_id, i.order_id == o.id, i.attempt == o.attempts + 1),
         )
         .values(status=OrderStatus.SENT, attempts=o.attempts + 1)

@@ -22,6 +22,10 @@ paid again, cancelled, …)
 :func:`returned_in` streams them in file order, from the database (one row in memory at a
 time), so a report of 1,000,000 returned transactions is listed in flat memory; what the
 command line shows of them is its choice (``payments returns import`` / ``show``).
+:func:`first_of_import` is the bounded view of one import — its first returned
+transactions and its first statuses not applied (why, whose account, ``apply`` once the
+bank confirms a return, else ``check``), each with its count — that the HTTP API answers
+``POST /v1/returns`` with.
 """
 
 from __future__ import annotations
@@ -150,3 +154,130 @@ def returned_in(
                 e2e, order_id, money.kr(amount_ore), reason, owner, account, status,
                 next_step(status, order_reason or reason, hold),
             )  # fmt: skip
+
+
+# -- what an import shows at once: the first few of each list, and how many there are -----
+
+#: the next step of a status recorded but not applied
+APPLY, CHECK = "apply", "check"
+
+
+@dataclass(frozen=True, slots=True)
+class NotApplied:
+    """One transaction status an import recorded but did not apply, as shown (masked):
+    whose account the transaction was paid into (None for an end-to-end id never sent)
+    and what a clerk does next."""
+
+    end_to_end_id: str
+    why: str
+    status: str
+    reason: str | None
+    order_id: int | None
+    owner: str | None
+    account: str | None
+    next_step: str  # apply | check
+
+    @property
+    def next_text(self) -> str:
+        if self.next_step == APPLY:
+            return (
+                "apply it once the bank confirms the whole amount came back: "
+                f"`payments returns apply {self.end_to_end_id}`"
+            )
+        return "check it with the bank: nothing was changed"
+
+
+@dataclass(frozen=True, slots=True)
+class FirstOfImport:
+    """The first ``limit`` returned and not-applied transactions of one import, in file
+    order, with how many there are of each: a bounded answer to show at once (the command
+    line's text, the HTTP API's answer). ``payments returns show`` and
+    :func:`returned_in` list every returned one."""
+
+    returned: tuple[Returned, ...]
+    returned_total: int
+    not_applied: tuple[NotApplied, ...]
+    not_applied_total: int
+
+    @property
+    def returned_truncated(self) -> bool:
+        return self.returned_total > len(self.returned)
+
+    @property
+    def not_applied_truncated(self) -> bool:
+        return self.not_applied_total > len(self.not_applied)
+
+
+def first_of_import(
+    engine: Engine,
+    report: int | None,
+    returned_total: int,
+    not_applied: tuple[tuple[str, str], ...],
+    *,
+    limit: int,
+) -> FirstOfImport:
+    """What an import (:class:`payments.returns.ReturnsImport`: its ``report_id`` — None
+    for a message imported before, which lists nothing —, its ``returned`` count and
+    ``not_applied`` pairs) shows at once: its first ``limit`` returned transactions
+    (:func:`returned_in`) and first ``limit`` statuses not applied, each with whose
+    account it was, masked: never a full CPR or account number (a reveal is the command
+    line's ``returns show --reveal``, audited)."""
+    shown: list[Returned] = []
+    if report is not None and returned_total and limit:
+        rows = returned_in(engine, report)
+        try:
+            for r in rows:
+                shown.append(r)
+                if len(shown) == limit:
+                    break
+        finally:
+            rows.close()
+    held = _not_applied(engine, report, not_applied[:limit]) if report else ()
+    return FirstOfImport(tuple(shown), returned_total, held, len(not_applied))
+
+
+def _not_applied(
+    engine: Engine, report: int, pairs: tuple[tuple[str, str], ...]
+) -> tuple[NotApplied, ...]:
+    if not pairs:
+        return ()
+    i, b, r = Item, BatchItem, AccountRegistration
+    e2e_ids = [e2e[:35] for e2e, _ in pairs]
+    with session_scope(engine) as session:
+        items: dict[str, list[tuple]] = {}  # a file may name a transaction twice
+        for row in session.execute(
+            select(i.end_to_end_id, i.status, i.reason_code, i.order_id)
+            .where(
+                i.report_id == report,
+                i.outcome == AnswerOutcome.NOT_APPLIED,
+                i.end_to_end_id.in_(e2e_ids),
+            )
+            .order_by(i.id)  # file order, as the pairs are
+        ):
+            items.setdefault(row[0], []).append(tuple(row[1:]))
+        paid_into = {
+            row[0]: row[1:]
+            for row in session.execute(
+                select(
+                    b.end_to_end_id,
+                    r.owner_kind,
+                    r.owner_number,
+                    r.reg_no,
+                    r.account_no,
+                    r.iban,
+                )
+                .join(r, r.id == b.registration_id)
+                .where(b.end_to_end_id.in_(e2e_ids))
+            )  # fmt: skip
+        }
+    out = []
+    for (e2e, why), key in zip(pairs, e2e_ids, strict=True):
+        same = items.get(key)
+        status, reason, order_id = same.pop(0) if same else ("", None, None)
+        owner = account = None
+        if key in paid_into:
+            kind, number, reg_no, account_no, iban = paid_into[key]
+            owner, account = mask_owner(kind, number), mask_account(reg_no, account_no, iban)
+        step = APPLY if status == "RJCT" and order_id is not None else CHECK
+        out.append(NotApplied(e2e, why, status, reason, order_id, owner, account, step))
+    return tuple(out)

@@ -196,16 +196,19 @@ def _stage_pain002(session: Session, report: pain002.StatusReport, sent: BatchFi
                      group, unlisted_only=False)  # fmt: skip
         return
     blocks: dict[str | None, pain002.PaymentInfoStatus] = {}
+    meaning = pain002.status_meaning
 
-    def rows() -> Iterator[Staged]:
+    def rows() -> Iterator[Staged]:  # a million times: positional, nothing twice
         for item in report.statuses:
             if isinstance(item, pain002.PaymentInfoStatus):
                 blocks[item.original_payment_info_id] = item
                 continue
-            raw = pain002.status_meaning(item.status)
+            status = item.status or ""
+            raw = meaning(status)
+            reason = item.reason_code
             yield Staged(
-                item.original_end_to_end_id or "", item.status or "", _code(item.reason_code),
-                raw, raw, checkable=True, block=item.original_payment_info_id,
+                item.original_end_to_end_id or "", status[:4], reason and reason[:4], raw, raw,
+                0, 1, None, None, None, item.original_payment_info_id,
             )  # fmt: skip
 
     rejected_seen, positive_seen = apply_.stage(session, rows())

@@ -6,22 +6,26 @@ keep it from applying (a contradiction, an unknown message, a pending entry, ano
 currency). Here those rows are staged and applied:
 
 1. :func:`stage` loads them into the temporary table ``answer_statuses`` (``COPY`` on
-   PostgreSQL, ``executemany`` in chunks on SQLite: one row in memory at a time);
+   PostgreSQL, ``executemany`` in chunks on SQLite: one row in memory at a time) and
+   indexes them by end-to-end id — a unique index when it can be, which proves that the
+   file names no transaction twice, so steps 3 and 4 skip what only a repeated id needs;
 2. :func:`sweep` adds the transactions a group or payment-information status answers for
    without listing them, straight from ``batch_items`` (no id travels through Python);
 3. :func:`flag_contradictions`: a transaction the file rejects and accepts is reported,
-   not resolved first-wins (one ``GROUP BY``; the file is read once, not twice);
+   not resolved first-wins (one ``GROUP BY``, only when an id is listed twice; the file
+   is read once, not twice);
 4. :func:`decide` joins the staged rows to the items and orders once, into
    ``answer_outcomes``, with what the import does to each: ``unknown`` (never sent),
    ``not_applied`` (with why), ``unchanged`` (an earlier attempt, or nothing new), or the
    move — ``settled``, ``accepted``, ``returned`` — by the order state machine's rules
    (:data:`payments.orders.SETTLEABLE` …). One order moves once: when a file names its
    transaction twice the strongest status counts (settled before accepted), the others
-   are ``unchanged``;
+   are ``unchanged`` (a ranking of the rows by order: skipped when no id is staged twice);
 5. :func:`apply` moves the orders (:func:`payments.orders.apply_bank_answers`, one
-   ``UPDATE … FROM``; the batches' counts per state just before, :mod:`payments.batch.states`)
-   and records every status in ``status_report_items`` with its
-   outcome, in file order (one ``INSERT … SELECT``).
+   ``UPDATE … FROM``; settling leaves every indexed column as it was, so on PostgreSQL
+   each row is updated in place: revision 0800; the batches' counts per state just before,
+   :mod:`payments.batch.states`) and records every status in ``status_report_items`` with
+   its outcome, in file order (one ``INSERT … SELECT``).
 
 The counts, the lists for a clerk and the registrations to flag are read back from
 ``answer_outcomes``. Everything runs in the import's one transaction: nothing is applied
@@ -31,9 +35,10 @@ unless all of it is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from payments import orders
@@ -85,17 +90,19 @@ outcomes = Table(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Staged:
-    """One transaction status, as :func:`stage` takes it."""
+class Staged(NamedTuple):
+    """One transaction status, as :func:`stage` takes it: the columns of
+    ``answer_statuses`` after ``seq``, in their order (a named tuple, not a dataclass: a
+    million of them are made while the file is read, and a tuple is what COPY takes).
+    ``status`` at most 4 characters, as stored; ``listed`` and ``checkable`` 0 or 1."""
 
     e2e: str
     status: str
     reason: str | None
     meaning: str | None
     raw_meaning: str | None = None
-    listed: bool = False
-    checkable: bool = False
+    listed: int = 0
+    checkable: int = 0
     amount_ore: int | None = None
     why_not: str | None = None
     amount_why: str | None = None
@@ -109,18 +116,43 @@ def stage(session: Session, rows: Iterable[Staged]) -> tuple[bool, bool]:
 
     def tuples() -> Iterator[tuple]:
         for seq, r in enumerate(rows):
-            if r.raw_meaning == RETURNED:
-                seen[0] = True
-            elif r.raw_meaning is not None:
-                seen[1] = True
-            yield (
-                seq, r.e2e, (r.status or "")[:4], r.reason, r.meaning, r.raw_meaning,
-                int(r.listed), int(r.checkable), r.amount_ore, r.why_not, r.amount_why, r.block,
-            )  # fmt: skip
+            raw = r[4]  # raw_meaning
+            if raw is not None:
+                seen[raw != RETURNED] = True
+            yield (seq, *r)
 
     load_temp_table(session, statuses, tuples())
-    session.execute(text("CREATE INDEX ix_answer_statuses_e2e ON answer_statuses (e2e)"))
+    _index_e2e(session)
     return seen[0], seen[1]
+
+
+#: ``session.info`` key: True while no end-to-end id is staged twice (see :func:`_index_e2e`)
+_UNIQUE = "payments.returns_apply.unique_e2e"
+
+
+def _index_e2e(session: Session) -> None:
+    """Index the staged rows by end-to-end id; unique when it can be.
+
+    A bank answer almost always names each transaction once. The index the joins need is
+    built anyway, so it is first built unique (in a savepoint): when that succeeds, the
+    file names no transaction twice, which the rest uses — no contradiction is possible
+    (:func:`flag_contradictions` has nothing to look for) and no order can be named twice
+    (:func:`decide` needs no ranking of one order's statuses: a million-row sort). When it
+    fails, the file does name one twice: a plain index, and every check runs.
+    """
+    try:
+        with session.begin_nested():
+            session.execute(
+                text("CREATE UNIQUE INDEX ix_answer_statuses_e2e ON answer_statuses (e2e)")
+            )
+        session.info[_UNIQUE] = True
+    except IntegrityError:
+        session.execute(text("CREATE INDEX ix_answer_statuses_e2e ON answer_statuses (e2e)"))
+        session.info[_UNIQUE] = False
+
+
+def _unique(session: Session) -> bool:
+    return session.info.get(_UNIQUE, False)
 
 
 def sweep(
@@ -137,6 +169,10 @@ def sweep(
     """Add every transaction of our file ``(batch_id, file_seq)`` with ``status`` (the
     group's or block's); with ``unlisted_only``, those a rejected group or block did not
     list with a reason of their own."""
+    if _unique(session):  # a sweep may add an id already staged: the index becomes plain
+        session.execute(text("DROP INDEX ix_answer_statuses_e2e"))
+        session.execute(text("CREATE INDEX ix_answer_statuses_e2e ON answer_statuses (e2e)"))
+        session.info[_UNIQUE] = False
     unlisted = (
         " AND NOT EXISTS (SELECT 1 FROM answer_statuses t "
         "WHERE t.listed = 1 AND t.e2e = i.end_to_end_id)"
@@ -180,7 +216,10 @@ def reject_listed(
 
 def flag_contradictions(session: Session) -> None:
     """A listed transaction both rejected and accepted (or settled) in the file changes
-    nothing: kept back with why, for a clerk."""
+    nothing: kept back with why, for a clerk. Only a transaction listed twice can be
+    both, so a file that lists each once (:func:`_index_e2e`) is not searched."""
+    if _unique(session):
+        return
     session.execute(
         text(
             "UPDATE answer_statuses SET why_not = :why WHERE checkable = 1 AND why_not IS NULL "
@@ -200,6 +239,16 @@ def decide(session: Session) -> None:
     """``answer_outcomes``: each staged row joined to its item and order, with what the
     import does to it (see the module docstring)."""
     moves = _states((Outcome.SETTLED, Outcome.ACCEPTED, Outcome.RETURNED))
+    if _unique(session):
+        # each transaction staged once: an order's one moving status is its last attempt's
+        # (unique per order), so no ranking (the sort of a million rows) is needed
+        outcome = "candidate AS outcome"
+    else:
+        outcome = f"""CASE WHEN candidate IN {moves} AND row_number() OVER (
+                  PARTITION BY order_id, candidate IN {moves}
+                  ORDER BY CASE candidate WHEN 'settled' THEN 0 WHEN 'accepted' THEN 1
+                           ELSE 2 END, seq) > 1
+                THEN 'unchanged' ELSE candidate END AS outcome"""
     drop_temp_table(session, outcomes)
     session.execute(
         text(
@@ -236,12 +285,7 @@ def decide(session: Session) -> None:
                 LEFT JOIN payment_orders o ON o.id = i.order_id
             )
             SELECT seq, e2e, status, reason, order_id, registration_id, why,
-              batch_id, order_status, item_ore,
-              CASE WHEN candidate IN {moves} AND row_number() OVER (
-                  PARTITION BY order_id, candidate IN {moves}
-                  ORDER BY CASE candidate WHEN 'settled' THEN 0 WHEN 'accepted' THEN 1
-                           ELSE 2 END, seq) > 1
-                THEN 'unchanged' ELSE candidate END AS outcome
+              batch_id, order_status, item_ore, {outcome}
             FROM joined"""
         )
     )
@@ -306,5 +350,6 @@ def accounts_to_flag(session: Session) -> dict[int, str | None]:
 
 
 def drop(session: Session) -> None:
+    session.info.pop(_UNIQUE, None)
     drop_temp_table(session, statuses)
     drop_temp_table(session, outcomes)

@@ -29,7 +29,7 @@ from api.models import (
 )
 from api.routes import problems
 from api.state import state
-from payments import jobs, order_views, returns
+from payments import jobs, order_views, returned, returns
 from payments.batch import approval, night
 from payments.statuses import HoldReason
 from payments.tokens import Principal
@@ -38,6 +38,11 @@ router = APIRouter(tags=["operator"])
 Operator = Annotated[Principal, Depends(role("operator"))]
 BatchId = Annotated[int, Path(ge=1, le=2**62)]
 RETURNS_LIMIT = 1024**3  # a bank report of a million transactions is some 500 MB
+#: returned and not-applied transactions an import's answer lists, the first ones in file
+#: order, each list with its count and a truncation flag: bounded, so that an answer
+#: returning a million payments is not a response of hundreds of MB (every returned one:
+#: ``payments returns show MSG_ID``)
+RETURNS_LISTED = 100
 
 
 def batch_view(run: night.BatchRun, states: dict | None = None) -> dict:
@@ -187,7 +192,9 @@ def review_approval(
 async def bank_answer(request: Request, me: Operator) -> Response:
     """Import the bank's pain.002 or camt.054 (streamed to a temporary file): orders become
     settled or returned; an account reason flags the registration. Importing the same
-    message again changes nothing (``created`` false)."""
+    message again changes nothing (``created`` false, no transactions listed). The answer
+    lists the first 100 returned transactions, whose account each was (masked) and what
+    happens next, and the first 100 statuses not applied, as ``returns import`` does."""
     app = state(request)
     spool = jobs.spool_dir(app.settings)
     with tempfile.NamedTemporaryFile(dir=spool, suffix=".xml", delete=False) as out:
@@ -208,6 +215,14 @@ async def bank_answer(request: Request, me: Operator) -> Response:
         )
     finally:
         path.unlink(missing_ok=True)
+    shown = await run_in_threadpool(
+        returned.first_of_import,
+        app.engine,
+        result.report_id if result.created else None,
+        result.returned,
+        result.not_applied,
+        limit=RETURNS_LISTED,
+    )
     return respond.json(
         {
             "msg_id": result.msg_id,
@@ -220,5 +235,36 @@ async def bank_answer(request: Request, me: Operator) -> Response:
             "registrations_flagged": result.registrations_flagged,
             "by_reason": dict(result.by_reason),
             "not_applied": dict(result.not_applied),
+            "returned_transactions": [
+                {
+                    "end_to_end_id": r.end_to_end_id,
+                    "order_id": r.order_id,
+                    "amount": str(r.amount),
+                    "reason": r.reason,
+                    "owner": r.owner,
+                    "account": r.account,
+                    "state": r.state,
+                    "next": r.next_step,
+                    "next_text": r.next_text,
+                }
+                for r in shown.returned
+            ],
+            "returned_transactions_truncated": shown.returned_truncated,
+            "not_applied_transactions": [
+                {
+                    "end_to_end_id": n.end_to_end_id,
+                    "why": n.why,
+                    "status": n.status,
+                    "reason": n.reason,
+                    "order_id": n.order_id,
+                    "owner": n.owner,
+                    "account": n.account,
+                    "next": n.next_step,
+                    "next_text": n.next_text,
+                }
+                for n in shown.not_applied
+            ],
+            "not_applied_count": shown.not_applied_total,
+            "not_applied_transactions_truncated": shown.not_applied_truncated,
         }
     )

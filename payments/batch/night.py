@@ -75,7 +75,7 @@ from payments.models import (
     BatchFile,
     PaymentOrder,
 )
-from payments.statuses import BatchStatus
+from payments.statuses import BatchStatus, OrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ def summary(
         held = dict(
             session.execute(
                 select(PaymentOrder.hold_reason, func.count())
-                .where(PaymentOrder.status == "held")
+                .where(orders.open_in(PaymentOrder, OrderStatus.HELD))
                 .group_by(PaymentOrder.hold_reason)
             ).all()
         )

@@ -296,3 +296,85 @@ def test_mapper_header_must_match_the_endpoint(client, token):
         headers=token("authority"),
     )
     assert count.json()["header"]["status_reason_code"] == "rjct.total_count.invalid"
+
+
+def test_the_bank_answer_lists_returned_and_not_applied_transactions_masked(
+    client, token, app, monkeypatch
+):
+    """``POST /v1/returns`` answers with the first returned and not-applied transactions:
+    whose account each was (masked: never a full CPR or account number) and what happens
+    next, each list bounded, with its count and whether it was cut short."""
+    import api.routes.operator as operator_routes
+
+    rows = _bank_rows(("cpr", CITIZEN, "56789"), ("cpr", OTHER_CITIZEN, "77777"))
+    assert (
+        client.post("/v1/bank/registrations", json=rows, headers=token("bank")).status_code == 200
+    )
+    employer = token("employer")
+    client.post("/v1/claims", json=worked(salary_paid=False), headers=employer)
+    other = worked(external_ref="ACME-0002", employee_cpr="020285-1234", salary_paid=False)
+    client.post("/v1/claims", json=other, headers=employer)
+    alice, bob = token("operator", "alice"), token("operator", "bob")
+    batch = client.post("/v1/batches", json={"date": "2024-03-20"}, headers=alice).json()
+    assert batch["orders"] == 2
+    client.post(f"/v1/batches/{batch['batch_id']}/approval", headers=bob)
+    released = client.post(f"/v1/batches/{batch['batch_id']}/release", headers=alice).json()
+    from payments.models import BatchItem, PaymentOrder
+
+    with session_scope(engine_of(app)) as s:
+        by_payee = dict(
+            s.execute(
+                select(PaymentOrder.payee_number, BatchItem.end_to_end_id).join(
+                    BatchItem, BatchItem.order_id == PaymentOrder.id
+                )
+            ).all()
+        )
+    mine, theirs = by_payee[CITIZEN], by_payee[OTHER_CITIZEN]
+    report = io.BytesIO()
+    pain002_writer.write(
+        report, msg_id="BANK-2", created_at=NOW, original_msg_id=released["files"][0]["msg_id"],
+        group_status="PART",
+        transactions=[
+            pain002_writer.TxAnswer(mine, "RJCT", "AC04"),  # the account: returned
+            pain002_writer.TxAnswer(theirs, "RJCT", "MS03"),  # and accepted: not applied
+            pain002_writer.TxAnswer(theirs, "ACSC"),
+        ],
+    )  # fmt: skip
+    monkeypatch.setattr(operator_routes, "RETURNS_LISTED", 1)
+    answer = client.post(
+        "/v1/returns",
+        content=report.getvalue(),
+        headers=alice | {"Content-Type": "application/xml"},
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["returned"], body["settled"], body["by_reason"]) == (1, 0, {"AC04": 1})
+    assert body["returned_transactions"] == [
+        {
+            "end_to_end_id": mine,
+            "order_id": body["returned_transactions"][0]["order_id"],
+            "amount": "16901.75",
+            "reason": "AC04",
+            "owner": "010190-****",
+            "account": "****6789",
+            "state": "returned",
+            "next": "new_account",
+            "next_text": "held until a new account is registered",
+        }
+    ]
+    assert body["returned_transactions_truncated"] is False
+    # the contradiction is two statuses not applied; the answer lists the first (limit 1)
+    assert (body["not_applied_count"], body["not_applied_transactions_truncated"]) == (2, True)
+    [held] = body["not_applied_transactions"]
+    assert (held["end_to_end_id"], held["status"], held["reason"]) == (theirs, "RJCT", "MS03")
+    assert (held["owner"], held["account"], held["next"]) == ("020285-****", "****7777", "apply")
+    assert held["why"] == "rejected and accepted in the same file" and held["order_id"]
+    for full in (CITIZEN, OTHER_CITIZEN, "010190-1234", "020285-1234", "56789", "77777"):
+        assert full not in answer.text
+    again = client.post(
+        "/v1/returns",
+        content=report.getvalue(),
+        headers=alice | {"Content-Type": "application/xml"},
+    ).json()
+    assert (again["created"], again["returned_transactions"]) == (False, [])
+    assert again["not_applied_transactions"] == []

@@ -10,7 +10,7 @@ before release (and for a rejected batch); once released they add up to the batc
 ``order_count`` and ``total_ore``.
 
 Revision ID: 0900
-Revises: 0700
+Revises: 0800
 Create Date: 2026-12-01 15:30:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = "0900"
-down_revision = "0700"
+down_revision = "0800"
 branch_labels = None
 depends_on = None
 
