@@ -73,7 +73,13 @@ _WAITING, _PAID = aliased(BatchItem, name="waiting"), aliased(BatchItem, name="p
 _NEXT_BATCH, _LAST_BATCH = aliased(Batch, name="next_batch"), aliased(Batch, name="last_batch")
 
 
-def _rows(session: Session, *where, after: int = 0, limit: int = PAGE_MAX) -> list[dict]:
+def _rows(session: Session, *where, after: int = 0, limit: int | None = PAGE_MAX) -> list[dict]:
+    """The orders ``where`` selects, by id: a page after ``after``, or (``limit`` None)
+    all of a few claims'. Those have no page bounds in the statement: under a ``LIMIT``
+    and ``id > after`` PostgreSQL's generic plan for a prepared statement (psycopg
+    prepares a statement run five times) walks the primary key past every other order
+    instead of looking the claims up — 15 ms instead of 0.4 ms for a page of 50 claims
+    among 10,000."""
     o = PaymentOrder
     waiting, paid, next_batch, last_batch = _WAITING, _PAID, _NEXT_BATCH, _LAST_BATCH
     query = (
@@ -99,10 +105,11 @@ def _rows(session: Session, *where, after: int = 0, limit: int = PAGE_MAX) -> li
         .outerjoin(next_batch, next_batch.id == waiting.batch_id)
         .outerjoin(paid, orders.last_attempt(paid, o))
         .outerjoin(last_batch, last_batch.id == paid.batch_id)
-        .where(o.id > after, *where)
+        .where(*where)
         .order_by(o.id)
-        .limit(limit)
     )
+    if limit is not None:
+        query = query.where(o.id > after).limit(limit)
     return [_view(r) for r in session.execute(query)]
 
 
@@ -141,7 +148,7 @@ def _view(r) -> dict[str, Any]:
 
 def for_claim(session: Session, claim_id: int) -> list[dict[str, Any]]:
     """Every order of one claim (a correction adds difference orders), oldest first."""
-    return _rows(session, PaymentOrder.claim_id == claim_id)
+    return _rows(session, PaymentOrder.claim_id == claim_id, limit=None)
 
 
 def for_claims(
@@ -151,7 +158,7 @@ def for_claims(
     claim's ``(employer_cvr, external_ref)``: one query for the page."""
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
     if claim_ids:
-        rows = _rows(session, PaymentOrder.claim_id.in_(claim_ids), limit=len(claim_ids) * 50)
+        rows = _rows(session, PaymentOrder.claim_id.in_(claim_ids), limit=None)
         for row in rows:
             found.setdefault((row["employer_cvr"], row["external_ref"]), []).append(row)
     return found
