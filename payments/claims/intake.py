@@ -420,9 +420,14 @@ class _Statistics:
     Each chunk looks claims up by digest and by employee (``IN`` lists of up to
     :data:`CHUNK` values). Without statistics PostgreSQL prices such a list as most of the
     table and scans all of it: resubmitting 100,000 claims into freshly filled tables took
-    41 s instead of a few. Autovacuum may be off or not yet round, so the intake analyses
-    the three tables it fills when its own growth reaches 1,000, 2,000, 4,000, … claims: at
-    most log2(n) short ``ANALYZE`` statements (each samples at most 30,000 rows).
+    41 s instead of a few. Autovacuum may be off or not yet round, so when the intake's own
+    growth reaches 1,000, 2,000, 4,000, … claims it asks whether ``claims`` grew by more
+    than 1,000 rows and 10 % since its last analysis (its highest id against the rows the
+    analysis counted: no wait for the statistics collector), and only then analyses the
+    three tables it fills: at most log2(n) checks and short ``ANALYZE`` statements (each
+    samples at most 30,000 rows). The check matters to the API, where every request of
+    1,000 claims is an intake of its own: analysing every time cost ~140 ms of a ~1 s
+    request at 20,000 claims.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -433,9 +438,17 @@ class _Statistics:
         self.created += created
         if self.engine is None or self.created < self.next_at:
             return
-        with self.engine.begin() as conn:
-            conn.execute(sql("ANALYZE claims, decisions, payment_orders"))
         self.next_at = 2 * self.created
+        with self.engine.begin() as conn:
+            if conn.execute(sql(_STALE)).scalar():
+                conn.execute(sql("ANALYZE claims, decisions, payment_orders"))
+
+
+#: whether ``claims`` grew enough since PostgreSQL last analysed it (never: -1 rows)
+_STALE = (
+    "SELECT coalesce((SELECT max(id) FROM claims), 0) >= 1000 + 1.1 * greatest("
+    "(SELECT reltuples FROM pg_class WHERE oid = 'claims'::regclass), 0)"
+)
 
 
 def _unreadable(record: rules.ClaimRecord) -> Outcome:

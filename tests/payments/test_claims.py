@@ -602,3 +602,30 @@ def test_a_correction_compares_totals_supplement_included(engine):
     total = Decimal(second.decision["amount"]) + Decimal(second.decision["supplement"])
     assert total < Decimal(first.decision["amount"]) + Decimal(first.decision["supplement"])
     assert sum(o.amount_ore for o in live_orders(engine, "MAT-39A")) == int(total * 100)
+
+
+def test_the_planner_statistics_follow_the_table_not_every_intake(postgres_engine):
+    """An intake of 1,000 claims or more analyses the tables it fills when ``claims`` grew by
+    1,000 rows and 10 % since the last analysis — not on every API request of 1,000."""
+    import random
+
+    from payments.demo import synthetic_claims, synthetic_cpr
+
+    rng, used = random.Random(3), set()
+    employees = [synthetic_cpr(rng, used) for _ in range(4_001)]
+    raws = list(synthetic_claims(rng, 4_000, TODAY, [EMPLOYER], employees))
+
+    def analysed_rows() -> float:
+        with postgres_engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = 'claims'::regclass"
+            ).scalar()
+
+    seen = []
+    for start, end in ((0, 2_000), (2_000, 3_000), (3_000, 4_000)):
+        outcomes = submit(postgres_engine, *raws[start:end])
+        assert sum(o.outcome == "created" for o in outcomes) == end - start
+        seen.append(analysed_rows())
+    # 2,000 into an empty table: analysed at 1,000 (2,000 < 1,000 + 1.1 x 1,000: not again);
+    # 1,000 more: 3,000 >= 2,100, analysed; 1,000 more: 4,000 < 1,000 + 1.1 x 3,000, not
+    assert seen == [1_000, 3_000, 3_000]
