@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,9 +24,11 @@ def free_port() -> int:
 
 
 class Served(str):
-    """The served base URL, and the pid of the ``payments serve`` process (``.pid``)."""
+    """The served base URL, the pid of the ``payments serve`` process (``.pid``), and its
+    exit status once it has ended (``.returncode()``, None while it runs)."""
 
     pid: int
+    returncode: Callable[[], int | None]
 
 
 @contextlib.contextmanager
@@ -44,7 +46,7 @@ def serving(args: list[str], *, env: dict[str, str], cwd: Path) -> Iterator[Serv
             stderr=subprocess.STDOUT,
         )
         base = Served(f"http://127.0.0.1:{port}")
-        base.pid = server.pid
+        base.pid, base.returncode = server.pid, server.poll
         try:
             deadline = time.monotonic() + 30
             while True:

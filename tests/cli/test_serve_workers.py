@@ -17,11 +17,7 @@ from tests.api.serving import serving
 
 def _children(pid: int) -> list[str]:
     """The command lines of ``pid``'s child processes."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found.append(Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode())
-    return found
+    return [line for _, line in _children_pids(pid)]
 
 
 def test_two_workers_share_the_port_and_the_key(db_url, tmp_path):
@@ -48,3 +44,40 @@ def test_two_workers_share_the_port_and_the_key(db_url, tmp_path):
     assert len([w for w in workers if "spawn_main" in w]) == 2
     assert [a.status_code for a in answers] == [200] * 40
     assert {a.json()["reason"] for a in answers} == {"NO_ACCOUNT"}
+
+
+def test_a_worker_that_dies_stops_the_others_and_the_command_fails(db_url, tmp_path):
+    import signal
+    import time
+
+    env = os.environ | {
+        "PAYMENTS_DATABASE_URL": db_url,
+        "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
+        "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    with serving(["--workers", "2"], env=env, cwd=tmp_path) as base:
+        workers = [w for w in _children_pids(base.pid) if "spawn_main" in w[1]]
+        assert len(workers) == 2
+        os.kill(workers[0][0], signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{base.pid}").exists() and _state(base.pid) != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert not Path(f"/proc/{workers[1][0]}").exists() or _state(workers[1][0]) == "Z"
+        assert base.returncode() == 1
+
+
+def _children_pids(pid: int) -> list[tuple[int, str]]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            line = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            found.append((int(child), line))
+    return found
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
