@@ -158,5 +158,8 @@ def _worker(host: str, port: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    config = uvicorn.Config("api.asgi:app", host=host, port=port, **UVICORN)
+    # listening before the app is imported: a connection the kernel gives this socket
+    # while the worker starts waits in its queue instead of being refused
+    sock.listen(2048)
+    config = uvicorn.Config("api.asgi:app", host=host, port=port, backlog=2048, **UVICORN)
     uvicorn.Server(config).run(sockets=[sock])
