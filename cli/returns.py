@@ -22,20 +22,6 @@ def group() -> None:
 TEXT_LINES = 50
 
 
-def _returned_dict(r: returned.Returned) -> dict:
-    return {
-        "end_to_end_id": r.end_to_end_id,
-        "order_id": r.order_id,
-        "amount": r.amount,
-        "reason": r.reason,
-        "owner": r.owner,
-        "account": r.account,
-        "state": r.state,
-        "next": r.next_step,
-        "next_text": r.next_text,
-    }
-
-
 def _returned_line(r: returned.Returned) -> str:
     return (
         f"    {r.end_to_end_id}  {r.reason or '-':<4}  {r.owner:<12} account {r.account:<12}"
@@ -119,7 +105,7 @@ def import_cmd(app, file, actor, reveal, as_json) -> None:
                 "not_applied": dict(result.not_applied),
             },
             "returned_transactions",
-            (_returned_dict(r) for r in rows),
+            (r.as_dict() for r in rows),
         )
     elif not result.created:
         click.echo(
@@ -166,7 +152,7 @@ def show_cmd(app, msg_id, actor, reveal, as_json) -> None:
     rows = returned.returned_in(engine, report, reveal=reveal, actor=actor, now=app.now())
     if as_json:
         echo_json_streaming(
-            {"msg_id": msg_id}, "returned_transactions", (_returned_dict(r) for r in rows)
+            {"msg_id": msg_id}, "returned_transactions", (r.as_dict() for r in rows)
         )
         return
     count = 0

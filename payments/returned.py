@@ -72,6 +72,20 @@ class Returned:
             return f"requeue needed: `payments returns requeue {self.end_to_end_id}`"
         return f"nothing: the order is {self.state} now"
 
+    def as_dict(self) -> dict[str, object]:
+        """As the CLI's ``--json`` and the API list it (the amount a ``Decimal``)."""
+        return {
+            "end_to_end_id": self.end_to_end_id,
+            "order_id": self.order_id,
+            "amount": self.amount,
+            "reason": self.reason,
+            "owner": self.owner,
+            "account": self.account,
+            "state": self.state,
+            "next": self.next_step,
+            "next_text": self.next_text,
+        }
+
 
 def next_step(status: str, reason: str | None, hold_reason: str | None) -> str:
     """What happens next to an order whose payment came back (see the module docstring)."""

@@ -125,13 +125,13 @@ def find(
     if not key or len(key) > 100:
         return None, False
     with read_scope(engine) as session:
-        row = session.scalars(select(WebSession).where(WebSession.key_hash == _hash(key))).first()
+        row = session.scalars(_by_key(key)).first()
     if row is None:
         return None, False
     if row.expires_at > now and now - row.last_seen < TOUCH_EVERY:
         return _session(key, row, row.expires_at), False
     with session_scope(engine) as session:
-        row = session.scalars(select(WebSession).where(WebSession.key_hash == _hash(key))).first()
+        row = session.scalars(_by_key(key)).first()
         if row is None:
             return None, False
         if row.expires_at <= now:
@@ -142,6 +142,10 @@ def find(
             expires = _expiry(row.created_at, now, idle)
             row.last_seen, row.expires_at = now, expires
         return _session(key, row, expires), False
+
+
+def _by_key(key: str):
+    return select(WebSession).where(WebSession.key_hash == _hash(key))
 
 
 def _session(key: str, row: WebSession, expires: dt.datetime) -> Session:

@@ -235,20 +235,7 @@ async def bank_answer(request: Request, me: Operator) -> Response:
             "registrations_flagged": result.registrations_flagged,
             "by_reason": dict(result.by_reason),
             "not_applied": dict(result.not_applied),
-            "returned_transactions": [
-                {
-                    "end_to_end_id": r.end_to_end_id,
-                    "order_id": r.order_id,
-                    "amount": str(r.amount),
-                    "reason": r.reason,
-                    "owner": r.owner,
-                    "account": r.account,
-                    "state": r.state,
-                    "next": r.next_step,
-                    "next_text": r.next_text,
-                }
-                for r in shown.returned
-            ],
+            "returned_transactions": [r.as_dict() for r in shown.returned],
             "returned_transactions_truncated": shown.returned_truncated,
             "not_applied_transactions": [
                 {

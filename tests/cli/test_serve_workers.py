@@ -15,17 +15,21 @@ from tests.api.conftest import CITIZEN
 from tests.api.serving import serving
 
 
+def _env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    return os.environ | {
+        "PAYMENTS_DATABASE_URL": db_url,
+        "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
+        "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+
+
 def _children(pid: int) -> list[str]:
     """The command lines of ``pid``'s child processes."""
     return [line for _, line in _children_pids(pid)]
 
 
 def test_two_workers_share_the_port_and_the_key(db_url, tmp_path):
-    env = os.environ | {
-        "PAYMENTS_DATABASE_URL": db_url,
-        "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),  # not there yet
-        "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
-    }
+    env = _env(db_url, tmp_path)  # the dev key is not there yet
     with serving(["--date", "2024-03-20", "--workers", "2"], env=env, cwd=tmp_path) as base:
         workers = _children(base.pid)  # and multiprocessing's resource tracker
         key = tokens.dev_key(env["PAYMENTS_DEV_KEY_FILE"], create=False)
@@ -50,11 +54,7 @@ def test_a_worker_that_dies_stops_the_others_and_the_command_fails(db_url, tmp_p
     import signal
     import time
 
-    env = os.environ | {
-        "PAYMENTS_DATABASE_URL": db_url,
-        "PAYMENTS_DEV_KEY_FILE": str(tmp_path / "dev-key.pem"),
-        "PAYMENTS_SPOOL_DIR": str(tmp_path / "spool"),
-    }
+    env = _env(db_url, tmp_path)
     with serving(["--workers", "2"], env=env, cwd=tmp_path) as base:
         workers = [w for w in _children_pids(base.pid) if "spawn_main" in w[1]]
         assert len(workers) == 2

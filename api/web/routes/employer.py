@@ -266,17 +266,23 @@ def _merged(stored: dict[str, Any], form, *, keep_cpr: bool) -> dict[str, Any]:
             continue
         given = form.get(name)
         text = given.strip() if isinstance(given, str) else ""
-        if not text:
-            raw.pop(name, None)
-        elif name == "salary_paid":
-            raw[name] = {"yes": True, "no": False}.get(text, text)
-        elif name == "monthly_hours":
-            raw[name] = [v.replace(",", ".") for v in re.split(r"[\s;]+", text) if v]
-        elif name in DECIMALS:
-            raw[name] = text.replace(",", ".")
+        if text:
+            raw[name] = form_value(name, text, DECIMALS)
         else:
-            raw[name] = text
+            raw.pop(name, None)
     return raw
+
+
+def form_value(name: str, text: str, decimals: set[str]) -> Any:
+    """A filled-in field as the claim format has it: ``salary_paid`` yes/no as a boolean,
+    ``monthly_hours`` as numbers separated by spaces, a decimal comma as a point."""
+    if name == "salary_paid":
+        return {"yes": True, "no": False}.get(text, text)
+    if name == "monthly_hours":
+        return [v.replace(",", ".") for v in re.split(r"[\s;]+", text) if v]
+    if name in decimals:
+        return text.replace(",", ".")
+    return text
 
 
 def _claim_form(
@@ -318,15 +324,11 @@ async def submit_claim(request: Request, me: Employer) -> Response:
     return await _submit(request, me, raw, form)
 
 
-async def _submit(
-    request: Request,
-    me: Principal,
-    raw: dict[str, Any],
-    form,
-    *,
-    correcting: str | None = None,
-    stored: dict[str, Any] | None = None,
-) -> Response:
+async def decide_one(
+    request: Request, me: Principal, raw: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Decide and store one claim a form sent (:func:`payments.employer.submit`, as the API
+    does): its outcome, and its problems when refused (each code, the field if known)."""
     app = state(request)
     (outcome,) = await run_in_threadpool(
         employer.submit,
@@ -339,11 +341,25 @@ async def _submit(
         parameters=app.parameters,
     )
     if outcome["outcome"] != "invalid":
-        ref = outcome["external_ref"] or raw.get("external_ref")
-        return session.redirect(request, _claim_url(ref) + f"?done={outcome['outcome']}")
-    problems = outcome["problems"] or [
+        return outcome, []
+    return outcome, outcome["problems"] or [
         {"code": c, "field": None, "message": None} for c in outcome["codes"]
     ]
+
+
+async def _submit(
+    request: Request,
+    me: Principal,
+    raw: dict[str, Any],
+    form,
+    *,
+    correcting: str | None = None,
+    stored: dict[str, Any] | None = None,
+) -> Response:
+    outcome, problems = await decide_one(request, me, raw)
+    if not problems:
+        ref = outcome["external_ref"] or raw.get("external_ref")
+        return session.redirect(request, _claim_url(ref) + f"?done={outcome['outcome']}")
     errors = []
     for p in problems:
         field = (p.get("field") or "").split("[")[0].split(".")[0] or None

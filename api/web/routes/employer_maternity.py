@@ -27,7 +27,6 @@ only ``salary_paid`` as yes/no and ``monthly_hours`` as numbers separated by spa
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -94,14 +93,7 @@ def _raw(form, kept: dict[str, Any], me) -> dict[str, Any]:
             if name == "employee_cpr" and kept.get(name):
                 raw[name] = kept[name]
             continue
-        if name == "salary_paid":
-            raw[name] = {"yes": True, "no": False}.get(text, text)
-        elif name == "monthly_hours":
-            raw[name] = [v.replace(",", ".") for v in re.split(r"[\s;]+", text) if v]
-        elif name in DECIMALS:
-            raw[name] = text.replace(",", ".")
-        else:
-            raw[name] = text
+        raw[name] = pages.form_value(name, text, DECIMALS)
     return raw
 
 
@@ -177,21 +169,8 @@ async def maternity_send(request: Request, me: pages.Employer) -> Response:
     raw = await run_in_threadpool(_answers, request)
     if not raw.get("employee_cpr"):  # sent twice, or the answers are gone
         return session.redirect(request, FORM)
-    app = state(request)
-    (outcome,) = await run_in_threadpool(
-        employer.submit,
-        app.engine,
-        [raw],
-        employer_cvr=me.cvr,
-        actor=me.actor,
-        today=app.clock.today(),
-        now=app.clock.now(),
-        parameters=app.parameters,
-    )
-    if outcome["outcome"] == "invalid":
-        problems = outcome["problems"] or [
-            {"code": c, "field": None, "message": None} for c in outcome["codes"]
-        ]
+    outcome, problems = await pages.decide_one(request, me, raw)
+    if problems:
         return _form(request, raw, _errors(request, problems), status=422)
     receipt = {"ref": outcome["external_ref"] or raw["external_ref"], "outcome": outcome["outcome"]}
     await run_in_threadpool(_keep, request, None, receipt)
