@@ -258,6 +258,21 @@ class Claim(Base):
     actor: Mapped[str] = mapped_column(String(100))
 
 
+class EmployerClaimCount(Base):
+    """How many claims a company has sent (revision 1000): its claim list's total without
+    a count over its claims on every view (about 2.5 ms of PostgreSQL for 10,000 claims,
+    and growing with them). Claims are never deleted; the intake adds the claims it
+    creates in the transaction that inserts them, after the audit event's lock (every
+    storing intake already waits for that lock, so the count's row adds no wait and no
+    lock order to deadlock on): :mod:`payments.claims.counts`."""
+
+    __tablename__ = "employer_claim_counts"
+    __table_args__ = (CheckConstraint("claims >= 0", name="claims"),)
+
+    employer_cvr: Mapped[str] = mapped_column(String(8), primary_key=True)
+    claims: Mapped[int] = mapped_column(Integer)
+
+
 class Decision(Base):
     """One decision on one version of a claim, with its full trace (JSON)."""
 

@@ -53,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -67,7 +68,7 @@ from sqlalchemy.orm import Session, defer
 
 import rules
 from payments import audit, money
-from payments.claims import payouts
+from payments.claims import counts, payouts
 from payments.claims.chunk import ClaimChunk
 from payments.claims.netting import Netting, RowView
 from payments.db import IdReserver, insert_rows, session_scope
@@ -558,6 +559,11 @@ def _commit(
                     }
                     | ({"backdated": True} if backdated else {}),
                     now=now,
+                )
+                # after the audit event's lock: see payments.claims.counts
+                counts.add(
+                    session,
+                    Counter(o.decision["employer_cvr"] for o in stored if o.outcome == "created"),
                 )
             return outcomes
     except _REFUSED as exc:

@@ -2,9 +2,11 @@
 where each claim's money stands.
 
 The web page "Refusion" lists a company's claims newest first, a page at a time, and must
-stay fast for a company with tens of thousands of claims: one query of at most
-``limit + 1`` claims (keyset paging on the claim id, by ``ix_claims_employer``), one count,
-and one query for the orders of the claims shown (:func:`payments.order_views.for_claims`).
+stay fast for a company with tens of thousands of claims: one statement gives the page of at
+most ``limit + 1`` claims (keyset paging on the claim id, by ``ix_claims_employer``) joined
+to their orders as :mod:`payments.order_views` shows them, and one more its total — the
+company's kept number of claims (:mod:`payments.claims.counts`) when nothing filters, else a
+count of the matching claims.
 
 Filters, each optional: the decision's status, the kind (sickness or maternity), a
 reference prefix, and the payment state: ``pending``, ``in_batch``, ``held``, ``sent``
@@ -25,13 +27,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, select
 from sqlalchemy.engine import Engine
 
 from payments import money, order_views, orders
-from payments.claims import intake
+from payments.claims import counts, intake
 from payments.db import read_scope
 from payments.errors import InputError
 from payments.models import LIVE_DECISION, Claim, Decision, PaymentOrder
@@ -102,18 +105,74 @@ def _payment_filter(state: str):
     return exists().where(o.claim_id == Claim.id, where)
 
 
-def _where(employer_cvr: str, filters: Filters) -> list:
-    where = [Claim.employer_cvr == employer_cvr]
+def _where(filters: Filters) -> list:
+    """The conditions of ``filters``, their values bound by name (see :func:`_values`)."""
+    where = [Claim.employer_cvr == bindparam("employer_cvr")]
     if filters.status:
-        where.append(Decision.status == filters.status)
+        where.append(Decision.status == bindparam("status"))
     if filters.kind:
-        where.append(Claim.kind == filters.kind)
+        where.append(Claim.kind == bindparam("kind"))
     if filters.ref:
-        escaped = filters.ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(Claim.external_ref.like(escaped + "%", escape="\\"))
+        where.append(Claim.external_ref.like(bindparam("ref"), escape="\\"))
     if filters.payment:
         where.append(_payment_filter(filters.payment))
     return where
+
+
+def _values(employer_cvr: str, filters: Filters) -> dict[str, Any]:
+    values: dict[str, Any] = {"employer_cvr": employer_cvr}
+    if filters.status:
+        values["status"] = filters.status
+    if filters.kind:
+        values["kind"] = filters.kind
+    if filters.ref:
+        escaped = filters.ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        values["ref"] = escaped + "%"
+    return values
+
+
+@lru_cache(maxsize=64)
+def _statements(shape: Filters, paged: bool) -> tuple[Select, Select]:
+    """The page's statement and the count's for filters of this ``shape`` (which filters
+    are set; the payment filter's state, which changes the statement), built once: their
+    values are bound by name. Building the statements cost more Python than running them.
+
+    The page is one statement: the page of claims (by ``ix_claims_employer``, newest
+    first) with each claim's orders in their view (:func:`payments.order_views.with_batches`)
+    joined to it, a row per order, or one row without order columns for a claim that pays
+    nothing."""
+    where = _where(shape)
+    claims = (
+        select(
+            Claim.id.label("claim_seq"),
+            Claim.employer_cvr,
+            Claim.external_ref,
+            Claim.kind,
+            Claim.first_day,
+            Claim.last_day,
+            Claim.version,
+            Claim.received_on,
+            Decision.status.label("decision_status"),
+            Decision.amount_ore.label("decision_amount_ore"),
+            Decision.supplement_ore,
+            Decision.codes,
+        )
+        .join(Decision, LIVE_DECISION)
+        .where(*where, *([Claim.id < bindparam("before")] if paged else []))
+        .order_by(Claim.id.desc())
+        .limit(bindparam("limit", type_=Integer, literal_execute=True))
+        .subquery("page")
+    )
+    o = PaymentOrder
+    page_statement = order_views.with_batches(
+        select(claims).outerjoin(o, o.claim_id == claims.c.claim_seq), o
+    ).order_by(claims.c.claim_seq.desc(), o.id)
+    # every claim has exactly one live decision (uq_decisions_live_claim): without a
+    # status filter the count needs no join, only the company's index entries
+    counted = select(func.count()).select_from(Claim)
+    if shape.status:
+        counted = counted.join(Decision, LIVE_DECISION)
+    return page_statement, counted.where(*where)
 
 
 def payment_state(claim_orders: list[dict[str, Any]]) -> dict[str, Any]:
@@ -143,54 +202,45 @@ def page(
     claim ``before``; each with its live decision and payment state (see the module)."""
     filters = filters.check()
     limit = min(max(limit, 1), PAGE_MAX)
-    where = _where(employer_cvr, filters)
-    query = (
-        select(
-            Claim.id,
-            Claim.external_ref,
-            Claim.kind,
-            Claim.first_day,
-            Claim.last_day,
-            Claim.version,
-            Claim.received_on,
-            Decision.status,
-            Decision.amount_ore,
-            Decision.supplement_ore,
-            Decision.codes,
-        )
-        .join(Decision, LIVE_DECISION)
-        .where(*where, *([Claim.id < before] if before else []))
-        .order_by(Claim.id.desc())
-        .limit(limit + 1)
+    shape = Filters(
+        filters.status and "set", filters.kind and "set", filters.payment, filters.ref and "set"
     )
+    page_statement, count_statement = _statements(shape, before is not None)
+    values = _values(employer_cvr, filters)
     with read_scope(engine) as session:
-        rows = session.execute(query).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        # every claim has exactly one live decision (uq_decisions_live_claim): without a
-        # status filter the count needs no join, only the company's index entries
-        counted = select(func.count()).select_from(Claim)
-        if filters.status:
-            counted = counted.join(Decision, LIVE_DECISION)
-        total = session.scalar(counted.where(*where))
-        by_claim = order_views.for_claims(session, [r.id for r in rows])
+        rows = session.execute(
+            page_statement, values | {"limit": limit + 1, "before": before}
+        ).all()
+        total = (
+            session.scalar(count_statement, values)
+            if filters != Filters()
+            else counts.total(session, employer_cvr)  # kept as claims are created
+        )
+    claims: list[tuple[Any, list[dict[str, Any]]]] = []
+    for r in rows:  # newest claim first, each claim's orders oldest first
+        if not claims or claims[-1][0].claim_seq != r.claim_seq:
+            claims.append((r, []))
+        if r.id is not None:
+            claims[-1][1].append(order_views.view(r))
+    more = len(claims) > limit
+    claims = claims[:limit]
     items = [
         {
-            "sequence": r.id,
+            "sequence": r.claim_seq,
             "external_ref": r.external_ref,
             "kind": r.kind,
             "first_absence_day": r.first_day,
             "last_absence_day": r.last_day,
             "version": r.version,
             "received_on": r.received_on,
-            "status": r.status,
-            "amount": money.text(r.amount_ore + r.supplement_ore),
+            "status": r.decision_status,
+            "amount": money.text(r.decision_amount_ore + r.supplement_ore),
             "codes": [c for c in r.codes.split(",") if c],
-            "payment": payment_state(by_claim.get((employer_cvr, r.external_ref), [])),
+            "payment": payment_state(claim_orders),
         }
-        for r in rows
+        for r, claim_orders in claims
     ]
-    return ClaimsPage(items, total, rows[-1].id if more else None)
+    return ClaimsPage(items, total, claims[-1][0].claim_seq if more else None)
 
 
 def stored_claim(engine: Engine, employer_cvr: str, external_ref: str) -> dict[str, Any]:

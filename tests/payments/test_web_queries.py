@@ -15,7 +15,7 @@ import rules
 from iso20022 import pain002_writer
 from payments import bank_answers, employer, jobs, money, order_views, orders, returns
 from payments.batch import approval, night, transactions
-from payments.claims import listing
+from payments.claims import counts, listing
 from payments.db import session_scope
 from payments.errors import InputError, NotFound
 from payments.models import BatchFile, BatchItem, PaymentOrder
@@ -140,6 +140,51 @@ def test_stored_claim_is_the_record_as_sent_without_its_correction_flag(engine):
     stored = listing.stored_claim(engine, EMPLOYER, "ACME-0000")
     assert stored["last_absence_day"] == "2024-04-19" and "correction" not in stored
     assert listing.page(engine, EMPLOYER).items[0]["version"] == 2
+
+
+def test_a_claim_with_several_orders_is_one_item_and_the_pages_still_meet(engine):
+    """The page is one statement of claims joined to their orders (a row per order): a
+    corrected claim's cancelled and new order make one item, and the next page starts
+    right after it."""
+    _claims(engine, 4)
+    corrected = worked_claim(external_ref="ACME-0002", employee_cpr=cpr(2),
+                             last_absence_day="2024-04-19", correction=True)  # fmt: skip
+    assert _send(engine, corrected)[0]["outcome"] == "corrected"
+    with session_scope(engine) as s:
+        states = sorted(
+            o.status
+            for o in s.scalars(select(PaymentOrder))
+            if o.claim_id == listing.page(engine, EMPLOYER).items[1]["sequence"]
+        )
+    assert states == ["cancelled", "pending"]  # two orders behind one claim
+    first = listing.page(engine, EMPLOYER, limit=2)
+    assert [c["external_ref"] for c in first.items] == ["ACME-0003", "ACME-0002"]
+    assert first.items[1]["payment"]["orders"] == 1 and first.items[1]["version"] == 2
+    assert first.next_before == first.items[1]["sequence"]
+    rest = listing.page(engine, EMPLOYER, before=first.next_before, limit=2)
+    assert [c["external_ref"] for c in rest.items] == ["ACME-0001", "ACME-0000"]
+    assert rest.next_before is None and first.total == rest.total == 4
+
+
+def test_the_kept_claim_counts_follow_created_claims_only(engine):
+    """Each company's kept number of claims (revision 1000) is its claims: a record sent
+    again (unchanged), a correction and an invalid claim add nothing; another company's
+    claims are its own."""
+    _claims(engine, 3)
+    _claims(engine, 2, cvr=OTHER, prefix="OTHR")
+    again = worked_claim(external_ref="ACME-0001", employee_cpr=cpr(1))
+    corrected = worked_claim(external_ref="ACME-0000", employee_cpr=cpr(0),
+                             last_absence_day="2024-04-19", correction=True)  # fmt: skip
+    invalid = worked_claim(external_ref="ACME-0009", employee_cpr="0101")
+    outcomes = [o["outcome"] for o in _send(engine, again, corrected, invalid)]
+    assert outcomes == ["unchanged", "corrected", "invalid"]
+    with session_scope(engine) as s:
+        assert counts.check(s) == []
+        assert (counts.total(s, EMPLOYER), counts.total(s, OTHER), counts.total(s, "0")) == (
+            3, 2, 0,
+        )  # fmt: skip
+    assert listing.page(engine, EMPLOYER).total == 3
+    assert listing.page(engine, OTHER).total == 2
 
 
 # -- a batch, a page at a time -------------------------------------------------------------------
