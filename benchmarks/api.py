@@ -365,6 +365,9 @@ def main() -> None:
     parser.add_argument("--file-size", type=int, default=100_000)
     parser.add_argument("--skip-file", action="store_true")
     parser.add_argument("--skip-claims", action="store_true")
+    parser.add_argument(
+        "--claim-clients", type=int, default=2, help="claim senders per worker (default 2)"
+    )
     opts = parser.parse_args()
     kind = "postgresql" if opts.postgres else "sqlite"
     with tempfile.TemporaryDirectory() as name:
@@ -378,10 +381,12 @@ def main() -> None:
             claimed = bench_claims(
                 server,
                 opts.claims if not opts.skip_claims else 1000,
-                clients=2 * opts.workers,  # two a worker: a client waits while its answer travels
+                # a worker's second client sends while the first's answer travels
+                clients=opts.claim_clients * opts.workers,
             )
             print(
-                f"{kind}, {opts.workers} workers: POST /v1/claims x1000, {2 * opts.workers} "
+                f"{kind}, {opts.workers} workers: POST /v1/claims x1000, "
+                f"{opts.claim_clients * opts.workers} "
                 f"clients: {claimed['claims']:,} "
                 f"claims in {claimed['seconds']:.1f} s = {claimed['per_s']:,.0f} claims/s "
                 f"(errors {claimed['errors']})",

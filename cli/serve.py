@@ -112,24 +112,38 @@ UVICORN = {
 
 
 def _serve_workers(host: str, port: int, workers: int) -> None:
-    """``workers`` processes, each with its own listening socket on ``host:port``
-    (``SO_REUSEPORT``): the kernel spreads new connections over the sockets by their
-    addresses. ``uvicorn --workers`` shares one socket instead, and asyncio accepts every
-    connection waiting on it at each wake-up, so the worker that wakes first takes most of a
-    burst of keep-alive clients: in a benchmark of 50 clients one worker did twice the other's
-    work, and every request on it waited twice as long.
+    """``workers`` processes behind one listening socket that this process accepts from,
+    handing each new connection to the next worker in turn (round robin, as Node's cluster
+    module does; the connection's file descriptor goes over a Unix socket, ``SCM_RIGHTS``).
 
-    Not a supervisor: when a worker dies the others are stopped and the command exits 1, for
-    the service manager to restart; SIGTERM or SIGINT stops every worker."""
+    Why not let the kernel spread them: ``uvicorn --workers`` shares the socket, and the
+    worker that wakes first accepts every connection waiting, so one worker took most of a
+    burst of keep-alive clients; one ``SO_REUSEPORT`` socket per worker (the previous way)
+    spreads them by a hash of their addresses, so 4 clients came 3 to 1 (or 4 to 0) in
+    most runs and 20 sessions 12 to 8 or worse, and every request of the fuller worker
+    waited for the others there. In turn, 4 clients are 2 and 2, and 20 are 10 and 10.
+
+    Connections that arrive before a worker has started wait in its Unix socket (or, once
+    that is full, are handed to the next). Not a supervisor: when a worker dies the others
+    are stopped and the command exits 1, for the service manager to restart; SIGTERM or
+    SIGINT stops every worker."""
     import multiprocessing
     import signal
 
+    from cli import handoff
+
     ctx = multiprocessing.get_context("spawn")
-    processes = [
-        ctx.Process(target=_worker, args=(host, port), daemon=True) for _ in range(workers)
-    ]
+    listening = handoff.listening(host, port)
+    channels = [socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(workers)]
+    processes = [ctx.Process(target=_worker, args=(theirs,), daemon=True) for _, theirs in channels]
     for process in processes:
         process.start()
+    for ours, theirs in channels:
+        theirs.close()
+        ours.setblocking(False)
+    threading.Thread(
+        target=handoff.hand_out, args=(listening, [ours for ours, _ in channels]), daemon=True
+    ).start()
     stopping = threading.Event()
 
     def stop(*_args) -> None:
@@ -149,17 +163,10 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         raise SystemExit(1)
 
 
-def _worker(host: str, port: int) -> None:
+def _worker(channel: socket.socket) -> None:
     import uvicorn
 
+    from cli import handoff
+
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    # listening before the app is imported: a connection the kernel gives this socket
-    # while the worker starts waits in its queue instead of being refused
-    sock.listen(2048)
-    config = uvicorn.Config("api.asgi:app", host=host, port=port, backlog=2048, **UVICORN)
-    uvicorn.Server(config).run(sockets=[sock])
+    handoff.Server(uvicorn.Config("api.asgi:app", **UVICORN), channel).run(sockets=[])

@@ -50,6 +50,41 @@ def test_two_workers_share_the_port_and_the_key(db_url, tmp_path):
     assert {a.json()["reason"] for a in answers} == {"NO_ACCOUNT"}
 
 
+def _connections_served(pid: int, port: int) -> int:
+    """How many established TCP connections to ``port`` process ``pid`` holds."""
+    mine = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:["):
+            mine.add(target[8:-1])
+    served = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            served += local_port == port and state == "01" and inode in mine
+    return served
+
+
+def test_connections_are_handed_to_the_workers_in_turn(db_url, tmp_path):
+    """Twenty keep-alive clients are ten and ten: the parent accepts and hands each new
+    connection to the next worker (cli.handoff), not the kernel by a hash of addresses."""
+    env = _env(db_url, tmp_path)
+    with serving(["--workers", "2"], env=env, cwd=tmp_path) as base:
+        workers = [pid for pid, line in _children_pids(base.pid) if "spawn_main" in line]
+        port = int(str(base).rsplit(":", 1)[1])
+        clients = [httpx.Client(base_url=str(base), timeout=30) for _ in range(20)]
+        try:
+            assert [c.get("/healthz").status_code for c in clients] == [200] * 20
+            assert sorted(_connections_served(pid, port) for pid in workers) == [10, 10]
+        finally:
+            for c in clients:
+                c.close()
+
+
 def test_a_worker_that_dies_stops_the_others_and_the_command_fails(db_url, tmp_path):
     import signal
     import time
