@@ -61,7 +61,6 @@ REQUIRED = ("WEB_FIELD_REQUIRED", "CLAIM_FIELD_MISSING")
 FIELD_MESSAGES: dict[tuple[str, str | None], str] = {
     **{(code, None): N_("Enter “%(label)s”") for code in REQUIRED},
     **{(code, "choice"): N_("Answer “%(label)s”") for code in REQUIRED},
-    **{(code, "file"): N_("Choose “%(label)s”") for code in REQUIRED},
     ("REQUEST_INVALID", "file"): N_("Choose “%(label)s”"),
     ("CLAIM_FIELD_TYPE", None): N_("Enter “%(label)s” in the form its hint shows"),
     ("CLAIM_FIELD_TYPE", "date"): N_("Enter “%(label)s” as a date, like 2024-03-04"),
