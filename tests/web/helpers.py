@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from html import unescape
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -88,3 +89,33 @@ def tab_to(page, selector: str, *, limit: int = 60) -> None:
                          selector):  # fmt: skip
             return
     raise AssertionError(f"Tab never reached {selector} on {page.url}")
+
+
+# -- the error summary ------------------------------------------------------------------------
+
+SUMMARY = re.compile(r'class="error-summary".*?</div>', re.S)
+SUMMARY_LINK = re.compile(r'<a href="#([^"]+)" data-code="([A-Z0-9_]+)">(.*?)</a>', re.S)
+
+
+def summary_links(html: str) -> dict[str, tuple[str, str]]:
+    """The error summary's links: the field each leads to (its fragment) -> (the stable
+    code, the link's text, unescaped)."""
+    summary = SUMMARY.search(html)
+    assert summary, "no error summary on the page"
+    return {
+        field: (code, unescape(text).strip())
+        for field, code, text in SUMMARY_LINK.findall(summary.group(0))
+    }
+
+
+def inline_error(html: str, field: str) -> str:
+    """The error message beside the input ``field`` (without its visually hidden
+    "Error:"), unescaped."""
+    found = re.search(
+        rf'<p class="error-message" id="{re.escape(field)}-error" data-code="[A-Z0-9_]+">'
+        r'<span class="visually-hidden">[^<]*</span>(.*?)</p>',
+        html,
+        re.S,
+    )
+    assert found, f"no error message beside {field}"
+    return unescape(found.group(1)).strip()

@@ -2,14 +2,17 @@
 and PostgreSQL: log in (test) → the claim list → send a claim file → its job page, which
 reloads itself without any script until a worker has decided the file → the decisions in
 the list → a claim's page with "Sådan har vi beregnet beløbet" → correct it → the claim
-decided again; also the one-claim form with its error summary, and the company's NemKonto.
+decided again; also the one-claim form with its error summary (each link naming its
+field), the maternity form, a maternity claim corrected in it, and the company's NemKonto.
 axe-core checks every page at 1280 px and 375 px, and each is screenshot."""
 
 from __future__ import annotations
 
 import json
 import random
+from decimal import Decimal
 
+from payments import employer as employer_service
 from payments import web_identities, worker
 from payments.claims import listing
 from payments.demo import synthetic_claims, synthetic_cpr
@@ -113,6 +116,8 @@ def test_employer_sends_a_file_reads_the_explanation_and_corrects_a_claim(
         "links => links.map(a => a.dataset.code)"
     )
     assert "CLAIM_FIELD_MISSING" in codes
+    texts = page.locator(".error-summary a").all_inner_texts()
+    assert len(set(texts)) == len(texts) == len(codes)  # each link names its own field
     check_page(page, "employer-new-claim-error")
 
     page.click("a.nav__link[href='/employer/nemkonto']")
@@ -173,3 +178,24 @@ def test_employer_claims_maternity_benefit_in_its_form(live_server, browser):
     assert stored["kind"] == "maternity" and stored["parent"] == "mother"
     page.click("main a[href='/employer/claims/WEB-MAT-1']")
     assert page.locator("ol.explanation li").count() >= 5
+
+    # corrected from its page, in the maternity form prefilled from the stored claim
+    before = employer_service.claim(live_server.engine, employer, "WEB-MAT-1")
+    page.click("a[href='/employer/claims/WEB-MAT-1/correction']")
+    assert page.input_value("#child_birth_date") == "2024-04-01"
+    assert page.locator("#employee_cpr, #hours_last_8_weeks").count() == 0
+    check_page(page, "employer-maternity-correction")
+    page.fill("#child_birth_date", "")
+    page.click("form[action='/employer/claims/WEB-MAT-1/correction'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.get_attribute(".error-summary a[href='#child_birth_date']", "data-code") == (
+        "CLAIM_FIELD_MISSING"
+    )
+    check_page(page, "employer-maternity-correction-error")
+    page.fill("#child_birth_date", "2024-04-01")
+    page.fill("#last_absence_day", "2024-04-19")
+    page.click("form[action='/employer/claims/WEB-MAT-1/correction'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/employer/claims/WEB-MAT-1?done=corrected")
+    after = employer_service.claim(live_server.engine, employer, "WEB-MAT-1")
+    assert after["version"] == 2 and Decimal(after["amount"]) < Decimal(before["amount"])

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from api.web import i18n
+from api.web.routes import citizen as citizen_pages
 from payments import tokens
 from payments.db import session_scope
 from payments.models import AccountRegistration
@@ -23,7 +25,9 @@ from tests.web.helpers import (
     OTHER_CITIZEN,
     codes_of,
     csrf_of,
+    inline_error,
     log_in,
+    summary_links,
 )
 
 PAGES = (
@@ -341,3 +345,32 @@ def test_no_url_holds_a_cpr_or_account_number(web_client, seeded):
     for url in [*locations, *hrefs]:
         assert not re.search(r"\d{8,}", url), url
     assert HELD_CITIZEN not in "".join(pages)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_two_missing_account_fields_are_two_links_each_naming_its_field(web_client, seeded, lang):
+    """GOV.UK's error summary: each link says which field is wrong, by the label of the
+    table the page takes its labels from, and leads to that field; the field's own error
+    message is the link's text. A wrong value names its field too."""
+    log_in(web_client, "citizen-1")
+    web_client.cookies.set("lang", lang)
+    token = csrf_of(web_client.get("/citizen/change/type").text)
+    web_client.post("/citizen/change/type", data={"csrf_token": token, "kind": "dk"})
+    answer = web_client.post(
+        "/citizen/change/account", data={"csrf_token": token, "reg_no": "", "account_no": ""}
+    )
+    assert answer.status_code == 422
+    links, gettext = summary_links(answer.text), i18n.translations(lang).gettext
+    assert set(links) == {"reg_no", "account_no"}
+    for name, (code, text) in links.items():
+        assert code == "WEB_FIELD_REQUIRED" and f'id="{name}"' in answer.text
+        assert gettext(citizen_pages.FIELDS["dk"][name].label) in text
+        assert inline_error(answer.text, name) == text
+    assert links["reg_no"][1] != links["account_no"][1]
+    wrong = web_client.post(
+        "/citizen/change/account",
+        data={"csrf_token": token, "reg_no": "12", "account_no": NEW["account_no"]},
+    )
+    code, text = summary_links(wrong.text)["reg_no"]
+    assert code == "ID_REG_NO_INVALID"
+    assert gettext(citizen_pages.FIELDS["dk"]["reg_no"].label) in text

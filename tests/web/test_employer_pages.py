@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from babel.numbers import format_decimal
 
 import rules
-from payments import jobs, worker
+from api.web import i18n
+from api.web.routes import employer as employer_pages
+from api.web.routes import employer_maternity
+from payments import employer, jobs, worker
 from payments.claims import listing
 from tests.support import cpr, worked
 from tests.web.helpers import TODAY as PAGES_DAY
-from tests.web.helpers import codes_of, log_in
+from tests.web.helpers import codes_of, inline_error, log_in, summary_links
 from tests.web.page_support import (
     EMPLOYER,
     NOW,
@@ -138,6 +142,40 @@ def test_a_refused_claim_names_each_field_by_its_code_and_never_echoes_the_cpr(e
     assert 'href="#hourly_wage"' in summary and 'href="#monthly_hours"' in summary
     assert cpr(41) not in answer.text
     assert 'value="FORM-2"' in answer.text  # what is not a CPR is kept for the next try
+
+
+def _names_each_field(html: str, fields: dict, expected: dict[str, str], lang: str) -> None:
+    """Each field of ``expected`` (field -> code) has its own link in the error summary,
+    leading to its input, whose text names it by the label of ``fields`` (the table the form
+    takes its labels from) and is the error message beside the input; no two say the same."""
+    links = summary_links(html)
+    gettext = i18n.translations(lang).gettext
+    for name, code in expected.items():
+        assert links[name][0] == code and f'id="{name}"' in html
+        assert gettext(fields[name].label) in links[name][1]
+        assert inline_error(html, name) == links[name][1]
+    texts = [links[name][1] for name in expected]
+    assert len(set(texts)) == len(texts), texts
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_two_missing_fields_of_the_claim_form_are_two_links_each_naming_its_field(
+    employer_client, lang
+):
+    employer_client.cookies.set("lang", lang)
+    fields = _form(worked(external_ref="FORM-3", employee_cpr=cpr(42)))
+    fields |= {"first_absence_day": "", "hourly_wage": "", "salary_paid": ""}
+    answer = post_form(employer_client, "/employer/new", fields)
+    assert answer.status_code == 422
+    missing = dict.fromkeys(
+        ("first_absence_day", "hourly_wage", "salary_paid"), "CLAIM_FIELD_MISSING"
+    )
+    _names_each_field(answer.text, employer_pages.FIELDS, missing, lang)
+    wrong = post_form(
+        employer_client, "/employer/new", fields | {"first_absence_day": "4/3", "hourly_wage": "x"}
+    )
+    expected = {"first_absence_day": "CLAIM_FIELD_TYPE", "hourly_wage": "CLAIM_FIELD_TYPE"}
+    _names_each_field(wrong.text, employer_pages.FIELDS, expected, lang)
 
 
 def test_a_correction_is_a_resubmission_under_the_same_reference(web_app, employer_client):
@@ -297,6 +335,60 @@ def test_a_refused_maternity_claim_links_each_error_to_its_field(web_app, employ
     assert "3213991234" not in wrong.text and _masked(employee) not in wrong.text
     assert employer_client.get(MATERNITY + "/check").headers["location"] == MATERNITY
     assert listing.page(_engine(web_app), EMPLOYER, listing.Filters(ref="MAT")).total == 0
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_two_missing_fields_of_the_maternity_form_are_two_links_each_naming_its_field(
+    employer_client, lang
+):
+    employer_client.cookies.set("lang", lang)
+    given = MOTHER | {"employee_cpr": cpr(53), "parent": "", "child_birth_date": ""}
+    answer = post_form(employer_client, MATERNITY, given)
+    assert answer.status_code == 422
+    missing = dict.fromkeys(("parent", "child_birth_date"), "CLAIM_FIELD_MISSING")
+    _names_each_field(answer.text, employer_maternity.FIELDS, missing, lang)
+
+
+def _maternity_claim(client, employee: str) -> None:
+    """:data:`MOTHER` sent through the maternity form, checked and decided."""
+    assert post_form(client, MATERNITY, MOTHER | {"employee_cpr": employee}).status_code == 303
+    assert post_form(client, MATERNITY + "/check", page=MATERNITY + "/check").status_code == 303
+
+
+def test_a_maternity_claim_is_corrected_from_its_page_in_the_maternity_form(
+    web_app, employer_client
+):
+    """Its page's "correct" opens the maternity form (not the sickness one), prefilled from
+    the stored claim with the employee masked; sent, it is a correction under the same
+    reference, decided again: a shorter leave pays less, and the claim is at version 2."""
+    employee, url = cpr(54), "/employer/claims/MAT-1/correction"
+    _maternity_claim(employer_client, employee)
+    before = employer.claim(_engine(web_app), EMPLOYER, "MAT-1")
+    assert f'href="{url}"' in employer_client.get("/employer/claims/MAT-1").text
+    form = employer_client.get(url)
+    assert form.status_code == 200
+    for field in employer_maternity.FIELDS:
+        shown = f'name="{field}"' in form.text
+        assert shown == (field not in employer_pages.NOT_CORRECTED), field
+    assert 'name="hours_last_8_weeks"' not in form.text  # a sickness claim's field
+    assert 'value="2024-04-01"' in form.text and re.search(r'value="mother"\s+checked\s', form.text)
+    assert _masked(employee) in form.text
+    _no_full_cpr(form.text, employee)
+    corrected = {k: v for k, v in MOTHER.items() if k not in employer_pages.NOT_CORRECTED}
+    refused = post_form(employer_client, url, corrected | {"child_birth_date": ""})
+    assert refused.status_code == 422
+    assert summary_links(refused.text)["child_birth_date"][0] == "CLAIM_FIELD_MISSING"
+    _no_full_cpr(refused.text, employee)
+    assert employer.claim(_engine(web_app), EMPLOYER, "MAT-1")["version"] == 1
+    sent = post_form(employer_client, url, corrected | {"last_absence_day": "2024-04-19"})
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/employer/claims/MAT-1?done=corrected"
+    after = employer.claim(_engine(web_app), EMPLOYER, "MAT-1")
+    assert after["version"] == 2 and after["kind"] == "maternity"
+    assert Decimal(after["amount"]) < Decimal(before["amount"])
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "MAT-1")
+    assert stored["last_absence_day"] == "2024-04-19" and stored["employee_cpr"] == employee
+    assert stored["parent"] == "mother" and stored["child_birth_date"] == "2024-04-01"
 
 
 def test_a_maternity_claim_under_a_used_reference_comes_back_on_the_form(web_app, employer_client):

@@ -65,12 +65,15 @@ Form = Annotated[FormData, Depends(checked_form)]
 After = Annotated[int, Query(ge=0, le=2**62)]
 PAGE = 50
 KINDS = ("dk", "iban")
-#: the account page's inputs, per kind: (form field, msgid when it is left empty)
+#: the account page's inputs, per kind: input id -> its label (the page's, and the one
+#: its errors name it by: :mod:`api.web.errors`)
 FIELDS = {
-    "dk": (("reg_no", N_("Enter the registration number")),
-           ("account_no", N_("Enter the account number"))),
-    "iban": (("iban", N_("Enter the IBAN")), ("bic", None)),
+    "dk": {"reg_no": errors.Field(N_("Registration number")),
+           "account_no": errors.Field(N_("Account number"))},
+    "iban": {"iban": errors.Field(N_("IBAN")),
+             "bic": errors.Field(N_("BIC (SWIFT code), if your bank gave you one"))},
 }  # fmt: skip
+OPTIONAL = {"bic"}  # the inputs that may be left empty
 
 
 def _text(form: FormData, name: str) -> str:
@@ -153,6 +156,7 @@ def _account_page(request: Request, change: dict, problems: list[dict], status: 
         request,
         "citizen/change_account.html",
         {
+            "labels": errors.labels(FIELDS[change["kind"]], gettext(request)),
             "kind": change["kind"],
             "reg_no": change.get("reg_no", ""),
             "iban": change.get("iban", ""),
@@ -180,23 +184,23 @@ def change_account_post(request: Request, me: Citizen, form: Form) -> Response:
     if kind not in KINDS:
         return session.redirect(request, "/citizen/change/type")
     _ = gettext(request)
-    given = {name: _text(form, name) for name, _msg in FIELDS[kind]}
-    problems = []
-    for name, required in FIELDS[kind]:
-        if required and not given[name]:
-            problem = errors.error("WEB_FIELD_REQUIRED", name, _)
-            problem["message"] = _(required)
-            problems.append(problem)
+    inputs = FIELDS[kind]
+    given = {name: _text(form, name) for name in inputs}
+    problems = [
+        errors.error("WEB_FIELD_REQUIRED", name, _, fields=inputs)
+        for name in inputs
+        if name not in OPTIONAL and not given[name]
+    ]
     account = None
     if not problems:
         try:
             account = Account.parse(**given)
         except (PaymentsError, IdentifierError) as exc:
             # the identifiers name a bad Danish account number "account"
-            fields = {n: n for n, _msg in FIELDS[kind]} | {
-                "account": "account_no" if kind == "dk" else "iban"
-            }
-            problems.append(errors.of(exc, _, fields=fields, default=FIELDS[kind][0][0]))
+            fields = {n: n for n in inputs} | {"account": "account_no" if kind == "dk" else "iban"}
+            problems.append(
+                errors.of(exc, _, fields=fields, default=next(iter(inputs)), labels=inputs)
+            )
     if problems:
         shown = {"kind": kind} | {k: v for k, v in given.items() if k != "account_no"}
         return _account_page(request, shown, problems, status=422)

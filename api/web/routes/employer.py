@@ -27,8 +27,13 @@ Choices (README, "Web pages"):
 - **Correcting** starts from the claim as it was last sent: the form shows its values
   except the employee's CPR (kept on the server, shown masked), and sends the changed claim
   with ``"correction": true`` under the same reference — a resubmission, as the intake
-  defines a correction. Fields the form does not show (a maternity claim's parent and
-  child) are kept as they were.
+  defines a correction. A maternity claim is corrected in the maternity form (its own
+  fields: :func:`api.web.routes.employer_maternity.correction_page`), sent at once as the
+  sickness correction is, through the same :func:`decide_one`.
+- **An error names its field** (GOV.UK's error message and summary): the labels are
+  :data:`FIELDS` (the template shows them), and a message is a pattern of
+  :data:`api.web.errors.FIELD_MESSAGES` with the label, so two fields missing are two
+  different links in the error summary.
 - **The explanation** ("Sådan har vi beregnet beløbet") is the stored decision's own trace:
   each step's sentence and its legal reference, in the order the rules took them. The
   sentences are the rules' (English) text; nothing is re-derived here.
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -48,7 +54,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.state import state
-from api.web import render, session
+from api.web import errors, render, session
+from api.web.errors import Field
 from api.web.i18n import N_
 from identifiers import mask_owner
 from payments import employer, jobs
@@ -56,7 +63,6 @@ from payments.claims import listing, queries
 from payments.errors import NotFound, PaymentsError
 from payments.registry import service
 from payments.tokens import Principal
-from rules import codes as rule_codes
 
 ROLE = "employer"
 HOME = "/employer"
@@ -74,35 +80,38 @@ FILE_NAMES = {".csv": "upload.csv", ".ndjson": "upload.ndjson", ".jsonl": "uploa
 CHUNK = 1 << 20
 
 #: the form's fields, in the order of the page (the claim format's names: a problem's
-#: ``field`` names the input it concerns)
-FIELDS = (
-    "external_ref",
-    "employee_cpr",
-    "first_absence_day",
-    "last_absence_day",
-    "normal_weekly_hours",
-    "absence_hours_per_week",
-    "hourly_wage",
-    "salary_paid",
-    "employment_start",
-    "monthly_hours",
-    "hours_last_8_weeks",
-)
+#: ``field`` names the input it concerns), each with its label: the one the page shows and
+#: the one its errors name it by (:mod:`api.web.errors`)
+FIELDS = {
+    "external_ref": Field(N_("Your reference")),
+    "employee_cpr": Field(N_("The employee's CPR number")),
+    "first_absence_day": Field(N_("First day of absence"), "date"),
+    "last_absence_day": Field(N_("Last day of absence"), "date"),
+    "normal_weekly_hours": Field(N_("Normal working hours a week"), "number"),
+    "absence_hours_per_week": Field(N_("Hours absent a week (partial absence only)"), "number"),
+    "hourly_wage": Field(N_("Hourly wage in kroner"), "number"),
+    "salary_paid": Field(N_("Did you pay salary during the absence?"), "choice"),
+    "employment_start": Field(N_("Employed since"), "date"),
+    "monthly_hours": Field(N_("Hours worked in each of the last whole months"), "list"),
+    "hours_last_8_weeks": Field(
+        N_("Hours worked for you in the 8 weeks before the absence (optional)"), "number"
+    ),
+}
+#: the inputs a correction's form does not show (the reference and the employee are the
+#: stored claim's): an error on one is on the page's main content
+NOT_CORRECTED = ("external_ref", "employee_cpr")
 DECIMALS = {"normal_weekly_hours", "absence_hours_per_week", "hourly_wage", "hours_last_8_weeks"}
-#: the error summary's words for a code (the rule's own message is shown beside it)
+#: the upload form's one input
+UPLOAD = {"file": Field(N_("The claim file"), "file")}
+#: the error summary's words for a code no pattern of :data:`api.web.errors.FIELD_MESSAGES`
+#: words on its field (the rule's own message is shown beside it)
 ERROR_TEXT = {
-    rule_codes.CLAIM_FIELD_MISSING: N_("Fill in this field."),
-    rule_codes.CLAIM_FIELD_TYPE: N_("Write the value in the form the field asks for."),
-    rule_codes.CLAIM_FIELD_RANGE: N_("The value is outside what the field allows."),
-    rule_codes.CLAIM_FIELD_CHOICE: N_("Choose one of the answers."),
-    rule_codes.CLAIM_MONTHLY_HOURS_LENGTH: N_("Give the hours of each of the last 6 whole months."),
     "CLAIM_DUPLICATE_REF": N_(
         "You have already sent a claim with this reference. Correct that claim from its page."
     ),
     "CLAIM_OVERLAP": N_(
         "The absence overlaps another claim for the same employee. Correct that claim instead."
     ),
-    "REQUEST_INVALID": N_("Choose a file to send."),
 }
 DONE = {
     "created": N_("The claim was received and decided."),
@@ -115,15 +124,29 @@ def _claim_url(ref: str) -> str:
     return f"/employer/claims/{quote(ref, safe='')}"
 
 
-def _error(request: Request, code: str, field: str | None, message: str | None) -> dict:
+def _error(
+    request: Request,
+    code: str,
+    field: str | None,
+    message: str | None,
+    fields: Mapping[str, Field] | None = None,
+) -> dict:
     """An error on the page: on its field, or on the main content when it names none of
-    the page's inputs (the error summary links there)."""
+    the page's inputs (the error summary links there). On an input of ``fields`` its words
+    name the input by its label (:func:`api.web.errors.field_message`); a code no pattern
+    words says which input to check, or its own text of :data:`ERROR_TEXT`; the engine's
+    message is the detail beside it."""
     _ = render.gettext(request)
-    text = ERROR_TEXT.get(code)
+    fields = fields or {}
+    text = errors.field_message(code, field, fields, _) if field else None
+    if text is None and code in ERROR_TEXT:
+        text = _(ERROR_TEXT[code])
+    if text is None and field in fields:
+        text = _(errors.CHECK_FIELD) % {"label": _(fields[field].label)}
     return {
         "code": code,
         "field": field or "main",
-        "message": _(text) if text else (message or code),
+        "message": text or message or code,
         "detail": message if text else None,
     }
 
@@ -142,11 +165,11 @@ def claims(
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     filters = listing.Filters(status or None, kind or None, payment or None, ref or None)
-    errors: list[dict] = []
+    refused: list[dict] = []
     try:
         found = listing.page(state(request).engine, me.cvr, filters, before=before)
     except PaymentsError as exc:
-        errors.append(_error(request, exc.code, exc.field, exc.message))
+        refused.append(_error(request, exc.code, exc.field, exc.message))
         found = listing.page(state(request).engine, me.cvr)
         filters = listing.Filters()
     query = {k: v for k, v in vars_of(filters).items() if v}
@@ -166,9 +189,9 @@ def claims(
             "older": older,
             "newest": "/employer?" + urlencode(query) if before else None,
             "claim_url": _claim_url,
-            "errors": errors,
+            "errors": refused,
         },
-        status=422 if errors else 200,
+        status=422 if refused else 200,
     )
 
 
@@ -199,6 +222,8 @@ def correction_form(request: Request, me: Employer, ref: Ref) -> Response:
     except NotFound:
         raise session.Refused(404, "CLAIM_NOT_FOUND") from None
     session.ensure(request)
+    if stored.get("kind") == "maternity":  # its own form, with the maternity fields
+        return employer_maternity.correction_page(request, stored, ref)
     return _claim_form(request, stored, correcting=ref)
 
 
@@ -210,6 +235,8 @@ async def correct(request: Request, me: Employer, ref: Ref) -> Response:
         stored = await run_in_threadpool(listing.stored_claim, app.engine, me.cvr, ref)
     except NotFound:
         raise session.Refused(404, "CLAIM_NOT_FOUND") from None
+    if stored.get("kind") == "maternity":
+        return await employer_maternity.correct(request, me, stored, form, ref)
     raw = _merged(stored, form, keep_cpr=True) | {"external_ref": ref, "correction": True}
     return await _submit(request, me, raw, form, correcting=ref, stored=stored)
 
@@ -256,18 +283,25 @@ def _values(raw: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def _merged(stored: dict[str, Any], form, *, keep_cpr: bool) -> dict[str, Any]:
+def _merged(
+    stored: dict[str, Any],
+    form,
+    *,
+    keep_cpr: bool,
+    fields: Mapping[str, Field] = FIELDS,
+    decimals: set[str] = DECIMALS,
+) -> dict[str, Any]:
     """The claim the form describes: ``stored`` (a correction's starting point, or nothing)
-    with every field the form filled in; a field left empty is left out (the intake then
-    names it if it is required)."""
+    with every field of ``fields`` the form filled in; a field left empty is left out (the
+    intake then names it if it is required). The maternity correction passes its fields."""
     raw = dict(stored)
-    for name in FIELDS:
+    for name in fields:
         if name == "employee_cpr" and keep_cpr:
             continue
         given = form.get(name)
         text = given.strip() if isinstance(given, str) else ""
         if text:
-            raw[name] = form_value(name, text, DECIMALS)
+            raw[name] = form_value(name, text, decimals)
         else:
             raw.pop(name, None)
     return raw
@@ -290,7 +324,7 @@ def _claim_form(
     values: dict[str, Any],
     *,
     correcting: str | None = None,
-    errors: list[dict] | None = None,
+    problems: list[dict] | None = None,
     status: int = 200,
     employee: str | None = None,
 ) -> Response:
@@ -300,12 +334,13 @@ def _claim_form(
         request,
         "employer/claim_form.html",
         {
+            "labels": errors.labels(FIELDS, render.gettext(request)),
             "values": _values(values),
             "correcting": correcting,
             "employee": employee,
             "action": _claim_url(correcting) + "/correction" if correcting else "/employer/new",
-            "errors": errors or [],
-            "error_for": {e["field"]: e for e in reversed(errors or []) if e["field"]},
+            "errors": problems or [],
+            "error_for": {e["field"]: e for e in reversed(problems or []) if e["field"]},
         },
         status=status,
     )
@@ -347,6 +382,14 @@ async def decide_one(
     ]
 
 
+def shown_inputs(fields: dict[str, Field], correcting: str | None) -> dict[str, Field]:
+    """The inputs a form shows: all of ``fields``, but those of :data:`NOT_CORRECTED` when
+    it corrects a stored claim."""
+    if not correcting:
+        return fields
+    return {k: v for k, v in fields.items() if k not in NOT_CORRECTED}
+
+
 async def _submit(
     request: Request,
     me: Principal,
@@ -360,11 +403,12 @@ async def _submit(
     if not problems:
         ref = outcome["external_ref"] or raw.get("external_ref")
         return session.redirect(request, _claim_url(ref) + f"?done={outcome['outcome']}")
-    errors = []
+    problems_shown = []
+    inputs = shown_inputs(FIELDS, correcting)
     for p in problems:
         field = (p.get("field") or "").split("[")[0].split(".")[0] or None
-        errors.append(
-            _error(request, p["code"], field if field in FIELDS else None, p.get("message"))
+        problems_shown.append(
+            _error(request, p["code"], field if field in inputs else None, p.get("message"), inputs)
         )
     shown = dict(stored or {}) | {k: v for k, v in raw.items() if k != "employee_cpr"}
     employee = None
@@ -373,8 +417,9 @@ async def _submit(
     elif not correcting:
         shown.pop("employee_cpr", None)  # never echoed: the employer types it again
     return _claim_form(
-        request, shown, correcting=correcting, errors=errors, status=422, employee=employee
-    )
+        request, shown, correcting=correcting, problems=problems_shown, status=422,
+        employee=employee,
+    )  # fmt: skip
 
 
 # -- a claim file -------------------------------------------------------------------------------
@@ -384,7 +429,8 @@ async def _submit(
 def upload_form(request: Request, me: Employer) -> Response:
     session.ensure(request)
     recent = jobs.recent(state(request).engine, me.cvr)
-    return render.page(request, "employer/upload.html", {"jobs": recent})
+    labels = errors.labels(UPLOAD, render.gettext(request))
+    return render.page(request, "employer/upload.html", {"jobs": recent, "labels": labels})
 
 
 @router.post("/employer/upload")
@@ -436,9 +482,13 @@ async def upload(request: Request, me: Employer) -> Response:
 
 def _upload_refused(request: Request, me: Principal) -> Response:
     recent = jobs.recent(state(request).engine, me.cvr)
-    errors = [_error(request, "REQUEST_INVALID", "file", None)]
+    shown = [_error(request, "REQUEST_INVALID", "file", None, UPLOAD)]
+    labels = errors.labels(UPLOAD, render.gettext(request))
     return render.page(
-        request, "employer/upload.html", {"jobs": recent, "errors": errors}, status=422
+        request,
+        "employer/upload.html",
+        {"jobs": recent, "errors": shown, "labels": labels},
+        status=422,
     )
 
 

@@ -21,6 +21,12 @@ three pages:
    ``/employer/new/maternity/receipt``: what was received and decided, to print, with the
    link to the claim's page and its explanation.
 
+A stored maternity claim is corrected in the same form (``GET``/``POST
+/employer/claims/{ref}/correction`` dispatch here by the claim's kind): prefilled from the
+claim as it was last sent, the reference and the employee (masked) not asked again, and
+sent at once — no "check your answers", as the sickness correction — with
+``"correction": true`` through :func:`api.web.routes.employer.decide_one`.
+
 The fields are the claim format's (docs/claim-format.md, "maternity"); the form's own are
 only ``salary_paid`` as yes/no and ``monthly_hours`` as numbers separated by spaces.
 """
@@ -34,34 +40,43 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.state import state
-from api.web import render, session
+from api.web import errors, render, session
+from api.web.errors import Field
+from api.web.i18n import N_
 from api.web.routes import employer as pages
 from identifiers import mask_owner
 from payments import employer
 from payments.claims import queries
 from payments.errors import NotFound
+from payments.tokens import Principal
 
 router = APIRouter(include_in_schema=False)
 FORM = "/employer/new/maternity"
-#: the form's fields, in the order of the page (a problem's ``field`` names its input)
-FIELDS = (
-    "external_ref",
-    "employee_cpr",
-    "parent",
-    "child_birth_date",
-    "expected_birth_date",
-    "first_absence_day",
-    "last_absence_day",
-    "normal_weekly_hours",
-    "absence_hours_per_week",
-    "hourly_wage",
-    "salary_paid",
-    "salary_paid_amount",
-    "employment_start",
-    "monthly_hours",
-    "weeks_transferred_in",
-    "weeks_transferred_out",
-)
+#: the form's fields, in the order of the page (a problem's ``field`` names its input),
+#: each with its label: the page's (form and "check your answers") and its errors'
+SICKNESS = pages.FIELDS
+FIELDS = {
+    "external_ref": SICKNESS["external_ref"],
+    "employee_cpr": SICKNESS["employee_cpr"],
+    "parent": Field(N_("Who is the employee to the child?"), "choice"),
+    "child_birth_date": Field(N_("The child's date of birth"), "date"),
+    "expected_birth_date": Field(N_("Expected date of birth (optional)"), "date"),
+    "first_absence_day": Field(N_("First day of leave"), "date"),
+    "last_absence_day": Field(N_("Last day of leave"), "date"),
+    "normal_weekly_hours": SICKNESS["normal_weekly_hours"],
+    "absence_hours_per_week": Field(N_("Hours on leave a week (part-time leave only)"), "number"),
+    "hourly_wage": SICKNESS["hourly_wage"],
+    "salary_paid": Field(N_("Do you pay salary during the leave?"), "choice"),
+    "salary_paid_amount": Field(N_("Salary paid for the period in kroner (optional)"), "number"),
+    "employment_start": SICKNESS["employment_start"],
+    "monthly_hours": Field(N_("Hours worked in each of the last 4 whole months"), "list"),
+    "weeks_transferred_in": Field(
+        N_("Weeks of leave the other parent has given the employee (optional)"), "whole"
+    ),
+    "weeks_transferred_out": Field(
+        N_("Weeks of leave the employee has given the other parent (optional)"), "whole"
+    ),
+}
 DECIMALS = {"normal_weekly_hours", "absence_hours_per_week", "hourly_wage", "salary_paid_amount"}
 PARENTS = ("mother", "father", "co_mother")
 KEY = "maternity_claim"  # the session's answers (with the CPR: never sent to a page)
@@ -113,20 +128,39 @@ def _values(raw: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def _errors(request: Request, problems: list[dict]) -> list[dict]:
+def _errors(request: Request, problems: list[dict], correcting: str | None = None) -> list[dict]:
+    inputs = pages.shown_inputs(FIELDS, correcting)
     out = []
     for p in problems:
         field = (p.get("field") or "").split("[")[0].split(".")[0] or None
-        out.append(pages._error(request, p["code"], field if field in FIELDS else None,
-                                p.get("message")))  # fmt: skip
+        out.append(pages._error(request, p["code"], field if field in inputs else None,
+                                p.get("message"), inputs))  # fmt: skip
     return out
 
 
-def _form(request: Request, raw: dict[str, Any], errors: list[dict] | None = None, status=200):
+def _form(
+    request: Request,
+    raw: dict[str, Any],
+    problems: list[dict] | None = None,
+    status=200,
+    *,
+    correcting: str | None = None,
+):
+    """The form: a new claim's (then "check your answers"), or the correction of the
+    stored claim ``correcting`` (sent at once, as the sickness form's correction is)."""
+    action = pages._claim_url(correcting) + "/correction" if correcting else FORM
     return render.page(
         request,
         "employer/maternity_form.html",
-        {"values": _values(raw), "employee": _masked(raw), "errors": errors or []},
+        {
+            "labels": errors.labels(FIELDS, render.gettext(request)),
+            "values": _values(raw),
+            "employee": _masked(raw),
+            "errors": problems or [],
+            "correcting": correcting,
+            "action": action,
+            "back": pages._claim_url(correcting) if correcting else "/employer",
+        },
         status=status,
     )
 
@@ -159,7 +193,12 @@ def maternity_check(request: Request, me: pages.Employer) -> Response:
     return render.page(
         request,
         "employer/maternity_check.html",
-        {"values": _values(raw), "employee": _masked(raw), "form": FORM},
+        {
+            "labels": errors.labels(FIELDS, render.gettext(request)),
+            "values": _values(raw),
+            "employee": _masked(raw),
+            "form": FORM,
+        },
     )
 
 
@@ -199,3 +238,28 @@ def maternity_receipt(request: Request, me: pages.Employer) -> Response:
             "claim_url": pages._claim_url(receipt["ref"]),
         },
     )
+
+
+# -- correcting a stored maternity claim from its page -------------------------------------------
+
+
+def correction_page(request: Request, stored: dict[str, Any], ref: str) -> Response:
+    """The maternity form prefilled from the claim as it was last sent (the employee shown
+    masked, the reference the page's own): ``GET /employer/claims/{ref}/correction`` of a
+    maternity claim (:func:`api.web.routes.employer.correction_form`)."""
+    return _form(request, stored, correcting=ref)
+
+
+async def correct(
+    request: Request, me: Principal, stored: dict[str, Any], form, ref: str
+) -> Response:
+    """The correction sent: the stored claim with the form's fields (one left empty is
+    left out), under the same reference with ``"correction": true`` and the employee as
+    stored, decided by the function the sickness correction and the API use
+    (:func:`api.web.routes.employer.decide_one`); refused, the form again with the errors."""
+    raw = pages._merged(stored, form, keep_cpr=True, fields=FIELDS, decimals=DECIMALS)
+    raw |= {"external_ref": ref, "correction": True}
+    outcome, problems = await pages.decide_one(request, me, raw)
+    if problems:
+        return _form(request, raw, _errors(request, problems, ref), status=422, correcting=ref)
+    return session.redirect(request, pages._claim_url(ref) + f"?done={outcome['outcome']}")

@@ -42,7 +42,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.state import state
-from api.web import render, session
+from api.web import errors, render, session
+from api.web.errors import Field
 from api.web.i18n import N_
 from payments import audit, bank_answers, jobs, order_views, returns
 from payments.batch import approval, night, transactions
@@ -96,8 +97,12 @@ REFUSALS = {
         "The file is not valid against its ISO 20022 schema. Nothing was recorded."
     ),
     "RETURNS_WRONG_MESSAGE": N_("The file is not a pain.002 or camt.054. Nothing was recorded."),
-    "REQUEST_INVALID": N_("Choose a file to send."),
-    "BATCH_DATE_INVALID": N_("Write the date as YYYY-MM-DD, e.g. 2024-06-03."),
+}
+#: the inputs of the run's and the returns' forms, with the labels the pages show and
+#: their errors name them by (:data:`api.web.errors.FIELD_MESSAGES`)
+FIELDS = {
+    "date": Field(N_("Run the night for the business date"), "date"),
+    "file": Field(N_("The bank's file"), "file"),
 }
 #: what an action did, by the ``done`` of its result page
 DONE = {
@@ -119,13 +124,20 @@ def _refusal(request: Request, exc, button: str = "main") -> dict[str, Any]:
     """A service's refusal as a page error: on its input when the page has it, else on
     the ``button`` that asked (the error summary links there)."""
     _ = render.gettext(request)
-    text = REFUSALS.get(exc.code)
+    field = exc.field if exc.field in ("reason", "file", "date") else button
+    text = errors.field_message(exc.code, field, FIELDS, _)
+    if text is None and exc.code in REFUSALS:
+        text = _(REFUSALS[exc.code])
     return {
         "code": exc.code,
-        "field": exc.field if exc.field in ("reason", "file", "date") else button,
-        "message": _(text) if text else exc.message,
+        "field": field,
+        "message": text or exc.message,
         "detail": exc.message if text else None,
     }
+
+
+def _labels(request: Request) -> dict[str, str]:
+    return errors.labels(FIELDS, render.gettext(request))
 
 
 def _done(request: Request, done: str | None, **values: Any) -> str | None:
@@ -150,6 +162,7 @@ def _overview(request: Request, **context: Any) -> dict[str, Any]:
         "head": audit.head_of_database(app.engine),
         "reports": bank_answers.recent(app.engine, limit=5),
         "date_value": app.clock.today().isoformat(),
+        "labels": _labels(request),
     } | context
 
 
@@ -169,8 +182,7 @@ async def run(request: Request, me: Operator) -> Response:
         if not dt.date(1900, 1, 1) <= run_date <= dt.date(2099, 12, 31):
             raise ValueError
     except ValueError:
-        error = {"code": "BATCH_DATE_INVALID", "field": "date", "detail": None}
-        error["message"] = render.gettext(request)(REFUSALS["BATCH_DATE_INVALID"])
+        error = _refusal(request, PaymentsError("BATCH_DATE_INVALID", "", "date"))
         return render.page(
             request,
             "operator/overview.html",
@@ -393,7 +405,9 @@ async def clear_review(
 def returns_form(request: Request, me: Operator) -> Response:
     session.ensure(request)
     reports = bank_answers.recent(state(request).engine, limit=20)
-    return render.page(request, "operator/returns.html", {"reports": reports})
+    return render.page(
+        request, "operator/returns.html", {"reports": reports, "labels": _labels(request)}
+    )
 
 
 @router.post("/operator/returns")
@@ -407,7 +421,11 @@ async def returns_upload(request: Request, me: Operator) -> Response:
         return render.page(
             request,
             "operator/returns.html",
-            {"reports": reports, "errors": [_refusal(request, exc) | {"field": "file"}]},
+            {
+                "reports": reports,
+                "errors": [_refusal(request, exc, "file") | {"field": "file"}],
+                "labels": _labels(request),
+            },
             status=_status(exc),
         )
 
