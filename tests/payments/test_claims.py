@@ -17,7 +17,7 @@ from sqlalchemy.exc import DataError
 import rules
 from payments import orders
 from payments.batch import night
-from payments.claims import intake
+from payments.claims import counts, intake
 from payments.db import make_engine, metadata, session_scope
 from payments.models import (
     AuditEvent,
@@ -450,6 +450,7 @@ def test_live_orders_minus_recoveries_equal_the_latest_decision(db_url, steps):
                 )
             )
             recovered = s.scalar(select(func.coalesce(func.sum(Recovery.amount_ore), 0)))
+            assert counts.check(s) == [] and counts.total(s, EMPLOYER) == 1
         assert paid - recovered == decision.amount_ore
     engine.dispose()
 
@@ -512,6 +513,8 @@ def test_a_killed_intake_loses_no_claim_and_pays_none_twice(db_url, tmp_path):
             )
         ).all()
     assert len(per_claim) == 7 and {(n, total) for _, n, total in per_claim} == {(1, 1_690_175)}
+    with session_scope(engine) as s:  # the company's kept number of claims died with them
+        assert counts.check(s) == [] and counts.total(s, EMPLOYER) == 7
     engine.dispose()
 
 
