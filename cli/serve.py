@@ -144,6 +144,7 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     threading.Thread(
         target=handoff.hand_out, args=(listening, [ours for ours, _ in channels]), daemon=True
     ).start()
+    handoff.log.info("serving http://%s:%d with %d workers", host, port, workers)
     stopping = threading.Event()
 
     def stop(*_args) -> None:
