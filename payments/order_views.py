@@ -124,7 +124,7 @@ def _rows(session: Session, *where, after: int = 0, limit: int | None = PAGE_MAX
 def view(r) -> dict[str, Any]:
     """An order's view (a dict) from a row of :func:`with_batches`."""
     state = IN_BATCH if r.next_batch_id is not None else r.status
-    view: dict[str, Any] = {
+    shown: dict[str, Any] = {
         "order_id": r.id,
         "external_ref": r.external_ref,
         "employer_cvr": r.employer_cvr,
@@ -139,38 +139,25 @@ def view(r) -> dict[str, Any]:
         "advice": None,
     }
     if state == IN_BATCH:
-        view |= {"batch_id": r.next_batch_id, "payment_date": r.next_execution}
+        shown |= {"batch_id": r.next_batch_id, "payment_date": r.next_execution}
     elif state in (
         OrderStatus.SENT,
         OrderStatus.ACCEPTED,
         OrderStatus.SETTLED,
         OrderStatus.RETURNED,
     ):
-        view |= {"batch_id": r.last_batch_id, "payment_date": r.last_execution}
+        shown |= {"batch_id": r.last_batch_id, "payment_date": r.last_execution}
     if state == OrderStatus.HELD:
-        view |= {"reason": r.hold_reason, "advice": ADVICE.get(r.hold_reason)}
+        shown |= {"reason": r.hold_reason, "advice": ADVICE.get(r.hold_reason)}
     elif state == OrderStatus.RETURNED:
         account = r.return_reason in ACCOUNT_REASONS
-        view |= {"reason": r.return_reason, "advice": RETURNED_ADVICE[account]}
-    return view
+        shown |= {"reason": r.return_reason, "advice": RETURNED_ADVICE[account]}
+    return shown
 
 
 def for_claim(session: Session, claim_id: int) -> list[dict[str, Any]]:
     """Every order of one claim (a correction adds difference orders), oldest first."""
     return _rows(session, PaymentOrder.claim_id == claim_id, limit=None)
-
-
-def for_claims(
-    session: Session, claim_ids: list[int]
-) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """Every order of each of a few claims (a page of a claim list), oldest first, by the
-    claim's ``(employer_cvr, external_ref)``: one query for the page."""
-    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    if claim_ids:
-        rows = _rows(session, PaymentOrder.claim_id.in_(claim_ids), limit=None)
-        for row in rows:
-            found.setdefault((row["employer_cvr"], row["external_ref"]), []).append(row)
-    return found
 
 
 def to_payee(
