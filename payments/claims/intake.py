@@ -56,6 +56,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -401,18 +402,22 @@ class _Intake:
             payee_number=result.payee.number if result.payee else None,
             codes=",".join(result.codes),
             granted_days=",".join(d.isoformat() for d in result.granted_days),
-            parameter_versions=json.dumps(
-                {
-                    p.name: [p.valid_from.isoformat(), str(p.value), p.origin]
-                    for p in result.parameters
-                },
-                sort_keys=True,
-            ),
+            parameter_versions=_parameter_versions(result.parameters),
             document=document.decode(),
             decided_on=self.today,
             created_at=self.now,
             superseded=False,
         )
+
+
+@lru_cache(maxsize=1024)
+def _parameter_versions(parameters: tuple[rules.ParameterValue, ...]) -> str:
+    """Which value of each legal parameter a decision used, as stored with it: the same few
+    tuples for a whole file of claims (the parameter values are shared), so made once each."""
+    return json.dumps(
+        {p.name: [p.valid_from.isoformat(), str(p.value), p.origin] for p in parameters},
+        sort_keys=True,
+    )
 
 
 class _Statistics:
