@@ -30,6 +30,13 @@ Choices (README, "Web pages"):
   defines a correction. A maternity claim is corrected in the maternity form (its own
   fields: :func:`api.web.routes.employer_maternity.correction_page`), sent at once as the
   sickness correction is, through the same :func:`decide_one`.
+- **The optional fields** of the claim format (``hours_last_8_weeks``,
+  ``employment_requirement_met_by``, ``section_56_agreement``,
+  ``small_employer_insurance``) are optional questions, each with a hint citing its
+  provision: a checkbox for a flag (:data:`CHECKBOXES`) and radios for the requirement's
+  route (:data:`MET_BY`, "none of these" first and the default). What is unticked or not
+  chosen is left out of the claim, never sent as ``false``: a claim that does not use them
+  is the claim a file without them is, and so is its decision.
 - **An error names its field** (GOV.UK's error message and summary): the labels are
   :data:`FIELDS` (the template shows them), and a message is a pattern of
   :data:`api.web.errors.FIELD_MESSAGES` with the label, so two fields missing are two
