@@ -49,7 +49,7 @@ MESSAGES: dict[str, str] = {
 class Field(NamedTuple):
     """One input of a form: its label (a msgid: the page shows it, and errors name the
     input by it) and its kind (``text``, ``date``, ``number``, ``whole``, ``list``,
-    ``choice``, ``file``), which picks the words of an error on it."""
+    ``choice``, ``checkbox``, ``file``), which picks the words of an error on it."""
 
     label: str
     kind: str = "text"
@@ -68,6 +68,7 @@ FIELD_MESSAGES: dict[tuple[str, str | None], str] = {
     ("CLAIM_FIELD_TYPE", "whole"): N_("Enter “%(label)s” as a whole number"),
     ("CLAIM_FIELD_TYPE", "list"): N_("Enter “%(label)s” as numbers separated by spaces"),
     ("CLAIM_FIELD_TYPE", "choice"): N_("Answer “%(label)s”"),
+    ("CLAIM_FIELD_TYPE", "checkbox"): N_("Tick “%(label)s” or leave it empty"),
     ("CLAIM_FIELD_RANGE", None): N_("“%(label)s” is outside what the field allows"),
     ("CLAIM_FIELD_CHOICE", None): N_("Choose one of the answers to “%(label)s”"),
     ("CLAIM_MONTHLY_HOURS_LENGTH", None): N_("Enter one number for each month in “%(label)s”"),

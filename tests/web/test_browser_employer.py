@@ -2,9 +2,10 @@
 and PostgreSQL: log in (test) → the claim list → send a claim file → its job page, which
 reloads itself without any script until a worker has decided the file → the decisions in
 the list → a claim's page with "Sådan har vi beregnet beløbet" → correct it → the claim
-decided again; also the one-claim form with its error summary (each link naming its
-field), the maternity form, a maternity claim corrected in it, and the company's NemKonto.
-axe-core checks every page at 1280 px and 375 px, and each is screenshot."""
+decided again (with the optional § 56 agreement ticked); also the one-claim form with its
+error summary (each link naming its field, a checkbox's error beside it), the maternity
+form (with a route of the employment requirement), a maternity claim corrected in it, and
+the company's NemKonto. axe-core checks every page at 1280 px and 375 px, and each is screenshot."""
 
 from __future__ import annotations
 
@@ -98,24 +99,35 @@ def test_employer_sends_a_file_reads_the_explanation_and_corrects_a_claim(
     stored = listing.stored_claim(state.engine, employer, ref)
     shorter = DEMO_DAY.fromisoformat(stored["last_absence_day"]) - DEMO_DAY.resolution * 7
     page.fill("#last_absence_day", shorter.isoformat())
+    page.check("#section_56_agreement")  # an optional field of the claim format
     page.click("form button[type=submit].button:not(.button--header)")
     page.wait_for_load_state()
     assert page.url.endswith(f"/employer/claims/{ref}?done=corrected"), page.content()[:4000]
     assert page.locator("[data-code='CLAIM_DECIDED']").count() == 1
     check_page(page, "employer-claim-corrected")
-    assert listing.stored_claim(state.engine, employer, ref)["last_absence_day"] == (
-        shorter.isoformat()
-    )
+    corrected = listing.stored_claim(state.engine, employer, ref)
+    assert corrected["last_absence_day"] == shorter.isoformat()
+    assert corrected["section_56_agreement"] is True
+    page.goto(live_server.url + f"/employer/claims/{ref}/correction")
+    assert page.is_checked("#section_56_agreement")  # prefilled from the stored claim
 
     page.click("a.nav__link[href='/employer/new']")
     check_page(page, "employer-new-claim")
     page.fill("#external_ref", "WEB-FORM")
+    page.check("#employment_requirement_met_by-5")  # fleksjob
+    # a checkbox's value no browser sends (posted by hand): its error beside it, for axe
+    page.eval_on_selector("#small_employer_insurance", "box => { box.value = 'maybe' }")
+    page.check("#small_employer_insurance")
     page.click("form button[type=submit].button:not(.button--header)")
     page.wait_for_load_state()
     codes = page.locator(".error-summary [data-code]").evaluate_all(
         "links => links.map(a => a.dataset.code)"
     )
     assert "CLAIM_FIELD_MISSING" in codes
+    assert page.get_attribute(
+        ".error-summary a[href='#small_employer_insurance']", "data-code"
+    ) == ("CLAIM_FIELD_TYPE")
+    assert page.is_checked("#employment_requirement_met_by-5")  # kept for the next try
     texts = page.locator(".error-summary a").all_inner_texts()
     assert len(set(texts)) == len(texts) == len(codes)  # each link names its own field
     check_page(page, "employer-new-claim-error")
@@ -164,6 +176,7 @@ def test_employer_claims_maternity_benefit_in_its_form(live_server, browser):
         page.fill(f"#{field}", value)
     page.check("#parent")  # the mother
     page.check("#salary_paid")  # yes
+    page.check("#employment_requirement_met_by-4")  # paid trainee (barselsloven § 27)
     page.click("form[action='/employer/new/maternity'] button[type=submit]")
     page.wait_for_load_state()
     assert page.url.endswith("/employer/new/maternity/check")
@@ -176,6 +189,7 @@ def test_employer_claims_maternity_benefit_in_its_form(live_server, browser):
     check_page(page, "employer-maternity-receipt")
     stored = listing.stored_claim(live_server.engine, employer, "WEB-MAT-1")
     assert stored["kind"] == "maternity" and stored["parent"] == "mother"
+    assert stored["employment_requirement_met_by"] == "paid_trainee"
     page.click("main a[href='/employer/claims/WEB-MAT-1']")
     assert page.locator("ol.explanation li").count() >= 5
 

@@ -203,6 +203,132 @@ def test_a_correction_is_a_resubmission_under_the_same_reference(web_app, employ
     assert again.headers["location"].endswith("?done=unchanged")
 
 
+def _api_decision(web_app, raw: dict) -> tuple[str, str, list[str]]:
+    """The status, amount and codes the API's intake (:func:`payments.employer.submit`)
+    gives ``raw`` on the pages' day."""
+    clock = web_app.state.payments.clock
+    (outcome,) = employer.submit(
+        _engine(web_app), [raw], employer_cvr=EMPLOYER, actor="payroll", today=clock.today(),
+        now=clock.now(), parameters=PARAMS,
+    )  # fmt: skip
+    assert outcome["outcome"] == "created", outcome
+    return outcome["status"], outcome["amount"], outcome["codes"]
+
+
+def _form_decision(web_app, ref: str) -> tuple[str, str, list[str]]:
+    found = employer.claim(_engine(web_app), EMPLOYER, ref)
+    return found["status"], found["amount"], [r["code"] for r in found["reasons"]]
+
+
+def test_a_section_56_agreement_ticked_in_the_form_is_decided_as_the_api_decides_it(
+    web_app, employer_client
+):
+    """Ticked, the form sends ``"section_56_agreement": true``: the decision is the one the
+    API's intake gives the same claim with that field (reimbursed from the first day, so
+    more than the plain claim); unticked, the field is left out, not sent as false, and the
+    decision is the plain one."""
+    ticked = _form(worked(external_ref="FORM-56", employee_cpr=cpr(43), **RECENT))
+    sent = post_form(employer_client, "/employer/new", ticked | {"section_56_agreement": "yes"})
+    assert sent.status_code == 303
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "FORM-56")
+    assert stored["section_56_agreement"] is True and "small_employer_insurance" not in stored
+    via_api = worked(
+        external_ref="API-56", employee_cpr=cpr(44), section_56_agreement=True, **RECENT
+    )
+    assert _form_decision(web_app, "FORM-56") == _api_decision(web_app, via_api)
+
+    plain = _form(worked(external_ref="FORM-PLAIN", employee_cpr=cpr(45), **RECENT))
+    assert post_form(employer_client, "/employer/new", plain).status_code == 303
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "FORM-PLAIN")
+    assert not {"section_56_agreement", "small_employer_insurance"} & set(stored)
+    assert "employment_requirement_met_by" not in stored  # "none of these": left out
+    plain_api = worked(external_ref="API-PLAIN", employee_cpr=cpr(46), **RECENT)
+    assert _form_decision(web_app, "FORM-PLAIN") == _api_decision(web_app, plain_api)
+    assert Decimal(_form_decision(web_app, "FORM-PLAIN")[1]) < Decimal(
+        _form_decision(web_app, "FORM-56")[1]
+    )
+
+
+def test_the_employment_requirement_s_route_is_stored_and_prefilled_on_the_correction(
+    web_app, employer_client
+):
+    """A route chosen in the form is the stored claim's ``employment_requirement_met_by``
+    (a claim whose hours alone fall short is then approved, as the rules say), and the
+    correction form shows it chosen; choosing "none of these" there leaves it out again."""
+    few_hours = worked(
+        external_ref="FORM-ROUTE", employee_cpr=cpr(47), monthly_hours=[20] * 6, **RECENT
+    )
+    refused = post_form(employer_client, "/employer/new", _form(few_hours) | {
+        "external_ref": "FORM-NOROUTE", "employee_cpr": cpr(48),
+    })  # fmt: skip
+    assert refused.status_code == 303
+    assert "RULE_SICK_EMPLOYMENT" in _form_decision(web_app, "FORM-NOROUTE")[2]
+    sent = post_form(
+        employer_client,
+        "/employer/new",
+        _form(few_hours) | {"employment_requirement_met_by": "fleksjob"},
+    )
+    assert sent.status_code == 303
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "FORM-ROUTE")
+    assert stored["employment_requirement_met_by"] == "fleksjob"
+    assert _form_decision(web_app, "FORM-ROUTE") == _api_decision(
+        web_app,
+        few_hours
+        | {"external_ref": "API-ROUTE", "employee_cpr": cpr(49)}
+        | {"employment_requirement_met_by": "fleksjob"},
+    )
+    assert "RULE_SICK_EMPLOYMENT" not in _form_decision(web_app, "FORM-ROUTE")[2]
+
+    url = "/employer/claims/FORM-ROUTE/correction"
+    form = employer_client.get(url)
+    assert form.status_code == 200
+    checked = re.findall(
+        r'name="employment_requirement_met_by"[^>]*value="([^"]*)"\s+checked', form.text
+    )
+    assert checked == ["fleksjob"]
+    assert not re.search(r'name="section_56_agreement"[^>]*checked', form.text)
+    corrected = {k: v for k, v in _form(few_hours).items() if k not in employer_pages.NOT_CORRECTED}
+    again = post_form(employer_client, url, corrected | {
+        "employment_requirement_met_by": "", "small_employer_insurance": "yes",
+    })  # fmt: skip
+    assert again.headers["location"] == "/employer/claims/FORM-ROUTE?done=corrected"
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "FORM-ROUTE")
+    assert "employment_requirement_met_by" not in stored
+    assert stored["small_employer_insurance"] is True
+    prefilled = employer_client.get(url).text
+    assert re.search(r'name="small_employer_insurance"[^>]*checked', prefilled)
+    assert re.findall(
+        r'name="employment_requirement_met_by"[^>]*value="([^"]*)"\s+checked', prefilled
+    ) == [""]  # "none of these"
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_value_no_input_of_the_form_sends_gets_the_field_s_error(employer_client, lang):
+    """A route or a checkbox's value typed by hand is refused on its field, with the
+    intake's code, named by the field's label; nothing is stored."""
+    employer_client.cookies.set("lang", lang)
+    fields = _form(worked(external_ref="FORM-BAD", employee_cpr=cpr(55), **RECENT))
+    answer = post_form(employer_client, "/employer/new", fields | {
+        "employment_requirement_met_by": "pension", "section_56_agreement": "maybe",
+    })  # fmt: skip
+    assert answer.status_code == 422
+    expected = {
+        "employment_requirement_met_by": "CLAIM_FIELD_CHOICE",
+        "section_56_agreement": "CLAIM_FIELD_TYPE",
+    }
+    _names_each_field(answer.text, employer_pages.FIELDS, expected, lang)
+    assert employer_client.get("/employer/claims/FORM-BAD").status_code == 404
+
+
+def test_the_forms_routes_are_the_claim_format_s():
+    """Every route of the format has its radio, and "none of these" comes first (the
+    default); nothing else is offered."""
+    assert list(employer_pages.MET_BY)[0] == ""
+    assert set(employer_pages.MET_BY) - {""} == set(rules.claim.MET_BY)
+    for name in employer_pages.CHECKBOXES:
+        assert employer_pages.FIELDS[name].kind == "checkbox"
+
+
 def test_a_claim_file_becomes_a_job_whose_page_follows_it(web_app, employer_client):
     lines = [
         json.dumps(worked(external_ref=f"FILE-{n}", employee_cpr=cpr(60 + n))) for n in range(3)
@@ -389,6 +515,26 @@ def test_a_maternity_claim_is_corrected_from_its_page_in_the_maternity_form(
     stored = listing.stored_claim(_engine(web_app), EMPLOYER, "MAT-1")
     assert stored["last_absence_day"] == "2024-04-19" and stored["employee_cpr"] == employee
     assert stored["parent"] == "mother" and stored["child_birth_date"] == "2024-04-01"
+
+
+def test_a_maternity_claim_carries_the_employment_requirement_s_route(web_app, employer_client):
+    """The maternity form asks for the route too (barselsloven § 27): "check your answers"
+    links to it, the stored claim carries it, and its correction shows it chosen."""
+    given = MOTHER | {"employee_cpr": cpr(56), "employment_requirement_met_by": "paid_trainee"}
+    assert post_form(employer_client, MATERNITY, given).status_code == 303
+    check = employer_client.get(MATERNITY + "/check")
+    assert f'href="{MATERNITY}#employment_requirement_met_by"' in check.text
+    assert (
+        post_form(employer_client, MATERNITY + "/check", page=MATERNITY + "/check").status_code
+        == 303
+    )
+    stored = listing.stored_claim(_engine(web_app), EMPLOYER, "MAT-1")
+    assert stored["employment_requirement_met_by"] == "paid_trainee"
+    form = employer_client.get("/employer/claims/MAT-1/correction").text
+    assert re.findall(
+        r'name="employment_requirement_met_by"[^>]*value="([^"]*)"\s+checked', form
+    ) == ["paid_trainee"]
+    assert 'name="section_56_agreement"' not in form  # a sickness claim's field
 
 
 def test_a_maternity_claim_under_a_used_reference_comes_back_on_the_form(web_app, employer_client):

@@ -30,6 +30,13 @@ Choices (README, "Web pages"):
   defines a correction. A maternity claim is corrected in the maternity form (its own
   fields: :func:`api.web.routes.employer_maternity.correction_page`), sent at once as the
   sickness correction is, through the same :func:`decide_one`.
+- **The optional fields** of the claim format (``hours_last_8_weeks``,
+  ``employment_requirement_met_by``, ``section_56_agreement``,
+  ``small_employer_insurance``) are optional questions, each with a hint citing its
+  provision: a checkbox for a flag (:data:`CHECKBOXES`) and radios for the requirement's
+  route (:data:`MET_BY`, "none of these" first and the default). What is unticked or not
+  chosen is left out of the claim, never sent as ``false``: a claim that does not use them
+  is the claim a file without them is, and so is its decision.
 - **An error names its field** (GOV.UK's error message and summary): the labels are
   :data:`FIELDS` (the template shows them), and a message is a pattern of
   :data:`api.web.errors.FIELD_MESSAGES` with the label, so two fields missing are two
@@ -93,9 +100,37 @@ FIELDS = {
     "salary_paid": Field(N_("Did you pay salary during the absence?"), "choice"),
     "employment_start": Field(N_("Employed since"), "date"),
     "monthly_hours": Field(N_("Hours worked in each of the last whole months"), "list"),
+    "employment_requirement_met_by": Field(
+        N_("Is the employment requirement met in another way? (optional)"), "choice"
+    ),
     "hours_last_8_weeks": Field(
         N_("Hours worked for you in the 8 weeks before the absence (optional)"), "number"
     ),
+    "section_56_agreement": Field(N_("You have a § 56 agreement for the employee"), "checkbox"),
+    "small_employer_insurance": Field(
+        N_("Your company has the § 55 insurance for small employers"), "checkbox"
+    ),
+}
+#: the optional yes-or-nothing fields: a ticked checkbox is ``true``; unticked, the field is
+#: left out of the claim (never sent as ``false``), as a claim file that does not give it
+CHECKBOXES = ("section_56_agreement", "small_employer_insurance")
+#: the radios of ``employment_requirement_met_by`` (sygedagpengeloven § 32, barselsloven
+#: § 27): the claim format's values (:data:`rules.claim.MET_BY`), each as the forms say it,
+#: and first ``""``, "none of these", the default, which leaves the field out of the claim
+MET_BY = {
+    "": N_("None of these, or not relevant"),
+    "unemployment_insurance": N_(
+        "The employee would be entitled to unemployment benefit from an unemployment "
+        "insurance fund (a-kasse)"
+    ),
+    "vocational_training": N_(
+        "The employee finished a vocational education of at least 18 months within the last month"
+    ),
+    "paid_trainee": N_(
+        "The employee is an apprentice or trainee in paid practical training as part of an "
+        "education"
+    ),
+    "fleksjob": N_("The employee works in a flexible job (fleksjob)"),
 }
 #: the inputs a correction's form does not show (the reference and the employee are the
 #: stored claim's): an error on one is on the page's main content
@@ -276,6 +311,8 @@ def _values(raw: dict[str, Any]) -> dict[str, str]:
             continue
         if name == "salary_paid":
             shown[name] = "yes" if value is True else "no" if value is False else ""
+        elif name in CHECKBOXES:
+            shown[name] = "yes" if value is True else ""
         elif name == "monthly_hours" and isinstance(value, list):
             shown[name] = " ".join(str(v) for v in value)
         else:
@@ -309,14 +346,24 @@ def _merged(
 
 def form_value(name: str, text: str, decimals: set[str]) -> Any:
     """A filled-in field as the claim format has it: ``salary_paid`` yes/no as a boolean,
-    ``monthly_hours`` as numbers separated by spaces, a decimal comma as a point."""
+    a ticked checkbox of :data:`CHECKBOXES` as ``true``, ``monthly_hours`` as numbers
+    separated by spaces, a decimal comma as a point. Any other text is passed on as it is,
+    for the intake to refuse with the field's code (a value no input of the form sends)."""
     if name == "salary_paid":
         return {"yes": True, "no": False}.get(text, text)
+    if name in CHECKBOXES:
+        return True if text == "yes" else text
     if name == "monthly_hours":
         return [v.replace(",", ".") for v in re.split(r"[\s;]+", text) if v]
     if name in decimals:
         return text.replace(",", ".")
     return text
+
+
+def met_by_options(gettext) -> list[dict[str, str]]:
+    """The radios of ``employment_requirement_met_by`` (:data:`MET_BY`), translated: the
+    sickness form's and the maternity form's."""
+    return [{"value": value, "label": gettext(label)} for value, label in MET_BY.items()]
 
 
 def _claim_form(
@@ -336,6 +383,7 @@ def _claim_form(
         {
             "labels": errors.labels(FIELDS, render.gettext(request)),
             "values": _values(values),
+            "met_by": met_by_options(render.gettext(request)),
             "correcting": correcting,
             "employee": employee,
             "action": _claim_url(correcting) + "/correction" if correcting else "/employer/new",

@@ -7,7 +7,8 @@ three pages:
 1. ``/employer/new/maternity``: the form — the employee and the parent they are (mother,
    father, co-mother), the child's birth (or, for a mother before it, the expected date),
    the leave, hours and wage, salary paid (and, optionally, how much: it caps the
-   reimbursement), the 4 months' hours, weeks transferred between the parents. Sent, it is
+   reimbursement), the 4 months' hours (or, optionally, another route of the employment
+   requirement, barselsloven § 27), weeks transferred between the parents. Sent, it is
    checked as the intake checks a claim (:func:`payments.employer.check`: the claim format
    and the company, nothing decided or stored); a refused one comes back with the error
    summary.
@@ -70,6 +71,7 @@ FIELDS = {
     "salary_paid_amount": Field(N_("Salary paid for the period in kroner (optional)"), "number"),
     "employment_start": SICKNESS["employment_start"],
     "monthly_hours": Field(N_("Hours worked in each of the last 4 whole months"), "list"),
+    "employment_requirement_met_by": SICKNESS["employment_requirement_met_by"],
     "weeks_transferred_in": Field(
         N_("Weeks of leave the other parent has given the employee (optional)"), "whole"
     ),
@@ -155,6 +157,7 @@ def _form(
         {
             "labels": errors.labels(FIELDS, render.gettext(request)),
             "values": _values(raw),
+            "met_by": pages.met_by_options(render.gettext(request)),
             "employee": _masked(raw),
             "errors": problems or [],
             "correcting": correcting,
@@ -190,12 +193,14 @@ def maternity_check(request: Request, me: pages.Employer) -> Response:
     raw = _answers(request)
     if not raw.get("employee_cpr"):
         return session.redirect(request, FORM)
+    _ = render.gettext(request)
     return render.page(
         request,
         "employer/maternity_check.html",
         {
             "labels": errors.labels(FIELDS, render.gettext(request)),
             "values": _values(raw),
+            "met_by": {o["value"]: o["label"] for o in pages.met_by_options(_)},
             "employee": _masked(raw),
             "form": FORM,
         },
