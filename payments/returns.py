@@ -132,14 +132,10 @@ def _apply(session: Session, report: StatusReport, actor: str, now: dt.datetime)
     """Decide and apply what the staged statuses do (:mod:`payments.returns_apply`)."""
     apply_.decide(session)
     apply_.apply(session, report.id)
-    counts = apply_.counts(session)
-    unknown = tuple(e2e for e2e, _ in apply_.listed(session, Outcome.UNKNOWN))
-    held_back = tuple(apply_.listed(session, Outcome.NOT_APPLIED))
-    by_reason = apply_.returned_by_reason(session)
+    counts, by_reason = apply_.tally(session)
+    unknown, held_back, to_flag = apply_.singled_out(session)
     # every registration at once, in id order (see lifecycle.mark_accounts_rejected)
-    flagged = lifecycle.mark_accounts_rejected(
-        session, apply_.accounts_to_flag(session), actor, now
-    )
+    flagged = lifecycle.mark_accounts_rejected(session, to_flag, actor, now)
     apply_.drop(session)
     return ReturnsImport(
         msg_id=report.msg_id,
