@@ -116,6 +116,12 @@ def append(
     return event
 
 
+#: events :func:`append_many` holds before it writes them (a row is about 1 kB with its
+#: payload and hashes): 1,000 a ``COPY`` keeps a bank answer's 25,000 flagged
+#: registrations from adding 5 MB to the import's peak memory, for 20 more round trips
+_MANY_CHUNK = 1_000
+
+
 def append_many(
     session: Session,
     events: Iterable[tuple[str, str, str, dict[str, Any]]],
@@ -159,7 +165,7 @@ def append_many(
         )
         prev = digest
         count += 1
-        if len(rows) == 5_000:
+        if len(rows) == _MANY_CHUNK:
             insert_rows(conn, AuditEvent.__table__, rows)
             rows = []
     insert_rows(conn, AuditEvent.__table__, rows)

@@ -49,6 +49,8 @@ from payments.statuses import AnswerOutcome as Outcome
 
 IN_PROGRESS, SETTLED, RETURNED = "in_progress", "settled", "rejected"
 CONTRADICTION = "rejected and accepted in the same file"
+#: rows read back at a time (a million-status answer singles out some 25,000)
+_FETCH = 2_000
 #: seq of the rows a sweep adds: after every listed row, by order id within a sweep
 _SWEEP_BASE = 1 << 40
 
@@ -349,7 +351,7 @@ def singled_out(session: Session) -> SingledOut:
             "SELECT outcome, e2e, why, registration_id, reason FROM answer_outcomes "
             "WHERE outcome IN ('unknown', 'not_applied') "
             f"OR (outcome = 'returned' AND reason IN ({reasons})) ORDER BY seq"
-        )
+        ).execution_options(stream_results=True, yield_per=_FETCH)
     )
     unknown: list[str] = []
     not_applied: list[tuple[str, str | None]] = []

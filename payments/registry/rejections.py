@@ -56,8 +56,8 @@ def mark_accounts_rejected(
 
     if not reasons:
         return []
-    own = sorted((i, (r or "").strip().upper()[:4] or None, 1) for i, r in reasons.items())
-    load_temp_table(session, _flag, own, columns=3)
+    own = ((i, (r or "").strip().upper()[:4] or None, 1) for i, r in reasons.items())
+    load_temp_table(session, _flag, own, columns=3)  # one row in memory at a time
     missing = session.scalar(
         text(
             "SELECT min(t.id) FROM flag_registrations t LEFT JOIN account_registrations r "
