@@ -115,10 +115,15 @@ def returned_in(
     reveal: bool = False,
     actor: str | None = None,
     now: dt.datetime | None = None,
+    limit: int | None = None,
 ) -> Iterator[Returned]:
     """The transactions report ``report`` returned, in file order (see the module
-    docstring). A reveal is written to the audit log first, and committed, so nothing is
-    shown without its audit row."""
+    docstring); the first ``limit`` of them when given. A reveal is written to the audit
+    log first, and committed, so nothing is shown without its audit row.
+
+    A ``limit`` is for a screen's first lines: the database then reads those few
+    transactions by index instead of joining and sorting every one the report returned
+    (50,000 in a million-status answer: a second, for 50 lines)."""
     if reveal:
         if actor is None or now is None:
             raise ValueError("a reveal is audited: give the actor and the time")  # a bug
@@ -153,6 +158,7 @@ def returned_in(
         .join(r, r.id == b.registration_id)
         .where(i.report_id == report, i.outcome == AnswerOutcome.RETURNED)
         .order_by(i.id)
+        .limit(limit)
         .execution_options(stream_results=True, yield_per=_FETCH)
     )
     with session_scope(engine) as session:
@@ -238,7 +244,7 @@ def first_of_import(
     line's ``returns show --reveal``, audited)."""
     shown: list[Returned] = []
     if report is not None and returned_total and limit:
-        rows = returned_in(engine, report)
+        rows = returned_in(engine, report, limit=limit)
         try:
             for r in rows:
                 shown.append(r)
