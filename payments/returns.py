@@ -131,8 +131,7 @@ def _code(reason: str | None) -> str | None:
 def _apply(session: Session, report: StatusReport, actor: str, now: dt.datetime) -> ReturnsImport:
     """Decide and apply what the staged statuses do (:mod:`payments.returns_apply`)."""
     apply_.decide(session)
-    apply_.apply(session, report.id)
-    counts, by_reason = apply_.tally(session)
+    counts, by_reason = apply_.apply(session, report.id)
     unknown, held_back, to_flag = apply_.singled_out(session)
     # every registration at once, in id order (see lifecycle.mark_accounts_rejected)
     flagged = lifecycle.mark_accounts_rejected(session, to_flag, actor, now)

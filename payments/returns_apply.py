@@ -27,9 +27,10 @@ currency). Here those rows are staged and applied:
    :mod:`payments.batch.states`) and records every status in ``status_report_items`` with
    its outcome, in file order (one ``INSERT … SELECT``).
 
-The counts (:func:`tally`), the lists for a clerk and the registrations to flag
-(:func:`singled_out`) are read back from ``answer_outcomes``, one scan each. Everything
-runs in the import's one transaction: nothing is applied unless all of it is.
+The counts (with the moves, by :func:`apply`), the lists for a clerk and the
+registrations to flag (:func:`singled_out`) are read back from ``answer_outcomes``, one
+scan each. Everything runs in the import's one transaction: nothing is applied unless all
+of it is.
 """
 
 from __future__ import annotations
@@ -293,12 +294,23 @@ def decide(session: Session) -> None:
     )
 
 
-def apply(session: Session, report_id: int) -> None:
-    """Move the orders and record every status with its outcome, in file order.
+def apply(session: Session, report_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Move the orders and record every status with its outcome, in file order; return
+    how many statuses had each outcome, and the returned ones by reason (``NONE`` for
+    none; sorted).
 
     The batches' counts per state (:mod:`payments.batch.states`) move first, by the
-    orders' states before the answer, which :func:`decide` noted beside each outcome."""
-    states.move(session, states.answer_moves(session, outcomes))
+    orders' states before the answer, which :func:`decide` noted beside each outcome: one
+    ``GROUP BY`` of ``answer_outcomes`` gives those moves and the counts returned."""
+    returned_reason = "CASE WHEN outcome = 'returned' THEN coalesce(reason, 'NONE') END"
+    groups = session.execute(
+        text(
+            f"SELECT batch_id, order_status, outcome, {returned_reason}, count(*), "
+            "coalesce(sum(item_ore), 0) FROM answer_outcomes "
+            f"GROUP BY batch_id, order_status, outcome, {returned_reason}"
+        )
+    ).all()
+    states.move(session, states.answer_moves(g[:3] + g[4:] for g in groups))
     orders.apply_bank_answers(session, outcomes)
     session.execute(
         text(
@@ -309,24 +321,12 @@ def apply(session: Session, report_id: int) -> None:
         ),
         {"report": report_id},
     )
-
-
-def tally(session: Session) -> tuple[dict[str, int], dict[str, int]]:
-    """How many statuses had each outcome, and the returned ones by reason (``NONE`` for
-    none; sorted): one scan of ``answer_outcomes`` for both."""
-    returned_reason = "CASE WHEN outcome = 'returned' THEN coalesce(reason, 'NONE') END"
-    rows = session.execute(
-        text(
-            f"SELECT outcome, {returned_reason}, count(*) FROM answer_outcomes "
-            f"GROUP BY outcome, {returned_reason}"
-        )
-    )
     counts: dict[str, int] = {}
     by_reason: dict[str, int] = {}
-    for outcome, reason, n in rows:
+    for _batch, _before, outcome, reason, n, _ore in groups:
         counts[outcome] = counts.get(outcome, 0) + n
         if reason is not None:
-            by_reason[reason] = n
+            by_reason[reason] = by_reason.get(reason, 0) + n
     return counts, dict(sorted(by_reason.items()))
 
 
