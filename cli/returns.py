@@ -76,7 +76,14 @@ def import_cmd(app, file, actor, reveal, as_json) -> None:
     engine = app.engine()
     result = returns.import_file(engine, file, actor=actor, now=app.now())
     rows = (
-        returned.returned_in(engine, result.report_id, reveal=reveal, actor=actor, now=app.now())
+        returned.returned_in(
+            engine,
+            result.report_id,
+            reveal=reveal,
+            actor=actor,
+            now=app.now(),
+            limit=None if as_json else TEXT_LINES,  # as text, the first 50 and a count
+        )
         if result.created and result.returned
         else iter(())
     )

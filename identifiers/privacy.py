@@ -62,12 +62,12 @@ def mask_decision(document: dict[str, Any]) -> dict[str, Any]:
 
     ``claims submit --json`` shows 100,000 documents of 9 KB: the payee is masked in a
     shallow copy, and the rest is walked (~300 µs) only when its JSON may hold a full
-    number at all (:func:`_may_hold_full_number`, ~25 µs)."""
+    number at all (:func:`may_hold_full_number`, ~25 µs)."""
     out = dict(document)
     payee = out.get("payee")
     if isinstance(payee, dict) and payee.get("kind") == "cpr" and payee.get("number"):
         out["payee"] = payee | {"number": mask_owner("cpr", str(payee["number"]))}
-    if _may_hold_full_number(orjson.dumps(out, default=str)):
+    if may_hold_full_number(orjson.dumps(out, default=str)):
         out = masked(out)
     return out
 
@@ -77,7 +77,7 @@ def mask_decision(document: dict[str, Any]) -> dict[str, Any]:
 _DIGITISH = bytes(48 if 48 <= i <= 57 or i >= 128 else 45 if i == 45 else 32 for i in range(256))
 
 
-def _may_hold_full_number(data: bytes) -> bool:
+def may_hold_full_number(data: bytes) -> bool:
     """False only when UTF-8 ``data`` cannot hold what :data:`FULL_NUMBER` finds: a run of
     ten digits, or six and four around a hyphen. Two C-speed passes over the bytes, where
     the regular expression takes ~30 ns a character."""

@@ -116,6 +116,12 @@ def append(
     return event
 
 
+#: events :func:`append_many` holds before it writes them (a row is about 1 kB with its
+#: payload and hashes): 1,000 a ``COPY`` keeps a bank answer's 25,000 flagged
+#: registrations from adding 5 MB to the import's peak memory, for 20 more round trips
+_MANY_CHUNK = 1_000
+
+
 def append_many(
     session: Session,
     events: Iterable[tuple[str, str, str, dict[str, Any]]],
@@ -141,9 +147,14 @@ def append_many(
     count = 0
     for actor, action, subject, payload in events:
         text = json.dumps(payload or {}, sort_keys=True, ensure_ascii=False, default=str)
-        if any(
-            privacy.FULL_NUMBER.search(s) for s in _strings(payload or {})
-        ) or privacy.FULL_NUMBER.search(subject):
+        # the JSON holds every string of the payload as it is (digits and hyphens are never
+        # escaped): where it cannot hold a full number, no string of it does, and the
+        # search string by string (the largest part of an event's cost) is not needed
+        shown = f"{subject}\n{text}".encode("utf-8", "surrogatepass")
+        if privacy.may_hold_full_number(shown) and (
+            any(privacy.FULL_NUMBER.search(s) for s in _strings(payload or {}))
+            or privacy.FULL_NUMBER.search(subject)
+        ):
             raise ValueError(f"audit {action}: payload or subject holds a full CPR/account number")
         digest = event_hash(prev, now, actor, action, subject, text)
         rows.append(
@@ -159,7 +170,7 @@ def append_many(
         )
         prev = digest
         count += 1
-        if len(rows) == 5_000:
+        if len(rows) == _MANY_CHUNK:
             insert_rows(conn, AuditEvent.__table__, rows)
             rows = []
     insert_rows(conn, AuditEvent.__table__, rows)

@@ -27,9 +27,10 @@ currency). Here those rows are staged and applied:
    :mod:`payments.batch.states`) and records every status in ``status_report_items`` with
    its outcome, in file order (one ``INSERT … SELECT``).
 
-The counts, the lists for a clerk and the registrations to flag are read back from
-``answer_outcomes``. Everything runs in the import's one transaction: nothing is applied
-unless all of it is.
+The counts (with the moves, by :func:`apply`), the lists for a clerk and the
+registrations to flag (:func:`singled_out`) are read back from ``answer_outcomes``, one
+scan each. Everything runs in the import's one transaction: nothing is applied unless all
+of it is.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from payments.statuses import AnswerOutcome as Outcome
 
 IN_PROGRESS, SETTLED, RETURNED = "in_progress", "settled", "rejected"
 CONTRADICTION = "rejected and accepted in the same file"
+#: rows read back at a time (a million-status answer singles out some 25,000)
+_FETCH = 2_000
 #: seq of the rows a sweep adds: after every listed row, by order id within a sweep
 _SWEEP_BASE = 1 << 40
 
@@ -291,12 +294,23 @@ def decide(session: Session) -> None:
     )
 
 
-def apply(session: Session, report_id: int) -> None:
-    """Move the orders and record every status with its outcome, in file order.
+def apply(session: Session, report_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Move the orders and record every status with its outcome, in file order; return
+    how many statuses had each outcome, and the returned ones by reason (``NONE`` for
+    none; sorted).
 
     The batches' counts per state (:mod:`payments.batch.states`) move first, by the
-    orders' states before the answer, which :func:`decide` noted beside each outcome."""
-    states.move(session, states.answer_moves(session, outcomes))
+    orders' states before the answer, which :func:`decide` noted beside each outcome: one
+    ``GROUP BY`` of ``answer_outcomes`` gives those moves and the counts returned."""
+    returned_reason = "CASE WHEN outcome = 'returned' THEN coalesce(reason, 'NONE') END"
+    groups = session.execute(
+        text(
+            f"SELECT batch_id, order_status, outcome, {returned_reason}, count(*), "
+            "coalesce(sum(item_ore), 0) FROM answer_outcomes "
+            f"GROUP BY batch_id, order_status, outcome, {returned_reason}"
+        )
+    ).all()
+    states.move(session, states.answer_moves(g[:3] + g[4:] for g in groups))
     orders.apply_bank_answers(session, outcomes)
     session.execute(
         text(
@@ -307,46 +321,49 @@ def apply(session: Session, report_id: int) -> None:
         ),
         {"report": report_id},
     )
+    counts: dict[str, int] = {}
+    by_reason: dict[str, int] = {}
+    for _batch, _before, outcome, reason, n, _ore in groups:
+        counts[outcome] = counts.get(outcome, 0) + n
+        if reason is not None:
+            by_reason[reason] = by_reason.get(reason, 0) + n
+    return counts, dict(sorted(by_reason.items()))
 
 
-def counts(session: Session) -> dict[str, int]:
-    rows = session.execute(text("SELECT outcome, count(*) FROM answer_outcomes GROUP BY outcome"))
-    return {outcome: n for outcome, n in rows}
+class SingledOut(NamedTuple):
+    """What of an answer a clerk is told about, or the registry acts on, in file order."""
+
+    #: end-to-end ids the engine never sent
+    unknown: tuple[str, ...]
+    #: ``(end-to-end id, why)`` of the statuses recorded but not applied
+    not_applied: tuple[tuple[str, str | None], ...]
+    #: the registrations paid into that came back for an account reason (the first such
+    #: reason in the file for each): to be flagged ``rejected_by_bank``
+    to_flag: dict[int, str | None]
 
 
-def returned_by_reason(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        text(
-            "SELECT coalesce(reason, 'NONE'), count(*) FROM answer_outcomes "
-            "WHERE outcome = 'returned' GROUP BY coalesce(reason, 'NONE')"
-        )
-    )
-    return dict(sorted((reason, n) for reason, n in rows))
-
-
-def listed(session: Session, outcome: Outcome) -> Iterator[tuple[str, str | None]]:
-    """``(end-to-end id, why)`` of the rows with ``outcome``, in file order."""
-    rows = session.execute(
-        text("SELECT e2e, why FROM answer_outcomes WHERE outcome = :o ORDER BY seq"),
-        {"o": outcome.value},
-    )
-    yield from rows
-
-
-def accounts_to_flag(session: Session) -> dict[int, str | None]:
-    """The registrations paid into that came back for an account reason (the first such
-    reason in the file for each): to be flagged ``rejected_by_bank``."""
+def singled_out(session: Session) -> SingledOut:
+    """The unknown ids, the statuses not applied and the registrations to flag: one scan
+    of ``answer_outcomes`` for the three (each a few rows of a million)."""
     reasons = ", ".join(f"'{r}'" for r in ACCOUNT_REASONS)
     rows = session.execute(
         text(
-            "SELECT registration_id, reason FROM answer_outcomes WHERE outcome = 'returned' "
-            f"AND reason IN ({reasons}) ORDER BY seq"
-        )
+            "SELECT outcome, e2e, why, registration_id, reason FROM answer_outcomes "
+            "WHERE outcome IN ('unknown', 'not_applied') "
+            f"OR (outcome = 'returned' AND reason IN ({reasons})) ORDER BY seq"
+        ).execution_options(stream_results=True, yield_per=_FETCH)
     )
-    flag: dict[int, str | None] = {}
-    for registration_id, reason in rows:
-        flag.setdefault(registration_id, reason)
-    return flag
+    unknown: list[str] = []
+    not_applied: list[tuple[str, str | None]] = []
+    to_flag: dict[int, str | None] = {}
+    for outcome, e2e, why, registration_id, reason in rows:
+        if outcome == Outcome.UNKNOWN:
+            unknown.append(e2e)
+        elif outcome == Outcome.NOT_APPLIED:
+            not_applied.append((e2e, why))
+        else:
+            to_flag.setdefault(registration_id, reason)
+    return SingledOut(tuple(unknown), tuple(not_applied), to_flag)
 
 
 def drop(session: Session) -> None:

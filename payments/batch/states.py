@@ -15,8 +15,8 @@ what moves the transactions                     the counts it writes
                                                 marks every order of the batch ``sent``
                                                 or refuses (``BATCH_ORDERS_CHANGED``)
 :func:`payments.returns_apply.apply` (a bank   from each moving order's state to the
-answer, set-based, just before                  answer's (:func:`answer_moves`, one
-:func:`payments.orders.apply_bank_answers`)     ``GROUP BY`` of the moving rows, before
+answer, set-based, just before                  answer's (:func:`answer_moves`, from one
+:func:`payments.orders.apply_bank_answers`)     ``GROUP BY`` of the outcomes, before
                                                 they move), one ``UPDATE`` per batch
 :func:`payments.returns.apply_return`           one transaction to ``returned``
 (a reported return applied by a clerk)
@@ -87,21 +87,19 @@ def counted(session: Session, batch_id: int) -> dict[str, tuple[int, int]]:
     return {s: (n, int(t or 0)) for s, n, t in rows if n}
 
 
-def answer_moves(session: Session, outcomes) -> list[Move]:
+def answer_moves(groups: Iterable[tuple]) -> list[Move]:
     """What a bank answer does to the counts, read before it moves the orders: each order
     that moves takes its last released transaction from its state to the outcome.
 
-    ``outcomes`` is :data:`payments.returns_apply.outcomes`, whose rows already hold the
-    transaction's batch and amount and the order's state (its ``decide`` joined them for
-    the outcome): one ``GROUP BY`` of that table, no second join of a million rows."""
-    c = outcomes.c
-    moving = c.outcome.in_((OrderStatus.SETTLED, OrderStatus.ACCEPTED, OrderStatus.RETURNED))
-    rows = session.execute(
-        select(c.batch_id, c.order_status, c.outcome, func.count(), func.sum(c.item_ore))
-        .where(moving)
-        .group_by(c.batch_id, c.order_status, c.outcome)
-    )
-    return [(b, before, after, n, int(ore)) for b, before, after, n, ore in rows]
+    ``groups`` are ``(batch_id, order state, outcome, count, øre)`` of the rows of
+    :data:`payments.returns_apply.outcomes`, which already hold the transaction's batch
+    and amount and the order's state (its ``decide`` joined them for the outcome): one
+    ``GROUP BY`` of that table (a group may come in parts: :func:`move` adds them up), no
+    second join of a million rows."""
+    moving = (OrderStatus.SETTLED, OrderStatus.ACCEPTED, OrderStatus.RETURNED)
+    return [
+        (b, before, after, n, int(ore)) for b, before, after, n, ore in groups if after in moving
+    ]
 
 
 def move(session: Session, moves: Iterable[Move]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from payments import audit
 from payments.db import session_scope
@@ -107,3 +107,29 @@ def test_amounts_and_hashes_are_not_mistaken_for_cpr_numbers(engine, now):
     ):
         with session_scope(engine) as s, pytest.raises(ValueError):
             audit.append(s, actor="a", action="x", subject="y", payload=bad, now=now)
+
+
+def test_append_many_refuses_and_accepts_what_append_does(engine, now):
+    """append_many skips the string-by-string search when its JSON cannot hold a full
+    number: the same payloads are refused (a number in any string, a key, the subject, in
+    another script's digits) and accepted (amounts, hashes, masked numbers) as by append."""
+    hashes = ["0123456789abcdef" * 4, "ab" + "9" * 62]
+    fine = [
+        ("batch:1", {"total_ore": 1_451_725_492, "sha256": hashes}),
+        ("registration:7", {"owner": "010190-****", "account": "****6789", "id": 7}),
+    ]
+    with session_scope(engine) as s:
+        assert audit.append_many(s, (("a", "x", sub, p) for sub, p in fine), now=now) == 2
+    for subject, bad in (
+        ("y", {"owner": "010190-1234"}),
+        ("y", {"account": "1234 0000056789"}),
+        ("y", {"list": ["x", "0101901234"]}),
+        ("y", {"0101901234": 1}),
+        ("y", {"owner": "٠١٠١٩٠١٢٣٤"}),  # Arabic-Indic digits are digits to the pattern
+        ("owner:0101901234", {}),
+    ):
+        with session_scope(engine) as s, pytest.raises(ValueError):
+            audit.append_many(s, [("a", "x", "ok", {}), ("a", "x", subject, bad)], now=now)
+    with session_scope(engine) as s:
+        assert audit.verify(s).broken_id is None
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 2
