@@ -125,6 +125,10 @@ class Server:
 # -- a small keep-alive load generator ---------------------------------------------------------
 
 
+#: the body of the first answer of each status >= 400 the load generator got (to say why)
+ERRORS: dict[int, bytes] = {}
+
+
 async def _one_connection(port: int, requests: list[bytes], latencies: list[float]) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     errors = 0
@@ -137,9 +141,11 @@ async def _one_connection(port: int, requests: list[bytes], latencies: list[floa
         for line in head.split(b"\r\n"):
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":", 1)[1])
-        await reader.readexactly(length)
+        body = await reader.readexactly(length)
         latencies.append(time.perf_counter() - started)
-        errors += status >= 400
+        if status >= 400:
+            errors += 1
+            ERRORS.setdefault(status, body[:300])  # the first answer of each failing status
     writer.close()
     return errors
 

@@ -111,6 +111,8 @@ def bench_page(server, path: str, identity: str, each: int) -> dict:
     per_client = [[bench._get(path, {"Cookie": c})] * each for c in cookies]
     bench.load(server.port, [r[:5] for r in per_client])  # warm every session and connection
     seconds, latencies, errors = bench.load(server.port, per_client)
+    if errors:
+        print(f"  {errors} errors; first answers: {bench.ERRORS}", flush=True)
     return {
         "requests": len(latencies),
         "per_s": len(latencies) / seconds,
