@@ -44,7 +44,7 @@ decimal strings (`"4694.93"`), dates ISO 8601. Errors are RFC 9457 problems
 #: to overlap the database's round trips only take turns at the interpreter's lock: on the
 #: 2-core machine, 2 workers and 20 sessions of the employer's claim list, 4 threads a
 #: worker gave 198-241 pages/s and p99 122-139 ms, 8 gave 180-208 and 183-191 ms, 16 gave
-#: 176-197 and 204-217 ms (the server's CPU per page 7.1-8.7, 8.0-9.1, 8.8-9.6 ms), and
+#: 176-197 and 204-217 ms (the server's CPU per page 7.1-8.7, 8.0-9.1, 7.8-9.6 ms), and
 #: GET /v1/me/nemkonto with 50 clients 915 req/s p99 80 ms against 873 and 100 ms with 16.
 #: The price: a long request (a batch run, a bank answer imported over HTTP) holds one of
 #: the four while it lasts. A pool smaller than the thread pool opened and closed a
