@@ -48,12 +48,9 @@ def total(session: Session, employer_cvr: str) -> int:
 def check(session: Session) -> list[tuple[str, int, int]]:
     """Every company whose kept number differs from its claims: (CVR, kept, counted)."""
     per_company = select(Claim.employer_cvr, func.count()).group_by(Claim.employer_cvr)
-    counted = dict(session.execute(per_company).tuples().all())
-    kept = dict(
-        session.execute(select(EmployerClaimCount.employer_cvr, EmployerClaimCount.claims))
-        .tuples()
-        .all()
-    )
+    counted = {cvr: n for cvr, n in session.execute(per_company)}
+    kept_rows = select(EmployerClaimCount.employer_cvr, EmployerClaimCount.claims)
+    kept = {cvr: n for cvr, n in session.execute(kept_rows)}
     return sorted(
         (cvr, kept.get(cvr, 0), counted.get(cvr, 0))
         for cvr in counted.keys() | kept.keys()
