@@ -77,9 +77,7 @@ def begin(
     except IntegrityError:
         pass
     with session_scope(engine) as session:
-        row = session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-        )
+        row = _stored(session, scope, key)
         if row is None:  # given up meanwhile: claim it again
             session.add(
                 IdempotencyKey(scope=scope, key=key, request_sha256=request_sha256, created_at=now)
@@ -136,9 +134,7 @@ def remember(
     except IntegrityError:
         pass
     with session_scope(engine) as session:
-        first = session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-        )
+        first = _stored(session, scope, key)
         if first is None:  # given up meanwhile
             session.add(row)
             return None
@@ -147,6 +143,12 @@ def remember(
         if first.status_code is not None:
             return Replay(first.status_code, first.response or "")
         raise _in_progress()
+
+
+def _stored(session, scope: str, key: str) -> IdempotencyKey | None:
+    return session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    )
 
 
 def _reused() -> InputError:

@@ -159,6 +159,13 @@ def mark_accounts_rejected(
     return flagged
 
 
+#: Danish IBAN registrations of a refused account, by the key of each (not indexable; there
+#: are few of them): the last branch of both forms below
+_DANISH_IBANS = (
+    "SELECT r.id, k.reason FROM account_registrations r JOIN flag_accounts k "
+    "ON r.iban IS NOT NULL AND r.iban LIKE 'DK%' AND substr(r.iban, 5, 14) = k.account_key "
+    "WHERE r.ended_on IS NULL AND r.status = :active"
+)
 #: the other current registrations of a refused account (``flag_accounts``): the rows
 #: ``(id, reason)`` of each, by the indexes on ``reg_no, account_no`` and on ``iban``
 _SHARING = (
@@ -169,10 +176,7 @@ _SHARING = (
     "SELECT r.id, k.reason FROM account_registrations r JOIN flag_accounts k "
     "ON r.iban = k.account_key "
     "WHERE r.ended_on IS NULL AND r.status = :active "
-    "UNION ALL "
-    "SELECT r.id, k.reason FROM account_registrations r JOIN flag_accounts k "
-    "ON r.iban IS NOT NULL AND r.iban LIKE 'DK%' AND substr(r.iban, 5, 14) = k.account_key "
-    "WHERE r.ended_on IS NULL AND r.status = :active"
+    "UNION ALL " + _DANISH_IBANS
 )
 #: the same on PostgreSQL, each refused account looked up in the indexes: its planner
 #: cannot tell how few registrations a key of ``substr``s matches, and would hash every
@@ -187,10 +191,7 @@ _SHARING_POSTGRESQL = (
     "SELECT r.id, k.reason FROM flag_accounts k CROSS JOIN LATERAL (SELECT r.id "
     "FROM account_registrations r WHERE r.iban = k.account_key AND r.ended_on IS NULL "
     "AND r.status = :active OFFSET 0) r "
-    "UNION ALL "
-    "SELECT r.id, k.reason FROM account_registrations r JOIN flag_accounts k "
-    "ON r.iban IS NOT NULL AND r.iban LIKE 'DK%' AND substr(r.iban, 5, 14) = k.account_key "
-    "WHERE r.ended_on IS NULL AND r.status = :active"
+    "UNION ALL " + _DANISH_IBANS
 )
 
 

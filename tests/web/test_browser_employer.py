@@ -39,14 +39,17 @@ def _log_in(page, url: str, key: str) -> None:
     page.wait_for_load_state()
 
 
+def _cvr_of(live_server, key: str) -> str:
+    """The CVR of the test log-in's identity ``key``."""
+    return next(
+        i.principal.cvr for i in web_identities.identities(live_server.engine) if i.key == key
+    )
+
+
 def test_employer_sends_a_file_reads_the_explanation_and_corrects_a_claim(
     live_server, browser, tmp_path
 ):
-    employer = next(
-        i.principal.cvr
-        for i in web_identities.identities(live_server.engine)
-        if i.key == "employer-1"
-    )
+    employer = _cvr_of(live_server, "employer-1")
     page = browser.new_page()
     _log_in(page, live_server.url, "employer-1")
     assert page.url.endswith("/employer")
@@ -141,11 +144,7 @@ def test_employer_claims_maternity_benefit_in_its_form(live_server, browser):
     """The maternity form from the sickness form's link: sent empty, the error summary
     links to the fields; filled in, "check your answers" (the CPR masked), then sent: the
     receipt, and the claim decided as the intake decides it."""
-    employer = next(
-        i.principal.cvr
-        for i in web_identities.identities(live_server.engine)
-        if i.key == "employer-1"
-    )
+    employer = _cvr_of(live_server, "employer-1")
     page = browser.new_page()
     _log_in(page, live_server.url, "employer-1")
     page.click("a.nav__link[href='/employer/new']")
