@@ -320,7 +320,7 @@ def test_decisions_about_me_with_the_explanation(web_app, web_client, seeded, we
     page = web_client.get("/citizen/decisions").text
     assert len(_state(page, "data-decision")) == 1
     assert _state(page, "data-status")[0] in ("approved", "partially_approved", "rejected")
-    explanation = page.split("data-explanation>")[1].split("</div>")[0]
+    explanation = page.split('lang="en" data-explanation>')[1].split("</div>")[0]  # WCAG 3.1.2
     assert "§" in explanation and len(explanation.splitlines()) > 3  # the steps, with law
     assert not FULL_NUMBER.search(page)
     web_client.post("/logout", data={"csrf_token": csrf_of(page)})

@@ -127,6 +127,8 @@ def test_one_claim_in_the_form_is_decided_and_shown_with_its_explanation(web_app
     assert document["hourly_wage"] == "250.00"
     steps = re.findall(r'<ol class="explanation">(.*?)</ol>', page.text, re.S)[0]
     assert steps.count("<li>") >= 5 and "§" in steps
+    # the page is Danish; each step's sentence is the rules' English, and says so (WCAG 3.1.2)
+    assert steps.count('<p lang="en">') == steps.count("<li>")
     assert cpr(40) not in page.text and cpr(40)[:6] + "-" + cpr(40)[6:] not in page.text
 
 

@@ -43,7 +43,10 @@ Choices (README, "Web pages"):
   different links in the error summary.
 - **The explanation** ("Sådan har vi beregnet beløbet") is the stored decision's own trace:
   each step's sentence and its legal reference, in the order the rules took them. The
-  sentences are the rules' (English) text; nothing is re-derived here.
+  sentences are the rules' (English) text; nothing is re-derived here. On a Danish page
+  they, the decision's reasons and the engine's detail beside an error code are marked
+  ``lang="en"`` (WCAG 3.1.2, language of parts: a screen reader reads them as English),
+  and a line says the steps are in English as the decision was recorded.
 - **The company's NemKonto** is shown masked with its history; a company changes it through
   its bank, so the page says so and offers no form.
 """
