@@ -4,9 +4,9 @@ where each claim's money stands.
 The web page "Refusion" lists a company's claims newest first, a page at a time, and must
 stay fast for a company with tens of thousands of claims: one statement gives the page of at
 most ``limit + 1`` claims (keyset paging on the claim id, by ``ix_claims_employer``) joined
-to their orders as :mod:`payments.order_views` shows them, and one more its total — the
-company's kept number of claims (:mod:`payments.claims.counts`) when nothing filters, else a
-count of the matching claims.
+to their orders as :mod:`payments.order_views` shows them, and its total — the company's
+kept number of claims (:mod:`payments.claims.counts`), carried by the same statement, when
+nothing filters, else a count of the matching claims by one more.
 
 Filters, each optional: the decision's status, the kind (sickness or maternity), a
 reference prefix, and the payment state: ``pending``, ``in_batch``, ``held``, ``sent``
@@ -132,7 +132,7 @@ def _values(employer_cvr: str, filters: Filters) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def _statements(shape: Filters, paged: bool) -> tuple[Select, Select]:
+def _statements(shape: Filters, paged: bool) -> tuple[Select, Select | None]:
     """The page's statement and the count's for filters of this ``shape`` (which filters
     are set; the payment filter's state, which changes the statement), built once: their
     values are bound by name. Building the statements cost more Python than running them.
@@ -140,7 +140,11 @@ def _statements(shape: Filters, paged: bool) -> tuple[Select, Select]:
     The page is one statement: the page of claims (by ``ix_claims_employer``, newest
     first) with each claim's orders in their view (:func:`payments.order_views.with_batches`)
     joined to it, a row per order, or one row without order columns for a claim that pays
-    nothing."""
+    nothing. Unfiltered, each row also carries the company's kept total
+    (:func:`payments.claims.counts.kept`) and there is no count statement: one round trip
+    to the database a page instead of two (on SQLite the second statement's own cost was
+    ~7 % of the page's CPU)."""
+    unfiltered = shape == Filters()
     where = _where(shape)
     claims = (
         select(
@@ -164,9 +168,12 @@ def _statements(shape: Filters, paged: bool) -> tuple[Select, Select]:
         .subquery("page")
     )
     o = PaymentOrder
+    total = [counts.kept(bindparam("employer_cvr")).label("kept_total")] if unfiltered else []
     page_statement = order_views.with_batches(
-        select(claims).outerjoin(o, o.claim_id == claims.c.claim_seq), o
+        select(claims, *total).outerjoin(o, o.claim_id == claims.c.claim_seq), o
     ).order_by(claims.c.claim_seq.desc(), o.id)
+    if unfiltered:
+        return page_statement, None
     # every claim has exactly one live decision (uq_decisions_live_claim): without a
     # status filter the count needs no join, only the company's index entries
     counted = select(func.count()).select_from(Claim)
@@ -211,11 +218,10 @@ def page(
         rows = session.execute(
             page_statement, values | {"limit": limit + 1, "before": before}
         ).all()
-        total = (
-            session.scalar(count_statement, values)
-            if filters != Filters()
-            else counts.total(session, employer_cvr)  # kept as claims are created
-        )
+        if count_statement is not None:
+            total = session.scalar(count_statement, values)
+        else:  # kept as claims are created, carried by the page's rows (none past the last)
+            total = rows[0].kept_total if rows else counts.total(session, employer_cvr)
     claims: list[tuple[Any, list[dict[str, Any]]]] = []
     for r in rows:  # newest claim first, each claim's orders oldest first
         if not claims or claims[-1][0].claim_seq != r.claim_seq:

@@ -185,6 +185,12 @@ def test_the_kept_claim_counts_follow_created_claims_only(engine):
         )  # fmt: skip
     assert listing.page(engine, EMPLOYER).total == 3
     assert listing.page(engine, OTHER).total == 2
+    # the page's rows carry the kept total; a page past the last, or a company without
+    # claims, has no rows and reads it on its own
+    oldest = listing.page(engine, EMPLOYER).items[-1]["sequence"]
+    past = listing.page(engine, EMPLOYER, before=oldest)
+    assert (past.items, past.total, past.next_before) == ([], 3, None)
+    assert listing.page(engine, "0").total == 0
 
 
 # -- a batch, a page at a time -------------------------------------------------------------------

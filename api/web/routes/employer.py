@@ -226,7 +226,7 @@ def claims(
             "payments": listing.PAYMENT_FILTERS,
             "older": older,
             "newest": "/employer?" + urlencode(query) if before else None,
-            "claim_url": _claim_url,
+            "urls": [_claim_url(c["external_ref"]) for c in found.items],  # each row's link
             "errors": refused,
         },
         status=422 if refused else 200,
