@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,8 +129,12 @@ def principal(claims: dict[str, Any], today: dt.date) -> Principal:
 def dev_key(path: str | os.PathLike[str], *, create: bool) -> ec.EllipticCurvePrivateKey:
     """The local signing key; with ``create``, a new P-256 key when the file does not exist.
 
-    The file is created 0600 with ``O_EXCL | O_NOFOLLOW``: never through a symbolic link an
-    attacker planted, never over a file another process just wrote (that one is read).
+    The key is written whole to a file of its own (0600, ``O_EXCL | O_NOFOLLOW``: never
+    through a symbolic link an attacker planted) and then hard-linked to ``path``, which
+    fails if ``path`` exists: another process never sees the key file empty or half
+    written (the workers of ``payments serve --workers N`` start together, and one that read
+    the file between its creation and its writing refused to start), and a key another
+    process published first wins (that one is read).
     """
     path = Path(path)
     try:
@@ -148,12 +153,16 @@ def dev_key(path: str | os.PathLike[str], *, create: bool) -> ec.EllipticCurvePr
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+    fd, written = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:  # another process created it meanwhile: use that one
-        return _read_key(path)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+        try:
+            os.link(written, path)
+        except FileExistsError:  # another process published one meanwhile: use that one
+            return _read_key(path)
+    finally:
+        os.unlink(written)
     return key
 
 

@@ -157,6 +157,27 @@ def test_the_dev_key_is_created_private_and_never_through_a_link(tmp_path):
         tokens.dev_key(link, create=True)
 
 
+def test_a_dev_key_being_written_is_never_read_half_written(tmp_path, monkeypatch):
+    """Two processes start at once (``serve --workers 2``): the second looks for the key
+    while the first is writing it. It must not find an empty file (AUTH_DEV_KEY_INVALID);
+    it makes its own, and the one published first is the key of both."""
+    path = tmp_path / "key.pem"
+    opened = tokens.os.fdopen
+    other: list = []
+
+    def fdopen(fd, *args, **kwargs):  # the first process, about to write its key
+        if not other:
+            other.append(None)
+            other[0] = tokens.dev_key(path, create=True)  # the second process, now
+        return opened(fd, *args, **kwargs)
+
+    monkeypatch.setattr(tokens.os, "fdopen", fdopen)
+    first = tokens.dev_key(path, create=True)
+    assert first.private_numbers() == other[0].private_numbers()
+    assert tokens.dev_key(path, create=False).private_numbers() == first.private_numbers()
+    assert [p.name for p in tmp_path.iterdir()] == ["key.pem"]  # nothing left behind
+
+
 def test_the_cli_mints_no_dev_token_when_oidc_is_configured(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
