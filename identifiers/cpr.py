@@ -29,21 +29,31 @@ import datetime as dt
 import re
 from functools import lru_cache
 
-from stdnum.dk import cpr as _stdnum
-from stdnum.exceptions import ValidationError
-
 from identifiers.errors import IdentifierError, parses
 
 KIND = "cpr"
 _SHAPE = re.compile(r"(\d{6})-?(\d{4})\Z")
 
 
+def _century(seventh: str, yy: int) -> int:
+    """python-stdnum's rule (``stdnum.dk.cpr.get_birth_date``; a test holds the two equal
+    for every digit and year): the 7th digit and the two-digit year give the century."""
+    if seventh in "5678" and yy >= 58:
+        return 1800
+    if seventh in "0123" or (seventh in "49" and yy >= 37):
+        return 1900
+    return 2000
+
+
 @lru_cache(maxsize=65536)
 def _birth_date(digits: str) -> dt.date | None:
-    """Cached: a claim file names each employee several times."""
+    """Cached: a claim file names each employee several times. Computed here rather than by
+    stdnum, whose cleaning of its input cost a mapper message of 100 new ids a millisecond
+    (``benchmarks.api``); ``digits`` are already the compact 10."""
+    yy = int(digits[4:6])
     try:
-        return _stdnum.get_birth_date(digits)
-    except ValidationError:
+        return dt.date(_century(digits[6], yy) + yy, int(digits[2:4]), int(digits[0:2]))
+    except ValueError:
         return None
 
 
@@ -75,7 +85,10 @@ def is_valid(text: object, *, on: dt.date | None = None) -> bool:
 
 def birth_date(number: str) -> dt.date:
     """The birth date of a valid (compact) CPR number."""
-    return _stdnum.get_birth_date(number)
+    born = _birth_date(number)
+    if born is None:
+        raise IdentifierError("ID_CPR_INVALID", "not a valid CPR number", "cpr")
+    return born
 
 
 def format(number: str) -> str:  # noqa: A001 - python-stdnum's name

@@ -21,7 +21,7 @@ What each action does (one registry transaction per item, as the CLI would):
   itself is shown only masked, only when the item asks ``scope: details`` and the token
   holds the ``mapper:details`` scope (otherwise the item is ``rjct.resolve_type.not_supported``);
   NemKonto never resolves an FA to its owner (an item without an id is refused likewise).
-  Answered by :func:`payments.registry.lookup.resolve`, one query per 500 ids.
+  Answered by :func:`payments.registry.lookup.resolve`, one query per 1,000 ids.
 - **link** and **update**: NemKonto's "an authority assigns an account". The registration
   waits for the owner to activate it with the code sent by letter, so the item's status is
   ``pdng`` (the spec's pending), or ``succ`` when the account already is the owner's active
@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from identifiers import CODES, IdentifierError, mask_account, parse_owner
-from payments.db import read_scope, session_scope
+from payments.db import read_connection, session_scope
 from payments.errors import PaymentsError
 from payments.registry import lookup, service
 from payments.registry.lifecycle import CLOSE_REASONS, Account
@@ -107,15 +107,19 @@ def parse_fa(text: object) -> Account:
     )
 
 
-def _answer(item: dict[str, Any], now: dt.datetime, **fields: Any) -> dict[str, Any]:
-    return {
+def _answer(item: dict[str, Any], now: dt.datetime, fields: dict[str, Any]) -> dict[str, Any]:
+    """The item's answer: the spec's fields in their order (``fields`` sets any of them),
+    then the rest of ``fields`` in theirs."""
+    answer = {
         "reference_id": item["reference_id"],
         "timestamp": now,
-        "status": fields.pop("status", "succ"),
-        "status_reason_code": fields.pop("status_reason_code", None),
-        "status_reason_message": fields.pop("status_reason_message", None),
-        "code": fields.pop("code", None),
-    } | fields
+        "status": "succ",
+        "status_reason_code": None,
+        "status_reason_message": None,
+        "code": None,
+    }
+    answer.update(fields)
+    return answer
 
 
 def _each(
@@ -131,24 +135,28 @@ def _each(
                 _answer(
                     item,
                     now,
-                    status="rjct",
-                    status_reason_code="rjct.reference_id.duplicate",
-                    status_reason_message="the reference_id appears twice in the message",
+                    {
+                        "status": "rjct",
+                        "status_reason_code": "rjct.reference_id.duplicate",
+                        "status_reason_message": "the reference_id appears twice in the message",
+                    },
                 )
             )
             continue
         seen.add(ref)
         try:
-            out.append(_answer(item, now, **do(item)))
+            out.append(_answer(item, now, do(item)))
         except ItemRefused as refused:
             out.append(
                 _answer(
                     item,
                     now,
-                    status="rjct",
-                    status_reason_code=refused.reason,
-                    status_reason_message=refused.message,
-                    code=refused.code,
+                    {
+                        "status": "rjct",
+                        "status_reason_code": refused.reason,
+                        "status_reason_message": refused.message,
+                        "code": refused.code,
+                    },
                 )
             )
     return out
@@ -192,8 +200,8 @@ def resolve(
                 item["_account"] = parse_fa(item["fa"])
         except ItemRefused as refused:
             early[n] = refused
-    with read_scope(engine) as session:  # each item answered by one statement (500 a time)
-        found = lookup.resolve(session, list(dict.fromkeys(owners.values())), on)
+    with read_connection(engine) as conn:  # each item answered by one statement (1000 a time)
+        found = lookup.resolve(conn, list(dict.fromkeys(owners.values())), on)
     index = {id(item): n for n, item in enumerate(items)}
 
     def one(item: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,17 @@ class TestCpr:
         assert cpr.birth_date(cpr.parse("0101584000")) == dt.date(1958, 1, 1)
         assert cpr.birth_date(cpr.parse("2902008000")) == dt.date(2000, 2, 29)
 
+    @pytest.mark.parametrize("seventh", "0123456789")
+    def test_the_century_is_python_stdnums_for_every_digit_and_year(self, seventh):
+        for yy in range(100):
+            for day in ("0101", "2902", "3112"):
+                number = f"{day}{yy:02d}{seventh}234"
+                try:
+                    expected = stdnum_cpr.get_birth_date(number)
+                except ValueError:
+                    expected = None
+                assert (cpr.birth_date(number) if cpr.is_valid(number) else None) == expected
+
     @pytest.mark.parametrize("text", ["3102901234", "0013901234", "2902011234", "290200-1234"])
     def test_impossible_dates_are_rejected(self, text):
         # 29 Feb 1900 (7th digit 1 → 1900) did not exist; 29 Feb 2001 neither.
