@@ -62,7 +62,7 @@ CREATE FUNCTION status_reports_kept() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     IF TG_OP = 'DELETE' OR NEW.id IS DISTINCT FROM OLD.id THEN
-        RAISE EXCEPTION 'status_reports: report % is kept (its items name it)', OLD.id
+        RAISE EXCEPTION 'status_reports: report % is kept (never deleted, its id never changed)', OLD.id
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = '{FK}',
                   TABLE = 'status_reports';
     END IF;
