@@ -25,7 +25,8 @@ currency). Here those rows are staged and applied:
    ``UPDATE … FROM``; settling leaves every indexed column as it was, so on PostgreSQL
    each row is updated in place: revision 0800; the batches' counts per state just before,
    :mod:`payments.batch.states`) and records every status in ``status_report_items`` with
-   its outcome, in file order (one ``INSERT … SELECT``).
+   its outcome, in file order (one ``INSERT … SELECT``; on PostgreSQL their report is
+   checked once for the statement, not once a row: revision 1010).
 
 The counts (with the moves, by :func:`apply`), the lists for a clerk and the
 registrations to flag (:func:`singled_out`) are read back from ``answer_outcomes``, one

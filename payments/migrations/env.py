@@ -34,8 +34,14 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    from payments.schema import compared  # what autogenerate compares, as `db check` does
+
     context.configure(
-        connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_object=compared(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

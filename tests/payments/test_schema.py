@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import delete, func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from payments import audit, schema
 from payments.db import make_engine, session_scope
-from payments.models import AccountRegistration, AuditEvent, PaymentOrder
+from payments.models import (
+    REPORT_ITEMS_FK,
+    AccountRegistration,
+    AuditEvent,
+    PaymentOrder,
+    StatusReport,
+    StatusReportItem,
+)
 from payments.orders import reported_status
 from tests.support import NOW, add_order, add_registration
 
@@ -74,6 +81,76 @@ def test_database_refuses_two_current_registrations(engine):
 def test_database_refuses_an_account_in_two_forms(engine):
     with pytest.raises(IntegrityError), session_scope(engine) as s:
         add_registration(s, "0101901234", iban="DK5000400440116243", reg_no="1234", account_no="1")
+
+
+def _report(session, msg_id: str) -> int:
+    report = StatusReport(
+        msg_id=msg_id, kind="pain.002", file_sha256="0" * 64, imported_at=NOW, actor="t"
+    )
+    session.add(report)
+    session.flush()
+    return report.id
+
+
+def _items(session, report_ids: list[int]) -> None:
+    session.execute(
+        insert(StatusReportItem),
+        [
+            {"report_id": r, "end_to_end_id": f"E2E{n}", "status": "ACSC", "outcome": "settled"}
+            for n, r in enumerate(report_ids)
+        ],
+    )
+
+
+def test_database_refuses_a_status_report_item_of_no_report(engine):
+    """A foreign key on SQLite, a check per statement on PostgreSQL (revision 1010): one
+    item of a report that does not exist refuses the whole statement."""
+    with session_scope(engine) as s:
+        report = _report(s, "ANSWER-1")
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        _items(s, [report, report, report + 1])
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(StatusReportItem)) == 0
+        _items(s, [report, report])
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.execute(update(StatusReportItem).values(report_id=report + 1))
+    with session_scope(engine) as s:  # an update that keeps the report is fine
+        s.execute(update(StatusReportItem).values(outcome="returned"))
+        assert set(s.scalars(select(StatusReportItem.report_id))) == {report}
+
+
+def test_database_keeps_a_report_its_items_name(engine):
+    with session_scope(engine) as s:
+        report = _report(s, "ANSWER-1")
+        _items(s, [report])
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.execute(delete(StatusReport).where(StatusReport.id == report))
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.execute(update(StatusReport).values(id=report + 1))
+    with session_scope(engine) as s:
+        assert s.scalar(select(StatusReport.id)) == report
+
+
+def test_1010_down_and_up_on_postgresql(postgres_url, empty_db_url):
+    """Down to 1000 the foreign key is back (and holds), up again its triggers."""
+    if not empty_db_url.startswith("postgresql"):
+        pytest.skip("revision 1010 changes PostgreSQL only")
+    engine = make_engine(empty_db_url)
+    schema.upgrade(engine)
+    with session_scope(engine) as s:
+        report = _report(s, "ANSWER-1")
+        _items(s, [report])
+    schema.downgrade(engine, "1000")
+    fks = inspect(engine).get_foreign_keys("status_report_items")
+    assert [fk["name"] for fk in fks] == [REPORT_ITEMS_FK]
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        _items(s, [report + 1])
+    schema.upgrade(engine)
+    assert inspect(engine).get_foreign_keys("status_report_items") == []
+    assert schema.check(engine).clean
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        _items(s, [report + 1])
+    engine.dispose()
 
 
 def test_0002_keeps_orders_in_unreleased_batches_and_numbers_attempts(tmp_path):
