@@ -72,7 +72,7 @@ from payments import audit, money
 from payments.claims import counts, payouts
 from payments.claims.chunk import ClaimChunk
 from payments.claims.netting import Netting, RowView
-from payments.db import IdReserver, insert_rows, session_scope
+from payments.db import IdReserver, among, insert_rows, session_scope
 from payments.errors import NotFound
 from payments.models import LIVE_DECISION, Claim, Decision, PaymentOrder
 from rules.decision import money_text
@@ -229,7 +229,7 @@ class _Intake:
         query = (
             select(Claim, Decision)
             .join(Decision, LIVE_DECISION)
-            .where(Claim.raw_sha256.in_(set(digests)))
+            .where(among(self.session, Claim.raw_sha256, set(digests)))
         )
         if not self.documents:
             query = query.options(defer(Decision.document), defer(Claim.raw))
