@@ -19,12 +19,15 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Date,
     DateTime,
     Integer,
     MetaData,
     Table,
+    any_,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -33,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from payments.errors import InputError
@@ -240,6 +244,22 @@ class IdReserver:
         first = max(highest.scalar() + 1, self._sqlite_next.get(table, 0))
         self._sqlite_next[table] = first + self.block
         return list(range(first, first + self.block))
+
+
+def among(session: Session, column: ColumnElement, values: Iterable[Any]) -> ColumnElement:
+    """``column IN values``, for a look-up of hundreds of keys at once (a chunk's digests,
+    employees, payees).
+
+    PostgreSQL: ``column = ANY(:values)``, the values one array parameter. An ``IN`` list
+    is a parameter per value: SQLAlchemy renders each (``%(p_1)s::VARCHAR, …``) and psycopg
+    splits the long text again on every execution, ~7 % of the Python of a chunk of 500
+    claims sent through the API, and PostgreSQL binds 500 parameters. The statement's text
+    is the same for any number of values, so psycopg converts and prepares it once.
+    SQLite (no arrays): ``IN``.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defer
 
 import rules
+from payments.db import among
 from payments.models import LIVE_DECISION, Claim, Decision
 from rules.history import same_child
 
@@ -51,8 +52,8 @@ class ClaimChunk:
             .join(Decision, LIVE_DECISION)
             .where(
                 or_(
-                    Claim.employee_cpr.in_(employees),
-                    Claim.external_ref.in_({ref for _, ref in keys}),
+                    among(session, Claim.employee_cpr, employees),
+                    among(session, Claim.external_ref, {ref for _, ref in keys}),
                 )
             )
         )

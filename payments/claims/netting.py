@@ -75,6 +75,7 @@ from sqlalchemy.orm import Session
 
 from payments import audit, money, orders
 from payments.claims import remittance
+from payments.db import among
 from payments.models import OPEN_RECOVERY_SQL, Claim, Decision, PaymentOrder, Recovery
 from payments.models import RecoveryOffset as Offset
 from payments.statuses import RecoveryStatus
@@ -143,7 +144,10 @@ class Netting:
         query = (
             select(Recovery, Claim.kind, Claim.external_ref)
             .join(Claim, Claim.id == Recovery.claim_id)
-            .where(Recovery.payee_number.in_(numbers), text("recoveries." + OPEN_RECOVERY_SQL))
+            .where(
+                among(session, Recovery.payee_number, numbers),
+                text("recoveries." + OPEN_RECOVERY_SQL),
+            )
             .order_by(Recovery.id)
             .with_for_update(of=Recovery)
             .execution_options(populate_existing=True)

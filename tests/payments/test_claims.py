@@ -608,8 +608,9 @@ def test_a_correction_compares_totals_supplement_included(engine):
 
 
 def test_the_planner_statistics_follow_the_table_not_every_intake(postgres_engine):
-    """An intake of 1,000 claims or more analyses the tables it fills when ``claims`` grew by
-    1,000 rows and 10 % since the last analysis — not on every API request of 1,000."""
+    """An intake of 1,000 claims or more analyses the tables it fills when ``claims`` grew to
+    twice (and 1,000 rows more than) its rows at the last analysis — not on every API
+    request of 1,000."""
     import random
 
     from payments.demo import synthetic_claims, synthetic_cpr
@@ -629,6 +630,34 @@ def test_the_planner_statistics_follow_the_table_not_every_intake(postgres_engin
         outcomes = submit(postgres_engine, *raws[start:end])
         assert sum(o.outcome == "created" for o in outcomes) == end - start
         seen.append(analysed_rows())
-    # 2,000 into an empty table: analysed at 1,000 (2,000 < 1,000 + 1.1 x 1,000: not again);
-    # 1,000 more: 3,000 >= 2,100, analysed; 1,000 more: 4,000 < 1,000 + 1.1 x 3,000, not
+    # 2,000 into an empty table: analysed at 1,000 (2,000 < 1,000 + 2 x 1,000: not again);
+    # 1,000 more: 3,000 >= 3,000, analysed; 1,000 more: 4,000 < 1,000 + 2 x 3,000, not
     assert seen == [1_000, 3_000, 3_000]
+
+
+def test_an_intake_leaves_the_analysis_to_the_one_analysing(postgres_engine):
+    """Concurrent intakes that all find the table grown analyse it once: one that finds
+    the analysis lock taken (another intake analysing) does not analyse; the next one that
+    takes the lock does."""
+    import random
+
+    from payments.demo import synthetic_claims, synthetic_cpr
+
+    rng, used = random.Random(4), set()
+    employees = [synthetic_cpr(rng, used) for _ in range(2_001)]
+    raws = list(synthetic_claims(rng, 2_000, TODAY, [EMPLOYER], employees))
+
+    def analysed_rows() -> float:
+        with postgres_engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = 'claims'::regclass"
+            ).scalar()
+
+    with postgres_engine.connect() as other, other.begin():
+        assert other.exec_driver_sql(intake._ANALYSING).scalar()  # another intake analyses
+        outcomes = submit(postgres_engine, *raws[:1_000])
+        assert sum(o.outcome == "created" for o in outcomes) == 1_000
+        assert analysed_rows() <= 0  # never analysed (-1), or empty
+    outcomes = submit(postgres_engine, *raws[1_000:2_000])
+    assert sum(o.outcome == "created" for o in outcomes) == 1_000
+    assert analysed_rows() == 2_000
