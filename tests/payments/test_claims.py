@@ -607,29 +607,36 @@ def test_a_correction_compares_totals_supplement_included(engine):
     assert sum(o.amount_ore for o in live_orders(engine, "MAT-39A")) == int(total * 100)
 
 
-def test_the_planner_statistics_follow_the_table_not_every_intake(postgres_engine):
-    """An intake of 1,000 claims or more analyses the tables it fills when ``claims`` grew to
-    twice (and 1,000 rows more than) its rows at the last analysis — not on every API
-    request of 1,000."""
+def _synthetic(seed: int, count: int) -> list[dict]:
+    """``count`` of the demo's synthetic claims of one employer, each its own employee."""
     import random
 
     from payments.demo import synthetic_claims, synthetic_cpr
 
-    rng, used = random.Random(3), set()
-    employees = [synthetic_cpr(rng, used) for _ in range(4_001)]
-    raws = list(synthetic_claims(rng, 4_000, TODAY, [EMPLOYER], employees))
+    rng, used = random.Random(seed), set()
+    employees = [synthetic_cpr(rng, used) for _ in range(count + 1)]
+    return list(synthetic_claims(rng, count, TODAY, [EMPLOYER], employees))
 
-    def analysed_rows() -> float:
-        with postgres_engine.connect() as conn:
-            return conn.exec_driver_sql(
-                "SELECT reltuples FROM pg_class WHERE oid = 'claims'::regclass"
-            ).scalar()
+
+def _analysed_rows(engine) -> float:
+    """The rows of ``claims`` at PostgreSQL's last analysis of it."""
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'claims'::regclass"
+        ).scalar()
+
+
+def test_the_planner_statistics_follow_the_table_not_every_intake(postgres_engine):
+    """An intake of 1,000 claims or more analyses the tables it fills when ``claims`` grew to
+    twice (and 1,000 rows more than) its rows at the last analysis — not on every API
+    request of 1,000."""
+    raws = _synthetic(3, 4_000)
 
     seen = []
     for start, end in ((0, 2_000), (2_000, 3_000), (3_000, 4_000)):
         outcomes = submit(postgres_engine, *raws[start:end])
         assert sum(o.outcome == "created" for o in outcomes) == end - start
-        seen.append(analysed_rows())
+        seen.append(_analysed_rows(postgres_engine))
     # 2,000 into an empty table: analysed at 1,000 (2,000 < 1,000 + 2 x 1,000: not again);
     # 1,000 more: 3,000 >= 3,000, analysed; 1,000 more: 4,000 < 1,000 + 2 x 3,000, not
     assert seen == [1_000, 3_000, 3_000]
@@ -639,25 +646,13 @@ def test_an_intake_leaves_the_analysis_to_the_one_analysing(postgres_engine):
     """Concurrent intakes that all find the table grown analyse it once: one that finds
     the analysis lock taken (another intake analysing) does not analyse; the next one that
     takes the lock does."""
-    import random
-
-    from payments.demo import synthetic_claims, synthetic_cpr
-
-    rng, used = random.Random(4), set()
-    employees = [synthetic_cpr(rng, used) for _ in range(2_001)]
-    raws = list(synthetic_claims(rng, 2_000, TODAY, [EMPLOYER], employees))
-
-    def analysed_rows() -> float:
-        with postgres_engine.connect() as conn:
-            return conn.exec_driver_sql(
-                "SELECT reltuples FROM pg_class WHERE oid = 'claims'::regclass"
-            ).scalar()
+    raws = _synthetic(4, 2_000)
 
     with postgres_engine.connect() as other, other.begin():
         assert other.exec_driver_sql(intake._ANALYSING).scalar()  # another intake analyses
         outcomes = submit(postgres_engine, *raws[:1_000])
         assert sum(o.outcome == "created" for o in outcomes) == 1_000
-        assert analysed_rows() <= 0  # never analysed (-1), or empty
+        assert _analysed_rows(postgres_engine) <= 0  # never analysed (-1), or empty
     outcomes = submit(postgres_engine, *raws[1_000:2_000])
     assert sum(o.outcome == "created" for o in outcomes) == 1_000
-    assert analysed_rows() == 2_000
+    assert _analysed_rows(postgres_engine) == 2_000
